@@ -1,0 +1,547 @@
+"""The tiered covering model of DESIGN.md, assembled from whole arrays.
+
+Variables (columns, in this order):
+
+- ``x[j, k]`` binary, for every site j allowed to operate as tier k (0 = highest);
+- ``y[g, l]`` in [0, 1]: demand group g covered at service level l (groups merge demand
+  points with identical coverage, an exact reduction for every coverage objective);
+- ``z[i, j, l]`` in [0, 1], only in the distance stage: demand point i at level l assigned to
+  site j, for pairs within reach only (never an unmasked assignment).
+
+Constraints: coverage ``y[g,l] <= sum x[j,k]`` over (j,k) reaching g at l with k <= l
+(successively inclusive tiers); one tier per site; policies (``keep`` fixes the tier,
+``may_retier`` forces some tier); budget (total, capex, yearly opex); count rules per tier
+and region; linkage ``x[j,k] <= sum x[j',k']`` over higher tiers k' < k within the linkage
+reach of tier k; coverage targets for ``min_cost``.
+
+Objectives: coverage (weighted covered demand), cost (one-off + operating x horizon,
+closing costs included), distance (weight x distance to the assigned, nearest open serving
+outlet, for covered demand) and a final tie-break on site rank.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+
+from .costs import SiteCosts
+from .coverage import Coverage, Pairs
+from .reduction import DemandGroups, level_signature_matrix, merge_identical_rows
+from .solver import LinearProgram, csr_from_pieces
+
+INF = np.inf
+
+
+@dataclass
+class CountLimit:
+    """``lo <= number of open outlets of tier (None = any) in region (None = all) <= hi``."""
+
+    tier: int | None
+    region: int | None
+    lo: float
+    hi: float
+    label: str = ""
+
+
+@dataclass
+class TieredProblem:
+    """The data of one tiered covering problem, as arrays (no GeoDataFrames).
+
+    Attributes
+    ----------
+    weights : ndarray (n, K)
+        Demand weight per point and service level.
+    coverage : Coverage
+        In-reach pairs per tier (from :func:`netplan.coverage.build_coverage`).
+    allowed : ndarray (m, K) of bool
+        Tiers each site may take.
+    policy : ndarray (m,) of str
+        ``keep``, ``may_close``, ``may_retier``, ``may_retier_or_close`` or ``new``.
+    costs : SiteCosts
+    linkage : list of Pairs or None
+        Per tier, (supported site, supporting site) pairs within its linkage reach.
+    objective : {"max_coverage", "min_cost"}
+    level_weights : ndarray (K,)
+    targets : ndarray (K,)
+        Share of coverable demand per level to reach (``min_cost``), NaN = none.
+    region_targets : dict
+        ``{(region code, level): share}``.
+    demand_region, site_region : ndarray of int
+        Region code of each demand point / site (-1 = none).
+    budget_total, budget_capex, budget_opex : float or None
+    counts : list of CountLimit
+    site_rank : ndarray (m,)
+        Order of site ids, for the final tie-break (lower rank preferred).
+    """
+
+    weights: np.ndarray
+    coverage: Coverage
+    allowed: np.ndarray
+    policy: np.ndarray
+    costs: SiteCosts
+    linkage: list[Pairs | None]
+    objective: str = "max_coverage"
+    level_weights: np.ndarray | None = None
+    targets: np.ndarray | None = None
+    region_targets: dict[tuple[int, int], float] = field(default_factory=dict)
+    demand_region: np.ndarray | None = None
+    site_region: np.ndarray | None = None
+    budget_total: float | None = None
+    budget_capex: float | None = None
+    budget_opex: float | None = None
+    counts: list[CountLimit] = field(default_factory=list)
+    site_rank: np.ndarray | None = None
+
+    @property
+    def n_demand(self) -> int:
+        return self.weights.shape[0]
+
+    @property
+    def n_sites(self) -> int:
+        return self.allowed.shape[0]
+
+    @property
+    def n_tiers(self) -> int:
+        return self.allowed.shape[1]
+
+    def lw(self) -> np.ndarray:
+        return (
+            np.ones(self.n_tiers)
+            if self.level_weights is None
+            else np.asarray(self.level_weights, dtype=float)
+        )
+
+    def modelled_levels(self) -> np.ndarray:
+        """Levels that matter to the optimisation: positive weight or a target."""
+        tg = np.full(self.n_tiers, np.nan) if self.targets is None else self.targets
+        has_region_target = np.zeros(self.n_tiers, dtype=bool)
+        for (_, level), share in self.region_targets.items():
+            has_region_target[level] |= share > 0
+        return (self.lw() > 0) | (np.nan_to_num(tg) > 0) | has_region_target
+
+    def forced_tier(self) -> np.ndarray:
+        """Tier fixed by policy ``keep`` (else -1)."""
+        return np.where(self.policy == "keep", self.costs.current_tier, -1)
+
+    def must_open(self) -> np.ndarray:
+        """Sites that must operate at some tier (``keep`` and ``may_retier``)."""
+        return np.isin(self.policy, ["keep", "may_retier"])
+
+
+@dataclass
+class StageObjective:
+    """An objective vector over the model's columns with its sense and constant."""
+
+    name: str
+    c: np.ndarray
+    sense: str
+    offset: float = 0.0
+
+
+@dataclass
+class LevelBlock:
+    """Demand of one service level, merged into groups with identical coverage.
+
+    Attributes
+    ----------
+    level : int
+    groups : DemandGroups
+        Group of every demand point at this level.
+    weight : ndarray (G,)
+        Summed demand weight of each group at this level.
+    coverable : ndarray (G,) of bool
+        Some allowed site and tier could serve the group.
+    forced : ndarray (G,) of bool
+        A ``keep`` outlet serves the group, so it is covered in every plan (no variable).
+    ycol : ndarray (G,)
+        Column of the group's y variable, -1 where there is none.
+    region : ndarray (G,)
+        Region code of the group (-1 = none).
+    """
+
+    level: int
+    groups: DemandGroups
+    weight: np.ndarray
+    coverable: np.ndarray
+    forced: np.ndarray
+    ycol: np.ndarray
+    region: np.ndarray
+
+    @property
+    def y_groups(self) -> np.ndarray:
+        return np.flatnonzero(self.ycol >= 0)
+
+    def forced_weight(self, region: int | None = None) -> float:
+        sel = self.forced & self.coverable
+        if region is not None:
+            sel &= self.region == region
+        return float(self.weight[sel].sum())
+
+
+class TieredModel:
+    """The tiered covering MILP of a :class:`TieredProblem`.
+
+    Attributes
+    ----------
+    lp : LinearProgram
+        The model without distance variables (coverage and cost stages).
+    blocks : dict of LevelBlock
+        Per modelled level, demand merged by identical coverage at that level.
+    x_site, x_tier : ndarray (nx,)
+        Site and tier of each x column.
+    reduction : dict
+        Rows and columns before and after the exact reductions.
+    """
+
+    def __init__(self, problem: TieredProblem, merge_demand: bool = True):
+        self.problem = p = problem
+        m, K = p.n_sites, p.n_tiers
+        self.xcol = np.full((m, K), -1, dtype=np.int64)
+        self.x_site, self.x_tier = np.nonzero(p.allowed)
+        self.nx = len(self.x_site)
+        self.xcol[self.x_site, self.x_tier] = np.arange(self.nx)
+        self.levels = [int(lv) for lv in np.flatnonzero(p.modelled_levels())]
+        self.merge_demand = merge_demand
+        self._build_blocks()
+        self.lp = self._build_lp()
+        self.reduction = {
+            "demand_points": int(p.n_demand),
+            "sites": int(m),
+            "x_columns": int(self.nx),
+            "y_columns": int(self.ny),
+            "y_columns_unmerged": int(self._y_unmerged),
+            "y_fixed_by_keep_outlets": int(self._y_forced),
+            "rows": int(self.lp.n_rows),
+            "nonzeros": int(self.lp.A.nnz),
+        }
+        for level, block in self.blocks.items():
+            self.reduction[f"demand_groups_level_{level}"] = int(block.groups.n_groups)
+
+    # ----------------------------------------------------------------- layout
+    def _build_blocks(self) -> None:
+        p = self.problem
+        forced_tier = p.forced_tier()
+        region = p.demand_region if p.demand_region is not None else np.full(p.n_demand, -1)
+        self.blocks: dict[int, LevelBlock] = {}
+        y_group, y_level = [], []
+        unmerged = forced_total = 0
+        for level in self.levels:
+            if self.merge_demand:
+                key = region if p.region_targets else None
+                groups = merge_identical_rows(level_signature_matrix(p.coverage, level), key)
+            else:
+                groups = DemandGroups(np.arange(p.n_demand), np.arange(p.n_demand))
+            rep = groups.representative
+            weight = groups.sum(p.weights[:, level])
+            coverable = p.coverage.coverable(level)
+            forced_point = np.zeros(p.n_demand, dtype=bool)
+            for tier in range(level + 1):
+                pairs = p.coverage.pairs(tier, level)
+                forced_point[pairs.demand[forced_tier[pairs.site] == tier]] = True
+            unmerged += int((coverable & (p.weights[:, level] > 0)).sum())
+            forced = forced_point[rep]
+            has_y = coverable[rep] & ~forced & (weight > 0)
+            forced_total += int((forced & (weight > 0)).sum())
+            gs = np.flatnonzero(has_y)
+            ycol = np.full(groups.n_groups, -1, dtype=np.int64)
+            ycol[gs] = self.nx + sum(len(g) for g in y_group) + np.arange(len(gs))
+            y_group.append(gs)
+            y_level.append(np.full(len(gs), level))
+            self.blocks[level] = LevelBlock(
+                level, groups, weight, coverable[rep], forced, ycol, region[rep]
+            )
+        self.y_group = np.concatenate(y_group) if y_group else np.zeros(0, np.int64)
+        self.y_level = np.concatenate(y_level) if y_level else np.zeros(0, np.int64)
+        self.y_weight = (
+            np.concatenate(
+                [self.blocks[lv].weight[g] for lv, g in zip(self.levels, y_group, strict=True)]
+            )
+            if y_group
+            else np.zeros(0)
+        )
+        self.ny = len(self.y_group)
+        self._y_unmerged = unmerged
+        self._y_forced = forced_total
+
+    @property
+    def n_base_cols(self) -> int:
+        return self.nx + self.ny
+
+    # ------------------------------------------------------------- constraints
+    def _build_lp(self) -> LinearProgram:
+        p = self.problem
+        n_cols = self.n_base_cols
+        rows: list[sp.csr_matrix] = []
+        lo: list[np.ndarray] = []
+        hi: list[np.ndarray] = []
+
+        def add(block: sp.spmatrix, lower: np.ndarray, upper: np.ndarray) -> None:
+            rows.append(sp.csr_matrix(block, shape=(block.shape[0], n_cols)))
+            lo.append(np.asarray(lower, dtype=float))
+            hi.append(np.asarray(upper, dtype=float))
+
+        add(*self._coverage_rows(n_cols))
+        add(*self._one_tier_rows(n_cols))
+        add(*self._budget_rows(n_cols))
+        add(*self._count_rows(n_cols))
+        add(*self._linkage_rows(n_cols))
+        add(*self._target_rows(n_cols))
+        A = sp.vstack(rows, format="csr") if rows else sp.csr_matrix((0, n_cols))
+        lb = np.zeros(n_cols)
+        ub = np.ones(n_cols)
+        forced = p.forced_tier()
+        keep_sites = np.flatnonzero(forced >= 0)
+        lb[self.xcol[keep_sites, forced[keep_sites]]] = 1.0
+        must = p.must_open() & (p.allowed.sum(axis=1) == 1)
+        single = np.flatnonzero(must)
+        lb[self.xcol[single, p.allowed[single].argmax(axis=1)]] = 1.0
+        integer = np.zeros(n_cols, dtype=bool)
+        integer[: self.nx] = True
+        return LinearProgram(
+            c=np.zeros(n_cols),
+            lb=lb,
+            ub=ub,
+            integer=integer,
+            A=A,
+            row_lo=np.concatenate(lo),
+            row_hi=np.concatenate(hi),
+        )
+
+    def _coverage_rows(self, n_cols: int):
+        """Row per y column: ``y[g, l] - sum x[j, k] <= 0`` over (j, k) reaching group g at level l."""
+        p = self.problem
+        r_list, c_list, v_list = [], [], []
+        for level, block in self.blocks.items():
+            gs = block.y_groups
+            rows_of_group = np.full(block.groups.n_groups, -1, dtype=np.int64)
+            rows_of_group[gs] = block.ycol[gs] - self.nx  # row r <-> y column nx + r
+            r_list.append(rows_of_group[gs])
+            c_list.append(block.ycol[gs])
+            v_list.append(np.ones(len(gs)))
+            rep = block.groups.representative
+            for tier in range(level + 1):
+                M = p.coverage.matrix(tier, level)[rep].tocoo()
+                rows = rows_of_group[M.row]
+                keep = rows >= 0
+                r_list.append(rows[keep])
+                c_list.append(self.xcol[M.col[keep], tier])
+                v_list.append(-np.ones(int(keep.sum())))
+        A = csr_from_pieces(r_list, c_list, v_list, (self.ny, n_cols))
+        return A, np.full(self.ny, -INF), np.zeros(self.ny)
+
+    def _one_tier_rows(self, n_cols: int):
+        p = self.problem
+        counts = p.allowed.sum(axis=1)
+        multi = np.flatnonzero(counts >= 2)
+        row_of_site = np.full(p.n_sites, -1)
+        row_of_site[multi] = np.arange(len(multi))
+        sel = row_of_site[self.x_site] >= 0
+        A = sp.csr_matrix(
+            (np.ones(int(sel.sum())), (row_of_site[self.x_site[sel]], np.flatnonzero(sel))),
+            shape=(len(multi), n_cols),
+        )
+        lower = np.where(p.must_open()[multi], 1.0, -INF)
+        return A, lower, np.ones(len(multi))
+
+    def cost_coefficients(self) -> tuple[np.ndarray, float]:
+        """Total cost as ``c·x + offset`` (closing costs of existing outlets folded in)."""
+        p = self.problem
+        closing = p.costs.closing()
+        c = p.costs.total()[self.x_site, self.x_tier] - closing[self.x_site]
+        return c, float(closing.sum())
+
+    def _budget_rows(self, n_cols: int):
+        p = self.problem
+        closing = p.costs.closing()
+        rows, hi = [], []
+        if p.budget_total is not None:
+            c, offset = self.cost_coefficients()
+            rows.append(c)
+            hi.append(p.budget_total - offset)
+        if p.budget_capex is not None:
+            rows.append(p.costs.capex()[self.x_site, self.x_tier] - closing[self.x_site])
+            hi.append(p.budget_capex - float(closing.sum()))
+        if p.budget_opex is not None:
+            rows.append(p.costs.operate[self.x_site, self.x_tier])
+            hi.append(p.budget_opex)
+        if not rows:
+            return sp.csr_matrix((0, n_cols)), np.zeros(0), np.zeros(0)
+        dense = np.zeros((len(rows), n_cols))
+        dense[:, : self.nx] = np.vstack(rows)
+        return sp.csr_matrix(dense), np.full(len(rows), -INF), np.asarray(hi)
+
+    def _count_rows(self, n_cols: int):
+        p = self.problem
+        if not p.counts:
+            return sp.csr_matrix((0, n_cols)), np.zeros(0), np.zeros(0)
+        data = np.zeros((len(p.counts), n_cols))
+        lo, hi = [], []
+        site_region = p.site_region if p.site_region is not None else np.full(p.n_sites, -1)
+        for r, rule in enumerate(p.counts):
+            sel = np.ones(self.nx, dtype=bool)
+            if rule.tier is not None:
+                sel &= self.x_tier == rule.tier
+            if rule.region is not None:
+                sel &= site_region[self.x_site] == rule.region
+            data[r, : self.nx] = sel
+            lo.append(rule.lo)
+            hi.append(rule.hi)
+        return sp.csr_matrix(data), np.asarray(lo, dtype=float), np.asarray(hi, dtype=float)
+
+    def _linkage_rows(self, n_cols: int):
+        p = self.problem
+        r_list, c_list, v_list = [], [], []
+        n_rows = 0
+        for tier, pairs in enumerate(p.linkage):
+            if pairs is None or tier == 0:
+                continue
+            lower_sites = np.flatnonzero(p.allowed[:, tier])
+            row_of_site = np.full(p.n_sites, -1)
+            row_of_site[lower_sites] = n_rows + np.arange(len(lower_sites))
+            r_list.append(row_of_site[lower_sites])
+            c_list.append(self.xcol[lower_sites, tier])
+            v_list.append(np.ones(len(lower_sites)))
+            not_self = pairs.demand != pairs.site
+            sup_site, low_site = pairs.site[not_self], pairs.demand[not_self]
+            for upper in range(tier):
+                cols = self.xcol[sup_site, upper]
+                ok = cols >= 0
+                r_list.append(row_of_site[low_site[ok]])
+                c_list.append(cols[ok])
+                v_list.append(-np.ones(int(ok.sum())))
+            n_rows += len(lower_sites)
+        if not n_rows:
+            return sp.csr_matrix((0, n_cols)), np.zeros(0), np.zeros(0)
+        A = csr_from_pieces(r_list, c_list, v_list, (n_rows, n_cols))
+        return A, np.full(n_rows, -INF), np.zeros(n_rows)
+
+    def coverable_weight(self, level: int, region: int | None = None) -> float:
+        """Demand weight at ``level`` that some allowed site and tier could cover (optionally in one region)."""
+        p = self.problem
+        mask = p.coverage.coverable(level)
+        if region is not None:
+            mask &= p.demand_region == region
+        return float(p.weights[mask, level].sum())
+
+    def _target_rows(self, n_cols: int):
+        """``sum w y >= share x coverable weight - weight covered by keep outlets`` per target."""
+        p = self.problem
+        targets = []
+        if p.objective == "min_cost":
+            tg = p.targets if p.targets is not None else np.full(p.n_tiers, np.nan)
+            targets += [
+                (None, int(lv), float(tg[lv]))
+                for lv in range(p.n_tiers)
+                if np.isfinite(tg[lv]) and tg[lv] > 0
+            ]
+            targets += [
+                (reg, lv, share) for (reg, lv), share in p.region_targets.items() if share > 0
+            ]
+        self.target_rows = targets
+        if not targets:
+            return sp.csr_matrix((0, n_cols)), np.zeros(0), np.zeros(0)
+        data = np.zeros((len(targets), n_cols))
+        lo = []
+        for r, (region, level, share) in enumerate(targets):
+            block = self.blocks[level]
+            gs = block.y_groups
+            w = (
+                block.weight[gs]
+                if region is None
+                else np.where(block.region[gs] == region, block.weight[gs], 0.0)
+            )
+            data[r, block.ycol[gs]] = w
+            lo.append(share * self.coverable_weight(level, region) - block.forced_weight(region))
+        return sp.csr_matrix(data), np.asarray(lo), np.full(len(targets), INF)
+
+    # ------------------------------------------------------------- objectives
+    def saturation_rows(self, n_cols: int) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
+        """Rows ``y[g, l] >= x[j, k]`` for every (j, k) reaching g, on levels with objective weight 0.
+
+        On such levels (modelled only for their coverage targets) nothing pushes y up to the
+        real coverage, and the distance stage would gain by pretending demand is uncovered.
+        With these rows y equals ``min(1, sum x)`` exactly.
+        """
+        p = self.problem
+        lw = p.lw()
+        r_list, c_list, v_list = [], [], []
+        n = 0
+        for level, block in self.blocks.items():
+            if lw[level] > 0:
+                continue
+            rep = block.groups.representative
+            for tier in range(level + 1):
+                M = p.coverage.matrix(tier, level)[rep].tocoo()
+                ycol = block.ycol[M.row]
+                keep = ycol >= 0
+                rows = n + np.arange(int(keep.sum()))
+                r_list += [rows, rows]
+                c_list += [ycol[keep], self.xcol[M.col[keep], tier]]
+                v_list += [np.ones(len(rows)), -np.ones(len(rows))]
+                n += len(rows)
+        A = csr_from_pieces(r_list, c_list, v_list, (n, n_cols))
+        return A, np.zeros(n), np.full(n, INF)
+
+    def coverage_objective(self) -> StageObjective:
+        """Weighted covered demand; demand served by ``keep`` outlets is the constant."""
+        c = np.zeros(self.n_base_cols)
+        lw = self.problem.lw()
+        c[self.nx :] = lw[self.y_level] * self.y_weight
+        offset = sum(lw[level] * block.forced_weight() for level, block in self.blocks.items())
+        return StageObjective("coverage", c, "max", float(offset))
+
+    def covered_by_level(self, x: np.ndarray) -> np.ndarray:
+        """Covered demand weight per level according to the y variables of ``x``."""
+        out = np.zeros(self.problem.n_tiers)
+        y = x[self.nx : self.nx + self.ny]
+        np.add.at(out, self.y_level, y * self.y_weight)
+        for level, block in self.blocks.items():
+            out[level] += block.forced_weight()
+        return out
+
+    def cost_objective(self) -> StageObjective:
+        c = np.zeros(self.n_base_cols)
+        cx, offset = self.cost_coefficients()
+        c[: self.nx] = cx
+        return StageObjective("cost", c, "min", offset)
+
+    def tie_objective(self) -> StageObjective:
+        p = self.problem
+        rank = np.arange(p.n_sites) if p.site_rank is None else np.asarray(p.site_rank)
+        c = np.zeros(self.n_base_cols)
+        c[: self.nx] = rank[self.x_site] * p.n_tiers + self.x_tier + 1
+        return StageObjective("site_id", c, "min")
+
+    # ----------------------------------------------------------- solutions
+    def site_tiers(self, x: np.ndarray) -> np.ndarray:
+        """Tier of each site in a solution (-1 = not operating)."""
+        tiers = np.full(self.problem.n_sites, -1, dtype=np.int64)
+        on = np.round(x[: self.nx]) > 0.5
+        tiers[self.x_site[on]] = self.x_tier[on]
+        return tiers
+
+    def x_from_tiers(self, tiers: np.ndarray) -> np.ndarray:
+        """Base-column vector (x and the largest feasible y) of a tier assignment."""
+        x = np.zeros(self.n_base_cols)
+        on = np.flatnonzero(tiers >= 0)
+        cols = self.xcol[on, tiers[on]]
+        x[cols[cols >= 0]] = 1.0
+        ax = self.lp.A[: self.ny] @ x  # coverage rows: y - sum x  -> here -sum x
+        x[self.nx :] = np.minimum(1.0, -ax)
+        return x
+
+    def distance_of(self, tiers: np.ndarray) -> float:
+        """Exact distance objective of a plan: weight x distance to the nearest open serving site, over modelled levels."""
+        p = self.problem
+        total = 0.0
+        for level in self.levels:
+            pairs, mask = p.coverage.level_pairs(level)
+            t = tiers[pairs.site]
+            serving = (t >= 0) & mask[np.arange(len(t)), np.maximum(t, 0)]
+            nearest = np.full(p.n_demand, np.inf)
+            np.minimum.at(nearest, pairs.demand[serving], pairs.dist[serving])
+            covered = np.isfinite(nearest)
+            total += float(np.sum(p.weights[covered, level] * nearest[covered]))
+        return total

@@ -1,0 +1,468 @@
+"""Mixed-integer programs as arrays, and the solver backends that solve them.
+
+A :class:`LinearProgram` holds a MILP as whole arrays (costs, bounds, integrality, a sparse
+constraint matrix with row bounds), the way PyPSA/linopy assemble models. Two backends
+solve it: HiGHS through highspy's matrix interface (the default, no per-element Python
+work) and CBC through PuLP (the second backend, also used for LP/MPS export).
+
+Every solve returns a :class:`SolverRecord` with status, objective, best bound and relative
+gap. Status vocabulary: ``optimal``, ``time_limit``, ``infeasible``, ``no_solution``,
+``interrupted``. A solve stopped by its time limit is never ``optimal``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import tempfile
+import time
+import warnings
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import scipy.sparse as sp
+
+Sense = Literal["min", "max"]
+STATUSES = ("optimal", "time_limit", "infeasible", "no_solution", "interrupted")
+
+
+@dataclass(frozen=True)
+class LinearProgram:
+    """A mixed-integer linear program ``opt c·x + offset  s.t.  row_lo <= A x <= row_hi, lb <= x <= ub``.
+
+    Attributes
+    ----------
+    c, lb, ub : ndarray (n,)
+    integer : ndarray (n,) of bool
+    A : scipy.sparse.csr_matrix (m, n)
+    row_lo, row_hi : ndarray (m,)
+        Use ``-inf`` / ``inf`` for one-sided rows.
+    sense : {"min", "max"}
+    offset : float
+        Constant added to the objective.
+    """
+
+    c: np.ndarray
+    lb: np.ndarray
+    ub: np.ndarray
+    integer: np.ndarray
+    A: sp.csr_matrix
+    row_lo: np.ndarray
+    row_hi: np.ndarray
+    sense: Sense = "min"
+    offset: float = 0.0
+
+    @property
+    def n_cols(self) -> int:
+        return len(self.c)
+
+    @property
+    def n_rows(self) -> int:
+        return self.A.shape[0]
+
+    def with_objective(self, c: np.ndarray, sense: Sense, offset: float = 0.0) -> LinearProgram:
+        """The same constraints with another objective."""
+        return replace(self, c=np.asarray(c, dtype=float), sense=sense, offset=float(offset))
+
+    def with_rows(self, A: sp.spmatrix, lo: np.ndarray, hi: np.ndarray) -> LinearProgram:
+        """The program with extra constraint rows appended."""
+        return replace(
+            self,
+            A=sp.vstack([self.A, sp.csr_matrix(A)], format="csr"),
+            row_lo=np.concatenate([self.row_lo, np.asarray(lo, dtype=float)]),
+            row_hi=np.concatenate([self.row_hi, np.asarray(hi, dtype=float)]),
+        )
+
+    def with_columns(
+        self, count: int, lb: float = 0.0, ub: float = 1.0, integer: bool = False
+    ) -> LinearProgram:
+        """The program with ``count`` new columns (zero cost, no entries yet) appended."""
+        A = sp.csr_matrix(
+            (self.A.data, self.A.indices, self.A.indptr), shape=(self.n_rows, self.n_cols + count)
+        )
+        return replace(
+            self,
+            c=np.concatenate([self.c, np.zeros(count)]),
+            lb=np.concatenate([self.lb, np.full(count, lb)]),
+            ub=np.concatenate([self.ub, np.full(count, ub)]),
+            integer=np.concatenate([self.integer, np.full(count, integer)]),
+            A=A,
+        )
+
+    def with_bounds(self, columns: np.ndarray, lb: float, ub: float) -> LinearProgram:
+        """The program with the bounds of ``columns`` replaced."""
+        new_lb, new_ub = self.lb.copy(), self.ub.copy()
+        new_lb[columns] = lb
+        new_ub[columns] = ub
+        return replace(self, lb=new_lb, ub=new_ub)
+
+    def objective_value(self, x: np.ndarray) -> float:
+        return float(self.c @ x + self.offset)
+
+    def max_violation(self, x: np.ndarray) -> float:
+        """Largest violation of a row or column bound by ``x`` (0 when feasible)."""
+        ax = self.A @ x
+        viol = [0.0]
+        if self.n_rows:
+            viol.append(float(np.max(np.maximum(self.row_lo - ax, ax - self.row_hi))))
+        viol.append(float(np.max(np.maximum(self.lb - x, x - self.ub))))
+        if self.integer.any():
+            xi = x[self.integer]
+            viol.append(float(np.max(np.abs(xi - np.round(xi)))))
+        return max(viol)
+
+
+def csr_from_pieces(
+    rows: list[np.ndarray], cols: list[np.ndarray], vals: list[np.ndarray], shape: tuple[int, int]
+) -> sp.csr_matrix:
+    """CSR matrix from lists of COO pieces (row, column and value arrays); empty lists allowed."""
+    if not rows:
+        return sp.csr_matrix(shape)
+    return sp.csr_matrix(
+        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=shape
+    )
+
+
+@dataclass
+class SolverOptions:
+    """Options every backend understands."""
+
+    backend: Literal["highs", "cbc"] = "highs"
+    time_limit: float | None = None
+    mip_rel_gap: float = 0.0
+    threads: int = 1
+    seed: int = 0
+    verbose: bool = False
+
+
+@dataclass
+class SolverRecord:
+    """What a solve returned, in the status vocabulary of netplan.
+
+    Attributes
+    ----------
+    status : str
+        ``optimal``, ``time_limit``, ``infeasible``, ``no_solution`` or ``interrupted``.
+    objective : float
+        Objective of the best solution found (NaN if none).
+    bound : float
+        Best proven bound on the objective (NaN if unknown).
+    gap : float
+        Relative gap ``|objective - bound| / max(|objective|, 1e-9)``; 0 when proven optimal.
+    seconds : float
+        Wall time of the solve.
+    solver, version : str
+    time_limit : float or None
+    mip_rel_gap : float
+        The gap the solver was asked to reach.
+    stage : str, optional
+        Which lexicographic stage this solve was.
+    message : str
+    """
+
+    status: str
+    objective: float
+    bound: float
+    gap: float
+    seconds: float
+    solver: str
+    version: str
+    time_limit: float | None
+    mip_rel_gap: float
+    stage: str | None = None
+    message: str = ""
+    extra: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            k: (None if isinstance(v, float) and not math.isfinite(v) else v)
+            for k, v in asdict(self).items()
+        }
+
+    @property
+    def has_solution(self) -> bool:
+        return self.status in ("optimal", "time_limit", "interrupted") and math.isfinite(
+            self.objective
+        )
+
+
+def relative_gap(objective: float, bound: float) -> float:
+    """``|objective - bound| / max(|objective|, 1e-9)``, 0 when they agree to 1e-9 relative, NaN if unknown."""
+    if not (math.isfinite(objective) and math.isfinite(bound)):
+        return float("nan")
+    diff = abs(objective - bound)
+    if diff <= 1e-9 * max(1.0, abs(objective)):
+        return 0.0
+    return diff / max(abs(objective), 1e-9)
+
+
+def solve(
+    lp: LinearProgram, options: SolverOptions | None = None, start: np.ndarray | None = None
+) -> tuple[np.ndarray | None, SolverRecord]:
+    """Solve a :class:`LinearProgram` with the chosen backend.
+
+    Parameters
+    ----------
+    lp : LinearProgram
+    options : SolverOptions, optional
+        Backend, time limit (seconds), relative MIP gap (default 0: prove optimality),
+        threads, random seed.
+    start : ndarray (n,), optional
+        A feasible solution to start from (HiGHS ``setSolution``, CBC warm start).
+
+    Returns
+    -------
+    x : ndarray or None
+        Values of the variables in the best solution found, None if there is none.
+    record : SolverRecord
+    """
+    options = options or SolverOptions()
+    if options.backend == "highs":
+        return _solve_highs(lp, options, start)
+    if options.backend == "cbc":
+        return _solve_cbc(lp, options, start)
+    raise ValueError(f"unknown solver backend {options.backend!r}; use 'highs' or 'cbc'")
+
+
+# --------------------------------------------------------------------------- HiGHS
+def highs_version() -> str:
+    import highspy
+
+    h = highspy.Highs()
+    return f"{h.versionMajor()}.{h.versionMinor()}.{h.versionPatch()}"
+
+
+def _solve_highs(
+    lp: LinearProgram, options: SolverOptions, start: np.ndarray | None
+) -> tuple[np.ndarray | None, SolverRecord]:
+    import highspy
+
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", bool(options.verbose))
+    h.setOptionValue("mip_rel_gap", float(options.mip_rel_gap))
+    h.setOptionValue("mip_abs_gap", 0.0 if options.mip_rel_gap == 0 else 1e-6)
+    h.setOptionValue("threads", int(options.threads))
+    h.setOptionValue("random_seed", int(options.seed))
+    if options.time_limit is not None:
+        h.setOptionValue("time_limit", max(float(options.time_limit), 0.01))
+    A = lp.A.tocsc()
+    A.sort_indices()
+    sense = highspy.ObjSense.kMaximize if lp.sense == "max" else highspy.ObjSense.kMinimize
+    integrality = lp.integer.astype(np.int32)
+    h.passModel(
+        lp.n_cols,
+        lp.n_rows,
+        int(A.nnz),
+        int(highspy.MatrixFormat.kColwise),
+        int(sense),
+        float(lp.offset),
+        np.ascontiguousarray(lp.c, dtype=np.float64),
+        np.ascontiguousarray(lp.lb, dtype=np.float64),
+        np.ascontiguousarray(lp.ub, dtype=np.float64),
+        np.ascontiguousarray(lp.row_lo, dtype=np.float64),
+        np.ascontiguousarray(lp.row_hi, dtype=np.float64),
+        np.ascontiguousarray(A.indptr[:-1], dtype=np.int32),
+        np.ascontiguousarray(A.indices, dtype=np.int32),
+        np.ascontiguousarray(A.data, dtype=np.float64),
+        integrality,
+    )
+    if start is not None:
+        idx = np.arange(lp.n_cols, dtype=np.int32)
+        h.setSolution(lp.n_cols, idx, np.ascontiguousarray(start, dtype=np.float64))
+    h.HandleKeyboardInterrupt = True
+    t0 = time.perf_counter()
+    h.solve()
+    seconds = time.perf_counter() - t0
+    model_status = h.getModelStatus()
+    info = h.getInfo()
+    has_primal = info.primal_solution_status == 2  # kSolutionStatusFeasible
+    x = np.asarray(h.getSolution().col_value, dtype=float) if has_primal else None
+    S = highspy.HighsModelStatus
+    is_mip = bool(lp.integer.any())
+    if model_status == S.kOptimal:
+        status = "optimal"
+    elif model_status == S.kTimeLimit:
+        status = "time_limit" if has_primal else "no_solution"
+    elif model_status in (S.kInfeasible, S.kUnboundedOrInfeasible):
+        status = "infeasible"
+    elif model_status in (S.kInterrupt, S.kHighsInterrupt):
+        status = "interrupted"
+    else:
+        status = "no_solution"
+    objective = float(info.objective_function_value) if x is not None else float("nan")
+    if is_mip:
+        bound = float(info.mip_dual_bound)
+        if not math.isfinite(bound):
+            bound = float("nan")
+    else:
+        bound = objective if status == "optimal" else float("nan")
+    gap = relative_gap(objective, bound)
+    record = SolverRecord(
+        status=status,
+        objective=objective,
+        bound=bound,
+        gap=gap,
+        seconds=seconds,
+        solver="HiGHS",
+        version=highs_version(),
+        time_limit=options.time_limit,
+        mip_rel_gap=options.mip_rel_gap,
+        message=h.modelStatusToString(model_status),
+        extra={"nodes": float(info.mip_node_count)} if is_mip else {},
+    )
+    return x, record
+
+
+# ----------------------------------------------------------------------- PuLP / CBC
+def to_pulp(lp: LinearProgram, name: str = "netplan"):
+    """The program as a :class:`pulp.LpProblem` (for CBC, or LP/MPS export).
+
+    Variables are named ``v<i>`` and rows ``r<i>``, in array order.
+    """
+    import pulp
+
+    prob = pulp.LpProblem(name, pulp.LpMaximize if lp.sense == "max" else pulp.LpMinimize)
+    # PuLP 3 prefers prob.add_variable; PuLP 2.8 only has the LpVariable constructor
+    make = (
+        prob.add_variable
+        if hasattr(prob, "add_variable")
+        else (
+            lambda n, lowBound, upBound, cat: pulp.LpVariable(
+                n, lowBound=lowBound, upBound=upBound, cat=cat
+            )
+        )
+    )
+    variables = []
+    for i in range(lp.n_cols):
+        lo = None if not math.isfinite(lp.lb[i]) else float(lp.lb[i])
+        hi = None if not math.isfinite(lp.ub[i]) else float(lp.ub[i])
+        cat = pulp.LpInteger if lp.integer[i] else pulp.LpContinuous
+        variables.append(make(f"v{i}", lowBound=lo, upBound=hi, cat=cat))
+    nz = np.flatnonzero(lp.c)
+    prob += pulp.LpAffineExpression(
+        [(variables[i], float(lp.c[i])) for i in nz], constant=float(lp.offset)
+    )
+    A = lp.A.tocsr()
+    for r in range(lp.n_rows):
+        cols = A.indices[A.indptr[r] : A.indptr[r + 1]]
+        vals = A.data[A.indptr[r] : A.indptr[r + 1]]
+        expr = pulp.LpAffineExpression(
+            [(variables[c], float(v)) for c, v in zip(cols, vals, strict=True)]
+        )
+        lo, hi = lp.row_lo[r], lp.row_hi[r]
+        if math.isfinite(lo) and math.isfinite(hi) and lo == hi:
+            prob += pulp.LpConstraint(expr, pulp.LpConstraintEQ, f"r{r}", float(lo))
+            continue
+        if math.isfinite(lo):
+            prob += pulp.LpConstraint(
+                expr,
+                pulp.LpConstraintGE,
+                f"r{r}" if not math.isfinite(hi) else f"r{r}_lo",
+                float(lo),
+            )
+        if math.isfinite(hi):
+            prob += pulp.LpConstraint(
+                expr,
+                pulp.LpConstraintLE,
+                f"r{r}" if not math.isfinite(lo) else f"r{r}_hi",
+                float(hi),
+            )
+    return prob, variables
+
+
+def cbc_version() -> str:
+    import pulp
+
+    return f"CBC via PuLP {pulp.__version__}"
+
+
+_BOUND_RE = re.compile(r"^(?:Lower|Upper) bound:\s+(-?[0-9.eE+-]+)", re.MULTILINE)
+_BEST_POSSIBLE_RE = re.compile(r"best possible (-?[0-9.eE+-]+)")
+
+
+def _solve_cbc(
+    lp: LinearProgram, options: SolverOptions, start: np.ndarray | None
+) -> tuple[np.ndarray | None, SolverRecord]:
+    import pulp
+
+    prob, variables = to_pulp(lp)
+    if start is not None:
+        for var, value in zip(variables, start, strict=True):
+            var.setInitialValue(float(round(value)) if var.cat == pulp.LpInteger else float(value))
+    with tempfile.TemporaryDirectory(prefix="netplan-cbc-") as tmp, warnings.catch_warnings():
+        # PuLP 3 marks its bundled CBC as deprecated for 4.0; pyproject pins pulp < 4
+        warnings.simplefilter("ignore", DeprecationWarning)
+        log = Path(tmp) / "cbc.log"
+        solver = pulp.PULP_CBC_CMD(
+            msg=bool(options.verbose),
+            timeLimit=options.time_limit,
+            gapRel=options.mip_rel_gap,
+            gapAbs=0.0 if options.mip_rel_gap == 0 else None,
+            threads=options.threads,
+            warmStart=start is not None,
+            logPath=str(log),
+            keepFiles=False,
+            options=[f"randomCbcSeed {options.seed + 1}"],
+        )
+        t0 = time.perf_counter()
+        prob.solve(solver)
+        seconds = time.perf_counter() - t0
+        text = log.read_text(errors="replace") if log.exists() else ""
+    sol = prob.sol_status
+    if sol == pulp.LpSolutionOptimal:
+        status = "optimal"
+    elif sol == pulp.LpSolutionIntegerFeasible:
+        status = "time_limit"
+    elif (
+        sol in (pulp.LpSolutionInfeasible, pulp.LpSolutionUnbounded)
+        or prob.status == pulp.LpStatusInfeasible
+    ):
+        status = "infeasible"
+    else:
+        status = "no_solution"
+    x = None
+    if status in ("optimal", "time_limit"):
+        x = np.array(
+            [v.varValue if v.varValue is not None else 0.0 for v in variables], dtype=float
+        )
+    objective = lp.objective_value(x) if x is not None else float("nan")
+    bound = float("nan")
+    if status == "optimal":
+        bound = objective
+    else:
+        match = _BOUND_RE.search(text)
+        if match:
+            bound = float(match.group(1))
+        else:
+            found = _BEST_POSSIBLE_RE.findall(text)
+            if found:
+                sign = -1.0 if lp.sense == "max" else 1.0  # CBC minimises internally
+                bound = sign * float(found[-1])
+    record = SolverRecord(
+        status=status,
+        objective=objective,
+        bound=bound,
+        gap=relative_gap(objective, bound),
+        seconds=seconds,
+        solver="CBC",
+        version=cbc_version(),
+        time_limit=options.time_limit,
+        mip_rel_gap=options.mip_rel_gap,
+        message=pulp.LpStatus.get(prob.status, str(prob.status)),
+    )
+    return x, record
+
+
+def write_model(lp: LinearProgram, path: str | Path) -> Path:
+    """Export the program as ``.lp`` or ``.mps`` (through PuLP), for other solvers."""
+    path = Path(path)
+    prob, _ = to_pulp(lp)
+    if path.suffix.lower() == ".mps":
+        prob.writeMPS(str(path))
+    elif path.suffix.lower() == ".lp":
+        prob.writeLP(str(path))
+    else:
+        raise ValueError(f"{path}: export as .lp or .mps")
+    return path
