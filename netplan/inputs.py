@@ -1,0 +1,609 @@
+"""Load and check a scenario's inputs into normalised GeoDataFrames in the working CRS.
+
+This is the boundary where input data are validated once (scikit-learn's ``check_array``
+idea): after :func:`load_inputs` the rest of netplan trusts its data. Normalised columns:
+
+- demand: ``demand_id``, ``region``, ``weight_<level key>`` per level, point geometry.
+- sites: ``site_id``, ``name``, ``source`` (``outlet`` / ``candidate``), ``current_tier``
+  (tier key or empty), ``policy`` (``keep``, ``may_close``, ``may_retier``,
+  ``may_retier_or_close``; ``new`` for candidates), ``ownership``, ``region``, ``tiers``
+  (the tiers the site may take, ``;``-separated), point geometry.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from pyproj import CRS
+
+from ._errors import InputDataError, ScenarioError, did_you_mean
+from .costs import SiteCosts
+from .geometry import metric_coords, point_coords, resolve_working_crs
+from .readers import file_sha256, read_layer, require_column
+from .scenario import OWNERSHIPS, POLICIES, LayerSpec, Scenario
+
+
+class NetplanWarning(UserWarning):
+    """A recoverable input problem fixed by a documented rule (e.g. zero-weight demand dropped)."""
+
+
+@dataclass
+class Inputs:
+    """The validated inputs of a scenario, in the working CRS.
+
+    Attributes
+    ----------
+    scenario : Scenario
+    crs : pyproj.CRS
+        Working CRS: projected metres for ``planar``, EPSG:4326 for ``haversine``.
+    demand : GeoDataFrame
+        One row per demand point (see module docstring for columns).
+    sites : GeoDataFrame
+        Existing outlets first (file order), then candidate sites.
+    allowed : ndarray (m, K) of bool
+        Whether site j may operate as tier k in a plan.
+    costs : SiteCosts
+    regions : GeoDataFrame or None
+        Region polygons with column ``region``.
+    warnings : list of str
+        Recoverable problems found while loading (also issued as :class:`NetplanWarning`).
+    file_hashes : dict
+        SHA-256 of each input file by scenario key.
+    """
+
+    scenario: Scenario
+    crs: CRS
+    demand: gpd.GeoDataFrame
+    sites: gpd.GeoDataFrame
+    allowed: np.ndarray
+    costs: SiteCosts
+    regions: gpd.GeoDataFrame | None = None
+    warnings: list[str] = field(default_factory=list)
+    file_hashes: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def mode(self) -> str:
+        return self.scenario.travel.mode
+
+    @property
+    def weights(self) -> np.ndarray:
+        """Demand weight ``(n, K)`` per service level."""
+        return self.demand[[f"weight_{k}" for k in self.scenario.tier_keys]].to_numpy(dtype=float)
+
+    @property
+    def demand_xy(self) -> np.ndarray:
+        return point_coords(self.demand.geometry)
+
+    @property
+    def site_xy(self) -> np.ndarray:
+        return point_coords(self.sites.geometry)
+
+    @property
+    def demand_metric(self) -> np.ndarray:
+        return metric_coords(self.demand_xy, self.mode)
+
+    @property
+    def site_metric(self) -> np.ndarray:
+        return metric_coords(self.site_xy, self.mode)
+
+    @property
+    def current_tier(self) -> np.ndarray:
+        """Today's tier index of each site, -1 for candidates."""
+        return self.costs.current_tier
+
+    @property
+    def policies(self) -> np.ndarray:
+        return self.sites["policy"].to_numpy(dtype=object)
+
+    def summary(self) -> dict[str, object]:
+        """Rows per layer, CRS, totals: what ``netplan validate`` prints."""
+        existing = self.current_tier >= 0
+        keys = self.scenario.tier_keys
+        return {
+            "crs": self.crs.to_string(),
+            "demand_points": len(self.demand),
+            "demand_weight": {k: float(self.weights[:, i].sum()) for i, k in enumerate(keys)},
+            "existing_outlets": int(existing.sum()),
+            "existing_by_tier": {
+                k: int((self.current_tier == i).sum()) for i, k in enumerate(keys)
+            },
+            "candidate_sites": int((~existing).sum()),
+            "sites_able_to_host": {k: int(self.allowed[:, i].sum()) for i, k in enumerate(keys)},
+            "regions": sorted(set(self.demand["region"]) | set(self.sites["region"]) - {""}),
+        }
+
+
+# ---------------------------------------------------------------------------- API
+def load_inputs(scenario: Scenario) -> Inputs:
+    """Read and validate every input the scenario names.
+
+    Parameters
+    ----------
+    scenario : Scenario
+
+    Returns
+    -------
+    Inputs
+
+    Raises
+    ------
+    InputFileNotFoundError
+        An input file does not exist.
+    InputDataError
+        A layer breaks a rule; the message names file, row or column and the fix.
+    """
+    scenario.check_input_files()
+    raw = {key: read_layer(spec, key) for key, spec in scenario.layer_specs().items()}
+    hashes = {key: file_sha256(spec.path) for key, spec in scenario.layer_specs().items()}
+    return inputs_from_frames(
+        scenario,
+        demand=raw["demand"],
+        outlets=raw.get("outlets"),
+        candidates=raw.get("candidates"),
+        regions=raw.get("regions"),
+        file_hashes=hashes,
+    )
+
+
+def inputs_from_frames(
+    scenario: Scenario,
+    demand: gpd.GeoDataFrame,
+    outlets: gpd.GeoDataFrame | None = None,
+    candidates: gpd.GeoDataFrame | None = None,
+    regions: gpd.GeoDataFrame | None = None,
+    file_hashes: dict[str, str] | None = None,
+) -> Inputs:
+    """Validate GeoDataFrames given in memory (columns named as in the scenario's specs).
+
+    Parameters
+    ----------
+    scenario : Scenario
+        Column names come from its ``demand``, ``outlets``, ``candidates`` and ``regions`` keys.
+    demand, outlets, candidates, regions : GeoDataFrame
+        Raw layers with a CRS. Not modified.
+
+    Returns
+    -------
+    Inputs
+    """
+    notes: list[str] = []
+    if outlets is None and candidates is None:
+        raise InputDataError("give existing outlets or candidate sites (or both)")
+    region_frame = (
+        _load_regions(regions, scenario.regions)
+        if regions is not None and scenario.regions
+        else None
+    )
+    sample = demand.geometry if demand.crs is not None else None
+    if demand.crs is None:
+        raise InputDataError(
+            f"{_name(scenario.demand)}: the demand layer has no CRS; set it in the file or give 'demand.crs'"
+        )
+    crs = resolve_working_crs(scenario.travel.mode, scenario.travel.crs, sample)
+    demand_frame = _load_demand(demand, scenario, crs, region_frame, notes)
+    site_frames = []
+    if outlets is not None:
+        if scenario.outlets is None:
+            raise ScenarioError("outlets given but the scenario has no 'outlets' key")
+        site_frames.append(
+            _load_sites(outlets, scenario.outlets, "outlets", scenario, crs, region_frame, notes)
+        )
+    if candidates is not None:
+        if scenario.candidates is None:
+            raise ScenarioError("candidates given but the scenario has no 'candidates' key")
+        site_frames.append(
+            _load_sites(
+                candidates, scenario.candidates, "candidates", scenario, crs, region_frame, notes
+            )
+        )
+    sites = pd.concat([f[0] for f in site_frames], ignore_index=True)
+    sites = gpd.GeoDataFrame(sites, geometry="geometry", crs=crs)
+    allowed = np.vstack([f[1] for f in site_frames])
+    costs = _stack_costs([f[2] for f in site_frames], scenario.costs.horizon_years)
+    dup = sites["site_id"].duplicated(keep=False)
+    if dup.any():
+        first = sites.loc[dup, "site_id"].iloc[0]
+        where = sites.loc[sites["site_id"] == first, "source"].tolist()
+        raise InputDataError(
+            f"site id '{first}' appears {len(where)} times (in {', '.join(sorted(set(where)))}); ids of outlets and candidates must be unique"
+        )
+    for note in notes:
+        warnings.warn(note, NetplanWarning, stacklevel=2)
+    return Inputs(
+        scenario=scenario,
+        crs=crs,
+        demand=demand_frame,
+        sites=sites,
+        allowed=allowed,
+        costs=costs,
+        regions=region_frame.to_crs(crs) if region_frame is not None else None,
+        warnings=notes,
+        file_hashes=file_hashes or {},
+    )
+
+
+# ---------------------------------------------------------------------- helpers
+def _name(spec: LayerSpec | None) -> str:
+    return str(spec.path) if spec is not None else "input"
+
+
+def _points(frame: gpd.GeoDataFrame, spec: LayerSpec, key: str, notes: list[str]) -> gpd.GeoSeries:
+    """Point geometries of a layer; polygons become their representative point (stated)."""
+    path = _name(spec)
+    geoms = frame.geometry
+    missing = geoms.isna() | geoms.is_empty
+    if missing.any():
+        row = int(np.flatnonzero(missing.to_numpy())[0])
+        raise InputDataError(
+            f"{path}: row {_row(spec, row)}: empty or missing geometry ({int(missing.sum())} such rows); fix or remove them"
+        )
+    kinds = geoms.geom_type
+    polygonal = kinds.isin(["Polygon", "MultiPolygon"]).to_numpy()
+    other = ~kinds.isin(["Point", "Polygon", "MultiPolygon"]).to_numpy()
+    if other.any():
+        row = int(np.flatnonzero(other)[0])
+        raise InputDataError(
+            f"{path}: row {_row(spec, row)}: {kinds.iloc[row]} geometry where points are required; give points or polygons"
+        )
+    invalid = ~geoms.is_valid.to_numpy()
+    if invalid.any():
+        row = int(np.flatnonzero(invalid)[0])
+        raise InputDataError(
+            f"{path}: row {_row(spec, row)}: invalid geometry ({int(invalid.sum())} such rows); repair it (e.g. shapely.make_valid)"
+        )
+    if polygonal.any():
+        geoms = geoms.copy()
+        geoms[polygonal] = geoms[polygonal].representative_point()
+        notes.append(
+            f"{path}: {int(polygonal.sum())} {key} polygons replaced by their representative point"
+        )
+    if frame.crs is not None and CRS.from_user_input(frame.crs).is_geographic:
+        x, y = geoms.x.to_numpy(), geoms.y.to_numpy()
+        bad = np.flatnonzero((np.abs(x) > 180) | (np.abs(y) > 90))
+        if len(bad):
+            row = int(bad[0])
+            swapped = abs(y[row]) <= 180 and abs(x[row]) <= 90
+            hint = (
+                "longitude and latitude look swapped; exchange the x and y columns"
+                if swapped
+                else "the CRS may be wrong; give the layer's real CRS"
+            )
+            raise InputDataError(
+                f"{path}: row {_row(spec, row)}: coordinates ({x[row]:g}, {y[row]:g}) are outside longitude/latitude range; {hint}"
+            )
+    return geoms
+
+
+def _row(spec: LayerSpec | None, i: int) -> int:
+    """Row number as a person sees it in the file: CSV counts the header line."""
+    if spec is not None and Path(spec.path).suffix.lower() in {".csv", ".txt", ".tsv"}:
+        return i + 2
+    return i + 1
+
+
+def _numeric(
+    frame: pd.DataFrame,
+    column: str,
+    spec: LayerSpec,
+    key: str,
+    setting: str,
+    allow_nan: bool = False,
+) -> np.ndarray:
+    """A numeric, finite, non-negative column; errors name the row."""
+    raw = require_column(frame, column, Path(spec.path), key, setting)
+    values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)
+    text = raw.astype(str).str.strip()
+    missing = (
+        raw.isna().to_numpy()
+        | text.str.lower().isin(["", "nan", "na", "n/a", "null", "none"]).to_numpy()
+    )
+    not_number = np.isnan(values) & ~missing
+    if not_number.any():
+        row = int(np.flatnonzero(not_number)[0])
+        raise InputDataError(
+            f"{_name(spec)}: row {_row(spec, row)}: column '{column}' holds {raw.iloc[row]!r}, not a number ({int(not_number.sum())} such rows); fix the values"
+        )
+    if not allow_nan and np.isnan(values).any():
+        row = int(np.flatnonzero(np.isnan(values))[0])
+        raise InputDataError(
+            f"{_name(spec)}: row {_row(spec, row)}: column '{column}' is empty or NaN ({int(np.isnan(values).sum())} such rows); fill it in or remove the rows"
+        )
+    bad = ~np.isnan(values) & (~np.isfinite(values) | (values < 0))
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise InputDataError(
+            f"{_name(spec)}: row {_row(spec, row)}: column '{column}' is {values[row]:g}; it must be a finite number >= 0 ({int(bad.sum())} such rows)"
+        )
+    return values
+
+
+def _ids(frame: pd.DataFrame, spec: LayerSpec, key: str, prefix: str) -> pd.Series:
+    column = spec.id
+    if column is None:
+        column = "id" if "id" in frame.columns else None
+    if column is None:
+        return pd.Series([f"{prefix}{i + 1}" for i in range(len(frame))], dtype=object)
+    raw = require_column(frame, column, Path(spec.path), key, "id")
+    ids = raw.astype(str).str.strip()
+    blank = raw.isna().to_numpy() | (ids == "").to_numpy()
+    if blank.any():
+        row = int(np.flatnonzero(blank)[0])
+        raise InputDataError(
+            f"{_name(spec)}: row {_row(spec, row)}: empty id in column '{column}'; give every row an id"
+        )
+    dup = ids.duplicated(keep="first").to_numpy()
+    if dup.any():
+        row = int(np.flatnonzero(dup)[0])
+        raise InputDataError(
+            f"{_name(spec)}: row {_row(spec, row)}: duplicate id '{ids.iloc[row]}' in column '{column}' ({int(dup.sum())} duplicates); ids must be unique"
+        )
+    return ids.reset_index(drop=True).astype(object)
+
+
+def _texts(
+    frame: pd.DataFrame,
+    column: str | None,
+    spec: LayerSpec,
+    key: str,
+    setting: str,
+    default: str = "",
+) -> pd.Series:
+    if column is None:
+        return pd.Series([default] * len(frame), dtype=object)
+    if column not in frame.columns:
+        if setting in {"policy", "ownership", "name", "tiers"} and column == setting:
+            return pd.Series(
+                [default] * len(frame), dtype=object
+            )  # optional column under its default name
+        require_column(frame, column, Path(spec.path), key, setting)
+    return (
+        frame[column]
+        .astype(object)
+        .where(frame[column].notna(), default)
+        .astype(str)
+        .str.strip()
+        .reset_index(drop=True)
+    )
+
+
+def _region_of(
+    frame: pd.DataFrame,
+    geoms: gpd.GeoSeries,
+    spec: LayerSpec,
+    key: str,
+    regions: gpd.GeoDataFrame | None,
+) -> pd.Series:
+    if spec.region is not None:
+        return _texts(frame, spec.region, spec, key, "region")
+    if regions is None:
+        return pd.Series([""] * len(frame), dtype=object)
+    points = gpd.GeoDataFrame(geometry=geoms.to_crs(regions.crs).reset_index(drop=True))
+    joined = gpd.sjoin(points, regions[["region", "geometry"]], how="left", predicate="within")
+    joined = joined[~joined.index.duplicated(keep="first")]
+    return joined["region"].fillna("").astype(str).reset_index(drop=True)
+
+
+def _load_regions(frame: gpd.GeoDataFrame, spec: LayerSpec) -> gpd.GeoDataFrame:
+    if frame.crs is None:
+        raise InputDataError(
+            f"{_name(spec)}: the regions layer has no CRS; set it in the file or give 'regions.crs'"
+        )
+    column = spec.id or "region"
+    ids = require_column(frame, column, Path(spec.path), "regions", "id").astype(str)
+    kinds = frame.geometry.geom_type
+    if not kinds.isin(["Polygon", "MultiPolygon"]).all():
+        row = int(np.flatnonzero(~kinds.isin(["Polygon", "MultiPolygon"]).to_numpy())[0])
+        raise InputDataError(
+            f"{_name(spec)}: row {_row(spec, row)}: regions must be polygons, got {kinds.iloc[row]}"
+        )
+    return gpd.GeoDataFrame(
+        {"region": ids.to_numpy()}, geometry=frame.geometry.to_numpy(), crs=frame.crs
+    )
+
+
+def _load_demand(
+    frame: gpd.GeoDataFrame,
+    scenario: Scenario,
+    crs: CRS,
+    regions: gpd.GeoDataFrame | None,
+    notes: list[str],
+) -> gpd.GeoDataFrame:
+    spec = scenario.demand
+    geoms = _points(frame, spec, "demand", notes)
+    keys = scenario.tier_keys
+    out = pd.DataFrame({"demand_id": _ids(frame, spec, "demand", "D")})
+    out["region"] = _region_of(frame, geoms, spec, "demand", regions).to_numpy()
+    base = (
+        _numeric(frame, spec.weight, spec, "demand", "weight")
+        if spec.weight
+        else np.ones(len(frame))
+    )
+    weights = np.tile(base[:, None], (1, len(keys)))
+    for level, column in (spec.weights or {}).items():
+        weights[:, scenario.tier_index(level)] = _numeric(
+            frame, column, spec, "demand", f"weights.{level}"
+        )
+    for i, key in enumerate(keys):
+        out[f"weight_{key}"] = weights[:, i]
+    zero = weights.sum(axis=1) == 0
+    if zero.all():
+        raise InputDataError(
+            f"{_name(spec)}: every demand weight is 0; there is nothing to cover. Check the weight column '{spec.weight}'"
+        )
+    out = gpd.GeoDataFrame(out, geometry=geoms.to_crs(crs).to_numpy(), crs=crs)
+    if zero.any():
+        notes.append(
+            f"{_name(spec)}: {int(zero.sum())} demand rows with weight 0 at every level dropped (rule: zero-weight demand is ignored)"
+        )
+        out = out.loc[~zero].reset_index(drop=True)
+    return out
+
+
+_SPLIT = re.compile(r"[;,|]")
+
+
+def _parse_tier_list(text: str, scenario: Scenario, where: str) -> np.ndarray:
+    mask = np.zeros(scenario.n_tiers, dtype=bool)
+    parts = [p.strip() for p in _SPLIT.split(text) if p.strip()]
+    if not parts:
+        raise InputDataError(
+            f"{where}: empty tier list; give the tiers the site may host, e.g. '{';'.join(scenario.tier_keys)}'"
+        )
+    for part in parts:
+        if part.lower() in {"all", "any", "*"}:
+            mask[:] = True
+            continue
+        try:
+            mask[scenario.tier_index(part)] = True
+        except ScenarioError:
+            raise InputDataError(
+                f"{where}: unknown tier '{part}'{did_you_mean(part, scenario.tier_keys)}; use {scenario.tier_keys}"
+            ) from None
+    return mask
+
+
+def _load_sites(
+    frame: gpd.GeoDataFrame,
+    spec: LayerSpec,
+    key: str,
+    scenario: Scenario,
+    crs: CRS,
+    regions: gpd.GeoDataFrame | None,
+    notes: list[str],
+) -> tuple[pd.DataFrame, np.ndarray, dict[str, np.ndarray]]:
+    path = _name(spec)
+    n, n_tiers = len(frame), scenario.n_tiers
+    geoms = _points(frame, spec, key, notes)
+    ids = _ids(frame, spec, key, "O" if key == "outlets" else "C")
+    names = _texts(
+        frame, spec.name or ("name" if "name" in frame.columns else None), spec, key, "name"
+    )
+    names = names.where(names != "", ids)
+    ownership = _texts(
+        frame, getattr(spec, "ownership", None), spec, key, "ownership", spec.default_ownership
+    )  # type: ignore[union-attr]
+    ownership = ownership.str.lower().where(ownership != "", spec.default_ownership)  # type: ignore[union-attr]
+    bad = ~ownership.isin(OWNERSHIPS)
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        raise InputDataError(
+            f"{path}: row {_row(spec, row)}: ownership '{ownership.iloc[row]}' is not one of {list(OWNERSHIPS)}"
+        )
+    current = np.full(n, -1, dtype=np.int64)
+    allowed = np.zeros((n, n_tiers), dtype=bool)
+    if key == "outlets":
+        tier_col = require_column(frame, spec.tier, Path(spec.path), key, "tier")  # type: ignore[attr-defined]
+        for row, value in enumerate(tier_col.astype(str).str.strip()):
+            try:
+                current[row] = scenario.tier_index(value)
+            except ScenarioError:
+                raise InputDataError(
+                    f"{path}: row {_row(spec, row)}: unknown tier '{value}' in column '{spec.tier}'"  # type: ignore[attr-defined]
+                    f"{did_you_mean(value, scenario.tier_keys)}; use one of {scenario.tier_keys}"
+                ) from None
+        policy = _texts(frame, spec.policy, spec, key, "policy", spec.default_policy).str.lower()  # type: ignore[attr-defined]
+        policy = policy.where(policy != "", spec.default_policy)  # type: ignore[attr-defined]
+        bad = ~policy.isin(POLICIES)
+        if bad.any():
+            row = int(np.flatnonzero(bad.to_numpy())[0])
+            raise InputDataError(
+                f"{path}: row {_row(spec, row)}: policy '{policy.iloc[row]}'{did_you_mean(policy.iloc[row], POLICIES)} is not one of {list(POLICIES)}"
+            )
+        retier_tiers = _texts(frame, spec.tiers, spec, key, "tiers") if spec.tiers else None  # type: ignore[attr-defined]
+        for row in range(n):
+            p = policy.iloc[row]
+            if p in ("keep", "may_close"):
+                allowed[row, current[row]] = True
+            elif retier_tiers is not None and retier_tiers.iloc[row]:
+                allowed[row] = _parse_tier_list(
+                    retier_tiers.iloc[row], scenario, f"{path}: row {_row(spec, row)}"
+                )
+                allowed[row, current[row]] = True
+            else:
+                allowed[row] = True
+        source = "outlet"
+    else:
+        policy = pd.Series(["new"] * n, dtype=object)
+        tiers_col = getattr(spec, "tiers", None)
+        if tiers_col and tiers_col in frame.columns:
+            texts = _texts(frame, tiers_col, spec, key, "tiers")
+            cache: dict[str, np.ndarray] = {}
+            for row, text in enumerate(texts):
+                if text not in cache:
+                    cache[text] = _parse_tier_list(text, scenario, f"{path}: row {_row(spec, row)}")
+                allowed[row] = cache[text]
+        elif tiers_col and tiers_col != "tiers":
+            require_column(frame, tiers_col, Path(spec.path), key, "tiers")
+        else:
+            allowed[:] = True
+        source = "candidate"
+    table = pd.DataFrame(
+        {
+            "site_id": ids.to_numpy(),
+            "name": names.to_numpy(),
+            "source": source,
+            "current_tier": [scenario.tier_keys[t] if t >= 0 else "" for t in current],
+            "policy": policy.to_numpy(),
+            "ownership": ownership.to_numpy(),
+            "region": _region_of(frame, geoms, spec, key, regions).to_numpy(),
+            "tiers": [
+                ";".join(k for k, a in zip(scenario.tier_keys, row, strict=True) if a)
+                for row in allowed
+            ],
+        }
+    )
+    table = gpd.GeoDataFrame(table, geometry=geoms.to_crs(crs).to_numpy(), crs=crs)
+    costs = _site_costs(frame, spec, key, scenario, ownership.to_numpy(), current)
+    return table, allowed, costs
+
+
+def _site_costs(
+    frame: pd.DataFrame,
+    spec: LayerSpec,
+    key: str,
+    scenario: Scenario,
+    ownership: np.ndarray,
+    current: np.ndarray,
+) -> dict[str, np.ndarray]:
+    n, keys = len(frame), scenario.tier_keys
+    out = {name: np.zeros((n, len(keys))) for name in ("open", "operate", "convert")}
+    close_default = np.zeros((n, len(keys)))
+    for owner in OWNERSHIPS:
+        rows = ownership == owner
+        table = getattr(scenario.costs, owner)
+        for t, tier in enumerate(keys):
+            cost = table.get(tier) or scenario.costs.direct.get(tier)
+            if cost is None:
+                continue
+            out["open"][rows, t] = cost.open
+            out["operate"][rows, t] = cost.operate
+            out["convert"][rows, t] = cost.convert
+            close_default[rows, t] = cost.close
+    for name in ("open", "operate", "convert"):
+        for t, tier in enumerate(keys):
+            column = f"{name}_cost_{tier}"
+            if column in frame.columns:
+                values = _numeric(frame, column, spec, key, column, allow_nan=True)
+                out[name][:, t] = np.where(np.isnan(values), out[name][:, t], values)
+    close = np.where(current >= 0, close_default[np.arange(n), np.maximum(current, 0)], 0.0)
+    if "close_cost" in frame.columns:
+        values = _numeric(frame, "close_cost", spec, key, "close_cost", allow_nan=True)
+        close = np.where(np.isnan(values), close, values)
+    return {**out, "close": close, "current": current}
+
+
+def _stack_costs(parts: list[dict[str, np.ndarray]], horizon: float) -> SiteCosts:
+    return SiteCosts(
+        open=np.vstack([p["open"] for p in parts]),
+        operate=np.vstack([p["operate"] for p in parts]),
+        convert=np.vstack([p["convert"] for p in parts]),
+        close=np.concatenate([p["close"] for p in parts]),
+        current_tier=np.concatenate([p["current"] for p in parts]),
+        horizon_years=horizon,
+    )

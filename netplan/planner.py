@@ -1,0 +1,507 @@
+"""Plan a network: scenario and inputs in, an exact :class:`Plan` out.
+
+``plan`` runs load → coverage → model → solve. Each step is timed; the solver record of
+every lexicographic stage is kept. The plan never claims optimality it did not prove.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from ._errors import InfeasiblePlanError, ScenarioError, did_you_mean
+from .checks import check_prepared
+from .coverage import Coverage, Pairs, build_coverage, linkage_pairs
+from .inputs import Inputs, load_inputs
+from .lexicographic import STAGE_ORDER, solve_lexicographic
+from .model import CountLimit, TieredModel, TieredProblem
+from .scenario import Scenario
+from .solver import SolverOptions, SolverRecord
+
+Progress = Callable[[str, str], None]
+
+ACTIONS = ("keep", "open", "retier", "close")
+
+
+def natural_rank(ids: pd.Series) -> np.ndarray:
+    """Rank of each id in natural order ("C2" before "C10"); used by the final tie-break."""
+
+    def key(text: str) -> tuple:
+        return tuple(
+            (0, int(part), "") if part.isdigit() else (1, 0, part)
+            for part in re.split(r"(\d+)", str(text))
+            if part
+        )
+
+    order = sorted(range(len(ids)), key=lambda i: key(ids.iloc[i]))
+    rank = np.empty(len(ids), dtype=np.int64)
+    rank[order] = np.arange(len(ids))
+    return rank
+
+
+@dataclass
+class Prepared:
+    """Inputs with their coverage and linkage pairs: everything the model needs."""
+
+    inputs: Inputs
+    coverage: Coverage
+    linkage: list[Pairs | None]
+    region_names: list[str]
+    demand_region: np.ndarray
+    site_region: np.ndarray
+    baseline_cost: float
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def scenario(self) -> Scenario:
+        return self.inputs.scenario
+
+    def region_code(self, name: str, key: str) -> int:
+        if name not in self.region_names:
+            raise ScenarioError(
+                f"{key}: unknown region '{name}'{did_you_mean(name, self.region_names)}; regions are {self.region_names}"
+            )
+        return self.region_names.index(name)
+
+    def uncoverable(self) -> pd.DataFrame:
+        """Demand no allowed site and tier can ever reach, per level: points and weight."""
+        keys = self.scenario.tier_keys
+        weights = self.inputs.weights
+        rows = []
+        for level, key in enumerate(keys):
+            never = ~self.coverage.coverable(level)
+            rows.append(
+                {
+                    "level": key,
+                    "points": int(never.sum()),
+                    "weight": float(weights[never, level].sum()),
+                    "share": float(
+                        weights[never, level].sum() / max(weights[:, level].sum(), 1e-12)
+                    ),
+                }
+            )
+        return pd.DataFrame(rows)
+
+
+def prepare(
+    scenario: Scenario,
+    inputs: Inputs | None = None,
+    progress: Progress | None = None,
+    check: bool = True,
+) -> Prepared:
+    """Load inputs (unless given), build coverage and linkage pairs, and check what can be checked without solving.
+
+    Raises
+    ------
+    InfeasiblePlanError
+        A ``keep`` outlet can never be supported, or the budget is below the cost of the
+        outlets that must stay open (see :mod:`netplan.checks`).
+    """
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    _tell(progress, "load", "start")
+    if inputs is None:
+        inputs = load_inputs(scenario)
+    timings["load"] = time.perf_counter() - t0
+    _tell(progress, "load", "done")
+    t0 = time.perf_counter()
+    _tell(progress, "coverage", "start")
+    reach = scenario.reach_matrix
+    coverage = build_coverage(
+        inputs.demand_metric, inputs.site_metric, inputs.allowed, reach, inputs.mode
+    )
+    linkage = linkage_pairs(inputs.site_metric, inputs.allowed, scenario.linkage_reach, inputs.mode)
+    timings["coverage"] = time.perf_counter() - t0
+    _tell(progress, "coverage", "done")
+    names = sorted((set(inputs.demand["region"]) | set(inputs.sites["region"])) - {""})
+    code = {n: i for i, n in enumerate(names)}
+    demand_region = inputs.demand["region"].map(code).fillna(-1).to_numpy(dtype=np.int64)
+    site_region = inputs.sites["region"].map(code).fillna(-1).to_numpy(dtype=np.int64)
+    baseline_cost = inputs.costs.plan_cost(
+        np.where(inputs.current_tier >= 0, inputs.current_tier, -1)
+    )["total"]
+    prep = Prepared(
+        inputs, coverage, linkage, names, demand_region, site_region, baseline_cost, timings
+    )
+    if check:
+        check_prepared(prep)
+    return prep
+
+
+def build_problem(
+    prep: Prepared, scenario: Scenario | None = None
+) -> tuple[TieredProblem, dict[str, float | None]]:
+    """Translate the scenario's rules into a :class:`TieredProblem` (arrays only).
+
+    ``scenario`` may differ from the prepared one only in rules that need neither new
+    inputs nor new coverage: budget, counts, objective and solver. Tiers, reach, inputs and
+    costs are those the inputs were prepared with.
+    """
+    scenario = scenario or prep.scenario
+    inputs = prep.inputs
+    same = (
+        "tiers",
+        "reach_overrides",
+        "travel",
+        "demand",
+        "outlets",
+        "candidates",
+        "regions",
+        "costs",
+    )
+    changed = [key for key in same if getattr(scenario, key) != getattr(prep.scenario, key)]
+    if changed:
+        raise ScenarioError(
+            f"the prepared inputs were built with other {', '.join(changed)}; call prepare() with this scenario"
+        )
+    budget = scenario.budget
+    factor = scenario.budget_factor_of_baseline()
+    total = prep.baseline_cost * factor if factor is not None else budget.total
+    counts = []
+    for i, rule in enumerate(scenario.counts):
+        tier = (
+            None if str(rule.tier) == "any" else scenario.tier_index(rule.tier, f"counts[{i}].tier")
+        )
+        region = (
+            None if rule.region is None else prep.region_code(rule.region, f"counts[{i}].region")
+        )
+        label = f"counts[{i}]: {rule.tier} outlets" + (f" in {rule.region}" if rule.region else "")
+        counts.append(
+            CountLimit(
+                tier,
+                region,
+                float(rule.min or 0),
+                float(rule.max) if rule.max is not None else math.inf,
+                label,
+            )
+        )
+    region_targets = {}
+    for region, mapping in (scenario.objective.region_targets or {}).items():
+        code = prep.region_code(region, f"objective.region_targets.{region}")
+        for level, share in mapping.items():
+            region_targets[(code, scenario.tier_index(level))] = float(share)
+    problem = TieredProblem(
+        weights=inputs.weights,
+        coverage=prep.coverage,
+        allowed=inputs.allowed,
+        policy=inputs.policies,
+        costs=inputs.costs,
+        linkage=prep.linkage,
+        objective=scenario.objective.type,
+        level_weights=scenario.level_weights(),
+        targets=scenario.coverage_targets(),
+        region_targets=region_targets,
+        demand_region=prep.demand_region,
+        site_region=prep.site_region,
+        budget_total=None if total is None else float(total),
+        budget_capex=budget.capex,
+        budget_opex=budget.opex,
+        counts=counts,
+        site_rank=natural_rank(inputs.sites["site_id"]),
+    )
+    return problem, {
+        "total": problem.budget_total,
+        "capex": budget.capex,
+        "opex_per_year": budget.opex,
+        "baseline_cost": prep.baseline_cost,
+    }
+
+
+@dataclass
+class Plan:
+    """An optimised network plan and how it was obtained.
+
+    Attributes
+    ----------
+    scenario : Scenario
+    inputs : Inputs
+    tiers : ndarray (m,)
+        Tier index of each site in the plan (-1 = closed or not opened).
+    status : str
+        ``optimal`` only if every lexicographic stage was proven optimal; else
+        ``time_limit``, ``infeasible``, ``no_solution`` or ``interrupted``.
+    stopped_stage : str or None
+        The stage that did not finish.
+    stages : list of SolverRecord
+        One record per stage solved.
+    values : dict
+        Optimum of each finished stage (coverage, cost, distance, site_id).
+    timings : dict
+        Seconds per step (load, coverage, model, solve and each stage).
+    reduction : dict
+        Model size before and after exact reductions.
+    budget : dict
+        The budget limits used (``baseline`` resolved to money).
+    model_covered : ndarray (K,)
+        Covered demand weight per level according to the model's variables.
+    levels : list of int
+        Levels the optimisation modelled (positive weight or a target).
+    """
+
+    scenario: Scenario
+    inputs: Inputs
+    prepared: Prepared
+    tiers: np.ndarray
+    status: str
+    stopped_stage: str | None
+    stages: list[SolverRecord]
+    values: dict[str, float]
+    timings: dict[str, float]
+    reduction: dict[str, int]
+    budget: dict[str, float | None]
+    model_covered: np.ndarray
+    levels: list[int] = field(default_factory=list)
+
+    # ------------------------------------------------------------ solver facts
+    @property
+    def primary(self) -> SolverRecord:
+        """Record of the first (primary-objective) stage."""
+        return self.stages[0]
+
+    @property
+    def objective(self) -> float:
+        return self.primary.objective
+
+    @property
+    def bound(self) -> float:
+        return self.primary.bound
+
+    @property
+    def gap(self) -> float:
+        """Largest relative gap over the stages solved (0 when every stage is proven optimal)."""
+        gaps = [r.gap for r in self.stages if r.has_solution]
+        return max(gaps) if gaps else math.nan
+
+    @property
+    def is_optimal(self) -> bool:
+        return self.status == "optimal"
+
+    def solver_record(self) -> dict[str, object]:
+        """Status, objective, bound, gap, time and solver of the plan, with every stage's record."""
+        first = self.primary
+        return {
+            "status": self.status,
+            "stopped_stage": self.stopped_stage,
+            "objective_type": self.scenario.objective.type,
+            "objective": _finite(first.objective),
+            "bound": _finite(first.bound),
+            "gap": _finite(self.gap),
+            "seconds": sum(r.seconds for r in self.stages),
+            "solver": first.solver,
+            "version": first.version,
+            "time_limit": self.scenario.solver.time_limit,
+            "mip_rel_gap": self.scenario.solver.mip_rel_gap,
+            "stage_order": list(STAGE_ORDER[self.scenario.objective.type]),
+            "stages": [r.to_dict() for r in self.stages],
+        }
+
+    # ------------------------------------------------------------- the plan
+    @property
+    def actions(self) -> np.ndarray:
+        """Action of each site: keep, open, retier, close, or '' (candidate not opened)."""
+        current = self.inputs.current_tier
+        t = self.tiers
+        out = np.full(len(t), "", dtype=object)
+        existing = current >= 0
+        out[existing & (t == current)] = "keep"
+        out[existing & (t >= 0) & (t != current)] = "retier"
+        out[existing & (t < 0)] = "close"
+        out[~existing & (t >= 0)] = "open"
+        return out
+
+    @property
+    def outlets(self) -> gpd.GeoDataFrame:
+        """Every site with an action: the plan's open outlets and the closed existing ones.
+
+        Columns: site_id, name, tier (plan tier key, '' if closed), tier_name, current_tier,
+        action, policy, ownership, region, cost (this site's share of the plan cost), capex,
+        opex_per_year, geometry (working CRS).
+        """
+        sites = self.inputs.sites
+        keys = self.scenario.tier_keys
+        labels = self.scenario.tier_labels
+        costs = self.inputs.costs
+        t = self.tiers
+        action = self.actions
+        on = t >= 0
+        idx = np.arange(len(t))
+        capex = np.where(on, costs.capex()[idx, np.maximum(t, 0)], costs.closing())
+        opex = np.where(on, costs.operate[idx, np.maximum(t, 0)], 0.0)
+        frame = sites[
+            ["site_id", "name", "current_tier", "policy", "ownership", "region", "geometry"]
+        ].copy()
+        frame.insert(2, "tier", [keys[k] if k >= 0 else "" for k in t])
+        frame.insert(3, "tier_name", [labels[k] if k >= 0 else "" for k in t])
+        frame.insert(5, "action", action)
+        frame["capex"] = capex
+        frame["opex_per_year"] = opex
+        frame["cost"] = capex + costs.horizon_years * opex
+        frame = frame.loc[action != ""].reset_index(drop=True)
+        return gpd.GeoDataFrame(frame, geometry="geometry", crs=self.inputs.crs)
+
+    def cost(self) -> dict[str, float]:
+        """Cost breakdown: total, capex, opex, and by action (open, convert, close, operate)."""
+        return self.inputs.costs.plan_cost(self.tiers)
+
+    def counts(self) -> pd.DataFrame:
+        """Outlets per tier by action."""
+        out = self.outlets
+        table = pd.crosstab(
+            out["tier"].where(out["tier"] != "", out["current_tier"]), out["action"]
+        )
+        return table.reindex(index=self.scenario.tier_keys, columns=list(ACTIONS), fill_value=0)
+
+    def __repr__(self) -> str:
+        return (
+            f"Plan(status={self.status!r}, objective={self.objective:.6g}, gap={self.gap:.3g}, "
+            f"open={int((self.tiers >= 0).sum())}, cost={self.cost()['total']:.6g})"
+        )
+
+
+def _finite(value: float) -> float | None:
+    return value if value is not None and math.isfinite(value) else None
+
+
+def _tell(progress: Progress | None, step: str, state: str) -> None:
+    if progress is not None:
+        progress(step, state)
+
+
+def plan(
+    scenario: Scenario,
+    inputs: Inputs | None = None,
+    progress: Progress | None = None,
+    prepared: Prepared | None = None,
+) -> Plan:
+    """Optimise the network of a scenario.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    inputs : Inputs, optional
+        Already loaded inputs (e.g. from :func:`netplan.inputs.inputs_from_frames`);
+        loaded from the scenario's files when omitted.
+    progress : callable, optional
+        ``progress(step, state)`` with step in load, coverage, model, solve:<stage> and state
+        ``start`` / ``done``.
+    prepared : Prepared, optional
+        Inputs with coverage already built (skips load and coverage).
+
+    Returns
+    -------
+    Plan
+
+    Raises
+    ------
+    InfeasiblePlanError
+        No plan satisfies the rules; the message says which rules to look at.
+    """
+    prep = prepared or prepare(scenario, inputs, progress)
+    timings = dict(prep.timings)
+    t0 = time.perf_counter()
+    _tell(progress, "model", "start")
+    problem, budget = build_problem(prep, scenario)
+    model = TieredModel(problem)
+    timings["model"] = time.perf_counter() - t0
+    _tell(progress, "model", "done")
+    spec = scenario.solver
+    options = SolverOptions(
+        backend=spec.backend,
+        time_limit=spec.time_limit,
+        mip_rel_gap=spec.mip_rel_gap,
+        threads=spec.threads,
+        seed=spec.seed,
+    )
+    t0 = time.perf_counter()
+    current: list[str] = []
+
+    def on_stage(stage: str) -> None:
+        if current:
+            _tell(progress, f"solve:{current[-1]}", "done")
+        current.append(stage)
+        _tell(progress, f"solve:{stage}", "start")
+
+    result = solve_lexicographic(
+        model, scenario.objective.type, options, tie_break=spec.tie_break, on_stage=on_stage
+    )
+    if current:
+        _tell(progress, f"solve:{current[-1]}", "done")
+    timings["solve"] = time.perf_counter() - t0
+    for record in result.records:
+        timings[f"solve:{record.stage}"] = record.seconds
+    if result.tiers is None:
+        first = result.records[-1]
+        raise InfeasiblePlanError(_explain_no_plan(prep, problem, first, result.stopped_stage))
+    reduction = dict(model.reduction, **result.sizes)
+    covered = model.covered_by_level(result.x)
+    return Plan(
+        scenario=scenario,
+        inputs=prep.inputs,
+        prepared=prep,
+        tiers=result.tiers,
+        status=result.status,
+        stopped_stage=result.stopped_stage,
+        stages=result.records,
+        values=result.values,
+        timings=timings,
+        reduction=reduction,
+        budget=budget,
+        model_covered=covered,
+        levels=list(model.levels),
+    )
+
+
+def _explain_no_plan(
+    prep: Prepared, problem: TieredProblem, record: SolverRecord, stage: str | None
+) -> str:
+    """A one-line reason why no plan came back, with the quick checks that explain most cases."""
+    if record.status == "time_limit" or record.status == "no_solution":
+        return (
+            f"no feasible plan found within the time limit ({record.time_limit} s) in stage '{stage}'; "
+            "raise solver.time_limit or relax the rules"
+        )
+    if record.status == "interrupted":
+        return f"interrupted in stage '{stage}' before a plan was found"
+    costs = problem.costs
+    forced = problem.forced_tier()
+    must = problem.must_open()
+    tiers = np.where(forced >= 0, forced, -1)
+    reasons = []
+    # cheapest cost of the sites that must stay open (keep at their tier, may_retier at their cheapest tier)
+    total = costs.total()
+    cheapest_open = np.where(problem.allowed, total, np.inf).min(axis=1)
+    must_cost = float(
+        np.where(
+            forced >= 0,
+            total[np.arange(len(tiers)), np.maximum(tiers, 0)],
+            np.where(must, cheapest_open, 0.0),
+        ).sum()
+    )
+    if problem.budget_total is not None and must_cost > problem.budget_total + 1e-9:
+        reasons.append(
+            f"budget.total {problem.budget_total:,.0f} is below the {must_cost:,.0f} that the outlets which must stay open cost "
+            f"(short by {must_cost - problem.budget_total:,.0f}); raise the budget or let outlets close"
+        )
+    for rule in problem.counts:
+        if rule.lo > 0:
+            able = problem.allowed if rule.tier is None else problem.allowed[:, [rule.tier]]
+            sites = able.any(axis=1)
+            if rule.region is not None:
+                sites &= problem.site_region == rule.region
+            if sites.sum() < rule.lo:
+                reasons.append(
+                    f"{rule.label} needs at least {rule.lo:.0f} but only {int(sites.sum())} sites can host them"
+                )
+    if not reasons:
+        reasons.append(
+            "the rules contradict each other (budget, counts, linkage, policies or coverage targets); "
+            "relax one, e.g. raise the budget or lower a target"
+        )
+    return f"no feasible plan: {reasons[0]}" + ("".join(f"; also {r}" for r in reasons[1:]))

@@ -1,0 +1,610 @@
+"""Scenario: what to plan, read from a YAML file and validated once, at the boundary.
+
+A scenario names the inputs (demand, existing outlets, candidate sites, regions), the tiers
+with their reach and linkage, costs, budget, count rules, the objective and solver options.
+Paths are relative to the scenario file. Unknown keys are errors with a suggestion, so a
+typo never silently falls back to a default.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from ._errors import InputFileNotFoundError, ScenarioError, did_you_mean
+from .units import Quantity, parse_quantity
+
+POLICIES = ("keep", "may_close", "may_retier", "may_retier_or_close")
+OWNERSHIPS = ("direct", "partner")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", validate_assignment=True, arbitrary_types_allowed=True
+    )
+
+
+class TierSpec(_Strict):
+    """One tier of the network, highest first in the scenario's ``tiers`` list."""
+
+    key: str = Field(description="short id used in files and other keys, e.g. 'regional'")
+    name: str | None = Field(default=None, description="display name, e.g. 'regional centre'")
+    reach: Any = Field(description="reach of the service level this tier introduces, e.g. '35 km'")
+    linkage: Any = Field(
+        default=None,
+        description="a tier-k outlet (k >= 2) needs an outlet of a higher tier within this reach",
+    )
+
+    @field_validator("key")
+    @classmethod
+    def _key_is_simple(cls, v: str) -> str:
+        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_\-]*", v):
+            raise ValueError(
+                f"tier key {v!r} must start with a letter and hold only letters, digits, '_' or '-'"
+            )
+        return v
+
+    @property
+    def label(self) -> str:
+        return self.name or self.key
+
+
+class ReachOverride(_Strict):
+    """Reach of one tier for one service level, overriding the level's own reach."""
+
+    tier: str | int
+    level: str | int
+    reach: Any
+
+
+class LayerSpec(_Strict):
+    """Where an input layer lives and which columns mean what."""
+
+    path: Path
+    layer: str | None = None
+    x: str | None = Field(default=None, description="CSV: column of x / longitude")
+    y: str | None = Field(default=None, description="CSV: column of y / latitude")
+    crs: str | int | None = Field(
+        default=None, description="CRS of a CSV's x/y (default EPSG:4326)"
+    )
+    id: str | None = None
+    name: str | None = None
+    region: str | None = None
+
+
+class DemandSpec(LayerSpec):
+    weight: str | None = Field(
+        default=None, description="column with the demand weight of every level"
+    )
+    weights: dict[str, str] | None = Field(
+        default=None, description="per-level weight columns {level: column}"
+    )
+
+
+class OutletSpec(LayerSpec):
+    tier: str = "tier"
+    policy: str | None = "policy"
+    default_policy: Literal["keep", "may_close", "may_retier", "may_retier_or_close"] = "may_close"
+    ownership: str | None = "ownership"
+    default_ownership: Literal["direct", "partner"] = "direct"
+    tiers: str | None = Field(
+        default=None, description="column listing the tiers a may_retier outlet may take"
+    )
+
+
+class CandidateSpec(LayerSpec):
+    tiers: str | None = Field(
+        default="tiers", description="column listing the tiers a site may host ('a;b')"
+    )
+    ownership: str | None = "ownership"
+    default_ownership: Literal["direct", "partner"] = "direct"
+
+
+class RegionSpec(LayerSpec):
+    pass
+
+
+class TierCost(_Strict):
+    """Costs of operating one tier at one site (money units of the scenario)."""
+
+    open: float = Field(
+        default=0.0, ge=0, description="one-off cost of opening a new outlet of this tier"
+    )
+    operate: float = Field(default=0.0, ge=0, description="yearly operating cost")
+    convert: float = Field(
+        default=0.0, ge=0, description="one-off cost of re-tiering an outlet into this tier"
+    )
+    close: float = Field(
+        default=0.0, ge=0, description="one-off cost of closing an outlet of this tier"
+    )
+
+
+class CostSpec(_Strict):
+    horizon_years: float = Field(
+        default=1.0, gt=0, description="years of operating cost counted in the plan's cost"
+    )
+    direct: dict[str, TierCost] = Field(default_factory=dict)
+    partner: dict[str, TierCost] = Field(default_factory=dict)
+
+
+class BudgetSpec(_Strict):
+    total: float | str | None = Field(
+        default=None,
+        description="limit on one-off + operating x horizon cost; a number, 'baseline' or '1.1 x baseline'",
+    )
+    capex: float | None = Field(
+        default=None, ge=0, description="limit on one-off cost (open + convert + close)"
+    )
+    opex: float | None = Field(default=None, ge=0, description="limit on the yearly operating cost")
+
+
+class CountRule(_Strict):
+    """Minimum / maximum number of open outlets of a tier (or ``any``), optionally in one region."""
+
+    tier: str | int = "any"
+    region: str | None = None
+    min: int | None = Field(default=None, ge=0)
+    max: int | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _has_bound(self) -> CountRule:
+        if self.min is None and self.max is None:
+            raise ValueError("a count rule needs 'min' or 'max'")
+        return self
+
+
+class ObjectiveSpec(_Strict):
+    type: Literal["max_coverage", "min_cost"] = "max_coverage"
+    level_weights: dict[str, float] | None = None
+    targets: dict[str, float] | None = Field(
+        default=None, description="min_cost: share of coverable demand per level"
+    )
+    region_targets: dict[str, dict[str, float]] | None = None
+
+
+class SolverSpec(_Strict):
+    backend: Literal["highs", "cbc"] = "highs"
+    time_limit: float | None = Field(
+        default=None, gt=0, description="seconds for all stages together"
+    )
+    mip_rel_gap: float = Field(default=0.0, ge=0)
+    threads: int = Field(default=1, ge=1)
+    seed: int = 0
+    tie_break: bool = Field(
+        default=True, description="run the distance and site-id tie-break stages"
+    )
+
+
+class TravelSpec(_Strict):
+    mode: Literal["planar", "haversine"] = "planar"
+    crs: str | int = Field(
+        default="auto", description="planar: metric CRS (EPSG code) or 'auto' (local UTM)"
+    )
+
+
+class Scenario(_Strict):
+    """A validated planning scenario.
+
+    Build it with :meth:`from_yaml` or :meth:`from_dict`. Paths inside are absolute once
+    loaded. Derived arrays (reach matrix, linkage reach) are properties.
+    """
+
+    name: str = "scenario"
+    description: str | None = None
+    travel: TravelSpec = Field(default_factory=TravelSpec)
+    tiers: list[TierSpec]
+    reach_overrides: list[ReachOverride] = Field(default_factory=list)
+    demand: DemandSpec
+    outlets: OutletSpec | None = None
+    candidates: CandidateSpec | None = None
+    regions: RegionSpec | None = None
+    costs: CostSpec = Field(default_factory=CostSpec)
+    budget: BudgetSpec = Field(default_factory=BudgetSpec)
+    counts: list[CountRule] = Field(default_factory=list)
+    objective: ObjectiveSpec = Field(default_factory=ObjectiveSpec)
+    solver: SolverSpec = Field(default_factory=SolverSpec)
+    source: Path | None = Field(
+        default=None, exclude=True, description="the YAML file it came from"
+    )
+
+    # ------------------------------------------------------------------ loading
+    @classmethod
+    def from_yaml(cls, path: str | Path) -> Scenario:
+        """Read and validate a scenario file.
+
+        Parameters
+        ----------
+        path : str or Path
+            The YAML file. Relative input paths inside it are taken relative to its folder.
+
+        Returns
+        -------
+        Scenario
+
+        Raises
+        ------
+        InputFileNotFoundError
+            If the file does not exist.
+        ScenarioError
+            If the YAML cannot be parsed or breaks a rule (one line per problem).
+        """
+        path = Path(path)
+        if not path.is_file():
+            raise InputFileNotFoundError(f"{path}: scenario file not found; check the path")
+        try:
+            raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f" line {mark.line + 1}" if mark is not None else ""
+            raise ScenarioError(
+                f"{path}{where}: not valid YAML ({getattr(exc, 'problem', exc)}); fix the syntax"
+            ) from None
+        if not isinstance(raw, dict):
+            raise ScenarioError(
+                f"{path}: a scenario must be a mapping of keys (name, tiers, demand, ...)"
+            )
+        return cls.from_dict(raw, base_dir=path.parent, source=path)
+
+    @classmethod
+    def from_dict(
+        cls, raw: dict[str, Any], base_dir: str | Path = ".", source: Path | None = None
+    ) -> Scenario:
+        """Validate a scenario given as a dictionary (the parsed YAML).
+
+        Parameters
+        ----------
+        raw : dict
+            Scenario keys as in the YAML file.
+        base_dir : str or Path
+            Folder that relative input paths are resolved against.
+        source : Path, optional
+            The file the dictionary came from, for messages.
+        """
+        where = str(source) if source else "scenario"
+        try:
+            scenario = cls.model_validate(raw)
+        except ValidationError as exc:
+            raise ScenarioError("\n".join(_explain_validation_error(exc, where))) from None
+        scenario.source = Path(source) if source else None
+        base = Path(base_dir)
+        for spec in (scenario.demand, scenario.outlets, scenario.candidates, scenario.regions):
+            if spec is not None and not spec.path.is_absolute():
+                spec.path = (base / spec.path).resolve()
+        scenario._check_semantics(where)
+        return scenario
+
+    def check_input_files(self) -> None:
+        """Raise :class:`InputFileNotFoundError` naming every input file that does not exist."""
+        missing = []
+        for key, spec in self.layer_specs().items():
+            if not spec.path.exists():
+                missing.append(
+                    f"{self._where()}: {key}.path: file not found: {spec.path}; fix the path (relative paths start at the scenario's folder)"
+                )
+        if missing:
+            raise InputFileNotFoundError("\n".join(missing))
+
+    def layer_specs(self) -> dict[str, LayerSpec]:
+        """The input layers the scenario names, by key."""
+        specs = {
+            "demand": self.demand,
+            "outlets": self.outlets,
+            "candidates": self.candidates,
+            "regions": self.regions,
+        }
+        return {k: v for k, v in specs.items() if v is not None}
+
+    def _where(self) -> str:
+        return str(self.source) if self.source else "scenario"
+
+    # --------------------------------------------------------------- semantics
+    def _check_semantics(self, where: str) -> None:
+        problems: list[str] = []
+        keys = [t.key for t in self.tiers]
+        if not self.tiers:
+            problems.append(f"{where}: tiers: at least one tier is needed")
+        if len(set(keys)) != len(keys):
+            problems.append(f"{where}: tiers: tier keys must be unique, got {keys}")
+        if self.outlets is None and self.candidates is None:
+            problems.append(
+                f"{where}: give 'outlets' (existing network) or 'candidates' (new sites), or both"
+            )
+        for i, tier in enumerate(self.tiers):
+            try:
+                parse_quantity(tier.reach, f"tiers[{i}].reach")
+            except ScenarioError as exc:
+                problems.append(f"{where}: {exc}")
+            if i > 0 and tier.linkage is not None:
+                try:
+                    parse_quantity(tier.linkage, f"tiers[{i}].linkage")
+                except ScenarioError as exc:
+                    problems.append(f"{where}: {exc}")
+            if i == 0 and tier.linkage is not None:
+                problems.append(
+                    f"{where}: tiers[0].linkage: the highest tier has no higher tier to link to; remove its 'linkage'"
+                )
+        if problems:
+            raise ScenarioError("\n".join(problems))
+        dims = {q.dimension for q in self._all_quantities()}
+        wanted = "distance"
+        if dims - {wanted}:
+            problems.append(
+                f"{where}: travel.mode '{self.travel.mode}' measures distance; give reach and linkage in m or km, not minutes"
+            )
+        for i, ov in enumerate(self.reach_overrides):
+            try:
+                k = self.tier_index(ov.tier, f"reach_overrides[{i}].tier")
+                lvl = self.tier_index(ov.level, f"reach_overrides[{i}].level")
+                parse_quantity(ov.reach, f"reach_overrides[{i}].reach")
+                if k > lvl:
+                    problems.append(
+                        f"{where}: reach_overrides[{i}]: tier '{self.tiers[k].key}' is below level '{self.tiers[lvl].key}' and never serves it; "
+                        "an override needs a tier at or above the level"
+                    )
+            except ScenarioError as exc:
+                problems.append(f"{where}: {exc}")
+        for owner in OWNERSHIPS:
+            for key in getattr(self.costs, owner):
+                if key not in keys:
+                    problems.append(
+                        f"{where}: costs.{owner}.{key}: unknown tier{did_you_mean(key, keys)}"
+                    )
+        for i, rule in enumerate(self.counts):
+            try:
+                if str(rule.tier) != "any":
+                    self.tier_index(rule.tier, f"counts[{i}].tier")
+            except ScenarioError as exc:
+                problems.append(f"{where}: {exc}")
+            if rule.min is not None and rule.max is not None and rule.min > rule.max:
+                problems.append(
+                    f"{where}: counts[{i}]: min {rule.min} is above max {rule.max}; swap or fix them"
+                )
+        obj = self.objective
+        for label, mapping in (
+            ("objective.level_weights", obj.level_weights),
+            ("objective.targets", obj.targets),
+        ):
+            for key, value in (mapping or {}).items():
+                try:
+                    self.tier_index(key, f"{label}.{key}")
+                except ScenarioError as exc:
+                    problems.append(f"{where}: {exc}")
+                if label.endswith("targets") and not 0 <= value <= 1:
+                    problems.append(
+                        f"{where}: {label}.{key}: a target is a share between 0 and 1, got {value}"
+                    )
+                if label.endswith("weights") and value < 0:
+                    problems.append(
+                        f"{where}: {label}.{key}: a level weight must be >= 0, got {value}"
+                    )
+        for region, mapping in (obj.region_targets or {}).items():
+            for key, value in mapping.items():
+                try:
+                    self.tier_index(key, f"objective.region_targets.{region}.{key}")
+                except ScenarioError as exc:
+                    problems.append(f"{where}: {exc}")
+                if not 0 <= value <= 1:
+                    problems.append(
+                        f"{where}: objective.region_targets.{region}.{key}: a target is a share between 0 and 1, got {value}"
+                    )
+        if obj.type == "min_cost" and not obj.targets and not obj.region_targets:
+            problems.append(
+                f"{where}: objective.targets: min_cost needs coverage targets, e.g. targets: {{{keys[-1]}: 0.95}}"
+            )
+        if self.budget.total is not None and isinstance(self.budget.total, str):
+            try:
+                self.budget_factor_of_baseline()
+            except ScenarioError as exc:
+                problems.append(f"{where}: {exc}")
+        elif self.budget.total is not None and self.budget.total < 0:
+            problems.append(f"{where}: budget.total: must be >= 0, got {self.budget.total}")
+        if self.demand.weight is None and not self.demand.weights:
+            pass  # every demand point weighs 1
+        for key in self.demand.weights or {}:
+            try:
+                self.tier_index(key, f"demand.weights.{key}")
+            except ScenarioError as exc:
+                problems.append(f"{where}: {exc}")
+        if self.travel.mode == "planar" and str(self.travel.crs).lower() != "auto":
+            from pyproj import CRS
+            from pyproj.exceptions import CRSError
+
+            try:
+                crs = CRS.from_user_input(self.travel.crs)
+            except CRSError:
+                crs = None
+                problems.append(
+                    f"{where}: travel.crs: unknown CRS {self.travel.crs!r}; give an EPSG code such as 'EPSG:32632' or 'auto'"
+                )
+            if crs is not None and not crs.is_projected:
+                problems.append(
+                    f"{where}: travel.crs: {crs.to_string()} is geographic (degrees) and 'planar' travel needs metres; "
+                    "use a projected CRS such as a UTM zone, 'auto', or travel.mode: haversine"
+                )
+        if problems:
+            raise ScenarioError("\n".join(problems))
+
+    def _all_quantities(self) -> list[Quantity]:
+        out = [parse_quantity(t.reach, f"tiers[{i}].reach") for i, t in enumerate(self.tiers)]
+        out += [
+            parse_quantity(t.linkage, f"tiers[{i}].linkage")
+            for i, t in enumerate(self.tiers)
+            if t.linkage is not None
+        ]
+        out += [
+            parse_quantity(o.reach, f"reach_overrides[{i}].reach")
+            for i, o in enumerate(self.reach_overrides)
+        ]
+        return out
+
+    # ----------------------------------------------------------- derived values
+    @property
+    def n_tiers(self) -> int:
+        return len(self.tiers)
+
+    @property
+    def tier_keys(self) -> list[str]:
+        return [t.key for t in self.tiers]
+
+    @property
+    def tier_labels(self) -> list[str]:
+        return [t.label for t in self.tiers]
+
+    def tier_index(self, ref: str | int, key: str = "tier") -> int:
+        """Index (0 = highest) of a tier given by key, display name or 1-based number."""
+        if isinstance(ref, bool):
+            ref = str(ref)
+        if isinstance(ref, int | np.integer):
+            if 1 <= int(ref) <= self.n_tiers:
+                return int(ref) - 1
+            raise ScenarioError(f"{key}: tier number {ref} is out of range 1..{self.n_tiers}")
+        text = str(ref).strip()
+        for i, t in enumerate(self.tiers):
+            if text == t.key or (t.name is not None and text.lower() == t.name.lower()):
+                return i
+        if text.isdigit() and 1 <= int(text) <= self.n_tiers:
+            return int(text) - 1
+        raise ScenarioError(
+            f"{key}: unknown tier '{text}'{did_you_mean(text, self.tier_keys + [t.name for t in self.tiers if t.name])}; use one of {self.tier_keys}"
+        )
+
+    @cached_property
+    def reach_matrix(self) -> np.ndarray:
+        """``R[k, l]``: reach of a tier-k outlet for service level l (NaN where k > l), metres or minutes."""
+        n = self.n_tiers
+        reach = np.full((n, n), np.nan)
+        for level, tier in enumerate(self.tiers):
+            reach[: level + 1, level] = parse_quantity(tier.reach, f"tiers[{level}].reach").value
+        for ov in self.reach_overrides:
+            k, lvl = self.tier_index(ov.tier), self.tier_index(ov.level)
+            reach[k, lvl] = parse_quantity(ov.reach, "reach_overrides").value
+        return reach
+
+    @cached_property
+    def linkage_reach(self) -> np.ndarray:
+        """``L[k]``: linkage reach of tier k (NaN where the tier needs no support)."""
+        return np.array(
+            [
+                np.nan
+                if t.linkage is None or i == 0
+                else parse_quantity(t.linkage, f"tiers[{i}].linkage").value
+                for i, t in enumerate(self.tiers)
+            ]
+        )
+
+    @property
+    def unit(self) -> str:
+        """Unit of reach and distance results: ``"m"`` (planar, haversine) or ``"min"``."""
+        return "m"
+
+    def level_weights(self) -> np.ndarray:
+        """Objective weight of each service level (default 1)."""
+        w = np.ones(self.n_tiers)
+        for key, value in (self.objective.level_weights or {}).items():
+            w[self.tier_index(key)] = value
+        return w
+
+    def coverage_targets(self) -> np.ndarray:
+        """Target share of coverable demand per level for ``min_cost`` (NaN = no target)."""
+        t = np.full(self.n_tiers, np.nan)
+        for key, value in (self.objective.targets or {}).items():
+            t[self.tier_index(key)] = value
+        return t
+
+    def budget_factor_of_baseline(self) -> float | None:
+        """The factor of ``budget.total: '1.1 x baseline'`` (1.0 for 'baseline'), or None for a number."""
+        total = self.budget.total
+        if not isinstance(total, str):
+            return None
+        m = re.fullmatch(r"\s*(?:([0-9]*\.?[0-9]+)\s*(?:x|\*|×)\s*)?baseline\s*", total)
+        if not m:
+            raise ScenarioError(
+                f"budget.total: cannot read {total!r}; give a number, 'baseline' or a multiple such as '1.1 x baseline'"
+            )
+        return float(m.group(1)) if m.group(1) else 1.0
+
+    def content_hash(self) -> str:
+        """SHA-256 of the scenario's content (keys sorted), to tie outputs to their scenario."""
+        payload = json.dumps(self.model_dump(mode="json"), sort_keys=True, default=str)
+        return hashlib.sha256(payload.encode()).hexdigest()
+
+    def replace(self, **changes: Any) -> Scenario:
+        """A copy with top-level keys replaced, validated again (e.g. another budget)."""
+        data = self.model_dump()
+        data.update(changes)
+        out = Scenario.model_validate(data)
+        out.source = self.source
+        out._check_semantics(self._where())
+        return out
+
+
+# ------------------------------------------------------------------------- errors
+def _explain_validation_error(exc: ValidationError, where: str) -> list[str]:
+    """Turn pydantic's errors into one line each: key path, problem, fix."""
+    lines = []
+    for err in exc.errors():
+        loc = [str(p) for p in err["loc"]]
+        path = _format_loc(err["loc"])
+        kind = err["type"]
+        if kind == "extra_forbidden":
+            allowed = _allowed_keys(loc[:-1])
+            hint = did_you_mean(loc[-1], allowed)
+            lines.append(
+                f"{where}: unknown key '{path}'{hint}; allowed here: {', '.join(sorted(allowed))}"
+            )
+        elif kind == "missing":
+            lines.append(
+                f"{where}: missing key '{path}'; add it (see scenarios/demo.yaml for an example)"
+            )
+        else:
+            value = err.get("input")
+            shown = repr(value) if not isinstance(value, dict | list) else type(value).__name__
+            lines.append(f"{where}: {path}: {err['msg']} (got {shown}); fix the value")
+    return lines
+
+
+def _format_loc(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def _allowed_keys(loc: list[str]) -> list[str]:
+    """Field names of the model at a location of the Scenario tree."""
+    model: Any = Scenario
+    for part in loc:
+        if part.isdigit():
+            continue
+        field = model.model_fields.get(part) if hasattr(model, "model_fields") else None
+        if field is None:
+            return []
+        model = _inner_model(field.annotation)
+        if model is None:
+            return []
+    return (
+        [k for k in model.model_fields if k != "source"] if hasattr(model, "model_fields") else []
+    )
+
+
+def _inner_model(annotation: Any) -> Any:
+    import typing
+
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _inner_model(arg)
+        if found is not None:
+            return found
+    return None

@@ -1,0 +1,101 @@
+"""Solver honesty: status, bound and gap; time limits are never reported as optimal."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+import netplan
+from netplan.solver import LinearProgram, SolverOptions, relative_gap, solve, write_model
+
+
+def _knapsack() -> LinearProgram:
+    # max 5a + 4b + 3c  s.t.  2a + 3b + c <= 5, 4a + b + 2c <= 11, 3a + 4b + 2c <= 8, binary.
+    # (1,1,1) breaks row 1 (6 > 5); (1,1,0) gives rows 5, 5, 7 and value 9, more than any other
+    # feasible choice ((1,0,1): 8, (0,1,1): 7), so the optimum is a = b = 1, c = 0 with value 9.
+    A = sp.csr_matrix(np.array([[2, 3, 1], [4, 1, 2], [3, 4, 2]], dtype=float))
+    return LinearProgram(
+        c=np.array([5.0, 4.0, 3.0]),
+        lb=np.zeros(3),
+        ub=np.ones(3),
+        integer=np.ones(3, bool),
+        A=A,
+        row_lo=np.full(3, -np.inf),
+        row_hi=np.array([5.0, 11.0, 8.0]),
+        sense="max",
+    )
+
+
+@pytest.mark.parametrize("backend", ["highs", "cbc"])
+def test_small_milp_record(backend):
+    x, record = solve(_knapsack(), SolverOptions(backend=backend))
+    assert record.status == "optimal"
+    assert x.round().tolist() == [1.0, 1.0, 0.0]
+    assert (
+        record.objective == pytest.approx(9.0)
+        and record.bound == pytest.approx(9.0)
+        and record.gap == 0.0
+    )
+    assert record.solver == ("HiGHS" if backend == "highs" else "CBC") and record.version
+
+
+def test_infeasible_is_reported():
+    lp = _knapsack()
+    lp = lp.with_rows(
+        sp.csr_matrix(np.array([[1.0, 1.0, 1.0]])), np.array([4.0]), np.array([np.inf])
+    )
+    x, record = solve(lp)
+    assert x is None and record.status == "infeasible"
+
+
+def test_relative_gap():
+    assert relative_gap(100.0, 100.0) == 0.0
+    assert relative_gap(100.0, 110.0) == pytest.approx(0.1)
+    assert np.isnan(relative_gap(100.0, float("nan")))
+
+
+def test_model_export(tmp_path):
+    path = write_model(_knapsack(), tmp_path / "k.lp")
+    text = path.read_text()
+    assert "Maximize" in text and "v0" in text and "r2" in text
+
+
+def test_time_limit_is_never_optimal():
+    """Set covering, 20 000 customers x 1 000 sites, reach 5 km, 2 s: stopped, with a gap."""
+    rng = np.random.default_rng(7)
+    n, m = 20_000, 1_000
+    d = rng.uniform(0, 50_000, (n, 2))
+    s = rng.uniform(0, 50_000, (m, 2))
+    crs = "EPSG:32632"
+    demand = gpd.GeoDataFrame(
+        {"id": [f"D{i}" for i in range(n)], "w": np.ones(n)},
+        geometry=gpd.points_from_xy(d[:, 0] + 5e5, d[:, 1] + 5e6),
+        crs=crs,
+    )
+    sites = gpd.GeoDataFrame(
+        {"id": [f"S{i}" for i in range(m)], "tiers": "only"},
+        geometry=gpd.points_from_xy(s[:, 0] + 5e5, s[:, 1] + 5e6),
+        crs=crs,
+    )
+    scenario = netplan.Scenario.from_dict(
+        {
+            "name": "lscp",
+            "travel": {"mode": "planar", "crs": crs},
+            "tiers": [{"key": "only", "reach": "5 km"}],
+            "demand": {"path": "unused.csv", "weight": "w", "id": "id"},
+            "candidates": {"path": "unused.csv", "id": "id"},
+            "costs": {"direct": {"only": {"open": 1}}},
+            "objective": {"type": "min_cost", "targets": {"only": 1.0}},
+            "solver": {"time_limit": 2},
+        }
+    )
+    inputs = netplan.inputs_from_frames(scenario, demand=demand, candidates=sites)
+    p = netplan.plan(scenario, inputs=inputs)
+    assert p.status == "time_limit" and p.stopped_stage == "cost"
+    assert not p.is_optimal
+    assert p.gap > 0
+    record = p.solver_record()
+    assert record["status"] == "time_limit" and record["time_limit"] == 2
+    assert record["bound"] is not None and record["bound"] < record["objective"]
