@@ -1,4 +1,13 @@
-"""netplan: plan tiered service networks with exact optimisation."""
+"""netplan: plan tiered service networks with exact optimisation.
+
+Quick start::
+
+    import netplan
+    scenario = netplan.Scenario.from_yaml("scenarios/demo.yaml")
+    plan = netplan.plan(scenario)                      # exact, lexicographic MILP
+    ev = netplan.evaluate(plan.outlets, plan.inputs.demand, scenario)
+    ev.level_kpis()
+"""
 
 from ._errors import (
     InfeasiblePlanError,
@@ -9,8 +18,37 @@ from ._errors import (
     PlanValidationError,
     ScenarioError,
 )
+from .evaluate import Evaluation, baseline_outlets, evaluate
 from .inputs import Inputs, NetplanWarning, inputs_from_frames, load_inputs
+from .pipeline import RunResult, run_scenario, write_run
 from .planner import Plan, plan, prepare
 from .scenario import Scenario
+from .validator import check_plan, validate_plan
 
 __version__ = "0.1.0"
+
+__all__ = [
+    "Evaluation",
+    "InfeasiblePlanError",
+    "InputDataError",
+    "InputFileNotFoundError",
+    "Inputs",
+    "NetplanError",
+    "NetplanWarning",
+    "OutputError",
+    "Plan",
+    "PlanValidationError",
+    "RunResult",
+    "Scenario",
+    "ScenarioError",
+    "baseline_outlets",
+    "check_plan",
+    "evaluate",
+    "inputs_from_frames",
+    "load_inputs",
+    "plan",
+    "prepare",
+    "run_scenario",
+    "validate_plan",
+    "write_run",
+]

@@ -1,0 +1,302 @@
+"""Command line: ``netplan demo``, ``netplan validate``, ``netplan run``.
+
+A thin shell over the library: each command parses its options, calls
+:mod:`netplan.pipeline` with a progress display, and prints a summary. Bad input is one
+clear line per problem on stderr and exit code 2; a run stopped by its time limit exits 0
+(or 3 with ``--require-optimal``); Ctrl-C exits 130 and leaves no partial output.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from ._errors import NetplanError
+
+app = typer.Typer(
+    name="netplan",
+    help="Plan tiered service networks: where to keep, open, re-tier or close outlets, solved exactly.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+STEP_LABELS = {
+    "load": "load inputs",
+    "coverage": "coverage (in-reach pairs)",
+    "model": "build model",
+    "solve:coverage": "solve: coverage",
+    "solve:cost": "solve: cost",
+    "solve:distance": "solve: distance tie-break",
+    "solve:site_id": "solve: site-id tie-break",
+    "evaluate": "evaluate plan and today's network",
+    "write": "write outputs",
+}
+
+
+class _Steps:
+    """Rich progress lines, one per pipeline step."""
+
+    def __init__(self, progress: Progress):
+        self.progress = progress
+        self.tasks: dict[str, int] = {}
+
+    def __call__(self, step: str, state: str) -> None:
+        label = STEP_LABELS.get(step, step)
+        if state == "start":
+            self.tasks[step] = self.progress.add_task(label, total=1)
+        elif step in self.tasks:
+            self.progress.update(self.tasks[step], completed=1, description=f"[green]✓[/] {label}")
+
+
+def _progress() -> Progress:
+    return Progress(
+        SpinnerColumn(finished_text=" "),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=False,
+    )
+
+
+def _fail(exc: BaseException, code: int = 2) -> None:
+    for line in str(exc).splitlines() or [type(exc).__name__]:
+        err.print(f"[bold red]error:[/] {escape(line)}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def _summary(result, out_dir: Path | None) -> None:
+    plan = result.plan
+    kpis = result.kpi_table()
+    kpis = kpis[kpis["region"] == "all"]
+    unit = plan.scenario.unit
+    table = Table(title=f"{plan.scenario.name}: today → plan", title_justify="left")
+    for col in (
+        "level",
+        "covered % today",
+        "covered % plan",
+        "Δ",
+        "overlap % plan",
+        f"mean dist plan ({'km' if unit == 'm' else 'min'})",
+    ):
+        table.add_column(col, justify="right" if col != "level" else "left")
+    scale = 1000.0 if unit == "m" else 1.0
+    for r in kpis.itertuples():
+        table.add_row(
+            escape(r.level_name),
+            f"{r.covered_pct_baseline:.1f}",
+            f"{r.covered_pct_plan:.1f}",
+            f"{r.covered_pct_delta:+.1f}",
+            f"{r.overlap_pct_plan:.1f}",
+            f"{r.dist_mean_plan / scale:.2f}",
+        )
+    out.print(table)
+    cost = plan.cost()
+    out.print(
+        f"cost over {plan.scenario.costs.horizon_years:g} years: today {plan.budget['baseline_cost']:,.0f} → plan {cost['total']:,.0f}"
+    )
+    counts = plan.counts()
+    out.print(
+        "outlets: "
+        + ", ".join(
+            f"{k}: keep {r['keep']}, open {r['open']}, re-tier {r['retier']}, close {r['close']}"
+            for k, r in counts.iterrows()
+        )
+    )
+    rec = plan.solver_record()
+    gap = "n/a" if rec["gap"] is None else f"{rec['gap']:.3g}"
+    where = f" (stopped in stage '{rec['stopped_stage']}')" if rec["stopped_stage"] else ""
+    out.print(
+        f"solver: {rec['solver']} {rec['version']}, status [bold]{rec['status']}[/]{where}, objective {rec['objective']}, bound {rec['bound']}, gap {gap}, {rec['seconds']:.1f} s"
+    )
+    if out_dir is not None:
+        out.print(f"outputs: {out_dir}/ (plan.gpkg, kpis.csv, run.json, map.html)")
+
+
+def _run(
+    scenario_path: Path | None, scenario, out_dir: Path, overwrite: bool, require_optimal: bool
+) -> None:
+    from .pipeline import run_scenario, write_run
+    from .scenario import Scenario
+
+    t0 = time.perf_counter()
+    try:
+        from .outputs import check_output_dir
+
+        check_output_dir(
+            out_dir, overwrite
+        )  # refuse an unusable folder before spending time on the plan
+        if scenario is None:
+            scenario = Scenario.from_yaml(scenario_path)
+        with _progress() as progress:
+            steps = _Steps(progress)
+            result = run_scenario(scenario, progress=steps)
+            write_run(result, out_dir, overwrite=overwrite, progress=steps)
+    except NetplanError as exc:
+        _fail(exc)
+    except KeyboardInterrupt:
+        err.print("[bold red]interrupted:[/] no output was written")
+        raise typer.Exit(130) from None
+    _summary(result, out_dir)
+    out.print(f"done in {time.perf_counter() - t0:.1f} s")
+    if require_optimal and result.plan.status != "optimal":
+        err.print(
+            f"[bold red]not optimal:[/] status {result.plan.status}; --require-optimal asks for a proven optimum"
+        )
+        raise typer.Exit(3)
+
+
+OutOption = Annotated[
+    Path,
+    typer.Option("--out", "-o", help="Output folder (must be new or empty unless --overwrite)."),
+]
+OverwriteOption = Annotated[
+    bool, typer.Option("--overwrite", help="Replace an existing output folder.")
+]
+TimeLimitOption = Annotated[
+    float | None,
+    typer.Option(
+        "--time-limit", help="Seconds for all solver stages together (overrides the scenario)."
+    ),
+]
+RequireOptimalOption = Annotated[
+    bool,
+    typer.Option("--require-optimal", help="Exit with code 3 unless the plan is proven optimal."),
+]
+
+
+@app.command()
+def demo(
+    out_dir: OutOption = Path("out/demo"),
+    overwrite: OverwriteOption = False,
+    time_limit: TimeLimitOption = None,
+    require_optimal: RequireOptimalOption = False,
+) -> None:
+    """Plan the embedded demo region and write its plan, KPIs and map."""
+    from .demo import repo_scenario, write_demo
+    from .scenario import Scenario
+
+    path = repo_scenario()
+    if path is None:  # installed without the source tree: generate the region first
+        path = write_demo(Path(tempfile.mkdtemp(prefix="netplan-demo-")))["scenario"]
+    scenario = Scenario.from_yaml(path)
+    if time_limit is not None:
+        scenario = scenario.replace(
+            solver={**scenario.solver.model_dump(), "time_limit": time_limit}
+        )
+    out.print(f"demo scenario: {path}")
+    _run(None, scenario, out_dir, overwrite, require_optimal)
+
+
+@app.command()
+def run(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
+    out_dir: OutOption = Path("out/run"),
+    overwrite: OverwriteOption = False,
+    time_limit: TimeLimitOption = None,
+    backend: Annotated[
+        str | None, typer.Option("--backend", help="Solver: highs or cbc (overrides the scenario).")
+    ] = None,
+    require_optimal: RequireOptimalOption = False,
+) -> None:
+    """Plan the network of a scenario file: plan.gpkg, kpis.csv, run.json and map.html in --out."""
+    from .scenario import Scenario
+
+    try:
+        loaded = Scenario.from_yaml(scenario)
+        changes = {}
+        if time_limit is not None:
+            changes["time_limit"] = time_limit
+        if backend is not None:
+            changes["backend"] = backend
+        if changes:
+            loaded = loaded.replace(solver={**loaded.solver.model_dump(), **changes})
+    except NetplanError as exc:
+        _fail(exc)
+    _run(scenario, loaded, out_dir, overwrite, require_optimal)
+
+
+@app.command()
+def validate(scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")]) -> None:
+    """Check a scenario and every input it names, without solving; print a summary."""
+    from .planner import prepare
+    from .scenario import Scenario
+
+    try:
+        loaded = Scenario.from_yaml(scenario)
+        prep = prepare(loaded)
+    except NetplanError as exc:
+        _fail(exc)
+    inputs = prep.inputs
+    summary = inputs.summary()
+    out.print(f"[bold]{escape(loaded.name)}[/]: {escape(str(scenario))}", soft_wrap=True)
+    out.print(f"travel: {loaded.travel.mode}, working CRS {summary['crs']}")
+    layers = Table(title="inputs", title_justify="left")
+    for col in ("layer", "rows", "file"):
+        layers.add_column(col)
+    rows = {
+        "demand": summary["demand_points"],
+        "outlets": summary["existing_outlets"],
+        "candidates": summary["candidate_sites"],
+    }
+    for key, spec in loaded.layer_specs().items():
+        n = rows.get(
+            key, len(inputs.regions) if key == "regions" and inputs.regions is not None else ""
+        )
+        layers.add_row(key, str(n), str(spec.path))
+    out.print(layers)
+    tiers = Table(title="tiers (highest first)", title_justify="left")
+    for col in ("tier", "name", "reach", "linkage", "today", "sites able to host"):
+        tiers.add_column(col)
+    for t in loaded.tiers:
+        tiers.add_row(
+            escape(t.key),
+            escape(t.label),
+            str(t.reach),
+            str(t.linkage or "-"),
+            str(summary["existing_by_tier"][t.key]),
+            str(summary["sites_able_to_host"][t.key]),
+        )
+    out.print(tiers)
+    for ov in loaded.reach_overrides:
+        out.print(f"reach override: tier {ov.tier} serves level {ov.level} within {ov.reach}")
+    never = prep.uncoverable()
+    table = Table(title="demand no allowed site can ever reach", title_justify="left")
+    for col in ("level", "points", "weight", "share %"):
+        table.add_column(col, justify="right" if col != "level" else "left")
+    for r in never.itertuples():
+        table.add_row(r.level, str(r.points), f"{r.weight:,.0f}", f"{100 * r.share:.2f}")
+    out.print(table)
+    factor = loaded.budget_factor_of_baseline()
+    total = prep.baseline_cost * factor if factor is not None else loaded.budget.total
+    out.print(
+        f"today's cost over {loaded.costs.horizon_years:g} years: {prep.baseline_cost:,.0f}; budget.total: {'none' if total is None else f'{total:,.0f}'}"
+    )
+    out.print(f"regions: {escape(', '.join(summary['regions'])) or 'none'}")
+    for note in inputs.warnings:
+        err.print(f"[yellow]warning:[/] {escape(note)}", soft_wrap=True)
+    out.print("[green]valid[/]")
+
+
+def main() -> None:
+    """Entry point of the ``netplan`` command."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        err.print("[bold red]interrupted[/]")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,130 @@
+"""The whole run: plan, evaluate the plan and today's network, validate, write outputs.
+
+``run_scenario`` is what ``netplan run`` and ``netplan demo`` call; analysts can call it
+from Python too. Outputs go to a temporary folder beside the target and are renamed into
+place at the end, so a failed or interrupted run leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from .evaluate import Evaluation, baseline_outlets, evaluate
+from .planner import Plan, plan, prepare
+from .scenario import Scenario
+from .validator import Check, validate_plan
+
+Progress = Callable[[str, str], None]
+
+
+@dataclass
+class RunResult:
+    """Everything a run produced.
+
+    Attributes
+    ----------
+    plan : Plan
+    evaluation : Evaluation
+        KPIs and layers of the plan.
+    baseline : Evaluation
+        KPIs and layers of today's network.
+    checks : list of Check
+        The independent validator's checks (all passed, or the run would have failed).
+    timings : dict
+        Seconds per stage: load, coverage, model, solve (and each solver stage), evaluate, write.
+    """
+
+    plan: Plan
+    evaluation: Evaluation
+    baseline: Evaluation
+    checks: list[Check]
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def scenario(self) -> Scenario:
+        return self.plan.scenario
+
+    def kpi_table(self) -> pd.DataFrame:
+        """One row per region and level: baseline, plan and delta of every KPI."""
+        return compare_kpis(self.baseline.kpis, self.evaluation.kpis, self.scenario.name)
+
+
+KPI_COLUMNS = [
+    "demand",
+    "covered",
+    "covered_pct",
+    "gap",
+    "gap_pct",
+    "overlap",
+    "overlap_pct",
+    "dist_mean",
+    "dist_p50",
+    "dist_p90",
+    "dist_p95",
+    "dist_max",
+    "outlets_serving",
+    "outlets_of_tier",
+]
+
+
+def compare_kpis(baseline: pd.DataFrame, planned: pd.DataFrame, scenario_name: str) -> pd.DataFrame:
+    """Baseline, plan and delta of each KPI, one row per (region, level)."""
+    keys = ["region", "level", "level_name", "unit"]
+    merged = baseline[keys + KPI_COLUMNS].merge(
+        planned[keys + KPI_COLUMNS], on=keys, suffixes=("_baseline", "_plan")
+    )
+    out = merged[keys].copy()
+    out.insert(0, "scenario", scenario_name)
+    for col in KPI_COLUMNS:
+        out[f"{col}_baseline"] = merged[f"{col}_baseline"]
+        out[f"{col}_plan"] = merged[f"{col}_plan"]
+        out[f"{col}_delta"] = merged[f"{col}_plan"] - merged[f"{col}_baseline"]
+    return out
+
+
+def run_scenario(scenario: Scenario, progress: Progress | None = None) -> RunResult:
+    """Plan, evaluate and validate a scenario (nothing is written; see :func:`write_run`).
+
+    Raises
+    ------
+    NetplanError
+        On bad input, an infeasible scenario, or a plan that fails validation.
+    """
+    prep = prepare(scenario, progress=progress)
+    result_plan = plan(scenario, progress=progress, prepared=prep)
+    t0 = time.perf_counter()
+    _tell(progress, "evaluate", "start")
+    demand = prep.inputs.demand
+    evaluation = evaluate(result_plan.outlets, demand, scenario)
+    baseline = evaluate(baseline_outlets(prep.inputs), demand, scenario)
+    checks = validate_plan(result_plan, evaluation)
+    _tell(progress, "evaluate", "done")
+    timings = dict(result_plan.timings)
+    timings["evaluate"] = time.perf_counter() - t0
+    return RunResult(result_plan, evaluation, baseline, checks, timings)
+
+
+def write_run(
+    result: RunResult, out: str | Path, overwrite: bool = False, progress: Progress | None = None
+) -> Path:
+    """Write the outputs of a run into ``out`` atomically (see :mod:`netplan.outputs`)."""
+    from .outputs import atomic_directory, write_outputs
+
+    t0 = time.perf_counter()
+    _tell(progress, "write", "start")
+    with atomic_directory(out, overwrite=overwrite) as tmp:
+        result.timings["write"] = 0.0
+        write_outputs(result, tmp, started=t0)
+    result.timings["write"] = time.perf_counter() - t0
+    _tell(progress, "write", "done")
+    return Path(out)
+
+
+def _tell(progress: Progress | None, step: str, state: str) -> None:
+    if progress is not None:
+        progress(step, state)

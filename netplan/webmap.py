@@ -1,0 +1,554 @@
+"""The exported map: one self-contained HTML file that opens offline.
+
+Built with folium, then made self-contained: Leaflet's JavaScript and CSS (from the npm
+package ``leaflet``, BSD-2-Clause, kept in ``netplan/_assets``) are inlined, its images
+become data URIs, and nothing else is loaded — no jQuery, Bootstrap or icon fonts. Outlet
+symbols are inline SVG. Map tiles are an optional base layer; the default background is
+plain, so the data layers draw with the network off.
+
+Every text that comes from input files is HTML-escaped before it reaches the page.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import re
+from pathlib import Path
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from branca.element import Element
+
+from .geometry import cell_polygons, grid_cells, point_coords, reach_areas, to_wgs84
+
+ASSETS = Path(__file__).resolve().parent / "_assets"
+_LEAFLET_JS = "netplan-inline:leaflet.js"
+_LEAFLET_CSS = "netplan-inline:leaflet.css"
+
+TIER_COLOURS = ["#b2182b", "#2166ac", "#1b7837", "#762a83", "#e08214"]
+TIER_SHAPES = ["square", "diamond", "circle", "triangle", "circle"]
+TIER_SIZES = [22, 18, 14, 13, 12]
+GAP_COLOURS = ["#fee5d9", "#fcae91", "#fb6a4a", "#de2d26", "#a50f15"]
+OVERLAP_COLOURS = ["#f2f0f7", "#cbc9e2", "#9e9ac8", "#756bb1", "#54278f"]
+ACTION_LABELS = {"keep": "kept", "open": "new", "retier": "re-tiered", "close": "closed"}
+
+
+# ----------------------------------------------------------------------- symbols
+def symbol_svg(shape: str, colour: str, size: int, action: str = "keep") -> str:
+    """Inline SVG of an outlet symbol: the shape and colour say the tier, the mark says the action.
+
+    keep: plain; open (new): a white plus inside; retier: thick dashed outline; close: hollow,
+    grey outline with a cross in the tier's colour.
+    """
+    s = size
+    stroke, width, dash, fill = "#1a1a1a", 1.2, "", colour
+    if action == "retier":
+        width, dash = 2.2, ' stroke-dasharray="3,2"'
+    elif action == "close":
+        fill, stroke, width = "#ffffff", "#777777", 1.5
+    pad = width / 2 + 0.5
+    inner = s - 2 * pad
+    if shape == "square":
+        body = f'<rect x="{pad}" y="{pad}" width="{inner}" height="{inner}"'
+    elif shape == "diamond":
+        c = s / 2
+        body = f'<polygon points="{c},{pad} {s - pad},{c} {c},{s - pad} {pad},{c}"'
+    elif shape == "triangle":
+        body = f'<polygon points="{s / 2},{pad} {s - pad},{s - pad} {pad},{s - pad}"'
+    else:
+        body = f'<circle cx="{s / 2}" cy="{s / 2}" r="{inner / 2}"'
+    body += f' fill="{fill}" stroke="{stroke}" stroke-width="{width}"{dash}/>'
+    mark = ""
+    c, arm = s / 2, max(s * 0.26, 2.5)
+    if action == "open":
+        mark = f'<path d="M{c - arm},{c} H{c + arm} M{c},{c - arm} V{c + arm}" stroke="#ffffff" stroke-width="{max(s / 7, 1.8):.1f}"/>'
+    elif action == "close":
+        mark = f'<path d="M{c - arm},{c - arm} L{c + arm},{c + arm} M{c + arm},{c - arm} L{c - arm},{c + arm}" stroke="{colour}" stroke-width="2"/>'
+    return f'<svg xmlns="http://www.w3.org/2000/svg" width="{s}" height="{s}" viewBox="0 0 {s} {s}">{body}{mark}</svg>'
+
+
+def _tier_style(k: int) -> tuple[str, str, int]:
+    return (
+        TIER_COLOURS[k % len(TIER_COLOURS)],
+        TIER_SHAPES[k % len(TIER_SHAPES)],
+        TIER_SIZES[min(k, len(TIER_SIZES) - 1)],
+    )
+
+
+def _esc(value) -> str:
+    if value is None or (isinstance(value, float) and not np.isfinite(value)):
+        return ""
+    return html.escape(str(value), quote=True)
+
+
+def _money(value: float) -> str:
+    return f"{value:,.0f}"
+
+
+def _dist(value: float, unit: str) -> str:
+    if value is None or not np.isfinite(value):
+        return "n/a"
+    if unit == "m":
+        return f"{value / 1000:.1f} km"
+    return f"{value:.1f} min"
+
+
+# ------------------------------------------------------------------------ layers
+_BIND = folium.JsCode(
+    """function(feature, layer) {
+        if (feature.properties._popup) { layer.bindPopup(feature.properties._popup, {maxWidth: 340}); }
+        if (feature.properties._tip) { layer.bindTooltip(feature.properties._tip, {sticky: true}); }
+    }"""
+)
+
+
+def _points_geojson(frame: gpd.GeoDataFrame, popups: list[str], tips: list[str]) -> dict:
+    xy = point_coords(to_wgs84(frame).geometry)
+    features = [
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [round(float(x), 6), round(float(y), 6)]},
+            "properties": {"_popup": p, "_tip": t},
+        }
+        for (x, y), p, t in zip(xy, popups, tips, strict=True)
+    ]
+    return {"type": "FeatureCollection", "features": features}
+
+
+def _shapes_geojson(geoms: gpd.GeoSeries, props: list[dict]) -> dict:
+    wgs = to_wgs84(gpd.GeoDataFrame(geometry=geoms.reset_index(drop=True))).geometry
+    wgs = shapely.set_precision(wgs.to_numpy(), 1e-6)
+    features = [
+        {"type": "Feature", "geometry": json.loads(shapely.to_geojson(g)), "properties": p}
+        for g, p in zip(wgs, props, strict=True)
+        if g is not None and not g.is_empty
+    ]
+    return {"type": "FeatureCollection", "features": features}
+
+
+def _outlet_popup(row: pd.Series, unit: str, horizon: float) -> str:
+    facts = [
+        ("Site", row["site_id"]),
+        ("Tier", row.get("tier_name") or row.get("tier") or "closed"),
+        ("Action", ACTION_LABELS.get(row.get("action", ""), row.get("action", ""))),
+        ("Today", row.get("current_tier") or "new site"),
+        ("Ownership", row.get("ownership", "")),
+        ("Region", row.get("region", "")),
+        (
+            f"Cost ({horizon:g} y)",
+            _money(row["cost"]) if "cost" in row and np.isfinite(row["cost"]) else "",
+        ),
+        (
+            "Demand in reach",
+            _money(row["demand_in_reach"])
+            if "demand_in_reach" in row and np.isfinite(row["demand_in_reach"])
+            else "",
+        ),
+        ("Supported by", row.get("supporting_outlet", "") or ("—" if row.get("tier") else "")),
+        (
+            "Support distance",
+            _dist(row["support_distance"], unit)
+            if np.isfinite(row.get("support_distance", np.nan))
+            else "",
+        ),
+    ]
+    rows = "".join(
+        f"<tr><th>{_esc(k)}</th><td>{_esc(v)}</td></tr>" for k, v in facts if v not in ("", None)
+    )
+    return f'<div class="np-popup"><b>{_esc(row["name"])}</b><table>{rows}</table></div>'
+
+
+def _add_outlets(
+    group: folium.FeatureGroup,
+    frame: gpd.GeoDataFrame,
+    k: int,
+    action: str,
+    unit: str,
+    horizon: float,
+    grey: bool = False,
+) -> None:
+    if frame.empty:
+        return
+    colour, shape, size = _tier_style(k)
+    if grey:
+        colour = "#8c8c8c"
+    svg = symbol_svg(shape, colour, size, action)
+    popups = [_outlet_popup(r, unit, horizon) for _, r in frame.iterrows()]
+    tips = [
+        f"{_esc(r['name'])} · {_esc(ACTION_LABELS.get(action, action))}"
+        for _, r in frame.iterrows()
+    ]
+    icon = folium.DivIcon(
+        html=svg, icon_size=(size, size), icon_anchor=(size // 2, size // 2), class_name="np-icon"
+    )
+    folium.GeoJson(
+        _points_geojson(frame, popups, tips),
+        marker=folium.Marker(icon=icon),
+        on_each_feature=_BIND,
+        name=None,
+        control=False,
+    ).add_to(group)
+
+
+def _cells(
+    points: gpd.GeoDataFrame, values: np.ndarray, size: float, agg: str = "sum"
+) -> gpd.GeoDataFrame:
+    """Aggregate point values onto square cells of ``size`` metres (in a metric CRS)."""
+    if points.empty:
+        return gpd.GeoDataFrame({"value": [], "count": []}, geometry=[], crs=points.crs)
+    metric = points if points.crs.is_projected else points.to_crs(points.estimate_utm_crs())
+    keys, origins = grid_cells(point_coords(metric.geometry), size)
+    frame = pd.DataFrame(
+        {"kx": keys[:, 0], "ky": keys[:, 1], "v": values, "ox": origins[:, 0], "oy": origins[:, 1]}
+    )
+    g = (
+        frame.groupby(["kx", "ky"], sort=True)
+        .agg(value=("v", agg), count=("v", "size"), ox=("ox", "first"), oy=("oy", "first"))
+        .reset_index()
+    )
+    return gpd.GeoDataFrame(
+        g[["value", "count"]],
+        geometry=cell_polygons(g[["ox", "oy"]].to_numpy(), size),
+        crs=metric.crs,
+    )
+
+
+def _classes(values: np.ndarray, n: int) -> np.ndarray:
+    """Class (0..n-1) of each value on a logarithmic scale between the smallest and largest value.
+
+    Logarithmic, because demand per cell spans orders of magnitude between a city and the
+    countryside: quantile classes would paint a single rural customer as dark as a suburb.
+    """
+    values = np.asarray(values, dtype=float)
+    if len(values) == 0:
+        return np.zeros(0, dtype=int)
+    lo, hi = np.log10(max(values.min(), 1e-9)), np.log10(max(values.max(), 1e-9))
+    if hi - lo < 1e-12:
+        return np.full(len(values), n - 1)
+    pos = (np.log10(np.maximum(values, 1e-9)) - lo) / (hi - lo)
+    return np.minimum((pos * n).astype(int), n - 1)
+
+
+def _add_cells(
+    group: folium.FeatureGroup, cells: gpd.GeoDataFrame, colours: list[str], tip: str
+) -> None:
+    if cells.empty:
+        return
+    cls = _classes(cells["value"].to_numpy(), len(colours))
+    props = [
+        {
+            "_tip": tip.format(value=_money(v), count=int(c)),
+            "_fill": colours[int(k)],
+            "_opacity": round(0.3 + 0.45 * int(k) / max(len(colours) - 1, 1), 2),
+        }
+        for v, c, k in zip(cells["value"], cells["count"], cls, strict=True)
+    ]
+    folium.GeoJson(
+        _shapes_geojson(cells.geometry, props),
+        style_function=lambda f: {
+            "fillColor": f["properties"]["_fill"],
+            "color": f["properties"]["_fill"],
+            "weight": 0.5,
+            "fillOpacity": f["properties"]["_opacity"],
+        },
+        on_each_feature=_BIND,
+        control=False,
+    ).add_to(group)
+
+
+def _cell_size(reach: float, unit: str) -> float:
+    metres = reach if unit == "m" else reach * 500.0  # minutes: about 30 km/h
+    return float(np.clip(metres / 2.0, 500.0, 5000.0))
+
+
+# ----------------------------------------------------------------------- panels
+def kpi_panel(result) -> str:
+    """HTML of the KPI box: coverage per level today → plan, cost, outlets per tier, solver record."""
+    scenario, plan = result.scenario, result.plan
+    kpis = result.kpi_table()
+    kpis = kpis[kpis["region"] == "all"]
+    rows = "".join(
+        f'<tr><td>{_esc(r.level_name)}</td><td class="num">{r.covered_pct_baseline:.1f}</td><td class="num">{r.covered_pct_plan:.1f}</td>'
+        f'<td class="num">{r.covered_pct_delta:+.1f}</td></tr>'
+        for r in kpis.itertuples()
+    )
+    base_cost = plan.budget.get("baseline_cost")
+    cost = plan.cost()["total"]
+    counts = plan.counts()
+    current = plan.inputs.current_tier
+    outlet_rows = "".join(
+        f'<tr><td>{_esc(label)}</td><td class="num">{int((current == k).sum())}</td><td class="num">{int((plan.tiers == k).sum())}</td>'
+        f'<td class="num">{int(counts.loc[key, "open"])}</td><td class="num">{int(counts.loc[key, "close"])}</td><td class="num">{int(counts.loc[key, "retier"])}</td></tr>'
+        for k, (key, label) in enumerate(zip(scenario.tier_keys, scenario.tier_labels, strict=True))
+    )
+    rec = plan.solver_record()
+    gap = rec["gap"]
+    status = f"{_esc(rec['status'])} · gap {gap:.2g}" if gap is not None else _esc(rec["status"])
+    return f"""
+<div id="np-kpi" class="np-panel">
+  <div class="np-title">{_esc(scenario.name)}: today → plan</div>
+  <table class="np-kpi-table">
+    <tr><th>Coverage %</th><th>today</th><th>plan</th><th>Δ</th></tr>
+    {rows}
+  </table>
+  <div class="np-cost">Cost ({scenario.costs.horizon_years:g} y): {_money(base_cost) if base_cost is not None else "n/a"} → <b>{_money(cost)}</b></div>
+  <table class="np-kpi-table">
+    <tr><th>Outlets</th><th>today</th><th>plan</th><th>new</th><th>closed</th><th>re-tiered in</th></tr>
+    {outlet_rows}
+  </table>
+  <div class="np-solver">Solver: {_esc(rec["solver"])} {_esc(rec["version"])} · {status} · {rec["seconds"]:.1f} s</div>
+</div>"""
+
+
+def legend_panel(scenario) -> str:
+    items = []
+    for k, label in enumerate(scenario.tier_labels):
+        colour, shape, size = _tier_style(k)
+        items.append(f"<div>{symbol_svg(shape, colour, size)} {_esc(label)}</div>")
+    for action in ("keep", "open", "retier", "close"):
+        items.append(
+            f"<div>{symbol_svg('circle', '#7f7f7f', 14, action)} {ACTION_LABELS[action]}</div>"
+        )
+    ramp = "".join(f'<span style="background:{c}"></span>' for c in GAP_COLOURS)
+    ramp2 = "".join(f'<span style="background:{c}"></span>' for c in OVERLAP_COLOURS)
+    items.append(f'<div class="np-ramp">{ramp} uncovered demand per cell (gap), few → many</div>')
+    items.append(f'<div class="np-ramp">{ramp2} demand covered twice or more per cell</div>')
+    items.append('<div><span class="np-line"></span> outlet → supporting outlet</div>')
+    return f'<div id="np-legend" class="np-panel">{"".join(items)}</div>'
+
+
+_CSS = """
+<style>
+.leaflet-container { background: #eef0f2; font: 12px/1.35 system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif; }
+.np-icon { background: none; border: none; }
+.np-panel { position: absolute; z-index: 1000; background: rgba(255,255,255,0.94); padding: 8px 10px;
+  border-radius: 6px; box-shadow: 0 1px 5px rgba(0,0,0,0.35); font: 12px/1.35 system-ui, Arial, sans-serif; }
+#np-kpi { left: 10px; top: 84px; max-width: 340px; }
+#np-legend { right: 10px; bottom: 22px; }
+#np-legend svg { vertical-align: middle; }
+.np-title { font-weight: 600; margin-bottom: 4px; }
+.np-kpi-table { border-collapse: collapse; margin: 2px 0 6px; }
+.np-kpi-table th, .np-kpi-table td { padding: 1px 6px; text-align: left; }
+.np-kpi-table td.num { text-align: right; font-variant-numeric: tabular-nums; }
+.np-kpi-table td.small { color: #555; font-size: 11px; }
+.np-solver, .np-cost { color: #333; margin: 2px 0; }
+.np-ramp span { display: inline-block; width: 12px; height: 10px; }
+.np-line { display: inline-block; width: 22px; border-top: 2px dashed #444; vertical-align: middle; }
+.leaflet-control-layers-expanded { max-height: 62vh; overflow-y: auto; font-size: 11.5px; line-height: 1.25; }
+.np-popup table { border-collapse: collapse; }
+.np-popup th { text-align: left; padding-right: 8px; color: #555; font-weight: normal; }
+</style>
+"""
+
+
+# -------------------------------------------------------------------------- map
+def plan_map(result) -> folium.Map:
+    """The folium map of a run: today's network and the plan, with every layer of DESIGN.md.
+
+    Parameters
+    ----------
+    result : netplan.pipeline.RunResult
+
+    Returns
+    -------
+    folium.Map
+        Render it with :func:`render_offline` (or :func:`save_map`) to get a self-contained page.
+    """
+    scenario, plan, ev, base = result.scenario, result.plan, result.evaluation, result.baseline
+    unit = scenario.unit
+    horizon = scenario.costs.horizon_years
+    demand_wgs = to_wgs84(ev.demand)
+    minx, miny, maxx, maxy = demand_wgs.total_bounds
+    m = folium.Map(
+        location=[(miny + maxy) / 2, (minx + maxx) / 2],
+        zoom_start=9,
+        tiles=None,
+        control_scale=True,
+        zoom_snap=0.25,
+        zoom_delta=0.5,
+    )
+    m.default_js = [("leaflet", _LEAFLET_JS)]
+    m.default_css = [("leaflet_css", _LEAFLET_CSS)]
+    folium.FeatureGroup(name="Plain background", overlay=False, show=True).add_to(m)
+    folium.TileLayer(
+        "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+        name="OpenStreetMap tiles (online)",
+        attr="&copy; OpenStreetMap contributors",
+        overlay=False,
+        show=False,
+        max_zoom=19,
+    ).add_to(m)
+
+    # regions
+    regions = plan.inputs.regions
+    if regions is not None and len(regions):
+        group = folium.FeatureGroup(name="Regions", show=True).add_to(m)
+        props = [{"_tip": f"Region {_esc(r)}"} for r in regions["region"]]
+        folium.GeoJson(
+            _shapes_geojson(regions.geometry, props),
+            style_function=lambda f: {
+                "fillColor": "#ffffff",
+                "fillOpacity": 0.35,
+                "color": "#555555",
+                "weight": 1.5,
+                "dashArray": "6,4",
+            },
+            on_each_feature=_BIND,
+            control=False,
+        ).add_to(group)
+
+    # gaps and overlaps per level (plan and today), as coloured cells
+    reach = scenario.reach_matrix
+    for level, (key, label) in enumerate(
+        zip(scenario.tier_keys, scenario.tier_labels, strict=True)
+    ):
+        size = _cell_size(reach[level, level], unit)
+        for who, evaluation, default in (
+            ("Plan", ev, level == scenario.n_tiers - 1),
+            ("Today", base, False),
+        ):
+            gaps = evaluation.gaps()
+            gaps = gaps[gaps["level"] == key]
+            group = folium.FeatureGroup(
+                name=f"{who} · gaps: {label} ({_money(gaps['weight'].sum())} uncovered)",
+                show=default,
+            ).add_to(m)
+            _add_cells(
+                group,
+                _cells(gaps, gaps["weight"].to_numpy(), size),
+                GAP_COLOURS,
+                f"{_esc(label)}: {{value}} uncovered demand ({{count}} points)",
+            )
+        for who, evaluation in (("Plan", ev), ("Today", base)):
+            over = evaluation.overlaps()
+            over = over[over["level"] == key]
+            group = folium.FeatureGroup(name=f"{who} · overlaps: {label}", show=False).add_to(m)
+            _add_cells(
+                group,
+                _cells(over, over["weight"].to_numpy(), size),
+                OVERLAP_COLOURS,
+                f"{_esc(label)}: {{value}} demand covered 2+ times ({{count}} points)",
+            )
+
+    # reach areas of the plan's outlets, one layer per tier
+    open_out = ev.open_outlets
+    tiers_of = open_out["tier"].map({k: i for i, k in enumerate(scenario.tier_keys)}).to_numpy()
+    for k, label in enumerate(scenario.tier_labels):
+        sel = open_out[tiers_of == k]
+        group = folium.FeatureGroup(
+            name=f"Plan · reach: {label} ({_dist(reach[k, k], unit)})", show=False
+        ).add_to(m)
+        if len(sel):
+            areas = reach_areas(
+                point_coords(sel.geometry),
+                np.full(len(sel), reach[k, k]),
+                scenario.travel.mode,
+                sel.crs,
+            )
+            colour = _tier_style(k)[0]
+            props = [{"_tip": f"{_esc(n)}: {_esc(label)} reach"} for n in sel["name"]]
+            folium.GeoJson(
+                _shapes_geojson(areas, props),
+                style_function=lambda f, c=colour: {
+                    "fillColor": c,
+                    "color": c,
+                    "weight": 1,
+                    "fillOpacity": 0.08,
+                },
+                on_each_feature=_BIND,
+                control=False,
+            ).add_to(group)
+
+    # linkage lines
+    for who, evaluation, show in (("Plan", ev, True), ("Today", base, False)):
+        links = evaluation.links()
+        group = folium.FeatureGroup(
+            name=f"{who} · linkage to supporting outlet ({len(links)})", show=show
+        ).add_to(m)
+        if len(links):
+            props = [
+                {"_tip": f"{_esc(a)} → {_esc(b)} ({_dist(d, unit)})"}
+                for a, b, d in zip(
+                    links["site_id"], links["supporting_outlet"], links["distance"], strict=True
+                )
+            ]
+            folium.GeoJson(
+                _shapes_geojson(links.geometry, props),
+                style_function=lambda f: {
+                    "color": "#444444",
+                    "weight": 1.5,
+                    "dashArray": "5,4",
+                    "opacity": 0.8,
+                },
+                on_each_feature=_BIND,
+                control=False,
+            ).add_to(group)
+
+    # today's network (grey) and the plan's outlets by tier; closed outlets apart
+    today = base.outlets
+    group = folium.FeatureGroup(name=f"Today · outlets ({len(today)})", show=False).add_to(m)
+    for k in range(scenario.n_tiers):
+        _add_outlets(
+            group,
+            today[today["tier"] == scenario.tier_keys[k]],
+            k,
+            "keep",
+            unit,
+            horizon,
+            grey=True,
+        )
+    outlets = ev.outlets
+    for k, (key, label) in enumerate(zip(scenario.tier_keys, scenario.tier_labels, strict=True)):
+        sel = outlets[outlets["tier"] == key]
+        group = folium.FeatureGroup(name=f"Plan · {label} ({len(sel)})", show=True).add_to(m)
+        for action in ("keep", "retier", "open"):
+            _add_outlets(group, sel[sel["action"] == action], k, action, unit, horizon)
+    closed = outlets[outlets["action"] == "close"]
+    group = folium.FeatureGroup(name=f"Plan · closed outlets ({len(closed)})", show=True).add_to(m)
+    for k, key in enumerate(scenario.tier_keys):
+        _add_outlets(group, closed[closed["current_tier"] == key], k, "close", unit, horizon)
+
+    folium.LayerControl(collapsed=False, position="topright").add_to(m)
+    # keep the data clear of the KPI panel (left) and the layer control and legend (right)
+    m.fit_bounds(
+        [[miny, minx], [maxy, maxx]], padding_top_left=(260, 10), padding_bottom_right=(240, 10)
+    )
+    root = m.get_root()
+    root.header.add_child(Element(_CSS))
+    root.html.add_child(Element(kpi_panel(result)))
+    root.html.add_child(Element(legend_panel(scenario)))
+    title = f"netplan · {_esc(scenario.name)}"
+    root.header.add_child(Element(f"<title>{title}</title>"))
+    return m
+
+
+def _data_uri(path: Path, mime: str) -> str:
+    return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode()}"
+
+
+def render_offline(m: folium.Map) -> str:
+    """Render a folium map to one self-contained HTML string (Leaflet inlined, no CDN)."""
+    page = m.get_root().render()
+    js = (ASSETS / "leaflet.js").read_text(encoding="utf-8")
+    js = re.sub(r"//# sourceMappingURL=\S+", "", js)
+    css = (ASSETS / "leaflet.css").read_text(encoding="utf-8")
+    for name in ("layers.png", "layers-2x.png", "marker-icon.png"):
+        css = css.replace(f"url(images/{name})", f"url({_data_uri(ASSETS / name, 'image/png')})")
+    page = page.replace(f'<script src="{_LEAFLET_JS}"></script>', f"<script>{js}</script>")
+    page = page.replace(f'<link rel="stylesheet" href="{_LEAFLET_CSS}"/>', f"<style>{css}</style>")
+    leftover = re.findall(r'<(?:script|link)[^>]+(?:src|href)="(?!data:)[^"]+"', page)
+    if leftover:
+        raise RuntimeError(f"map still references external assets: {leftover[:3]}")
+    return page
+
+
+def save_map(m: folium.Map, path: str | Path) -> Path:
+    """Write the self-contained map page to ``path``."""
+    path = Path(path)
+    path.write_text(render_offline(m), encoding="utf-8")
+    return path

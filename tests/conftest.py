@@ -1,0 +1,114 @@
+"""Shared fixtures: the demo region solved once per session, and small scenario files."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO_SCENARIO = ROOT / "scenarios" / "demo.yaml"
+SHARED = ROOT.parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory):
+    """The demo scenario planned, evaluated, validated and written once for the whole session."""
+    from netplan.pipeline import run_scenario, write_run
+    from netplan.scenario import Scenario
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = run_scenario(Scenario.from_yaml(DEMO_SCENARIO))
+    out = tmp_path_factory.mktemp("demo") / "out"
+    write_run(result, out)
+    return result, out
+
+
+def write_small_case(folder: Path, seed: int = 1, **changes) -> Path:
+    """A small two-tier scenario with CSV inputs in ``folder``; ``changes`` update scenario keys."""
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    lon0, lat0 = 9.50, 47.10
+    n, m = 300, 30
+    demand = pd.DataFrame(
+        {
+            "cid": [f"D{i}" for i in range(n)],
+            "lon": lon0 + rng.uniform(0, 0.25, n),
+            "lat": lat0 + rng.uniform(0, 0.15, n),
+            "customers": rng.integers(1, 6, n),
+        }
+    )
+    cand = pd.DataFrame(
+        {
+            "site": [f"S{i}" for i in range(m)],
+            "name": [f"Site {i}" for i in range(m)],
+            "lon": lon0 + rng.uniform(0, 0.25, m),
+            "lat": lat0 + rng.uniform(0, 0.15, m),
+            "tiers": np.where(np.arange(m) < 8, "hub;point", "point"),
+        }
+    )
+    outlets = pd.DataFrame(
+        {
+            "oid": ["E1", "E2", "E3"],
+            "name": ["Hub One", "Point Two", "Point Three"],
+            "tier": ["hub", "point", "point"],
+            "policy": ["keep", "may_close", "may_retier_or_close"],
+            "lon": [lon0 + 0.12, lon0 + 0.05, lon0 + 0.2],
+            "lat": [lat0 + 0.07, lat0 + 0.03, lat0 + 0.12],
+        }
+    )
+    demand.to_csv(folder / "demand.csv", index=False)
+    cand.to_csv(folder / "candidates.csv", index=False)
+    outlets.to_csv(folder / "outlets.csv", index=False)
+    scenario = {
+        "name": "small",
+        "travel": {"mode": "planar", "crs": "auto"},
+        "tiers": [
+            {"key": "hub", "name": "hub", "reach": "8 km"},
+            {"key": "point", "name": "point", "reach": "2 km", "linkage": "12 km"},
+        ],
+        "demand": {"path": "demand.csv", "id": "cid", "weight": "customers"},
+        "outlets": {
+            "path": "outlets.csv",
+            "id": "oid",
+            "name": "name",
+            "tier": "tier",
+            "policy": "policy",
+        },
+        "candidates": {"path": "candidates.csv", "id": "site", "name": "name", "tiers": "tiers"},
+        "costs": {
+            "horizon_years": 2,
+            "direct": {
+                "hub": {"open": 500, "operate": 100, "convert": 200, "close": 50},
+                "point": {"open": 40, "operate": 10, "convert": 20, "close": 5},
+            },
+        },
+        "budget": {"total": "1.5 x baseline"},
+        "solver": {"time_limit": 60},
+    }
+    for key, value in changes.items():
+        scenario[key] = value
+    path = folder / "scenario.yaml"
+    path.write_text(yaml.safe_dump(scenario, sort_keys=False))
+    return path
+
+
+@pytest.fixture
+def small_case(tmp_path):
+    return write_small_case(tmp_path / "case")
+
+
+def chromium_path() -> str | None:
+    """Debian's Chromium, if installed (browser tests must run when CI=true)."""
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def on_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")

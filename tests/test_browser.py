@@ -1,0 +1,85 @@
+"""Open the exported map in headless Chromium with the network cut off, as a person would."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from conftest import chromium_path, on_ci
+
+CHROMIUM = chromium_path()
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None and not on_ci(), reason="Chromium is not installed (CI installs it)"
+)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    assert CHROMIUM is not None, (
+        "CI=true but Chromium is missing: .ci/run installs Debian's chromium"
+    )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+            ],
+        )
+        yield b
+        b.close()
+
+
+def test_demo_map_offline(browser, demo_run, tmp_path):
+    _, out = demo_run
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, offline=True)
+    page = context.new_page()
+    errors: list[str] = []
+    failed: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("requestfailed", lambda r: failed.append(r.url))
+    page.goto((out / "map.html").as_uri())
+    page.wait_for_selector(".leaflet-control-layers")
+    page.wait_for_timeout(500)
+    assert errors == []
+    assert failed == []
+    labels = [
+        t.strip() for t in page.locator(".leaflet-control-layers-overlays label").all_inner_texts()
+    ]
+    for name in (
+        "Regions",
+        "Plan · regional centre (2)",
+        "Today · outlets (25)",
+        "Plan · linkage to supporting outlet",
+    ):
+        assert any(label.startswith(name) for label in labels), (name, labels)
+    # toggling today's network adds its 25 markers to the map
+    before = page.locator(".leaflet-marker-icon").count()
+    page.locator(".leaflet-control-layers-overlays label", has_text="Today · outlets").locator(
+        "input"
+    ).check()
+    page.wait_for_timeout(200)
+    assert page.locator(".leaflet-marker-icon").count() == before + 25
+    # the KPI panel shows the figures of kpis.csv
+    kpis = pd.read_csv(out / "kpis.csv")
+    row = kpis[(kpis["region"] == "all") & (kpis["level"] == "community")].iloc[0]
+    panel = page.locator("#np-kpi").inner_text()
+    assert (
+        f"{row['covered_pct_baseline']:.1f}" in panel and f"{row['covered_pct_plan']:.1f}" in panel
+    )
+    # a popup opens on an outlet and shows its facts as text
+    page.locator(".leaflet-marker-icon").first.dispatch_event(
+        "click"
+    )  # markers may overlap: no pointer needed
+    page.wait_for_selector(".leaflet-popup-content")
+    assert "Site" in page.locator(".leaflet-popup-content").inner_text()
+    shot = tmp_path / "map.png"
+    page.screenshot(path=str(shot))
+    assert shot.stat().st_size > 60_000  # a blank page compresses to a few kB
+    context.close()

@@ -1,0 +1,147 @@
+"""The command line through typer's test runner: validate, run, demo, and bad input."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+import pyogrio
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from netplan.cli import app
+
+from conftest import DEMO_SCENARIO, write_small_case
+
+runner = CliRunner()
+
+
+def _errors(result) -> list[str]:
+    return [line for line in result.stderr.splitlines() if line.startswith("error:")]
+
+
+def _no_leftovers(parent: Path, name: str) -> None:
+    assert not (parent / name).exists(), "an output folder was left behind"
+    assert not [p for p in parent.iterdir() if p.name.startswith(f".{name}.tmp-")], (
+        "a temporary folder was left behind"
+    )
+
+
+def test_validate_demo_prints_a_summary():
+    result = runner.invoke(app, ["validate", str(DEMO_SCENARIO)])
+    assert result.exit_code == 0, result.stderr
+    text = result.stdout
+    assert re.search(r"demand\s+│\s+21012", text)
+    assert re.search(r"candidates\s+│\s+400", text)
+    assert "EPSG:32632" in text
+    assert re.search(r"community\s+│\s+community point\s+│\s+3 km\s+│\s+20 km", text)
+    assert re.search(r"city\s+│\s+2525\s+│\s+7,530", text)  # city demand no site can reach
+    assert text.rstrip().endswith("valid")
+
+
+def test_run_small_case_writes_every_output(tmp_path):
+    scenario = write_small_case(tmp_path / "case")
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["run", str(scenario), "--out", str(out)])
+    assert result.exit_code == 0, result.stderr + result.stdout
+    assert sorted(p.name for p in out.iterdir()) == [
+        "kpis.csv",
+        "map.html",
+        "plan.gpkg",
+        "run.json",
+    ]
+    assert "status optimal" in result.stdout
+    outlets = pyogrio.read_dataframe(out / "plan.gpkg", layer="outlets")
+    assert outlets["site_id"].is_unique and len(outlets) >= 3
+    run = json.loads((out / "run.json").read_text())
+    assert run["solver"]["status"] == "optimal"
+    kpis = pd.read_csv(out / "kpis.csv")
+    assert list(kpis["level"]) == ["hub", "point"]
+    page = (out / "map.html").read_text()
+    assert not re.search(r"<script[^>]+src=", page)
+    # a second run into the same folder is refused without --overwrite, allowed with it
+    again = runner.invoke(app, ["run", str(scenario), "--out", str(out)])
+    assert again.exit_code == 2 and "exists and is not empty" in _errors(again)[0]
+    again = runner.invoke(app, ["run", str(scenario), "--out", str(out), "--overwrite"])
+    assert again.exit_code == 0
+
+
+def test_cbc_backend_gives_the_same_plan(tmp_path):
+    scenario = write_small_case(tmp_path / "case")
+    outs = {}
+    for backend in ("highs", "cbc"):
+        out = tmp_path / backend
+        result = runner.invoke(app, ["run", str(scenario), "--out", str(out), "--backend", backend])
+        assert result.exit_code == 0, result.stderr
+        outs[backend] = json.loads((out / "run.json").read_text())["solver"]
+    assert outs["cbc"]["stages"][0]["solver"] == "CBC"
+    assert outs["cbc"]["objective"] == pytest.approx(outs["highs"]["objective"])
+    for a, b in zip(outs["cbc"]["stages"], outs["highs"]["stages"], strict=False):
+        if (
+            a["extra"].get("exact_objective") is not None
+            and b["extra"].get("exact_objective") is not None
+        ):
+            assert a["extra"]["exact_objective"] == pytest.approx(
+                b["extra"]["exact_objective"], rel=1e-9
+            )
+
+
+def test_demo_command(tmp_path):
+    out = tmp_path / "demo"
+    result = runner.invoke(app, ["demo", "--out", str(out)])
+    assert result.exit_code == 0, result.stderr
+    assert "status optimal" in result.stdout
+    assert (out / "map.html").stat().st_size > 100_000
+    assert json.loads((out / "run.json").read_text())["solver"]["gap"] == 0
+
+
+def _break(folder: Path, what: str) -> Path:
+    scenario = write_small_case(folder)
+    raw = yaml.safe_load(scenario.read_text())
+    demand = pd.read_csv(folder / "demand.csv", dtype=str)
+    if what == "missing file":
+        (folder / "candidates.csv").unlink()
+    elif what == "unknown column":
+        raw["demand"]["weight"] = "custmers"
+    elif what == "negative weight":
+        demand.loc[7, "customers"] = "-2"
+    elif what == "NaN weight":
+        demand.loc[7, "customers"] = "NaN"
+    elif what == "reach <= 0":
+        raw["tiers"][1]["reach"] = "0 m"
+    elif what == "geographic CRS with planar":
+        raw["travel"]["crs"] = "EPSG:4326"
+    demand.to_csv(folder / "demand.csv", index=False)
+    scenario.write_text(yaml.safe_dump(raw, sort_keys=False))
+    return scenario
+
+
+BAD_INPUT = {
+    "missing file": r"candidates\.path: file not found: .*candidates\.csv; fix the path",
+    "unknown column": r"column 'custmers' \(from 'demand\.weight'\) not found \(did you mean 'customers'\?\)",
+    "negative weight": r"demand\.csv: row 9: column 'customers' is -2; it must be a finite number >= 0",
+    "NaN weight": r"demand\.csv: row 9: column 'customers' is empty or NaN",
+    "reach <= 0": r"tiers\[1\]\.reach: reach must be greater than 0, got '0 m'",
+    "geographic CRS with planar": r"travel\.crs: EPSG:4326 is geographic \(degrees\) and 'planar' travel needs metres",
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUT))
+@pytest.mark.parametrize("command", ["run", "validate"])
+def test_bad_input_is_one_clear_line(tmp_path, case, command):
+    scenario = _break(tmp_path / "case", case)
+    before = {p.name: p.read_bytes() for p in scenario.parent.iterdir()}
+    args = [command, str(scenario)] + (["--out", str(tmp_path / "out")] if command == "run" else [])
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.stdout + result.stderr
+    errors = _errors(result)
+    assert len(errors) == 1, result.stderr
+    assert re.search(BAD_INPUT[case], errors[0]), errors[0]
+    assert "Traceback" not in result.stderr + result.stdout
+    _no_leftovers(tmp_path, "out")
+    assert {p.name: p.read_bytes() for p in scenario.parent.iterdir()} == before, (
+        "an input file was modified"
+    )
