@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test clean
+.PHONY: demo test test-lower clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "error: Python 3.11 not found; install it or run make PYTHON=/path/to/python3.11"; exit 1; }
@@ -21,5 +21,12 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+# the suite against the lowest dependency versions pyproject.toml allows
+test-lower:
+	@test -n "$(PYTHON)" || { echo "error: Python 3.11 not found"; exit 1; }
+	$(PYTHON) -m venv .venv-lower
+	.venv-lower/bin/python -m pip install --quiet -c .ci/lower-bounds.txt -e '.[test]'
+	.venv-lower/bin/python -m pytest
+
 clean:
-	rm -rf $(VENV) out .pytest_cache
+	rm -rf $(VENV) .venv-lower out .pytest_cache

@@ -10,6 +10,7 @@ from __future__ import annotations
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from pyproj import CRS, Geod
 from shapely import Polygon
 
@@ -99,9 +100,8 @@ def reach_areas(
     xy = np.asarray(xy, dtype=float)
     radii = np.broadcast_to(np.asarray(radii, dtype=float), (len(xy),))
     if mode != "haversine":
-        return gpd.GeoSeries(gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=crs).buffer(
-            radii, quad_segs=16
-        )
+        points = shapely.points(xy)
+        return gpd.GeoSeries(shapely.buffer(points, radii, quad_segs=16), crs=crs)
     # geodesic circle: walk the sphere from each centre at evenly spaced azimuths
     az = np.linspace(0.0, 360.0, n_vertices, endpoint=False)
     lon0 = np.repeat(xy[:, 0], n_vertices)

@@ -18,6 +18,7 @@ One time limit covers all stages; a stage stopped early ends the run with status
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from collections.abc import Callable
@@ -140,14 +141,7 @@ def solve_lexicographic(
         left = remaining()
         if left is not None and left <= 0:
             return None, _skipped(stage, options)
-        stage_options = SolverOptions(
-            backend=options.backend,
-            time_limit=left,
-            mip_rel_gap=options.mip_rel_gap,
-            threads=options.threads,
-            seed=options.seed,
-            verbose=options.verbose,
-        )
+        stage_options = dataclasses.replace(options, time_limit=left)
         new_x, record = solve(stage_lp, stage_options, start=start)
         record.stage = stage
         return new_x, record

@@ -434,11 +434,13 @@ def plan(
     if current:
         _tell(progress, f"solve:{current[-1]}", "done")
     timings["solve"] = time.perf_counter() - t0
-    for record in result.records:
-        timings[f"solve:{record.stage}"] = record.seconds
+    for record in result.records:  # a stage may take several solves
+        timings[f"solve:{record.stage}"] = (
+            timings.get(f"solve:{record.stage}", 0.0) + record.seconds
+        )
     if result.tiers is None:
         first = result.records[-1]
-        raise InfeasiblePlanError(_explain_no_plan(prep, problem, first, result.stopped_stage))
+        raise InfeasiblePlanError(_explain_no_plan(problem, first, result.stopped_stage))
     reduction = dict(model.reduction, **result.sizes)
     covered = model.covered_by_level(result.x)
     return Plan(
@@ -458,37 +460,21 @@ def plan(
     )
 
 
-def _explain_no_plan(
-    prep: Prepared, problem: TieredProblem, record: SolverRecord, stage: str | None
-) -> str:
-    """A one-line reason why no plan came back, with the quick checks that explain most cases."""
-    if record.status == "time_limit" or record.status == "no_solution":
+def _explain_no_plan(problem: TieredProblem, record: SolverRecord, stage: str | None) -> str:
+    """A one-line reason why no plan came back.
+
+    The budget and unsupportable keep outlets were already checked by
+    :func:`netplan.checks.check_prepared`; here: time limits, interrupts and count rules that
+    too few sites can meet.
+    """
+    if record.status in ("time_limit", "no_solution"):
         return (
             f"no feasible plan found within the time limit ({record.time_limit} s) in stage '{stage}'; "
             "raise solver.time_limit or relax the rules"
         )
     if record.status == "interrupted":
         return f"interrupted in stage '{stage}' before a plan was found"
-    costs = problem.costs
-    forced = problem.forced_tier()
-    must = problem.must_open()
-    tiers = np.where(forced >= 0, forced, -1)
     reasons = []
-    # cheapest cost of the sites that must stay open (keep at their tier, may_retier at their cheapest tier)
-    total = costs.total()
-    cheapest_open = np.where(problem.allowed, total, np.inf).min(axis=1)
-    must_cost = float(
-        np.where(
-            forced >= 0,
-            total[np.arange(len(tiers)), np.maximum(tiers, 0)],
-            np.where(must, cheapest_open, 0.0),
-        ).sum()
-    )
-    if problem.budget_total is not None and must_cost > problem.budget_total + 1e-9:
-        reasons.append(
-            f"budget.total {problem.budget_total:,.0f} is below the {must_cost:,.0f} that the outlets which must stay open cost "
-            f"(short by {must_cost - problem.budget_total:,.0f}); raise the budget or let outlets close"
-        )
     for rule in problem.counts:
         if rule.lo > 0:
             able = problem.allowed if rule.tier is None else problem.allowed[:, [rule.tier]]
@@ -504,4 +490,4 @@ def _explain_no_plan(
             "the rules contradict each other (budget, counts, linkage, policies or coverage targets); "
             "relax one, e.g. raise the budget or lower a target"
         )
-    return f"no feasible plan: {reasons[0]}" + ("".join(f"; also {r}" for r in reasons[1:]))
+    return "no feasible plan: " + "; also ".join(reasons)

@@ -406,8 +406,6 @@ class Scenario(_Strict):
                 problems.append(f"{where}: {exc}")
         elif self.budget.total is not None and self.budget.total < 0:
             problems.append(f"{where}: budget.total: must be >= 0, got {self.budget.total}")
-        if self.demand.weight is None and not self.demand.weights:
-            pass  # every demand point weighs 1
         for key in self.demand.weights or {}:
             try:
                 self.tier_index(key, f"demand.weights.{key}")

@@ -131,6 +131,23 @@ def _shapes_geojson(geoms: gpd.GeoSeries, props: list[dict]) -> dict:
     return {"type": "FeatureCollection", "features": features}
 
 
+def _add_shapes(
+    group: folium.FeatureGroup, geoms: gpd.GeoSeries, props: list[dict], style: dict | None = None
+) -> None:
+    """Polygons or lines as one GeoJSON layer with popups/tooltips; the style is shared, or per
+    feature from each ``props[i]["_style"]`` when ``style`` is None."""
+    if style is None:
+        style_function = lambda f: f["properties"]["_style"]  # noqa: E731
+    else:
+        style_function = lambda f, fixed=style: fixed  # noqa: E731
+    folium.GeoJson(
+        _shapes_geojson(geoms, props),
+        style_function=style_function,
+        on_each_feature=_BIND,
+        control=False,
+    ).add_to(group)
+
+
 def _outlet_popup(row: pd.Series, unit: str, horizon: float) -> str:
     facts = [
         ("Site", row["site_id"]),
@@ -243,22 +260,16 @@ def _add_cells(
     props = [
         {
             "_tip": tip.format(value=_money(v), count=int(c)),
-            "_fill": colours[int(k)],
-            "_opacity": round(0.3 + 0.45 * int(k) / max(len(colours) - 1, 1), 2),
+            "_style": {
+                "fillColor": colours[int(k)],
+                "color": colours[int(k)],
+                "weight": 0.5,
+                "fillOpacity": round(0.3 + 0.45 * int(k) / max(len(colours) - 1, 1), 2),
+            },
         }
         for v, c, k in zip(cells["value"], cells["count"], cls, strict=True)
     ]
-    folium.GeoJson(
-        _shapes_geojson(cells.geometry, props),
-        style_function=lambda f: {
-            "fillColor": f["properties"]["_fill"],
-            "color": f["properties"]["_fill"],
-            "weight": 0.5,
-            "fillOpacity": f["properties"]["_opacity"],
-        },
-        on_each_feature=_BIND,
-        control=False,
-    ).add_to(group)
+    _add_shapes(group, cells.geometry, props)
 
 
 def _cell_size(reach: float, unit: str) -> float:
@@ -389,18 +400,18 @@ def plan_map(result) -> folium.Map:
     if regions is not None and len(regions):
         group = folium.FeatureGroup(name="Regions", show=True).add_to(m)
         props = [{"_tip": f"Region {_esc(r)}"} for r in regions["region"]]
-        folium.GeoJson(
-            _shapes_geojson(regions.geometry, props),
-            style_function=lambda f: {
+        _add_shapes(
+            group,
+            regions.geometry,
+            props,
+            {
                 "fillColor": "#ffffff",
                 "fillOpacity": 0.35,
                 "color": "#555555",
                 "weight": 1.5,
                 "dashArray": "6,4",
             },
-            on_each_feature=_BIND,
-            control=False,
-        ).add_to(group)
+        )
 
     # gaps and overlaps per level (plan and today), as coloured cells
     reach = scenario.reach_matrix
@@ -452,17 +463,12 @@ def plan_map(result) -> folium.Map:
             )
             colour = _tier_style(k)[0]
             props = [{"_tip": f"{_esc(n)}: {_esc(label)} reach"} for n in sel["name"]]
-            folium.GeoJson(
-                _shapes_geojson(areas, props),
-                style_function=lambda f, c=colour: {
-                    "fillColor": c,
-                    "color": c,
-                    "weight": 1,
-                    "fillOpacity": 0.08,
-                },
-                on_each_feature=_BIND,
-                control=False,
-            ).add_to(group)
+            _add_shapes(
+                group,
+                areas,
+                props,
+                {"fillColor": colour, "color": colour, "weight": 1, "fillOpacity": 0.08},
+            )
 
     # linkage lines
     for who, evaluation, show in (("Plan", ev, True), ("Today", base, False)):
@@ -477,17 +483,12 @@ def plan_map(result) -> folium.Map:
                     links["site_id"], links["supporting_outlet"], links["distance"], strict=True
                 )
             ]
-            folium.GeoJson(
-                _shapes_geojson(links.geometry, props),
-                style_function=lambda f: {
-                    "color": "#444444",
-                    "weight": 1.5,
-                    "dashArray": "5,4",
-                    "opacity": 0.8,
-                },
-                on_each_feature=_BIND,
-                control=False,
-            ).add_to(group)
+            _add_shapes(
+                group,
+                links.geometry,
+                props,
+                {"color": "#444444", "weight": 1.5, "dashArray": "5,4", "opacity": 0.8},
+            )
 
     # today's network (grey) and the plan's outlets by tier; closed outlets apart
     today = base.outlets

@@ -16,7 +16,10 @@ from netplan.cli import app
 
 from conftest import DEMO_SCENARIO, write_small_case
 
-runner = CliRunner()
+try:  # click < 8.2 mixes stderr into stdout unless told not to
+    runner = CliRunner(mix_stderr=False)
+except TypeError:
+    runner = CliRunner()
 
 
 def _errors(result) -> list[str]:
@@ -145,3 +148,31 @@ def test_bad_input_is_one_clear_line(tmp_path, case, command):
     assert {p.name: p.read_bytes() for p in scenario.parent.iterdir()} == before, (
         "an input file was modified"
     )
+
+
+def test_keep_outlet_that_can_never_be_supported(tmp_path):
+    scenario = write_small_case(tmp_path / "case")
+    raw = yaml.safe_load(scenario.read_text())
+    raw["tiers"][1]["linkage"] = "100 m"
+    scenario.write_text(yaml.safe_dump(raw, sort_keys=False))
+    outlets = pd.read_csv(scenario.parent / "outlets.csv")
+    outlets.loc[1, "policy"] = "keep"
+    outlets.to_csv(scenario.parent / "outlets.csv", index=False)
+    result = runner.invoke(app, ["validate", str(scenario)])
+    assert result.exit_code == 2
+    errors = _errors(result)
+    assert len(errors) == 1
+    assert "outlet 'E2' (point, policy keep) can never be supported" in errors[0]
+    assert "raise tiers[1].linkage" in errors[0]
+
+
+def test_budget_below_what_must_stay_open(tmp_path):
+    scenario = write_small_case(tmp_path / "case", budget={"total": 100})
+    result = runner.invoke(app, ["run", str(scenario), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    # E1 is a kept hub: its operating cost over the 2-year horizon is 100 x 2 = 200
+    assert (
+        "budget.total 100 is below the 200 that the outlets which must stay open cost (short by 100)"
+        in _errors(result)[0]
+    )
+    _no_leftovers(tmp_path, "out")
