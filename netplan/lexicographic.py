@@ -175,9 +175,18 @@ def solve_lexicographic(
     if on_stage is not None:
         on_stage(second)
     obj2 = base_objectives[second]
-    limit = max_enumerated if tie_break else 0
+    if not tie_break:  # no tie-break: a plain solve from the stage-1 plan is all that is needed
+        new_x, record = run(second, lp.with_objective(obj2.c, obj2.sense, obj2.offset), x)
+        records.append(record)
+        if new_x is not None:
+            tiers = model.site_tiers(new_x)
+            x = model.x_from_tiers(tiers)
+        values[second] = _exact(obj2, x)
+        record.extra["exact_objective"] = values[second]
+        stopped = None if record.status == "optimal" else second
+        return LexicographicResult(tiers, x, records, record.status, stopped, values, sizes)
     plans, values[second], outcome = _second_stage(
-        model, lp, obj2, tiers, limit, second, run, records
+        model, lp, obj2, tiers, max_enumerated, second, run, records
     )
     tiers = plans[0]
     x = model.x_from_tiers(tiers)
@@ -185,8 +194,6 @@ def solve_lexicographic(
     sizes["plans_optimal_for_first_stages"] = len(plans) if outcome == "complete" else -1
     if outcome not in ("complete", "too_many"):
         return LexicographicResult(tiers, x, records, outcome, second, values, sizes)
-    if not tie_break:
-        return LexicographicResult(tiers, x, records, "optimal", None, values, sizes)
     tie = base_objectives["site_id"]
     if outcome == "complete":
         # every plan optimal for the first two stages is known: rank them exactly

@@ -80,3 +80,20 @@ def test_unmerged_model_gives_same_optimum():
         if merged.status == "optimal":
             assert _close(_values(merged), _values(plain))
             assert plain_model.ny >= TieredModel(inst.problem()).ny
+
+
+@pytest.mark.parametrize("objective", ["max_coverage", "min_cost"])
+def test_without_tie_break_the_first_two_stages_match(objective):
+    for seed in SEEDS:
+        inst = random_instance(seed, objective)
+        expected = brute_force(inst)
+        result = solve_lexicographic(
+            TieredModel(inst.problem()), objective, SolverOptions(), tie_break=False
+        )
+        if expected is None:
+            assert result.status == "infeasible"
+            continue
+        assert result.status == "optimal"
+        assert _close((result.values["coverage"], result.values["cost"]), expected[:2]), (
+            f"seed {seed}"
+        )
