@@ -131,6 +131,37 @@ class Evaluation:
         frame["serves_demand"] = serves_any[~needed]
         return frame.reset_index(drop=True)
 
+    def counts(self) -> pd.DataFrame:
+        """Outlets per tier and action (keep, open, retier, close); closed ones under their old tier.
+
+        Without an ``action`` column every listed outlet counts as kept.
+        """
+        out = self.outlets
+        action = out["action"] if "action" in out else pd.Series("keep", index=out.index)
+        tier = out["tier"].where(out["tier"] != "", out.get("current_tier", out["tier"]))
+        table = pd.crosstab(tier, action)
+        return table.reindex(
+            index=self.scenario.tier_keys, columns=["keep", "open", "retier", "close"], fill_value=0
+        )
+
+    def costs(self) -> pd.DataFrame:
+        """Cost by tier and action, from the outlets' ``cost`` column (empty without one)."""
+        out = self.outlets
+        if "cost" not in out:
+            return pd.DataFrame()
+        action = out["action"] if "action" in out else pd.Series("keep", index=out.index)
+        tier = out["tier"].where(out["tier"] != "", out.get("current_tier", out["tier"]))
+        table = out.assign(_tier=tier, _action=action).pivot_table(
+            index="_tier", columns="_action", values="cost", aggfunc="sum", fill_value=0.0
+        )
+        table = table.reindex(
+            index=self.scenario.tier_keys,
+            columns=["keep", "open", "retier", "close"],
+            fill_value=0.0,
+        )
+        table.index.name, table.columns.name = "tier", "action"
+        return table
+
     def summary(self) -> dict[str, object]:
         lv = self.level_kpis()
         return {

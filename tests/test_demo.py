@@ -74,6 +74,20 @@ def test_demo_properties(demo_run):
     assert len(result.baseline.broken_links()) >= 1
 
 
+def test_counts_and_costs_by_tier_and_action(demo_run):
+    result, _ = demo_run
+    p = result.plan
+    assert result.evaluation.counts().equals(p.counts())
+    costs = result.evaluation.costs()
+    assert costs.to_numpy().sum() == pytest.approx(p.cost()["total"])
+    base = result.baseline.counts()
+    assert (
+        base["keep"].tolist() == [2, 7, 16]
+        and base[["open", "retier", "close"]].to_numpy().sum() == 0
+    )
+    assert result.baseline.costs().to_numpy().sum() == pytest.approx(p.budget["baseline_cost"])
+
+
 def test_every_validator_check_passed(demo_run):
     result, _ = demo_run
     rules = {c.rule for c in result.checks}
