@@ -16,11 +16,11 @@ exact whatever the budget — only the size of the later models depends on it.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .solver import LinearProgram
+from .solver import LinearProgram, SolverOptions, highs_model
 
 
 @dataclass
@@ -60,29 +60,9 @@ def prove_fixings(
 
     t0 = time.perf_counter()
     sign = -1.0 if lp.sense == "max" else 1.0  # work on a minimisation
-    c = sign * lp.c
     limit = sign * (cutoff - lp.offset)
-    A = lp.A.tocsc()
-    A.sort_indices()
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("threads", 1)
-    h.passModel(
-        lp.n_cols,
-        lp.n_rows,
-        int(A.nnz),
-        int(highspy.MatrixFormat.kColwise),
-        int(highspy.ObjSense.kMinimize),
-        0.0,
-        np.ascontiguousarray(c, dtype=np.float64),
-        np.ascontiguousarray(lp.lb, dtype=np.float64),
-        np.ascontiguousarray(lp.ub, dtype=np.float64),
-        np.ascontiguousarray(lp.row_lo, dtype=np.float64),
-        np.ascontiguousarray(lp.row_hi, dtype=np.float64),
-        np.ascontiguousarray(A.indptr[:-1], dtype=np.int32),
-        np.ascontiguousarray(A.indices, dtype=np.int32),
-        np.ascontiguousarray(A.data, dtype=np.float64),
-        np.zeros(lp.n_cols, dtype=np.int32),
+    h = highs_model(
+        replace(lp, c=sign * lp.c, sense="min", offset=0.0), SolverOptions(threads=1), relax=True
     )
     zero = lp.ub[:n_x] <= 0.5
     one = lp.lb[:n_x] >= 0.5

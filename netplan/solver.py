@@ -135,6 +135,7 @@ class SolverOptions:
     threads: int = 1
     seed: int = 0
     verbose: bool = False
+    highs_presolve: bool = True  # off for models where HiGHS' MIP presolve proved unreliable
 
 
 @dataclass
@@ -234,11 +235,17 @@ def highs_version() -> str:
     return f"{h.versionMajor()}.{h.versionMinor()}.{h.versionPatch()}"
 
 
-def _solve_highs(
-    lp: LinearProgram, options: SolverOptions, start: np.ndarray | None
-) -> tuple[np.ndarray | None, SolverRecord]:
+def highs_model(lp: LinearProgram, options: SolverOptions | None = None, relax: bool = False):
+    """A ``highspy.Highs`` holding ``lp``, passed straight from its arrays, with netplan's options.
+
+    Parameters
+    ----------
+    relax : bool
+        Pass every column as continuous (the LP relaxation).
+    """
     import highspy
 
+    options = options or SolverOptions()
     h = highspy.Highs()
     h.setOptionValue("output_flag", bool(options.verbose))
     h.setOptionValue("mip_rel_gap", float(options.mip_rel_gap))
@@ -247,10 +254,12 @@ def _solve_highs(
     h.setOptionValue("random_seed", int(options.seed))
     if options.time_limit is not None:
         h.setOptionValue("time_limit", max(float(options.time_limit), 0.01))
+    if not options.highs_presolve:
+        h.setOptionValue("presolve", "off")
     A = lp.A.tocsc()
     A.sort_indices()
     sense = highspy.ObjSense.kMaximize if lp.sense == "max" else highspy.ObjSense.kMinimize
-    integrality = lp.integer.astype(np.int32)
+    integrality = np.zeros(lp.n_cols, dtype=np.int32) if relax else lp.integer.astype(np.int32)
     h.passModel(
         lp.n_cols,
         lp.n_rows,
@@ -268,6 +277,53 @@ def _solve_highs(
         np.ascontiguousarray(A.data, dtype=np.float64),
         integrality,
     )
+    return h
+
+
+def solve_relaxation(
+    lp: LinearProgram, options: SolverOptions | None = None
+) -> tuple[np.ndarray | None, np.ndarray | None, SolverRecord]:
+    """Solve the LP relaxation with HiGHS; returns the values, the reduced costs and the record."""
+    import highspy
+
+    options = options or SolverOptions()
+    h = highs_model(lp, options, relax=True)
+    t0 = time.perf_counter()
+    h.run()
+    seconds = time.perf_counter() - t0
+    status = h.getModelStatus()
+    optimal = status == highspy.HighsModelStatus.kOptimal
+    value = float(h.getInfo().objective_function_value) if optimal else float("nan")
+    record = SolverRecord(
+        status="optimal"
+        if optimal
+        else ("time_limit" if status == highspy.HighsModelStatus.kTimeLimit else "no_solution"),
+        objective=value,
+        bound=value,
+        gap=0.0 if optimal else float("nan"),
+        seconds=seconds,
+        solver="HiGHS",
+        version=highs_version(),
+        time_limit=options.time_limit,
+        mip_rel_gap=0.0,
+        message="LP relaxation",
+    )
+    if not optimal:
+        return None, None, record
+    solution = h.getSolution()
+    return (
+        np.asarray(solution.col_value, dtype=float),
+        np.asarray(solution.col_dual, dtype=float),
+        record,
+    )
+
+
+def _solve_highs(
+    lp: LinearProgram, options: SolverOptions, start: np.ndarray | None
+) -> tuple[np.ndarray | None, SolverRecord]:
+    import highspy
+
+    h = highs_model(lp, options)
     if start is not None:
         idx = np.arange(lp.n_cols, dtype=np.int32)
         h.setSolution(lp.n_cols, idx, np.ascontiguousarray(start, dtype=np.float64))

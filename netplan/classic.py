@@ -1,0 +1,1060 @@
+"""Classic location models on netplan's array-based model core.
+
+Set covering (LSCP), maximal covering (MCLP), p-median, p-center, backup coverage,
+fixed-charge facility location (UFL) and its capacitated form, capacitated maximal covering
+and capacitated set covering. Each model is assembled from whole arrays into a
+:class:`netplan.solver.LinearProgram` — the same core as the tiered model, solved by the same
+backends — and returns a :class:`LocationResult` of the same shape: chosen sites,
+assignments where the model has them, objective, best bound, gap, status, timings, solver.
+
+Input is a :class:`LocationData`: demand x site costs (distances) kept as sparse pairs, built
+from a matrix (:meth:`LocationData.from_matrix`) or from GeoDataFrames with a travel mode
+(:meth:`LocationData.from_frames`). Assignment variables exist only for pairs present in the
+data (within the reach when one is given): never an unmasked assignment.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field, replace
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from ._errors import NetplanError
+from .coverage import REACH_TOLERANCE, pairs_within
+from .geometry import metric_coords, point_coords
+from .solver import (
+    LinearProgram,
+    SolverOptions,
+    SolverRecord,
+    csr_from_pieces,
+    solve,
+    solve_relaxation,
+)
+
+INF = np.inf
+
+
+# --------------------------------------------------------------------------- data
+@dataclass(frozen=True)
+class LocationData:
+    """Demand points, candidate sites and the cost (distance) of each allowed pair.
+
+    Attributes
+    ----------
+    n_demand, n_sites : int
+    demand, site : ndarray of int64
+        The pairs, sorted by demand then cost then site.
+    cost : ndarray of float
+        Cost or distance of each pair.
+    weights : ndarray (n_demand,)
+        Demand weight (customers, volume).
+    site_cost : ndarray (n_sites,)
+        Fixed cost of opening each site (default 1: "fewest sites").
+    capacity : ndarray (n_sites,) or None
+    demand_ids, site_ids : list of str
+    """
+
+    n_demand: int
+    n_sites: int
+    demand: np.ndarray
+    site: np.ndarray
+    cost: np.ndarray
+    weights: np.ndarray
+    site_cost: np.ndarray
+    capacity: np.ndarray | None = None
+    demand_ids: list[str] = field(default_factory=list)
+    site_ids: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.demand_ids:
+            object.__setattr__(self, "demand_ids", [str(i) for i in range(self.n_demand)])
+        if not self.site_ids:
+            object.__setattr__(self, "site_ids", [str(j) for j in range(self.n_sites)])
+
+    @classmethod
+    def from_matrix(
+        cls,
+        cost: np.ndarray | sp.spmatrix,
+        weights: np.ndarray | None = None,
+        site_cost: np.ndarray | None = None,
+        capacity: np.ndarray | None = None,
+        max_cost: float | None = None,
+        demand_ids: list[str] | None = None,
+        site_ids: list[str] | None = None,
+    ) -> LocationData:
+        """From a demand x site cost matrix.
+
+        Parameters
+        ----------
+        cost : ndarray or scipy.sparse matrix (n, m)
+            Dense: every finite entry is an allowed pair. Sparse: every stored entry (zeros
+            included) is an allowed pair.
+        weights, site_cost, capacity : ndarray, optional
+            Demand weights (default 1), fixed site costs (default 1), site capacities.
+        max_cost : float, optional
+            Keep only pairs with cost at most this (a reach).
+        """
+        if sp.issparse(cost):
+            coo = sp.coo_matrix(cost)
+            n, m = coo.shape
+            d, s, c = coo.row.astype(np.int64), coo.col.astype(np.int64), coo.data.astype(float)
+        else:
+            cost = np.asarray(cost, dtype=float)
+            n, m = cost.shape
+            d, s = np.nonzero(np.isfinite(cost))
+            c = cost[d, s]
+        if max_cost is not None:
+            keep = c <= max_cost + REACH_TOLERANCE
+            d, s, c = d[keep], s[keep], c[keep]
+        return cls._build(n, m, d, s, c, weights, site_cost, capacity, demand_ids, site_ids)
+
+    @classmethod
+    def from_frames(
+        cls,
+        demand: gpd.GeoDataFrame,
+        sites: gpd.GeoDataFrame,
+        mode: str = "planar",
+        max_distance: float | None = None,
+        weight: str | None = None,
+        site_cost: str | None = None,
+        capacity: str | None = None,
+        demand_id: str | None = None,
+        site_id: str | None = None,
+    ) -> LocationData:
+        """From point GeoDataFrames and a travel mode (``planar`` metres or ``haversine``).
+
+        Both frames must share a CRS: projected for ``planar``, EPSG:4326 for ``haversine``.
+        With ``max_distance`` (metres) only pairs within it are built (radius queries);
+        without, every pair is (fine for small problems).
+        """
+        if demand.crs is None or sites.crs is None or not demand.crs.equals(sites.crs):
+            raise NetplanError("LocationData.from_frames: demand and sites need the same, set CRS")
+        if mode == "planar" and demand.crs.is_geographic:
+            raise NetplanError(
+                "LocationData.from_frames: planar travel needs a projected CRS (metres); reproject or use mode='haversine'"
+            )
+        a = metric_coords(point_coords(demand.geometry), mode)
+        b = metric_coords(point_coords(sites.geometry), mode)
+        radius = max_distance if max_distance is not None else 1e12
+        pairs = pairs_within(a, b, radius, mode)
+
+        def col(frame, name):
+            return None if name is None else frame[name].to_numpy(dtype=float)
+
+        return cls._build(
+            len(demand),
+            len(sites),
+            pairs.demand,
+            pairs.site,
+            pairs.dist,
+            col(demand, weight),
+            col(sites, site_cost),
+            col(sites, capacity),
+            None if demand_id is None else demand[demand_id].astype(str).tolist(),
+            None if site_id is None else sites[site_id].astype(str).tolist(),
+        )
+
+    @classmethod
+    def _build(
+        cls, n, m, d, s, c, weights, site_cost, capacity, demand_ids, site_ids
+    ) -> LocationData:
+        order = np.lexsort((s, c, d))
+        return cls(
+            n_demand=int(n),
+            n_sites=int(m),
+            demand=np.asarray(d, dtype=np.int64)[order],
+            site=np.asarray(s, dtype=np.int64)[order],
+            cost=np.asarray(c, dtype=float)[order],
+            weights=np.ones(n) if weights is None else np.asarray(weights, dtype=float),
+            site_cost=np.ones(m) if site_cost is None else np.asarray(site_cost, dtype=float),
+            capacity=None if capacity is None else np.asarray(capacity, dtype=float),
+            demand_ids=list(demand_ids or []),
+            site_ids=list(site_ids or []),
+        )
+
+    def within(self, radius: float) -> LocationData:
+        """The pairs no costlier than ``radius``."""
+        keep = self.cost <= radius + REACH_TOLERANCE
+        return replace(self, demand=self.demand[keep], site=self.site[keep], cost=self.cost[keep])
+
+    def coverable(self) -> np.ndarray:
+        """Bool (n_demand,): demand with at least one allowed site."""
+        out = np.zeros(self.n_demand, dtype=bool)
+        out[self.demand] = True
+        return out
+
+    def matrix(self) -> sp.csr_matrix:
+        """0/1 (n_demand, n_sites) matrix of the allowed pairs."""
+        return sp.csr_matrix(
+            (np.ones(len(self.demand)), (self.demand, self.site)),
+            shape=(self.n_demand, self.n_sites),
+        )
+
+
+# ------------------------------------------------------------------------- result
+@dataclass
+class LocationResult:
+    """What every classic model returns.
+
+    Attributes
+    ----------
+    model : str
+    status : str
+        ``optimal``, ``time_limit``, ``infeasible``, ``no_solution`` or ``interrupted``.
+    objective, bound, gap : float
+    sites : ndarray of int
+        Chosen sites (indices into the data's sites).
+    site_ids : list of str
+    assignment : DataFrame or None
+        ``demand``, ``site``, ``share`` (and ``cost``) for models with assignments.
+    timings : dict
+        Seconds to build the model(s) and to solve.
+    records : list of SolverRecord
+        Every solve, in order (several for p-center and lexicographic models).
+    details : dict
+        Model-specific facts: covered weight, uncoverable demand, radius, ...
+    """
+
+    model: str
+    status: str
+    objective: float
+    bound: float
+    gap: float
+    sites: np.ndarray
+    site_ids: list[str]
+    assignment: pd.DataFrame | None
+    timings: dict[str, float]
+    records: list[SolverRecord]
+    details: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def is_optimal(self) -> bool:
+        return self.status == "optimal"
+
+    @property
+    def solver(self) -> str:
+        return self.records[-1].solver if self.records else ""
+
+    @property
+    def version(self) -> str:
+        return self.records[-1].version if self.records else ""
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "model": self.model,
+            "status": self.status,
+            "objective": self.objective,
+            "bound": self.bound,
+            "gap": self.gap,
+            "sites": self.site_ids,
+            "timings": self.timings,
+            "solver": self.solver,
+            "version": self.version,
+            "details": self.details,
+            "records": [r.to_dict() for r in self.records],
+        }
+
+    def __repr__(self) -> str:
+        return f"LocationResult({self.model}: {self.status}, objective={self.objective:.6g}, gap={self.gap:.3g}, {len(self.sites)} sites)"
+
+
+def _result(
+    model: str,
+    data: LocationData,
+    x: np.ndarray | None,
+    record: SolverRecord,
+    timings: dict,
+    records=None,
+    assignment=None,
+    **details,
+) -> LocationResult:
+    sites = (
+        np.flatnonzero(np.round(x[: data.n_sites]) > 0.5)
+        if x is not None
+        else np.zeros(0, dtype=np.int64)
+    )
+    return LocationResult(
+        model=model,
+        status=record.status,
+        objective=record.objective,
+        bound=record.bound,
+        gap=record.gap,
+        sites=sites,
+        site_ids=[data.site_ids[j] for j in sites],
+        assignment=assignment,
+        timings=timings,
+        records=records if records is not None else [record],
+        details=details,
+    )
+
+
+def _as_data(data: LocationData | np.ndarray | sp.spmatrix) -> LocationData:
+    return data if isinstance(data, LocationData) else LocationData.from_matrix(data)
+
+
+def _p_row(
+    m: int, n_cols: int, p: int, exact: bool
+) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
+    row = np.zeros(n_cols)
+    row[:m] = 1.0
+    return (
+        sp.csr_matrix(row.reshape(1, -1)),
+        np.array([float(p) if exact else -INF]),
+        np.array([float(p)]),
+    )
+
+
+def _binaries(
+    m: int, extra: int, extra_integer: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    n = m + extra
+    integer = np.zeros(n, dtype=bool)
+    integer[:m] = True
+    if extra_integer:
+        integer[m:] = True
+    return np.zeros(n), np.ones(n), integer
+
+
+def _timed_solve(
+    lp: LinearProgram, options: SolverOptions | None, start=None
+) -> tuple[np.ndarray | None, SolverRecord, float]:
+    t0 = time.perf_counter()
+    x, record = solve(lp, options or SolverOptions(), start=start)
+    return x, record, time.perf_counter() - t0
+
+
+# ------------------------------------------------------------------ set covering
+def set_covering(
+    data: LocationData | np.ndarray,
+    radius: float | None = None,
+    options: SolverOptions | None = None,
+    max_sites: int | None = None,
+) -> LocationResult:
+    """Location set covering (LSCP): the cheapest sites covering all coverable demand.
+
+    ``site_cost`` defaults to 1, which makes it "fewest sites". Demand that no site can
+    reach is reported in ``details["uncoverable"]``, never made infeasible.
+
+    Parameters
+    ----------
+    data : LocationData or cost matrix
+    radius : float, optional
+        Reach; without it every pair in ``data`` covers.
+    max_sites : int, optional
+        Also require at most this many sites (a feasibility question, used by p-center).
+    """
+    data = _as_data(data)
+    if radius is not None:
+        data = data.within(radius)
+    t0 = time.perf_counter()
+    m = data.n_sites
+    coverable = data.coverable()
+    rows_of = np.cumsum(coverable) - 1
+    A = sp.csr_matrix(
+        (np.ones(len(data.demand)), (rows_of[data.demand], data.site)),
+        shape=(int(coverable.sum()), m),
+    )
+    lb, ub, integer = _binaries(m, 0)
+    lp = LinearProgram(
+        c=data.site_cost.astype(float),
+        lb=lb,
+        ub=ub,
+        integer=integer,
+        A=A,
+        row_lo=np.ones(A.shape[0]),
+        row_hi=np.full(A.shape[0], INF),
+    )
+    if max_sites is not None:
+        lp = lp.with_rows(*_p_row(m, m, max_sites, exact=False))
+    build = time.perf_counter() - t0
+    x, record, seconds = _timed_solve(lp, options)
+    return _result(
+        "set_covering",
+        data,
+        x,
+        record,
+        {"build": build, "solve": seconds},
+        uncoverable=int((~coverable).sum()),
+        uncoverable_weight=float(data.weights[~coverable].sum()),
+    )
+
+
+# ------------------------------------------------------------- maximal covering
+def _covering_block(
+    data: LocationData, weights: np.ndarray
+) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
+    """Rows ``y_i - sum_{j covers i} x_j <= 0`` over columns [x (m) | y (coverable demand)]."""
+    m = data.n_sites
+    coverable = data.coverable() & (weights > 0)
+    idx = np.flatnonzero(coverable)
+    ycol = np.full(data.n_demand, -1, dtype=np.int64)
+    ycol[idx] = m + np.arange(len(idx))
+    keep = ycol[data.demand] >= 0
+    rows = ycol[data.demand[keep]] - m
+    A = csr_from_pieces(
+        [np.arange(len(idx)), rows],
+        [ycol[idx], data.site[keep]],
+        [np.ones(len(idx)), -np.ones(int(keep.sum()))],
+        (len(idx), m + len(idx)),
+    )
+    return A, idx, ycol
+
+
+def max_covering(
+    data: LocationData | np.ndarray,
+    radius: float | None = None,
+    p: int | None = None,
+    budget: float | None = None,
+    options: SolverOptions | None = None,
+) -> LocationResult:
+    """Maximal covering (MCLP): p sites (or a budget on site costs) maximising covered weight.
+
+    ``y_i <= sum_{j covers i} x_j``, ``sum x = p`` (and/or ``sum site_cost x <= budget``);
+    y is continuous in [0, 1] and integral at the optimum for binary x.
+    """
+    if p is None and budget is None:
+        raise NetplanError("max_covering: give p (number of sites) or budget")
+    data = _as_data(data)
+    if radius is not None:
+        data = data.within(radius)
+    t0 = time.perf_counter()
+    m = data.n_sites
+    A, idx, _ = _covering_block(data, data.weights)
+    n_cols = m + len(idx)
+    lb, ub, integer = _binaries(m, len(idx))
+    c = np.zeros(n_cols)
+    c[m:] = data.weights[idx]
+    lp = LinearProgram(
+        c=c,
+        lb=lb,
+        ub=ub,
+        integer=integer,
+        A=A,
+        row_lo=np.full(A.shape[0], -INF),
+        row_hi=np.zeros(A.shape[0]),
+        sense="max",
+    )
+    if p is not None:
+        lp = lp.with_rows(*_p_row(m, n_cols, min(p, m), exact=True))
+    if budget is not None:
+        row = np.zeros(n_cols)
+        row[:m] = data.site_cost
+        lp = lp.with_rows(sp.csr_matrix(row.reshape(1, -1)), np.array([-INF]), np.array([budget]))
+    build = time.perf_counter() - t0
+    x, record, seconds = _timed_solve(lp, options)
+    covered = float(record.objective) if x is not None else math.nan
+    return _result(
+        "max_covering",
+        data,
+        x,
+        record,
+        {"build": build, "solve": seconds},
+        covered_weight=covered,
+        total_weight=float(data.weights.sum()),
+    )
+
+
+# ---------------------------------------------------------------- backup coverage
+def backup_covering(
+    data: LocationData | np.ndarray,
+    radius: float | None,
+    p: int,
+    options: SolverOptions | None = None,
+) -> LocationResult:
+    """Backup coverage (Hogan & ReVelle): maximise demand covered twice, first coverage secured.
+
+    Lexicographic and exact: stage 1 maximises covered weight (MCLP); stage 2 fixes it and
+    maximises the weight covered by two or more sites. Columns x (binary), y (covered), u
+    (covered twice) with ``y + u <= sum x``, ``u <= y <= 1``. y and u may stay continuous:
+    for integral x, each demand's (y, u) problem has integral data (``sum x`` is an integer)
+    and a totally unimodular constraint matrix, so its optimum is integral.
+    """
+    data = _as_data(data)
+    if radius is not None:
+        data = data.within(radius)
+    t0 = time.perf_counter()
+    m = data.n_sites
+    A_cov, idx, ycol = _covering_block(data, data.weights)
+    k = len(idx)
+    n_cols = m + 2 * k
+    # y_i + u_i - sum x <= 0 ; u_i - y_i <= 0
+    A_cov = sp.csr_matrix((A_cov.data, A_cov.indices, A_cov.indptr), shape=(k, n_cols))
+    plus_u = sp.csr_matrix((np.ones(k), (np.arange(k), m + k + np.arange(k))), shape=(k, n_cols))
+    u_le_y = csr_from_pieces(
+        [np.arange(k), np.arange(k)],
+        [m + k + np.arange(k), m + np.arange(k)],
+        [np.ones(k), -np.ones(k)],
+        (k, n_cols),
+    )
+    A = sp.vstack([A_cov + plus_u, u_le_y], format="csr")
+    lb, ub, integer = _binaries(m, 2 * k)
+    w = data.weights[idx]
+    c1 = np.zeros(n_cols)
+    c1[m : m + k] = w
+    lp = LinearProgram(
+        c=c1,
+        lb=lb,
+        ub=ub,
+        integer=integer,
+        A=A,
+        row_lo=np.full(2 * k, -INF),
+        row_hi=np.zeros(2 * k),
+        sense="max",
+    )
+    lp = lp.with_rows(*_p_row(m, n_cols, min(p, m), exact=True))
+    build = time.perf_counter() - t0
+    x1, r1, s1 = _timed_solve(lp, options)
+    r1.stage = "coverage"
+    if r1.status != "optimal":
+        return _result("backup_covering", data, x1, r1, {"build": build, "solve": s1}, records=[r1])
+    covered = _weight_covered(data, x1, 1)
+    from .lexicographic import tolerance
+
+    fix = sp.csr_matrix(c1.reshape(1, -1))
+    c2 = np.zeros(n_cols)
+    c2[m + k :] = w
+    lp2 = lp.with_rows(
+        fix, np.array([covered - tolerance(covered)]), np.array([INF])
+    ).with_objective(c2, "max")
+    x2, r2, s2 = _timed_solve(lp2, options, start=x1)
+    r2.stage = "backup"
+    x = x2 if x2 is not None else x1
+    backup = _weight_covered(data, x, 2)
+    if r2.status == "optimal":
+        # the plan's own value: the continuous y/u may carry solver noise of ~1e-6
+        r2.objective, r2.bound, r2.gap = backup, max(backup, r2.bound), 0.0
+    return _result(
+        "backup_covering",
+        data,
+        x,
+        r2,
+        {"build": build, "solve": s1 + s2},
+        records=[r1, r2],
+        covered_weight=covered,
+        backup_weight=backup,
+    )
+
+
+def _weight_covered(data: LocationData, x: np.ndarray, times: int) -> float:
+    """Demand weight covered at least ``times`` times by the open sites of ``x`` (recounted exactly)."""
+    is_open = np.round(x[: data.n_sites]) > 0.5
+    count = np.bincount(data.demand[is_open[data.site]], minlength=data.n_demand)
+    return float(data.weights[count >= times].sum())
+
+
+# ----------------------------------------------------------------------- p-median
+def p_median(
+    data: LocationData | np.ndarray, p: int, options: SolverOptions | None = None
+) -> LocationResult:
+    """p-median: p sites minimising the total weighted cost of serving each demand from its nearest open site.
+
+    Exact, in three steps, each recorded in ``details``:
+
+    1. a heuristic plan (greedy, then best-improvement vertex interchange) gives an upper
+       bound and the MIP start;
+    2. the LP relaxation of the assignment formulation gives a lower bound and reduced costs;
+       a site whose reduced cost exceeds the bound gap cannot be in any optimal plan and is
+       removed (reduced-cost fixing, exact);
+    3. the MIP on the remaining sites, with assignment variables ``z_ij <= x_j`` only for
+       each demand's ``r - p + 1`` nearest remaining sites (with p of r sites open, one of
+       those is always open).
+
+    Scaling: the LP has one column per (demand, site) pair among each demand's ``m - p + 1``
+    nearest, i.e. up to n·m — fine to a few million pairs; the MIP keeps only the sites
+    that survive fixing (typically 10–30 % on OR-Library instances).
+    """
+    data = _as_data(data)
+    t0 = time.perf_counter()
+    m = data.n_sites
+    if not data.coverable().all():
+        raise NetplanError(
+            f"p_median: {int((~data.coverable()).sum())} demand points have no allowed site; give every demand at least one site"
+        )
+    if not 1 <= p <= m:
+        raise NetplanError(f"p_median: p must be between 1 and the number of sites ({m}), got {p}")
+    weighted = _dense_costs(data)
+    heuristic, upper = _p_median_heuristic(weighted, p)
+    t_heur = time.perf_counter() - t0
+    records: list[SolverRecord] = []
+    # LP bound and reduced-cost fixing on the full site set
+    lp, _ = _p_median_assignment_lp(data, np.arange(m), p)
+    x_lp, reduced, rec_lp = solve_relaxation(lp, options)
+    rec_lp.stage = "lp_bound"
+    s_lp = rec_lp.seconds
+    records.append(rec_lp)
+    keep = np.ones(m, dtype=bool)
+    lower = rec_lp.objective if rec_lp.status == "optimal" else -INF
+    if rec_lp.status == "optimal":
+        keep = ~((x_lp[:m] < 1e-9) & (reduced[:m] > upper - lower + 1e-6 * max(1.0, abs(upper))))
+        keep[heuristic] = True
+    sites = np.flatnonzero(keep)
+    build = time.perf_counter() - t0 - s_lp
+    lp, zsite = _p_median_assignment_lp(data, sites, p)
+    start = np.zeros(lp.n_cols)
+    pos = np.searchsorted(sites, heuristic)
+    start[pos] = 1.0
+    nearest = _nearest_assignment(data, heuristic)
+    # z of each demand's nearest heuristic site
+    zkey = {(d_, s_): i for i, (d_, s_) in enumerate(zip(zsite[0], zsite[1], strict=True))}
+    for d_, s_ in zip(nearest["demand"], nearest["site"], strict=True):
+        start[len(sites) + zkey[(int(d_), int(s_))]] = 1.0
+    x, record, seconds = _timed_solve(lp, options, start=start)
+    records.append(record)
+    chosen = (
+        sites[np.flatnonzero(np.round(x[: len(sites)]) > 0.5)]
+        if x is not None
+        else np.zeros(0, dtype=np.int64)
+    )
+    full_x = np.zeros(m)
+    full_x[chosen] = 1.0
+    result = _result(
+        "p_median",
+        data,
+        full_x if x is not None else None,
+        record,
+        {"build": build, "heuristic": t_heur, "lp": s_lp, "solve": seconds},
+        records=records,
+        assignment=_nearest_assignment(data, chosen) if x is not None else None,
+        heuristic_objective=float(upper),
+        lp_bound=float(lower),
+        sites_after_fixing=int(len(sites)),
+        assignment_columns=int(lp.n_cols - len(sites)),
+    )
+    return result
+
+
+def _dense_costs(data: LocationData) -> np.ndarray:
+    """Weighted (n, m) cost matrix with ``inf`` for pairs not allowed (heuristics only)."""
+    if data.n_demand * data.n_sites > 50_000_000:
+        raise NetplanError(
+            "p_median: more than 5e7 demand-site pairs; reduce the problem (reach, aggregation)"
+        )
+    out = np.full((data.n_demand, data.n_sites), np.inf)
+    out[data.demand, data.site] = data.weights[data.demand] * data.cost
+    return out
+
+
+def _p_median_heuristic(weighted: np.ndarray, p: int) -> tuple[np.ndarray, float]:
+    """Greedy addition, then best-improvement vertex interchange (Teitz & Bart) until no swap helps."""
+    n, m = weighted.shape
+    big = np.where(np.isfinite(weighted), weighted, np.nan)
+    cap = np.nanmax(big) * 10 + 1 if np.isfinite(np.nanmax(big)) else 1.0
+    W = np.where(np.isfinite(weighted), weighted, cap * n)
+    chosen: list[int] = []
+    current = np.full(n, cap * n)
+    for _ in range(p):
+        totals = np.minimum(W, current[:, None]).sum(axis=0)
+        totals[chosen] = np.inf
+        j = int(np.argmin(totals))
+        chosen.append(j)
+        current = np.minimum(current, W[:, j])
+    chosen_arr = np.array(chosen)
+    while True:
+        sub = W[:, chosen_arr]
+        order = np.argsort(sub, axis=1)
+        c1 = order[:, 0]
+        d1 = sub[np.arange(n), c1]
+        d2 = sub[np.arange(n), order[:, 1]] if p > 1 else np.full(n, cap * n)
+        cost = d1.sum()
+        best_gain, best = 1e-9 * max(1.0, cost), None
+        closed = np.setdiff1d(np.arange(m), chosen_arr)
+        for k in closed:
+            a = np.minimum(W[:, k], d1)
+            b = np.minimum(W[:, k], d2)
+            new = a.sum() + np.bincount(c1, weights=b - a, minlength=p)
+            t = int(np.argmin(new))
+            if cost - new[t] > best_gain:
+                best_gain, best = cost - new[t], (t, k)
+        if best is None:
+            break
+        chosen_arr[best[0]] = best[1]
+    value = float(W[:, chosen_arr].min(axis=1).sum())
+    return np.sort(chosen_arr), value
+
+
+def _p_median_assignment_lp(
+    data: LocationData, sites: np.ndarray, p: int
+) -> tuple[LinearProgram, tuple[np.ndarray, np.ndarray]]:
+    """Assignment formulation over ``sites``: columns x (len(sites)), then z for each demand's
+    ``len(sites) - p + 1`` nearest of them."""
+    r = len(sites)
+    local = np.full(data.n_sites, -1, dtype=np.int64)
+    local[sites] = np.arange(r)
+    sel = local[data.site] >= 0
+    d, s, c = data.demand[sel], local[data.site[sel]], data.cost[sel]
+    starts = np.searchsorted(d, np.arange(data.n_demand))
+    pos = np.arange(len(d)) - starts[d]
+    keep = pos < r - p + 1
+    d, s, c = d[keep], s[keep], c[keep]
+    k = len(d)
+    n_cols = r + k
+    z = r + np.arange(k)
+    link = csr_from_pieces(
+        [np.arange(k), np.arange(k)], [z, s], [np.ones(k), -np.ones(k)], (k, n_cols)
+    )
+    assign = csr_from_pieces([d], [z], [np.ones(k)], (data.n_demand, n_cols))
+    A = sp.vstack([link, assign], format="csr")
+    lb, ub, integer = _binaries(r, k)
+    cost = np.concatenate([np.zeros(r), data.weights[d] * c])
+    lp = LinearProgram(
+        c=cost, lb=lb, ub=ub, integer=integer, A=A,
+        row_lo=np.concatenate([np.full(k, -INF), np.ones(data.n_demand)]),
+        row_hi=np.concatenate([np.zeros(k), np.ones(data.n_demand)]),
+    )  # fmt: skip
+    return lp.with_rows(*_p_row(r, n_cols, p, exact=True)), (d, sites[s])
+
+
+def _nearest_assignment(data: LocationData, open_sites: np.ndarray) -> pd.DataFrame:
+    """Each demand to its cheapest open allowed site (ties: lowest site index)."""
+    is_open = np.zeros(data.n_sites, dtype=bool)
+    is_open[open_sites] = True
+    sel = is_open[data.site]
+    d, s, c = data.demand[sel], data.site[sel], data.cost[sel]
+    first = np.ones(len(d), dtype=bool)
+    first[1:] = d[1:] != d[:-1]  # pairs are sorted by demand, cost, site
+    return pd.DataFrame({"demand": d[first], "site": s[first], "share": 1.0, "cost": c[first]})
+
+
+# ----------------------------------------------------------------------- p-center
+def p_center(
+    data: LocationData | np.ndarray, p: int, options: SolverOptions | None = None
+) -> LocationResult:
+    """p-center: p sites minimising the largest cost (distance) from any demand to its nearest open site.
+
+    Exact by bisection over the sorted distinct costs: radius r is feasible when the set
+    covering at r needs at most p sites (each check a MILP solved to proof). The answer r*
+    is the smallest feasible distinct cost; the check at the largest distinct cost below r*
+    is infeasible, which proves that no radius below r* works (coverage sets only change at
+    distinct costs). Both checks are kept in ``details``.
+    """
+    data = _as_data(data)
+    if not data.coverable().all():
+        raise NetplanError("p_center: some demand has no allowed site")
+    t0 = time.perf_counter()
+    values = np.unique(data.cost)
+    # lower bound: every demand needs its cheapest site
+    starts = np.searchsorted(data.demand, np.arange(data.n_demand))
+    lower = float(np.max(data.cost[starts]))
+    lo = int(np.searchsorted(values, lower))
+    hi = len(values) - 1
+    records: list[SolverRecord] = []
+    checks: dict[float, str] = {}
+    best_x = None
+    best_k = [len(values)]
+
+    def feasible(k: int) -> bool:
+        nonlocal best_x
+        within = data.within(values[k])
+        if not within.coverable().all():  # some demand has no site this close: no plan at all
+            checks[float(values[k])] = "infeasible"
+            return False
+        res = set_covering(within, options=options, max_sites=p)
+        records.extend(res.records)
+        status = res.status
+        checks[float(values[k])] = status
+        if status == "optimal":
+            if best_x is None or k < best_k[0]:
+                best_x, best_k[0] = res.sites, k
+            return True
+        if status == "infeasible":
+            return False
+        raise _Stopped(status)
+
+    try:
+        if not feasible(hi):
+            raise _Stopped("infeasible")
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if feasible(mid):
+                hi = mid
+            else:
+                lo = mid + 1
+        radius = float(values[hi])
+        below = float(values[hi - 1]) if hi > 0 else None
+        if below is not None and below not in checks:
+            feasible(hi - 1)  # the proof that nothing smaller works
+    except _Stopped as stop:
+        return LocationResult(
+            "p_center",
+            stop.status,
+            math.nan,
+            math.nan,
+            math.nan,
+            np.zeros(0, np.int64),
+            [],
+            None,
+            {"solve": time.perf_counter() - t0},
+            records,
+            {"checks": checks},
+        )
+    seconds = time.perf_counter() - t0
+    sites = np.asarray(best_x)
+    lower_check = checks.get(below) if below is not None else None
+    record = SolverRecord(
+        "optimal",
+        radius,
+        radius,
+        0.0,
+        sum(r.seconds for r in records),
+        records[-1].solver,
+        records[-1].version,
+        None,
+        0.0,
+        "p_center",
+        f"{len(records)} set-covering checks",
+    )
+    result = LocationResult(
+        "p_center",
+        "optimal" if lower_check in (None, "infeasible") else "no_solution",
+        radius,
+        radius,
+        0.0,
+        sites,
+        [data.site_ids[j] for j in sites],
+        _nearest_assignment(data, sites),
+        {"solve": seconds},
+        records + [record],
+        {"radius": radius, "radius_below": below, "check_below": lower_check, "checks": checks},
+    )
+    return result
+
+
+class _Stopped(Exception):
+    def __init__(self, status: str):
+        super().__init__(status)
+        self.status = status
+
+
+# ------------------------------------------------------------ facility location
+def facility_location(
+    data: LocationData | np.ndarray,
+    capacitated: bool = False,
+    single_source: bool = False,
+    radius: float | None = None,
+    options: SolverOptions | None = None,
+) -> LocationResult:
+    """Fixed-charge facility location: opening costs plus service costs.
+
+    Uncapacitated (UFL): ``min sum f_j x_j + sum_ij w_i c_ij z_ij`` with ``sum_j z_ij = 1``
+    and ``z_ij <= x_j`` (the strong, disaggregated form). Capacitated (CFL) adds
+    ``sum_i w_i z_ij <= capacity_j x_j``; multi-source (z continuous: a demand may be split)
+    unless ``single_source`` (z binary: each demand served by one site). Assignment columns
+    exist only for the pairs in ``data`` — within ``radius`` when given — never unmasked.
+
+    Costs are per unit of weight: the objective charges ``weights[i] * cost[i, j]``. For
+    OR-Library ``cap`` instances, whose costs are for a customer's whole demand, use weights 1.
+    """
+    data = _as_data(data)
+    if radius is not None:
+        data = data.within(radius)
+    if not data.coverable().all():
+        raise NetplanError(
+            f"facility_location: {int((~data.coverable()).sum())} demand points have no allowed site (within the reach); every demand must be served"
+        )
+    if capacitated and data.capacity is None:
+        raise NetplanError(
+            "facility_location: capacitated=True needs site capacities (LocationData.capacity)"
+        )
+    t0 = time.perf_counter()
+    m, n, k = data.n_sites, data.n_demand, len(data.demand)
+    n_cols = m + k
+    z = m + np.arange(k)
+    # z_ij - x_j <= 0
+    link = csr_from_pieces(
+        [np.arange(k), np.arange(k)], [z, data.site], [np.ones(k), -np.ones(k)], (k, n_cols)
+    )
+    # sum_j z_ij = 1
+    assign = csr_from_pieces([data.demand], [z], [np.ones(k)], (n, n_cols))
+    blocks = [link, assign]
+    lo = [np.full(k, -INF), np.ones(n)]
+    hi = [np.zeros(k), np.ones(n)]
+    if capacitated:
+        cap = csr_from_pieces(
+            [data.site, np.arange(m)],
+            [z, np.arange(m)],
+            [data.weights[data.demand], -data.capacity],
+            (m, n_cols),
+        )
+        blocks.append(cap)
+        lo.append(np.full(m, -INF))
+        hi.append(np.zeros(m))
+    A = sp.vstack(blocks, format="csr")
+    c = np.concatenate([data.site_cost, data.weights[data.demand] * data.cost])
+    lb, ub, integer = _binaries(m, k, extra_integer=single_source)
+    lp = LinearProgram(
+        c=c,
+        lb=lb,
+        ub=ub,
+        integer=integer,
+        A=A,
+        row_lo=np.concatenate(lo),
+        row_hi=np.concatenate(hi),
+    )
+    build = time.perf_counter() - t0
+    x, record, seconds = _timed_solve(lp, options)
+    assignment = None
+    if x is not None:
+        share = x[m:]
+        used = share > 1e-9
+        assignment = pd.DataFrame(
+            {
+                "demand": data.demand[used],
+                "site": data.site[used],
+                "share": share[used],
+                "cost": data.cost[used],
+            }
+        )
+    name = "capacitated_facility_location" if capacitated else "facility_location"
+    return _result(
+        name,
+        data,
+        x,
+        record,
+        {"build": build, "solve": seconds},
+        assignment=assignment,
+        single_source=single_source,
+    )
+
+
+# ------------------------------------------------------ capacitated covering
+def _capacitated_covering(
+    data: LocationData, single_source: bool, objective: str, p: int | None
+) -> tuple[LinearProgram, np.ndarray]:
+    m, n, k = data.n_sites, data.n_demand, len(data.demand)
+    if data.capacity is None:
+        raise NetplanError(f"{objective}: needs site capacities (LocationData.capacity)")
+    n_cols = m + k
+    z = m + np.arange(k)
+    w = data.weights[data.demand]
+    link = csr_from_pieces(
+        [np.arange(k), np.arange(k)], [z, data.site], [np.ones(k), -np.ones(k)], (k, n_cols)
+    )
+    coverable = data.coverable()
+    assign = csr_from_pieces([data.demand], [z], [np.ones(k)], (n, n_cols))[coverable]
+    cap = csr_from_pieces(
+        [data.site, np.arange(m)], [z, np.arange(m)], [w, -data.capacity], (m, n_cols)
+    )
+    A = sp.vstack([link, assign, cap], format="csr")
+    n_assign = int(coverable.sum())
+    if objective == "max_covering":  # each demand assigned at most once; covered = assigned
+        a_lo, a_hi = np.full(n_assign, -INF), np.ones(n_assign)
+        c = np.concatenate([np.zeros(m), w])
+        sense = "max"
+    else:  # every coverable demand fully assigned within reach
+        a_lo, a_hi = np.ones(n_assign), np.ones(n_assign)
+        c = np.concatenate([data.site_cost, np.zeros(k)])
+        sense = "min"
+    lb, ub, integer = _binaries(m, k, extra_integer=single_source)
+    lp = LinearProgram(
+        c=c, lb=lb, ub=ub, integer=integer, A=A,
+        row_lo=np.concatenate([np.full(k, -INF), a_lo, np.full(m, -INF)]),
+        row_hi=np.concatenate([np.zeros(k), a_hi, np.zeros(m)]),
+        sense=sense,
+    )  # fmt: skip
+    if p is not None:
+        lp = lp.with_rows(*_p_row(m, n_cols, min(p, m), exact=True))
+    return lp, coverable
+
+
+def capacitated_max_covering(
+    data: LocationData | np.ndarray,
+    radius: float | None,
+    p: int,
+    single_source: bool = False,
+    options: SolverOptions | None = None,
+) -> LocationResult:
+    """Capacitated maximal covering: p sites; demand counts as covered only when assigned to an
+    open site within reach whose capacity (in weight) it fits. Multi-source (a demand may be
+    split; covered weight counts the assigned share) unless ``single_source``."""
+    data = _as_data(data)
+    if radius is not None:
+        data = data.within(radius)
+    t0 = time.perf_counter()
+    lp, _ = _capacitated_covering(data, single_source, "max_covering", p)
+    build = time.perf_counter() - t0
+    x, record, seconds = _timed_solve(lp, options)
+    return _result(
+        "capacitated_max_covering",
+        data,
+        x,
+        record,
+        {"build": build, "solve": seconds},
+        assignment=_shares(data, x),
+        single_source=single_source,
+    )
+
+
+def capacitated_set_covering(
+    data: LocationData | np.ndarray,
+    radius: float | None,
+    single_source: bool = False,
+    options: SolverOptions | None = None,
+) -> LocationResult:
+    """Capacitated set covering: the cheapest sites to which every coverable demand can be
+    assigned within reach without exceeding capacities. Uncoverable demand is reported."""
+    data = _as_data(data)
+    if radius is not None:
+        data = data.within(radius)
+    t0 = time.perf_counter()
+    lp, coverable = _capacitated_covering(data, single_source, "set_covering", None)
+    build = time.perf_counter() - t0
+    x, record, seconds = _timed_solve(lp, options)
+    return _result(
+        "capacitated_set_covering", data, x, record, {"build": build, "solve": seconds},
+        assignment=_shares(data, x), single_source=single_source,
+        uncoverable=int((~coverable).sum()), uncoverable_weight=float(data.weights[~coverable].sum()),
+    )  # fmt: skip
+
+
+def _shares(data: LocationData, x: np.ndarray | None) -> pd.DataFrame | None:
+    if x is None:
+        return None
+    share = x[data.n_sites :]
+    used = share > 1e-9
+    return pd.DataFrame(
+        {
+            "demand": data.demand[used],
+            "site": data.site[used],
+            "share": share[used],
+            "cost": data.cost[used],
+        }
+    )
+
+
+def result_table(results: list[LocationResult]) -> pd.DataFrame:
+    """One row per result: model, status, objective, bound, gap, sites, seconds, solver."""
+    return pd.DataFrame(
+        [
+            {
+                "model": r.model,
+                "status": r.status,
+                "objective": r.objective,
+                "bound": r.bound,
+                "gap": r.gap,
+                "sites": len(r.sites),
+                "seconds": sum(r.timings.values()),
+                "solver": f"{r.solver} {r.version}",
+            }
+            for r in results
+        ]
+    )
+
+
+__all__ = [
+    "LocationData",
+    "LocationResult",
+    "backup_covering",
+    "capacitated_max_covering",
+    "capacitated_set_covering",
+    "facility_location",
+    "max_covering",
+    "p_center",
+    "p_median",
+    "result_table",
+    "set_covering",
+]
