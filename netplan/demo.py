@@ -350,6 +350,15 @@ counts:                 # optional min / max outlets, per tier ('any' = all tier
   - {tier: regional, min: 1, max: 3}
   - {tier: city, region: West, min: 1}
 
+# capacity:             # optional: an outlet serves at most its capacity (customers); covered = assigned
+#   per_tier: {regional: 40000, city: 15000, community: 3000}   # a site column capacity_<tier> overrides
+#   levels: [community] # levels whose customers load the outlet serving them (default: every level)
+#   single_source: false           # true: each customer point is served whole by one outlet
+#   min_utilisation: 0.2           # an open outlet carries at least 20 % of its capacity
+# span_of_control:      # optional: each supported outlet is assigned one parent; at most this many per parent
+#   regional: 4
+#   city: 12
+
 objective:
   type: max_coverage    # max_coverage (within budget and counts) or min_cost (meet targets)
   level_weights: {regional: 1, city: 1, community: 1}

@@ -241,7 +241,12 @@ def baseline_outlets(inputs) -> gpd.GeoDataFrame:
 
 
 # -------------------------------------------------------------------------- API
-def evaluate(outlets: gpd.GeoDataFrame, demand: gpd.GeoDataFrame, scenario: Scenario) -> Evaluation:
+def evaluate(
+    outlets: gpd.GeoDataFrame,
+    demand: gpd.GeoDataFrame,
+    scenario: Scenario,
+    assignment: pd.DataFrame | None = None,
+) -> Evaluation:
     """KPIs, gaps, overlaps and linkage of a set of outlets.
 
     Parameters
@@ -254,6 +259,15 @@ def evaluate(outlets: gpd.GeoDataFrame, demand: gpd.GeoDataFrame, scenario: Scen
         or the weight columns the scenario names; optional ``region`` and ``demand_id``.
     scenario : Scenario
         Tiers, reach per (tier, level), linkage reach and travel mode.
+    assignment : DataFrame, optional
+        Under capacities (``scenario.capacity``): ``level``, ``demand_id``, ``site_id``,
+        ``share`` (as :attr:`netplan.planner.Plan.assignment`). On the loading levels a point
+        counts as covered by its assigned share only (covered = assigned), and each outlet
+        gets ``load`` and ``utilisation``. Without it, capacities are ignored (coverage by
+        reach alone, as for today's network).
+
+    If ``outlets`` has a ``parent_id`` column (a span of control), that parent is the
+    supporting outlet and linkage holds when it is open, of a higher tier and within reach.
 
     Returns
     -------
@@ -323,6 +337,7 @@ def evaluate(outlets: gpd.GeoDataFrame, demand: gpd.GeoDataFrame, scenario: Scen
             else np.full(len(dem), np.inf)
         )
         dem[f"covered_{key}"] = count > 0
+        dem[f"covered_share_{key}"] = (count > 0).astype(float)
         dem[f"n_covering_{key}"] = count
         dem[f"dist_{key}"] = dist
     in_reach = np.full(len(outlets), np.nan)
@@ -335,9 +350,66 @@ def evaluate(outlets: gpd.GeoDataFrame, demand: gpd.GeoDataFrame, scenario: Scen
         members = tiers[open_pos] == k
         in_reach[open_pos[members]] = served[members]
     outlets["demand_in_reach"] = in_reach
+    if assignment is not None and scenario.capacity is not None:
+        _apply_assignment(dem, outlets, assignment, scenario)
     outlets = _support(outlets, tiers, o_xyz, space, scenario)
+    if "parent_id" in outlets.columns:
+        outlets = _assigned_support(outlets, tiers, o_xyz, space, scenario)
     kpis = _kpis(dem, outlets, tiers, scenario)
     return Evaluation(scenario=scenario, outlets=outlets, demand=dem, kpis=kpis, _pairs=pairs)
+
+
+def _apply_assignment(
+    dem: gpd.GeoDataFrame, outlets: gpd.GeoDataFrame, assignment: pd.DataFrame, scenario: Scenario
+) -> None:
+    """Covered = assigned on the loading levels; load and utilisation of each outlet."""
+    keys = scenario.tier_keys
+    loading = scenario.capacity_levels
+    demand_pos = pd.Index(dem["demand_id"]).get_indexer(assignment["demand_id"])
+    outlet_pos = pd.Index(outlets["site_id"].astype(str)).get_indexer(
+        assignment["site_id"].astype(str)
+    )
+    if (demand_pos < 0).any() or (outlet_pos < 0).any():
+        raise InputDataError(
+            "evaluate: the assignment names demand or outlets that are not in the inputs"
+        )
+    share_all = assignment["share"].to_numpy(dtype=float)
+    load = np.zeros(len(outlets))
+    for level, key in enumerate(keys):
+        if not loading[level]:
+            continue
+        sel = (assignment["level"] == key).to_numpy()
+        share = np.zeros(len(dem))
+        np.add.at(share, demand_pos[sel], share_all[sel])
+        w = dem[f"weight_{key}"].to_numpy()
+        np.add.at(load, outlet_pos[sel], share_all[sel] * w[demand_pos[sel]])
+        share = np.minimum(share, 1.0)
+        dem[f"covered_share_{key}"] = share
+        dem[f"covered_{key}"] = share >= 1.0 - 1e-6
+    outlets["load"] = load
+    if "capacity" in outlets.columns:
+        cap = outlets["capacity"].to_numpy(dtype=float)
+        outlets["utilisation"] = np.where(np.isfinite(cap) & (cap > 0), load / cap, np.nan)
+
+
+def _assigned_support(
+    outlets: gpd.GeoDataFrame, tiers: np.ndarray, xyz: np.ndarray, space: _Space, scenario: Scenario
+) -> gpd.GeoDataFrame:
+    """Supporting outlet = the assigned parent; linkage holds if it is open, higher and within reach."""
+    link = scenario.linkage_reach
+    ids = outlets["site_id"].astype(str).to_numpy()
+    pos = pd.Index(ids).get_indexer(outlets["parent_id"].astype(str))
+    has = pos >= 0
+    distance = np.full(len(outlets), np.nan)
+    distance[has] = space.from_tree_distance(np.linalg.norm(xyz[pos[has]] - xyz[has], axis=1))
+    parent_tier = np.where(has, tiers[np.maximum(pos, 0)], -1)
+    reach = np.where(tiers >= 0, link[np.maximum(tiers, 0)], np.nan)
+    needs = (tiers >= 1) & np.isfinite(reach)
+    ok = has & (parent_tier >= 0) & (parent_tier < tiers) & (distance <= reach + REACH_TOLERANCE)
+    outlets["supporting_outlet"] = np.where(has, outlets["parent_id"].astype(str), "")
+    outlets["support_distance"] = distance
+    outlets["linkage_ok"] = ~needs | ok
+    return outlets
 
 
 def _support(
@@ -396,11 +468,11 @@ def _kpis(
         )
         for level, key in enumerate(keys):
             w = dem[f"weight_{key}"].to_numpy()[in_region]
-            covered = dem[f"covered_{key}"].to_numpy()[in_region]
+            share = dem[f"covered_share_{key}"].to_numpy()[in_region]
             count = dem[f"n_covering_{key}"].to_numpy()[in_region]
             dist = dem[f"dist_{key}"].to_numpy()[in_region]
             total = float(w.sum())
-            cov = float(w[covered].sum())
+            cov = float((w * share).sum())
             over = float(w[count >= 2].sum())
             finite = np.isfinite(dist)
             q = weighted_quantiles(dist, w, list(QUANTILES.values()))

@@ -51,6 +51,8 @@ class Inputs:
     costs : SiteCosts
     regions : GeoDataFrame or None
         Region polygons with column ``region``.
+    capacity : ndarray (m, K) or None
+        Capacity (demand weight) of site j as tier k (inf = unlimited); None without capacities.
     warnings : list of str
         Recoverable problems found while loading (also issued as :class:`NetplanWarning`).
     file_hashes : dict
@@ -64,6 +66,7 @@ class Inputs:
     allowed: np.ndarray
     costs: SiteCosts
     regions: gpd.GeoDataFrame | None = None
+    capacity: np.ndarray | None = None
     warnings: list[str] = field(default_factory=list)
     file_hashes: dict[str, str] = field(default_factory=dict)
 
@@ -223,6 +226,9 @@ def inputs_from_frames(
         allowed=allowed,
         costs=costs,
         regions=region_frame.to_crs(crs) if region_frame is not None else None,
+        capacity=np.vstack([f[2]["capacity"] for f in site_frames])
+        if scenario.capacity is not None
+        else None,
         warnings=notes,
         file_hashes=file_hashes or {},
     )
@@ -595,7 +601,36 @@ def _site_costs(
     if "close_cost" in frame.columns:
         values = _numeric(frame, "close_cost", spec, key, "close_cost", allow_nan=True)
         close = np.where(np.isnan(values), close, values)
-    return {**out, "close": close, "current": current}
+    return {
+        **out,
+        "close": close,
+        "current": current,
+        "capacity": _site_capacity(frame, spec, key, scenario),
+    }
+
+
+def _site_capacity(
+    frame: pd.DataFrame, spec: LayerSpec, key: str, scenario: Scenario
+) -> np.ndarray:
+    """Capacity (demand weight) per site and tier: the scenario's ``capacity.per_tier``,
+    overridden by a site column ``capacity_<tier>``; inf = unlimited."""
+    n, keys = len(frame), scenario.tier_keys
+    out = np.full((n, len(keys)), np.inf)
+    if scenario.capacity is None:
+        return out
+    for t, tier in enumerate(keys):
+        if tier in scenario.capacity.per_tier:
+            out[:, t] = scenario.capacity.per_tier[tier]
+        column = f"capacity_{tier}"
+        if column in frame.columns:
+            values = _numeric(frame, column, spec, key, column, allow_nan=True)
+            if (values[~np.isnan(values)] <= 0).any():
+                row = int(np.flatnonzero(values <= 0)[0])
+                raise InputDataError(
+                    f"{_name(spec)}: row {_row(spec, row)}: {column} must be > 0 (leave it blank for the tier's default)"
+                )
+            out[:, t] = np.where(np.isnan(values), out[:, t], values)
+    return out
 
 
 def _stack_costs(parts: list[dict[str, np.ndarray]], horizon: float) -> SiteCosts:

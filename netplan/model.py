@@ -8,6 +8,18 @@ Variables (columns, in this order):
 - ``z[i, j, l]`` in [0, 1], only in the distance stage: demand point i at level l assigned to
   site j, for pairs within reach only (never an unmasked assignment).
 
+Options (extension columns after x and y, present only when asked for):
+
+- capacities: ``a[i, (j,k), l]`` assignment of demand point i at a loading level l to site j
+  operating as tier k, only for pairs within that tier's reach. Covered = assigned
+  (``y = sum a``), ``sum w a <= capacity[j,k] x[j,k]`` and optionally
+  ``>= min_utilisation capacity x``. Continuous (multi-source) or binary (single-source).
+  Loading levels are not merged into groups: points of a group may go to different outlets,
+  and the distance stage needs each point's own distance.
+- span of control: ``v[(j,k), j']`` binary, lower outlet (j,k) supported by parent site j'
+  within the linkage reach of tier k: ``sum_j' v = x[j,k]``, ``v <= sum_{k'<k} x[j',k']``
+  and ``sum v over j's children <= sum_k' span[k'] x[j',k']``.
+
 Constraints: coverage ``y[g,l] <= sum x[j,k]`` over (j,k) reaching g at l with k <= l
 (successively inclusive tiers); one tier per site; policies (``keep`` fixes the tier,
 ``may_retier`` forces some tier); budget (total, capex, yearly opex); count rules per tier
@@ -24,6 +36,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 
 from .costs import SiteCosts
@@ -74,6 +87,17 @@ class TieredProblem:
     counts : list of CountLimit
     site_rank : ndarray (m,)
         Order of site ids, for the final tie-break (lower rank preferred).
+    capacity : ndarray (m, K) or None
+        Capacity (demand weight) of site j as tier k, inf = unlimited; None = no capacities.
+    capacity_levels : ndarray (K,) of bool or None
+        Levels whose demand loads the outlet it is assigned to.
+    single_source : bool
+        Each loading demand point is assigned whole to one outlet (else it may be split).
+    min_utilisation : float
+        An open capacitated outlet carries at least this share of its capacity.
+    span : ndarray (K,) or None
+        Most outlets a tier-k parent may support (inf = no limit); None = no span of control
+        (plain linkage rows only).
     """
 
     weights: np.ndarray
@@ -93,6 +117,20 @@ class TieredProblem:
     budget_opex: float | None = None
     counts: list[CountLimit] = field(default_factory=list)
     site_rank: np.ndarray | None = None
+    capacity: np.ndarray | None = None
+    capacity_levels: np.ndarray | None = None
+    single_source: bool = False
+    min_utilisation: float = 0.0
+    span: np.ndarray | None = None
+
+    @property
+    def loading_levels(self) -> np.ndarray:
+        """Bool (K,): levels under capacities (assignment variables, covered = assigned)."""
+        if self.capacity is None:
+            return np.zeros(self.n_tiers, dtype=bool)
+        if self.capacity_levels is None:
+            return np.ones(self.n_tiers, dtype=bool)
+        return np.asarray(self.capacity_levels, dtype=bool)
 
     @property
     def n_demand(self) -> int:
@@ -205,6 +243,7 @@ class TieredModel:
         self.levels = [int(lv) for lv in np.flatnonzero(p.modelled_levels())]
         self.merge_demand = merge_demand
         self._build_blocks()
+        self._layout_extensions()
         self.lp = self._build_lp()
         self.reduction = {
             "demand_points": int(p.n_demand),
@@ -213,6 +252,8 @@ class TieredModel:
             "y_columns": int(self.ny),
             "y_columns_unmerged": int(self._y_unmerged),
             "y_fixed_by_keep_outlets": int(self._y_forced),
+            "assignment_columns": int(self.na),
+            "parent_columns": int(self.nv),
             "rows": int(self.lp.n_rows),
             "nonzeros": int(self.lp.A.nnz),
         }
@@ -227,8 +268,9 @@ class TieredModel:
         self.blocks: dict[int, LevelBlock] = {}
         y_group, y_level = [], []
         unmerged = forced_total = 0
+        loading = p.loading_levels
         for level in self.levels:
-            if self.merge_demand:
+            if self.merge_demand and not loading[level]:
                 key = region if p.region_targets else None
                 groups = merge_identical_rows(level_signature_matrix(p.coverage, level), key)
             else:
@@ -241,7 +283,7 @@ class TieredModel:
                 pairs = p.coverage.pairs(tier, level)
                 forced_point[pairs.demand[forced_tier[pairs.site] == tier]] = True
             unmerged += int((coverable & (p.weights[:, level] > 0)).sum())
-            forced = forced_point[rep]
+            forced = forced_point[rep] & ~loading[level]  # a kept outlet may be full
             has_y = coverable[rep] & ~forced & (weight > 0)
             forced_total += int((forced & (weight > 0)).sum())
             gs = np.flatnonzero(has_y)
@@ -269,10 +311,64 @@ class TieredModel:
     def n_base_cols(self) -> int:
         return self.nx + self.ny
 
+    @property
+    def n_cols(self) -> int:
+        """All columns: x, y, then the capacity assignments and the parent assignments."""
+        return self.nx + self.ny + self.na + self.nv
+
+    @property
+    def has_extensions(self) -> bool:
+        """Capacities or a span of control: a plan is more than its tiers (assignments too)."""
+        return self.problem.capacity is not None or self.problem.span is not None
+
+    def _layout_extensions(self) -> None:
+        """Columns of the capacity assignments (a) and parent assignments (v)."""
+        p = self.problem
+        a_level, a_point, a_x, a_ycol, a_dist = [], [], [], [], []
+        if p.capacity is not None:
+            for level in self.levels:
+                if not p.loading_levels[level]:
+                    continue
+                block = self.blocks[level]  # unmerged: group g is point g
+                for tier in range(level + 1):
+                    pairs = p.coverage.pairs(tier, level)
+                    ycol = block.ycol[block.groups.group[pairs.demand]]
+                    xc = self.xcol[pairs.site, tier]
+                    ok = (ycol >= 0) & (xc >= 0)
+                    a_level.append(np.full(int(ok.sum()), level))
+                    a_point.append(pairs.demand[ok])
+                    a_x.append(xc[ok])
+                    a_ycol.append(ycol[ok])
+                    a_dist.append(pairs.dist[ok])
+
+        def cat(parts, dtype=np.int64):
+            return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype)
+
+        self.a_level, self.a_point, self.a_x = cat(a_level), cat(a_point), cat(a_x)
+        self.a_ycol, self.a_dist = cat(a_ycol), cat(a_dist, float)
+        self.a_weight = p.weights[self.a_point, self.a_level] if len(self.a_point) else np.zeros(0)
+        self.na = len(self.a_x)
+        v_child, v_parent, v_dist = [], [], []
+        if p.span is not None:
+            for tier, pairs in enumerate(p.linkage):
+                if pairs is None or tier == 0:
+                    continue
+                not_self = pairs.demand != pairs.site
+                low, sup, dist = pairs.demand[not_self], pairs.site[not_self], pairs.dist[not_self]
+                child = self.xcol[low, tier]
+                can_parent = p.allowed[sup, :tier].any(axis=1)
+                ok = (child >= 0) & can_parent
+                v_child.append(child[ok])
+                v_parent.append(sup[ok])
+                v_dist.append(dist[ok])
+        self.v_child, self.v_parent = cat(v_child), cat(v_parent)
+        self.v_dist = cat(v_dist, float)
+        self.nv = len(self.v_child)
+
     # ------------------------------------------------------------- constraints
     def _build_lp(self) -> LinearProgram:
         p = self.problem
-        n_cols = self.n_base_cols
+        n_cols = self.n_cols
         rows: list[sp.csr_matrix] = []
         lo: list[np.ndarray] = []
         hi: list[np.ndarray] = []
@@ -288,6 +384,8 @@ class TieredModel:
         add(*self._count_rows(n_cols))
         add(*self._linkage_rows(n_cols))
         add(*self._target_rows(n_cols))
+        add(*self._capacity_rows(n_cols))
+        add(*self._span_rows(n_cols))
         A = sp.vstack(rows, format="csr") if rows else sp.csr_matrix((0, n_cols))
         lb = np.zeros(n_cols)
         ub = np.ones(n_cols)
@@ -299,6 +397,9 @@ class TieredModel:
         lb[self.xcol[single, p.allowed[single].argmax(axis=1)]] = 1.0
         integer = np.zeros(n_cols, dtype=bool)
         integer[: self.nx] = True
+        if p.single_source:
+            integer[self.a_cols] = True
+        integer[self.v_cols] = True
         return LinearProgram(
             c=np.zeros(n_cols),
             lb=lb,
@@ -417,6 +518,158 @@ class TieredModel:
         A = csr_from_pieces(r_list, c_list, v_list, (n_rows, n_cols))
         return A, np.full(n_rows, -INF), np.zeros(n_rows)
 
+    @property
+    def a_cols(self) -> np.ndarray:
+        return self.nx + self.ny + np.arange(self.na)
+
+    @property
+    def v_cols(self) -> np.ndarray:
+        return self.nx + self.ny + self.na + np.arange(self.nv)
+
+    def _capacity_rows(self, n_cols: int):
+        """Covered = assigned on loading levels; load within capacity (and above the minimum utilisation)."""
+        p = self.problem
+        if p.capacity is None:
+            return sp.csr_matrix((0, n_cols)), np.zeros(0), np.zeros(0)
+        loading_y = np.flatnonzero(p.loading_levels[self.y_level])
+        row_of_y = np.full(self.ny, -1, dtype=np.int64)
+        row_of_y[loading_y] = np.arange(len(loading_y))
+        n_assign = len(loading_y)
+        # y - sum a = 0
+        assign = csr_from_pieces(
+            [np.arange(n_assign), row_of_y[self.a_ycol - self.nx]],
+            [self.nx + loading_y, self.a_cols],
+            [np.ones(n_assign), -np.ones(self.na)],
+            (n_assign, n_cols),
+        )
+        # load - capacity x <= 0, per x column; unlimited tiers get the most they could carry
+        load = np.zeros(self.nx)
+        np.add.at(load, self.a_x, self.a_weight)
+        cap = p.capacity[self.x_site, self.x_tier].astype(float)
+        effective = np.minimum(cap, load)
+        has = load > 0
+        xs = np.flatnonzero(has)
+        row_of_x = np.full(self.nx, -1, dtype=np.int64)
+        row_of_x[xs] = np.arange(len(xs))
+        A_cap = csr_from_pieces(
+            [row_of_x[self.a_x], np.arange(len(xs))],
+            [self.a_cols, xs],
+            [self.a_weight, -effective[xs]],
+            (len(xs), n_cols),
+        )
+        blocks, lo, hi = (
+            [assign, A_cap],
+            [np.zeros(n_assign), np.full(len(xs), -INF)],
+            [
+                np.zeros(n_assign),
+                np.zeros(len(xs)),
+            ],
+        )
+        if p.min_utilisation > 0:
+            limited = np.flatnonzero(np.isfinite(cap))
+            row_of_l = np.full(self.nx, -1, dtype=np.int64)
+            row_of_l[limited] = np.arange(len(limited))
+            sel = row_of_l[self.a_x] >= 0
+            A_min = csr_from_pieces(
+                [row_of_l[self.a_x[sel]], np.arange(len(limited))],
+                [self.a_cols[sel], limited],
+                [self.a_weight[sel], -p.min_utilisation * cap[limited]],
+                (len(limited), n_cols),
+            )
+            blocks.append(A_min)
+            lo.append(np.zeros(len(limited)))
+            hi.append(np.full(len(limited), INF))
+        return sp.vstack(blocks, format="csr"), np.concatenate(lo), np.concatenate(hi)
+
+    def _span_rows(self, n_cols: int):
+        """Each supported outlet has one parent of a higher tier; parents support at most their span."""
+        p = self.problem
+        if p.span is None:
+            return sp.csr_matrix((0, n_cols)), np.zeros(0), np.zeros(0)
+        children = np.flatnonzero((self.x_tier >= 1) & np.isin(self.x_tier, self._linked_tiers()))
+        row_of_child = np.full(self.nx, -1, dtype=np.int64)
+        row_of_child[children] = np.arange(len(children))
+        # sum_j' v - x = 0
+        one_parent = csr_from_pieces(
+            [row_of_child[self.v_child], row_of_child[children]],
+            [self.v_cols, children],
+            [np.ones(self.nv), -np.ones(len(children))],
+            (len(children), n_cols),
+        )
+        # v - sum_{k' < k} x[j', k'] <= 0
+        r_list, c_list, v_list = [np.arange(self.nv)], [self.v_cols], [np.ones(self.nv)]
+        child_tier = self.x_tier[self.v_child]
+        for upper in range(p.n_tiers - 1):
+            cols = self.xcol[self.v_parent, upper]
+            ok = (cols >= 0) & (upper < child_tier)
+            r_list.append(np.flatnonzero(ok))
+            c_list.append(cols[ok])
+            v_list.append(-np.ones(int(ok.sum())))
+        parent_open = csr_from_pieces(r_list, c_list, v_list, (self.nv, n_cols))
+        # sum over children v - sum_k' span[k'] x[j', k'] <= 0 (unlimited tiers: the number of possible children)
+        parents = np.unique(self.v_parent)
+        row_of_parent = np.full(p.n_sites, -1, dtype=np.int64)
+        row_of_parent[parents] = np.arange(len(parents))
+        possible = np.bincount(self.v_parent, minlength=p.n_sites).astype(float)
+        px = np.flatnonzero(row_of_parent[self.x_site] >= 0)
+        limit = np.minimum(p.span[self.x_tier[px]], possible[self.x_site[px]])
+        span_rows = csr_from_pieces(
+            [row_of_parent[self.v_parent], row_of_parent[self.x_site[px]]],
+            [self.v_cols, px],
+            [np.ones(self.nv), -limit],
+            (len(parents), n_cols),
+        )
+        A = sp.vstack([one_parent, parent_open, span_rows], format="csr")
+        lo = np.concatenate([np.zeros(len(children)), np.full(self.nv + len(parents), -INF)])
+        hi = np.zeros(A.shape[0])
+        return A, lo, hi
+
+    def _linked_tiers(self) -> np.ndarray:
+        return np.array(
+            [k for k, pairs in enumerate(self.problem.linkage) if pairs is not None and k > 0],
+            dtype=np.int64,
+        )
+
+    def assigned_distance_objective(self) -> StageObjective:
+        """Weight x distance of every capacity assignment (the distance stage under capacities)."""
+        c = np.zeros(self.n_cols)
+        c[self.a_cols] = self.a_weight * self.a_dist
+        return StageObjective("distance", c, "min")
+
+    def support_distance_objective(self) -> StageObjective:
+        """Total distance from each supported outlet to its assigned parent (last tie-break under a span of control)."""
+        c = np.zeros(self.n_cols)
+        c[self.v_cols] = self.v_dist
+        return StageObjective("support_distance", c, "min")
+
+    def assignments(self, x: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Capacity assignments (level, demand, site, tier, share, load, distance) and parent
+        assignments (site, tier, parent, distance) of a full solution vector."""
+        a = x[self.a_cols] if self.na else np.zeros(0)
+        used = a > 1e-7  # below: solver noise, not an assignment
+        demand = pd.DataFrame(
+            {
+                "level": self.a_level[used],
+                "demand": self.a_point[used],
+                "site": self.x_site[self.a_x[used]],
+                "tier": self.x_tier[self.a_x[used]],
+                "share": a[used],
+                "load": a[used] * self.a_weight[used],
+                "distance": self.a_dist[used],
+            }
+        )
+        v = x[self.v_cols] if self.nv else np.zeros(0)
+        on = v > 0.5
+        parents = pd.DataFrame(
+            {
+                "site": self.x_site[self.v_child[on]],
+                "tier": self.x_tier[self.v_child[on]],
+                "parent": self.v_parent[on],
+                "distance": self.v_dist[on],
+            }
+        )
+        return demand, parents
+
     def coverable_weight(self, level: int, region: int | None = None) -> float:
         """Demand weight at ``level`` that some allowed site and tier could cover (optionally in one region)."""
         p = self.problem
@@ -486,9 +739,9 @@ class TieredModel:
 
     def coverage_objective(self) -> StageObjective:
         """Weighted covered demand; demand served by ``keep`` outlets is the constant."""
-        c = np.zeros(self.n_base_cols)
+        c = np.zeros(self.n_cols)
         lw = self.problem.lw()
-        c[self.nx :] = lw[self.y_level] * self.y_weight
+        c[self.nx : self.nx + self.ny] = lw[self.y_level] * self.y_weight
         offset = sum(lw[level] * block.forced_weight() for level, block in self.blocks.items())
         return StageObjective("coverage", c, "max", float(offset))
 
@@ -502,7 +755,7 @@ class TieredModel:
         return out
 
     def cost_objective(self) -> StageObjective:
-        c = np.zeros(self.n_base_cols)
+        c = np.zeros(self.n_cols)
         cx, offset = self.cost_coefficients()
         c[: self.nx] = cx
         return StageObjective("cost", c, "min", offset)
@@ -510,7 +763,7 @@ class TieredModel:
     def tie_objective(self) -> StageObjective:
         p = self.problem
         rank = np.arange(p.n_sites) if p.site_rank is None else np.asarray(p.site_rank)
-        c = np.zeros(self.n_base_cols)
+        c = np.zeros(self.n_cols)
         c[: self.nx] = rank[self.x_site] * p.n_tiers + self.x_tier + 1
         return StageObjective("site_id", c, "min")
 

@@ -100,7 +100,7 @@ def run_scenario(scenario: Scenario, progress: Progress | None = None) -> RunRes
     t0 = time.perf_counter()
     _tell(progress, "evaluate", "start")
     demand = prep.inputs.demand
-    evaluation = evaluate(result_plan.outlets, demand, scenario)
+    evaluation = evaluate(result_plan.outlets, demand, scenario, assignment=result_plan.assignment)
     baseline = evaluate(baseline_outlets(prep.inputs), demand, scenario)
     checks = validate_plan(result_plan, evaluation)
     _tell(progress, "evaluate", "done")

@@ -141,7 +141,7 @@ def build_problem(
     """Translate the scenario's rules into a :class:`TieredProblem` (arrays only).
 
     ``scenario`` may differ from the prepared one only in rules that need neither new
-    inputs nor new coverage: budget, counts, objective and solver. Tiers, reach, inputs and
+    inputs nor new coverage: budget, counts, span of control, objective and solver. Tiers, reach, inputs and
     costs are those the inputs were prepared with.
     """
     scenario = scenario or prep.scenario
@@ -155,6 +155,7 @@ def build_problem(
         "candidates",
         "regions",
         "costs",
+        "capacity",  # site capacities are read with the inputs
     )
     changed = [key for key in same if getattr(scenario, key) != getattr(prep.scenario, key)]
     if changed:
@@ -205,6 +206,11 @@ def build_problem(
         budget_opex=budget.opex,
         counts=counts,
         site_rank=natural_rank(inputs.sites["site_id"]),
+        capacity=inputs.capacity,
+        capacity_levels=scenario.capacity_levels if scenario.capacity is not None else None,
+        single_source=bool(scenario.capacity and scenario.capacity.single_source),
+        min_utilisation=float(scenario.capacity.min_utilisation) if scenario.capacity else 0.0,
+        span=scenario.span_limits,
     )
     return problem, {
         "total": problem.budget_total,
@@ -241,6 +247,11 @@ class Plan:
         The budget limits used (``baseline`` resolved to money).
     model_covered : ndarray (K,)
         Covered demand weight per level according to the model's variables.
+    assignment : DataFrame or None
+        Under capacities: ``level`` (key), ``demand_id``, ``site_id``, ``share``, ``load``,
+        ``distance`` — who is served by which outlet on the loading levels.
+    parents : DataFrame or None
+        Under a span of control: ``site_id`` and its supporting ``parent_id``, ``distance``.
     levels : list of int
         Levels the optimisation modelled (positive weight or a target).
     """
@@ -258,6 +269,8 @@ class Plan:
     budget: dict[str, float | None]
     model_covered: np.ndarray
     levels: list[int] = field(default_factory=list)
+    assignment: pd.DataFrame | None = None
+    parents: pd.DataFrame | None = None
 
     # ------------------------------------------------------------ solver facts
     @property
@@ -343,6 +356,20 @@ class Plan:
         frame["capex"] = capex
         frame["opex_per_year"] = opex
         frame["cost"] = capex + costs.horizon_years * opex
+        if self.inputs.capacity is not None:
+            cap = self.inputs.capacity[idx, np.maximum(t, 0)]
+            load = np.zeros(len(t))
+            if self.assignment is not None and len(self.assignment):
+                pos = pd.Index(sites["site_id"]).get_indexer(self.assignment["site_id"])
+                np.add.at(load, pos, self.assignment["load"].to_numpy())
+            frame["capacity"] = np.where(on, cap, np.nan)
+            frame["load"] = np.where(on, load, np.nan)
+            frame["utilisation"] = np.where(on & np.isfinite(cap), load / cap, np.nan)
+        if self.parents is not None:
+            parent = pd.Series(
+                self.parents["parent_id"].to_numpy(), index=self.parents["site_id"].to_numpy()
+            )
+            frame["parent_id"] = frame["site_id"].map(parent).fillna("").to_numpy()
         frame = frame.loc[action != ""].reset_index(drop=True)
         return gpd.GeoDataFrame(frame, geometry="geometry", crs=self.inputs.crs)
 
@@ -443,6 +470,9 @@ def plan(
         raise InfeasiblePlanError(_explain_no_plan(problem, first, result.stopped_stage))
     reduction = dict(model.reduction, **result.sizes)
     covered = model.covered_by_level(result.x)
+    assignment = parents = None
+    if model.has_extensions:
+        assignment, parents = _assignment_tables(model, result.x, prep)
     return Plan(
         scenario=scenario,
         inputs=prep.inputs,
@@ -457,7 +487,37 @@ def plan(
         budget=budget,
         model_covered=covered,
         levels=list(model.levels),
+        assignment=assignment if problem.capacity is not None else None,
+        parents=parents if problem.span is not None else None,
     )
+
+
+def _assignment_tables(
+    model: TieredModel, x: np.ndarray, prep: Prepared
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The model's assignments with ids instead of indices."""
+    demand, parents = model.assignments(x)
+    site_ids = prep.inputs.sites["site_id"].to_numpy()
+    demand_ids = prep.inputs.demand["demand_id"].to_numpy()
+    keys = np.asarray(prep.scenario.tier_keys)
+    demand = pd.DataFrame(
+        {
+            "level": keys[demand["level"].to_numpy()],
+            "demand_id": demand_ids[demand["demand"].to_numpy()],
+            "site_id": site_ids[demand["site"].to_numpy()],
+            "share": demand["share"].to_numpy(),
+            "load": demand["load"].to_numpy(),
+            "distance": demand["distance"].to_numpy(),
+        }
+    )
+    parents = pd.DataFrame(
+        {
+            "site_id": site_ids[parents["site"].to_numpy()],
+            "parent_id": site_ids[parents["parent"].to_numpy()],
+            "distance": parents["distance"].to_numpy(),
+        }
+    )
+    return demand, parents
 
 
 def _explain_no_plan(problem: TieredProblem, record: SolverRecord, stage: str | None) -> str:

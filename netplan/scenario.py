@@ -183,6 +183,33 @@ class SolverSpec(_Strict):
     )
 
 
+class CapacitySpec(_Strict):
+    """Outlet capacities: an outlet serves at most its capacity of demand weight.
+
+    Under capacities a customer counts as covered at a loading level only when assigned to
+    an open outlet within reach that has room for it (covered = assigned).
+    """
+
+    per_tier: dict[str, float] = Field(
+        description="capacity in demand weight per tier key; a site column capacity_<tier> overrides it; "
+        "a tier without an entry is unlimited"
+    )
+    levels: list[str] | None = Field(
+        default=None,
+        description="service levels whose demand loads the outlet serving it (default: every level)",
+    )
+    single_source: bool = Field(
+        default=False,
+        description="each demand point is served whole by one outlet (else it may be split)",
+    )
+    min_utilisation: float = Field(
+        default=0.0,
+        ge=0,
+        le=1,
+        description="an open outlet must be loaded to at least this share of its capacity",
+    )
+
+
 class TravelSpec(_Strict):
     mode: Literal["planar", "haversine"] = "planar"
     crs: str | int = Field(
@@ -209,6 +236,11 @@ class Scenario(_Strict):
     costs: CostSpec = Field(default_factory=CostSpec)
     budget: BudgetSpec = Field(default_factory=BudgetSpec)
     counts: list[CountRule] = Field(default_factory=list)
+    capacity: CapacitySpec | None = None
+    span_of_control: dict[str, int] | None = Field(
+        default=None,
+        description="max outlets a parent of this tier may support; each supported outlet is assigned one parent",
+    )
     objective: ObjectiveSpec = Field(default_factory=ObjectiveSpec)
     solver: SolverSpec = Field(default_factory=SolverSpec)
     source: Path | None = Field(
@@ -306,6 +338,63 @@ class Scenario(_Strict):
         return str(self.source) if self.source else "scenario"
 
     # --------------------------------------------------------------- semantics
+    def _check_capacity_and_span(self, where: str, keys: list[str]) -> list[str]:
+        problems = []
+        cap = self.capacity
+        if cap is not None:
+            for key, value in cap.per_tier.items():
+                if key not in keys:
+                    problems.append(
+                        f"{where}: capacity.per_tier.{key}: unknown tier{did_you_mean(key, keys)}"
+                    )
+                elif not value > 0:
+                    problems.append(
+                        f"{where}: capacity.per_tier.{key}: capacity must be > 0, got {value}"
+                    )
+            for key in cap.levels or []:
+                if key not in keys:
+                    problems.append(
+                        f"{where}: capacity.levels: unknown level '{key}'{did_you_mean(key, keys)}"
+                    )
+        for key, value in (self.span_of_control or {}).items():
+            if key not in keys:
+                problems.append(
+                    f"{where}: span_of_control.{key}: unknown tier{did_you_mean(key, keys)}"
+                )
+                continue
+            if value < 1:
+                problems.append(f"{where}: span_of_control.{key}: must be at least 1, got {value}")
+            if keys.index(key) == len(keys) - 1:
+                problems.append(
+                    f"{where}: span_of_control.{key}: the lowest tier supports no outlets; remove it"
+                )
+        if self.span_of_control and all(t.linkage is None for t in self.tiers[1:]):
+            problems.append(
+                f"{where}: span_of_control needs linkage: give 'linkage' on the supported tiers"
+            )
+        return problems
+
+    @property
+    def capacity_levels(self) -> np.ndarray:
+        """Bool (K,): levels whose demand loads the serving outlet (all False without capacities)."""
+        out = np.zeros(self.n_tiers, dtype=bool)
+        if self.capacity is not None:
+            levels = self.capacity.levels
+            out[:] = levels is None
+            for key in levels or []:
+                out[self.tier_keys.index(key)] = True
+        return out
+
+    @property
+    def span_limits(self) -> np.ndarray | None:
+        """``S[k]``: most outlets a tier-k parent supports (inf = no limit), or None without a span of control."""
+        if not self.span_of_control:
+            return None
+        out = np.full(self.n_tiers, np.inf)
+        for key, value in self.span_of_control.items():
+            out[self.tier_keys.index(key)] = value
+        return out
+
     def _check_semantics(self, where: str) -> None:
         problems: list[str] = []
         keys = [t.key for t in self.tiers]
@@ -357,6 +446,7 @@ class Scenario(_Strict):
                     problems.append(
                         f"{where}: costs.{owner}.{key}: unknown tier{did_you_mean(key, keys)}"
                     )
+        problems += self._check_capacity_and_span(where, keys)
         for i, rule in enumerate(self.counts):
             try:
                 if str(rule.tier) != "any":

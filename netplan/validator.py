@@ -11,9 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from ._errors import PlanValidationError
-from .evaluate import Evaluation
+from .coverage import REACH_TOLERANCE
+from .evaluate import Evaluation, _Space
+from .geometry import point_coords
 from .planner import Plan
 
 COVERAGE_TOLERANCE = 1e-6
@@ -120,6 +123,9 @@ def check_plan(plan: Plan, evaluation: Evaluation) -> list[Check]:
         )
     )
 
+    checks += _capacity_checks(plan, evaluation)
+    checks += _span_checks(plan, evaluation)
+
     covered = evaluation.covered_weight()
     for level, key in enumerate(scenario.tier_keys):
         if level not in plan.levels:
@@ -144,6 +150,113 @@ def check_plan(plan: Plan, evaluation: Evaluation) -> list[Check]:
                 Check(f"target {key}", ok, f"covered {covered[level]:,.1f} of {need:,.1f} needed")
             )
     return checks
+
+
+def _capacity_checks(plan: Plan, evaluation: Evaluation) -> list[Check]:
+    """Assignments within reach of an open outlet whose tier serves the level (distances
+    recomputed from coordinates); load within capacity; minimum utilisation; single source."""
+    scenario = plan.scenario
+    if scenario.capacity is None or plan.assignment is None:
+        return []
+    a = plan.assignment
+    keys = scenario.tier_keys
+    out = evaluation.outlets
+    dem = evaluation.demand
+    opos = pd.Index(out["site_id"].astype(str)).get_indexer(a["site_id"].astype(str))
+    dpos = pd.Index(dem["demand_id"]).get_indexer(a["demand_id"])
+    level = np.array([keys.index(k) for k in a["level"]], dtype=np.int64)
+    tier_of = np.array([keys.index(t) if t else -1 for t in out["tier"]], dtype=np.int64)
+    tier = np.where(opos >= 0, tier_of[np.maximum(opos, 0)], -1)
+    space = _Space(scenario.travel.mode)
+    dxyz = space.embed(point_coords(dem.geometry))
+    oxyz = space.embed(point_coords(out.geometry))
+    dist = space.from_tree_distance(np.linalg.norm(dxyz[dpos] - oxyz[np.maximum(opos, 0)], axis=1))
+    reach = scenario.reach_matrix
+    limit = np.where(tier >= 0, reach[np.maximum(tier, 0), level], np.nan)
+    bad = (opos < 0) | (dpos < 0) | (tier < 0) | (tier > level) | ~(dist <= limit + REACH_TOLERANCE)
+    checks = [
+        Check(
+            "capacity assignments within reach",
+            not bad.any(),
+            f"{len(a)} assignments, farthest {np.nanmax(dist) if len(a) else 0:,.1f} {scenario.unit}"
+            if not bad.any()
+            else f"{int(bad.sum())} assignments to a closed, lower-tier or out-of-reach outlet, e.g. "
+            f"{a['demand_id'].iloc[int(np.flatnonzero(bad)[0])]} -> {a['site_id'].iloc[int(np.flatnonzero(bad)[0])]}",
+        )
+    ]
+    w = np.zeros(len(a))
+    for lv, key in enumerate(keys):
+        sel = level == lv
+        w[sel] = dem[f"weight_{key}"].to_numpy()[dpos[sel]]
+    load = np.zeros(len(out))
+    np.add.at(load, opos[opos >= 0], (a["share"].to_numpy() * w)[opos >= 0])
+    cap = (
+        plan.outlets.set_index("site_id")["capacity"].reindex(out["site_id"]).to_numpy(dtype=float)
+    )
+    on = tier_of >= 0
+    over = on & (load > cap * (1 + 1e-6) + 1e-6)
+    checks.append(
+        Check(
+            "capacity",
+            not over.any(),
+            f"largest utilisation {np.nanmax(np.where(on & np.isfinite(cap), load / cap, np.nan)) if (on & np.isfinite(cap)).any() else 0:.3f}"
+            if not over.any()
+            else "over capacity: " + ", ".join(out["site_id"].astype(str)[over][:10]),
+        )
+    )
+    minimum = scenario.capacity.min_utilisation
+    if minimum > 0:
+        under = on & np.isfinite(cap) & (load < minimum * cap * (1 - 1e-6) - 1e-6)
+        checks.append(
+            Check(
+                "minimum utilisation",
+                not under.any(),
+                f"every capacitated outlet carries >= {minimum:.0%} of its capacity"
+                if not under.any()
+                else "under-used: " + ", ".join(out["site_id"].astype(str)[under][:10]),
+            )
+        )
+    shares = a.groupby(["level", "demand_id"])["share"].agg(["sum", "count", "max"])
+    split = shares["count"] > 1 if scenario.capacity.single_source else shares["sum"] > 1 + 1e-6
+    checks.append(
+        Check(
+            "single source" if scenario.capacity.single_source else "assigned at most once",
+            not split.any(),
+            f"{len(shares)} demand points assigned"
+            if not split.any()
+            else f"{int(split.sum())} demand points split or over-assigned",
+        )
+    )
+    return checks
+
+
+def _span_checks(plan: Plan, evaluation: Evaluation) -> list[Check]:
+    """Each supported outlet has one assigned parent (linkage checks it is open, higher and in
+    reach); no parent supports more outlets than its tier's span of control."""
+    span = plan.scenario.span_limits
+    if span is None or plan.parents is None:
+        return []
+    keys = plan.scenario.tier_keys
+    out = evaluation.open_outlets
+    children = plan.parents.groupby("parent_id").size()
+    tier_of = out.set_index(out["site_id"].astype(str))["tier"]
+    over = [
+        f"{pid} ({n} > {span[keys.index(tier_of[pid])]:g})"
+        for pid, n in children.items()
+        if str(pid) in tier_of.index and n > span[keys.index(tier_of[str(pid)])]
+    ]
+    twice = plan.parents["site_id"].duplicated().any()
+    return [
+        Check(
+            "span of control",
+            not over and not twice,
+            f"most children of one parent: {int(children.max()) if len(children) else 0}"
+            if not over and not twice
+            else ("over span: " + ", ".join(over[:10]))
+            if over
+            else "an outlet has two parents",
+        )
+    ]
 
 
 def validate_plan(plan: Plan, evaluation: Evaluation) -> list[Check]:
