@@ -188,6 +188,37 @@ class LocationData:
         out[self.demand] = True
         return out
 
+    def merged(self) -> tuple[LocationData, np.ndarray]:
+        """Demand with identical sets of allowed sites merged into one row (weights summed).
+
+        Exact for every objective that depends only on which sites reach which demand (set
+        covering, maximal and backup covering) — not for cost-based ones. Demand with no
+        allowed site or zero weight is dropped. Returns the merged data and the group of
+        every original demand point (-1 = dropped).
+        """
+        from .reduction import merge_identical_rows
+
+        keep = self.coverable() & (self.weights > 0)
+        idx = np.flatnonzero(keep)
+        groups = merge_identical_rows(self.matrix()[idx])
+        group_of = np.full(self.n_demand, -1, dtype=np.int64)
+        group_of[idx] = groups.group
+        rep = idx[groups.representative]
+        sel = np.isin(self.demand, rep)
+        merged = replace(
+            self,
+            n_demand=groups.n_groups,
+            demand=group_of[self.demand[sel]],
+            site=self.site[sel],
+            cost=self.cost[sel],
+            weights=groups.sum(self.weights[idx]),
+            demand_ids=[self.demand_ids[i] for i in rep],
+        )
+        return LocationData._build(
+            merged.n_demand, merged.n_sites, merged.demand, merged.site, merged.cost,
+            merged.weights, merged.site_cost, merged.capacity, merged.demand_ids, merged.site_ids,
+        ), group_of  # fmt: skip
+
     def matrix(self) -> sp.csr_matrix:
         """0/1 (n_demand, n_sites) matrix of the allowed pairs."""
         return sp.csr_matrix(
@@ -334,6 +365,7 @@ def set_covering(
     radius: float | None = None,
     options: SolverOptions | None = None,
     max_sites: int | None = None,
+    merge: bool = True,
 ) -> LocationResult:
     """Location set covering (LSCP): the cheapest sites covering all coverable demand.
 
@@ -347,13 +379,19 @@ def set_covering(
         Reach; without it every pair in ``data`` covers.
     max_sites : int, optional
         Also require at most this many sites (a feasibility question, used by p-center).
+    merge : bool
+        Merge demand with identical coverage sets into one row first (exact).
     """
     data = _as_data(data)
     if radius is not None:
         data = data.within(radius)
     t0 = time.perf_counter()
-    m = data.n_sites
+    original = data
     coverable = data.coverable()
+    if merge:
+        data, _ = replace(data, weights=np.ones(data.n_demand)).merged()
+        coverable = data.coverable()
+    m = data.n_sites
     rows_of = np.cumsum(coverable) - 1
     A = sp.csr_matrix(
         (np.ones(len(data.demand)), (rows_of[data.demand], data.site)),
@@ -379,8 +417,10 @@ def set_covering(
         x,
         record,
         {"build": build, "solve": seconds},
-        uncoverable=int((~coverable).sum()),
-        uncoverable_weight=float(data.weights[~coverable].sum()),
+        uncoverable=int((~original.coverable()).sum()),
+        uncoverable_weight=float(original.weights[~original.coverable()].sum()),
+        demand_rows=int(original.n_demand),
+        rows_after_merge=int(A.shape[0]),
     )
 
 
@@ -411,11 +451,15 @@ def max_covering(
     p: int | None = None,
     budget: float | None = None,
     options: SolverOptions | None = None,
+    merge: bool = True,
+    start: np.ndarray | None = None,
 ) -> LocationResult:
     """Maximal covering (MCLP): p sites (or a budget on site costs) maximising covered weight.
 
     ``y_i <= sum_{j covers i} x_j``, ``sum x = p`` (and/or ``sum site_cost x <= budget``);
-    y is continuous in [0, 1] and integral at the optimum for binary x.
+    y is continuous in [0, 1] and integral at the optimum for binary x. With ``merge``,
+    demand with identical coverage sets is one row (weights summed; exact). ``start``: site
+    indices of a plan to start from (e.g. a heuristic's).
     """
     if p is None and budget is None:
         raise NetplanError("max_covering: give p (number of sites) or budget")
@@ -423,6 +467,9 @@ def max_covering(
     if radius is not None:
         data = data.within(radius)
     t0 = time.perf_counter()
+    n_rows, total = data.n_demand, float(data.weights.sum())
+    if merge:
+        data, _ = data.merged()
     m = data.n_sites
     A, idx, _ = _covering_block(data, data.weights)
     n_cols = m + len(idx)
@@ -446,7 +493,13 @@ def max_covering(
         row[:m] = data.site_cost
         lp = lp.with_rows(sp.csr_matrix(row.reshape(1, -1)), np.array([-INF]), np.array([budget]))
     build = time.perf_counter() - t0
-    x, record, seconds = _timed_solve(lp, options)
+    x0 = None
+    if start is not None:
+        x0 = np.zeros(n_cols)
+        x0[np.asarray(start, dtype=np.int64)] = 1.0
+        covered_start = (A[:, :m] @ x0[:m]) < 0  # rows are y - sum x
+        x0[m:] = covered_start.astype(float)
+    x, record, seconds = _timed_solve(lp, options, start=x0)
     covered = float(record.objective) if x is not None else math.nan
     return _result(
         "max_covering",
@@ -455,8 +508,29 @@ def max_covering(
         record,
         {"build": build, "solve": seconds},
         covered_weight=covered,
-        total_weight=float(data.weights.sum()),
+        total_weight=total,
+        demand_rows=int(n_rows),
+        rows_after_merge=int(A.shape[0]),
     )
+
+
+def greedy_max_covering(data: LocationData, p: int) -> np.ndarray:
+    """Greedy MCLP start: p times, open the site covering the most still-uncovered weight.
+
+    Vectorised over the sparse demand x site matrix (one sparse product per pick); the
+    classic (1 - 1/e) approximation, used as the MIP start of :func:`max_covering`.
+    """
+    A = data.matrix().tocsc()
+    AT = A.T.tocsr()
+    uncovered = data.weights.astype(float).copy()
+    chosen: list[int] = []
+    for _ in range(min(p, data.n_sites)):
+        gain = AT @ uncovered
+        gain[chosen] = -1.0
+        j = int(np.argmax(gain))
+        chosen.append(j)
+        uncovered[A[:, j].indices] = 0.0
+    return np.array(sorted(chosen), dtype=np.int64)
 
 
 # ---------------------------------------------------------------- backup coverage
@@ -465,6 +539,7 @@ def backup_covering(
     radius: float | None,
     p: int,
     options: SolverOptions | None = None,
+    merge: bool = True,
 ) -> LocationResult:
     """Backup coverage (Hogan & ReVelle): maximise demand covered twice, first coverage secured.
 
@@ -478,6 +553,8 @@ def backup_covering(
     if radius is not None:
         data = data.within(radius)
     t0 = time.perf_counter()
+    if merge:
+        data, _ = data.merged()  # identical coverage sets: identical counts, exact
     m = data.n_sites
     A_cov, idx, ycol = _covering_block(data, data.weights)
     k = len(idx)
@@ -1052,6 +1129,7 @@ __all__ = [
     "capacitated_max_covering",
     "capacitated_set_covering",
     "facility_location",
+    "greedy_max_covering",
     "max_covering",
     "p_center",
     "p_median",
