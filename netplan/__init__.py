@@ -9,6 +9,7 @@ Quick start::
     ev.level_kpis()
 """
 
+from . import classic  # textbook models: netplan.classic.p_median, ...
 from ._errors import (
     InfeasiblePlanError,
     InputDataError,
@@ -43,6 +44,7 @@ __all__ = [
     "ScenarioError",
     "baseline_outlets",
     "check_plan",
+    "classic",
     "evaluate",
     "inputs_from_frames",
     "load_inputs",
