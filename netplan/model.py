@@ -373,19 +373,23 @@ class TieredModel:
         lo: list[np.ndarray] = []
         hi: list[np.ndarray] = []
 
-        def add(block: sp.spmatrix, lower: np.ndarray, upper: np.ndarray) -> None:
+        self.row_blocks: dict[str, tuple[int, int]] = {}  # rule -> (first row, end row)
+
+        def add(name: str, block: sp.spmatrix, lower: np.ndarray, upper: np.ndarray) -> None:
+            first = sum(r.shape[0] for r in rows)
             rows.append(sp.csr_matrix(block, shape=(block.shape[0], n_cols)))
             lo.append(np.asarray(lower, dtype=float))
             hi.append(np.asarray(upper, dtype=float))
+            self.row_blocks[name] = (first, first + block.shape[0])
 
-        add(*self._coverage_rows(n_cols))
-        add(*self._one_tier_rows(n_cols))
-        add(*self._budget_rows(n_cols))
-        add(*self._count_rows(n_cols))
-        add(*self._linkage_rows(n_cols))
-        add(*self._target_rows(n_cols))
-        add(*self._capacity_rows(n_cols))
-        add(*self._span_rows(n_cols))
+        add("coverage", *self._coverage_rows(n_cols))
+        add("one_tier", *self._one_tier_rows(n_cols))
+        add("budget", *self._budget_rows(n_cols))
+        add("counts", *self._count_rows(n_cols))
+        add("linkage", *self._linkage_rows(n_cols))
+        add("targets", *self._target_rows(n_cols))
+        add("capacity", *self._capacity_rows(n_cols))
+        add("span", *self._span_rows(n_cols))
         A = sp.vstack(rows, format="csr") if rows else sp.csr_matrix((0, n_cols))
         lb = np.zeros(n_cols)
         ub = np.ones(n_cols)
@@ -457,16 +461,20 @@ class TieredModel:
         p = self.problem
         closing = p.costs.closing()
         rows, hi = [], []
+        self.budget_rows: list[tuple[str, float, float]] = []  # (key, limit, constant part)
         if p.budget_total is not None:
             c, offset = self.cost_coefficients()
             rows.append(c)
             hi.append(p.budget_total - offset)
+            self.budget_rows.append(("budget.total", p.budget_total, offset))
         if p.budget_capex is not None:
             rows.append(p.costs.capex()[self.x_site, self.x_tier] - closing[self.x_site])
             hi.append(p.budget_capex - float(closing.sum()))
+            self.budget_rows.append(("budget.capex", p.budget_capex, float(closing.sum())))
         if p.budget_opex is not None:
             rows.append(p.costs.operate[self.x_site, self.x_tier])
             hi.append(p.budget_opex)
+            self.budget_rows.append(("budget.opex", p.budget_opex, 0.0))
         if not rows:
             return sp.csr_matrix((0, n_cols)), np.zeros(0), np.zeros(0)
         dense = np.zeros((len(rows), n_cols))

@@ -19,6 +19,7 @@ import pandas as pd
 from ._errors import InfeasiblePlanError, ScenarioError, did_you_mean
 from .checks import check_prepared
 from .coverage import Coverage, Pairs, build_coverage, linkage_pairs
+from .infeasibility import explain_infeasible
 from .inputs import Inputs, load_inputs
 from .lexicographic import STAGE_ORDER, solve_lexicographic
 from .model import CountLimit, TieredModel, TieredProblem
@@ -467,7 +468,10 @@ def plan(
         )
     if result.tiers is None:
         first = result.records[-1]
-        raise InfeasiblePlanError(_explain_no_plan(problem, first, result.stopped_stage))
+        message = None
+        if first.status == "infeasible":
+            message = explain_infeasible(model, scenario.tier_keys, prep.region_names, options)
+        raise InfeasiblePlanError(message or _explain_no_plan(problem, first, result.stopped_stage))
     reduction = dict(model.reduction, **result.sizes)
     covered = model.covered_by_level(result.x)
     assignment = parents = None
