@@ -39,7 +39,20 @@ def resolve_working_crs(mode: str, crs_setting: str | int, sample: gpd.GeoSeries
     if mode == "haversine":
         return WGS84
     if str(crs_setting).lower() == "auto":
-        return sample.to_crs(WGS84).estimate_utm_crs()
+        # pick the zone from the points that are valid longitude/latitude: a stray bad row is
+        # reported by the layer checks with its row number, not as a failed UTM estimate
+        wgs = sample[~(sample.is_empty | sample.isna())].to_crs(WGS84)
+        points = wgs.representative_point()
+        x, y = points.x.to_numpy(dtype=float), points.y.to_numpy(dtype=float)
+        ok = np.isfinite(x) & np.isfinite(y) & (np.abs(x) <= 180) & (np.abs(y) <= 90)
+        if not ok.any():
+            from ._errors import InputDataError
+
+            raise InputDataError(
+                "no demand point has a valid longitude/latitude to choose the UTM zone from; check the "
+                "coordinates and the CRS of the demand layer, or set travel.crs to an EPSG code"
+            )
+        return points[ok].estimate_utm_crs()
     return CRS.from_user_input(crs_setting)
 
 

@@ -146,4 +146,7 @@ def explain_infeasible(
         lines.append(
             f"(smallest violations not proven: the elastic solve stopped with status {record.status})"
         )
-    return "no feasible plan; the smallest relaxation that makes one possible:\n" + "\n".join(lines)
+    # one line: the CLI prints one error line per problem, and this is one problem
+    return "no feasible plan; the smallest relaxation that makes one possible: " + "; and ".join(
+        lines
+    )

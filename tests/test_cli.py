@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import re
+import warnings
 from pathlib import Path
 
+import geopandas as gpd
 import pandas as pd
 import pyogrio
 import pytest
 import yaml
+from shapely.geometry import Point
 from typer.testing import CliRunner
 
 from netplan.cli import app
@@ -117,6 +120,55 @@ def _break(folder: Path, what: str) -> Path:
         raw["tiers"][1]["reach"] = "0 m"
     elif what == "geographic CRS with planar":
         raw["travel"]["crs"] = "EPSG:4326"
+    elif what == "empty layer":
+        demand = demand.iloc[:0]
+    elif what == "unreadable layer":
+        (folder / "outlets.csv").write_bytes(b"\x00\xff\xfe garbage\n\x00\x01")
+    elif what == "unknown GeoPackage layer":
+        cand = pd.read_csv(folder / "candidates.csv")
+        frame = gpd.GeoDataFrame(cand, geometry=gpd.points_from_xy(cand.lon, cand.lat), crs=4326)
+        frame.to_file(folder / "cand.gpkg", layer="sites")
+        raw["candidates"].update(path="cand.gpkg", layer="site")
+    elif what == "no CRS":
+        frame = gpd.GeoDataFrame(demand, geometry=gpd.points_from_xy(demand.lon, demand.lat))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # pyogrio warns about the missing CRS it writes
+            frame.to_file(folder / "dem.gpkg")
+        raw["demand"] = {"path": "dem.gpkg", "id": "cid", "weight": "customers"}
+    elif what == "non-numeric weight":
+        demand.loc[4, "customers"] = "many"
+    elif what == "non-numeric cost":
+        cand = pd.read_csv(folder / "candidates.csv", dtype=str)
+        cand["open_cost_point"] = ["abc" if i == 3 else "10" for i in range(len(cand))]
+        cand.to_csv(folder / "candidates.csv", index=False)
+    elif what == "all-zero demand":
+        demand["customers"] = "0"
+    elif what == "empty geometry":
+        cand = pd.read_csv(folder / "candidates.csv")
+        frame = gpd.GeoDataFrame(cand, geometry=gpd.points_from_xy(cand.lon, cand.lat), crs=4326)
+        frame.loc[5, "geometry"] = Point()
+        frame.to_file(folder / "cand.gpkg")
+        raw["candidates"]["path"] = "cand.gpkg"
+    elif what == "duplicate id":
+        cand = pd.read_csv(folder / "candidates.csv", dtype=str)
+        cand.loc[3, "site"] = "S2"
+        cand.to_csv(folder / "candidates.csv", index=False)
+    elif what == "id shared by outlet and candidate":
+        cand = pd.read_csv(folder / "candidates.csv", dtype=str)
+        cand.loc[3, "site"] = "E1"
+        cand.to_csv(folder / "candidates.csv", index=False)
+    elif what == "unknown tier":
+        outlets = pd.read_csv(folder / "outlets.csv", dtype=str)
+        outlets.loc[1, "tier"] = "pont"
+        outlets.to_csv(folder / "outlets.csv", index=False)
+    elif what == "contradicting counts":
+        raw["counts"] = [{"tier": "hub", "min": 3, "max": 1}]
+    elif what == "unknown key":
+        raw["budgte"] = raw.pop("budget")
+    elif what == "wrong type":
+        raw["solver"]["time_limit"] = "fast"
+    elif what == "relative path missing":
+        raw["demand"]["path"] = "../nowhere/demand.csv"
     demand.to_csv(folder / "demand.csv", index=False)
     scenario.write_text(yaml.safe_dump(raw, sort_keys=False))
     return scenario
@@ -129,7 +181,35 @@ BAD_INPUT = {
     "NaN weight": r"demand\.csv: row 9: column 'customers' is empty or NaN",
     "reach <= 0": r"tiers\[1\]\.reach: reach must be greater than 0, got '0 m'",
     "geographic CRS with planar": r"travel\.crs: EPSG:4326 is geographic \(degrees\) and 'planar' travel needs metres",
+    "empty layer": r"demand\.csv: the demand layer has no rows; give a file with at least one row",
+    "unreadable layer": r"outlets\.csv: cannot read the outlets CSV \(.*\); save it as UTF-8 CSV",
+    "unknown GeoPackage layer": r"cand\.gpkg: no layer 'site' \(did you mean 'sites'\?\); layers are \['sites'\]; fix 'candidates\.layer'",
+    "no CRS": r"dem\.gpkg: the demand layer has no CRS; set it in the file or give 'demand\.crs'",
+    "non-numeric weight": r"demand\.csv: row 6: column 'customers' holds 'many', not a number \(1 such rows\); fix the values",
+    "non-numeric cost": r"candidates\.csv: row 5: column 'open_cost_point' holds 'abc', not a number",
+    "all-zero demand": r"demand\.csv: every demand weight is 0; there is nothing to cover\. Check the weight column 'customers'",
+    "empty geometry": r"cand\.gpkg: row 6: empty or missing geometry \(1 such rows\); fix or remove them",
+    "duplicate id": r"candidates\.csv: row 5: duplicate id 'S2' in column 'site' \(1 duplicates\); ids must be unique",
+    "id shared by outlet and candidate": r"site id 'E1' appears 2 times \(in candidate, outlet\); ids of outlets and candidates must be unique",
+    "unknown tier": r"outlets\.csv: row 3: unknown tier 'pont' in column 'tier' \(did you mean 'point'\?\)",
+    "contradicting counts": r"counts\[0\]: min 3 is above max 1; swap or fix them",
+    "unknown key": r"unknown key 'budgte' \(did you mean 'budget'\?\)",
+    "wrong type": r"solver\.time_limit: Input should be a valid number.*\(got 'fast'\); fix the value",
+    "relative path missing": r"demand\.path: file not found: .*nowhere/demand\.csv; fix the path \(relative paths start at the scenario's folder\)",
 }
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUT))
+def test_bad_input_raises_the_typed_error_from_the_library(tmp_path, case):
+    """The same cases from Python: a NetplanError (a ValueError) with the same one line."""
+    import netplan
+
+    scenario = _break(tmp_path / "case", case)
+    with pytest.raises(netplan.NetplanError) as err:
+        netplan.prepare(netplan.Scenario.from_yaml(scenario))
+    assert isinstance(err.value, ValueError)
+    assert re.search(BAD_INPUT[case], str(err.value)), str(err.value)
+    assert len(str(err.value).splitlines()) == 1
 
 
 @pytest.mark.parametrize("case", list(BAD_INPUT))
