@@ -305,6 +305,8 @@ tiers:                  # highest tier first; a tier serves its own level and ev
     linkage: 20 km      # every community point needs a city station or regional centre within 20 km
 # reach_overrides:      # optional: reach of one tier for one level, e.g. regional centres
 #   - {tier: regional, level: community, reach: 5 km}   # serve community demand within 5 km
+# reach_order: decreasing   # default: a level's reach is at most the reach of the level above; 'any' to allow more
+# (a supported tier without linkage is an error once another tier has one; write linkage: none if it needs no support)
 
 demand:
   path: ../data/demo/customers.csv   # relative to this file; CSV lon/lat in EPSG:4326, or any vector file

@@ -40,7 +40,8 @@ class TierSpec(_Strict):
     reach: Any = Field(description="reach of the service level this tier introduces, e.g. '35 km'")
     linkage: Any = Field(
         default=None,
-        description="a tier-k outlet (k >= 2) needs an outlet of a higher tier within this reach",
+        description="a tier-k outlet (k >= 2) needs an outlet of a higher tier within this reach; "
+        "'none' = no support needed",
     )
 
     @field_validator("key")
@@ -55,6 +56,11 @@ class TierSpec(_Strict):
     @property
     def label(self) -> str:
         return self.name or self.key
+
+
+def linkage_given(tier: TierSpec) -> bool:
+    """A linkage reach is set (``linkage: none`` states that the tier needs no support)."""
+    return tier.linkage is not None and str(tier.linkage).strip().lower() != "none"
 
 
 class ReachOverride(_Strict):
@@ -229,6 +235,10 @@ class Scenario(_Strict):
     travel: TravelSpec = Field(default_factory=TravelSpec)
     tiers: list[TierSpec]
     reach_overrides: list[ReachOverride] = Field(default_factory=list)
+    reach_order: Literal["decreasing", "any"] = Field(
+        default="decreasing",
+        description="'decreasing': each level's reach is at most the reach of the level above",
+    )
     demand: DemandSpec
     outlets: OutletSpec | None = None
     candidates: CandidateSpec | None = None
@@ -368,10 +378,38 @@ class Scenario(_Strict):
                 problems.append(
                     f"{where}: span_of_control.{key}: the lowest tier supports no outlets; remove it"
                 )
-        if self.span_of_control and all(t.linkage is None for t in self.tiers[1:]):
+        if self.span_of_control and not any(linkage_given(t) for t in self.tiers[1:]):
             problems.append(
                 f"{where}: span_of_control needs linkage: give 'linkage' on the supported tiers"
             )
+        return problems
+
+    def _check_linkage_and_reach_order(self, where: str) -> list[str]:
+        problems = []
+        lower = list(enumerate(self.tiers))[1:]
+        linked = [(i, t) for i, t in lower if linkage_given(t)]
+        if linked:
+            i0, t0 = linked[0]
+            for i, tier in lower:
+                if tier.linkage is None:
+                    problems.append(
+                        f"{where}: tiers[{i}].linkage: missing while tiers[{i0}] ('{t0.key}') has one; give a reach "
+                        f"(e.g. '20 km') or 'none' if {tier.key} outlets need no supporting outlet"
+                    )
+        if self.reach_order == "decreasing":
+            values = []
+            for i, tier in enumerate(self.tiers):
+                try:
+                    values.append(parse_quantity(tier.reach, f"tiers[{i}].reach").value)
+                except ScenarioError:
+                    return problems  # reported by the reach check
+            for i in range(1, len(values)):
+                if values[i] > values[i - 1]:
+                    problems.append(
+                        f"{where}: tiers[{i}].reach: {self.tiers[i].reach} is longer than the reach of the level above "
+                        f"('{self.tiers[i - 1].key}', {self.tiers[i - 1].reach}); lower levels normally reach less far - "
+                        "fix it, or set reach_order: any if that is intended"
+                    )
         return problems
 
     @property
@@ -411,7 +449,7 @@ class Scenario(_Strict):
                 parse_quantity(tier.reach, f"tiers[{i}].reach")
             except ScenarioError as exc:
                 problems.append(f"{where}: {exc}")
-            if i > 0 and tier.linkage is not None:
+            if i > 0 and linkage_given(tier):
                 try:
                     parse_quantity(tier.linkage, f"tiers[{i}].linkage")
                 except ScenarioError as exc:
@@ -420,6 +458,7 @@ class Scenario(_Strict):
                 problems.append(
                     f"{where}: tiers[0].linkage: the highest tier has no higher tier to link to; remove its 'linkage'"
                 )
+        problems += self._check_linkage_and_reach_order(where)
         if problems:
             raise ScenarioError("\n".join(problems))
         dims = {q.dimension for q in self._all_quantities()}
@@ -525,7 +564,7 @@ class Scenario(_Strict):
         out += [
             parse_quantity(t.linkage, f"tiers[{i}].linkage")
             for i, t in enumerate(self.tiers)
-            if t.linkage is not None
+            if linkage_given(t)
         ]
         out += [
             parse_quantity(o.reach, f"reach_overrides[{i}].reach")
@@ -582,7 +621,7 @@ class Scenario(_Strict):
         return np.array(
             [
                 np.nan
-                if t.linkage is None or i == 0
+                if not linkage_given(t) or i == 0
                 else parse_quantity(t.linkage, f"tiers[{i}].linkage").value
                 for i, t in enumerate(self.tiers)
             ]

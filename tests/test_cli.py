@@ -167,6 +167,8 @@ def _break(folder: Path, what: str) -> Path:
         raw["budgte"] = raw.pop("budget")
     elif what == "wrong type":
         raw["solver"]["time_limit"] = "fast"
+    elif what == "reach not decreasing":
+        raw["tiers"][1]["reach"] = "20 km"
     elif what == "relative path missing":
         raw["demand"]["path"] = "../nowhere/demand.csv"
     demand.to_csv(folder / "demand.csv", index=False)
@@ -195,6 +197,7 @@ BAD_INPUT = {
     "contradicting counts": r"counts\[0\]: min 3 is above max 1; swap or fix them",
     "unknown key": r"unknown key 'budgte' \(did you mean 'budget'\?\)",
     "wrong type": r"solver\.time_limit: Input should be a valid number.*\(got 'fast'\); fix the value",
+    "reach not decreasing": r"tiers\[1\]\.reach: 20 km is longer than the reach of the level above \('hub', 8 km\); .*set reach_order: any",
     "relative path missing": r"demand\.path: file not found: .*nowhere/demand\.csv; fix the path \(relative paths start at the scenario's folder\)",
 }
 

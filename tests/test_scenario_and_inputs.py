@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
 
 import netplan
-from netplan import InputDataError, InputFileNotFoundError, ScenarioError
+from netplan import InputDataError, InputFileNotFoundError, Scenario, ScenarioError
 from netplan.units import parse_quantity
 
 from conftest import DEMO_SCENARIO, write_small_case
@@ -197,3 +198,26 @@ def test_input_files_are_not_modified(tmp_path):
     before = {p.name: p.read_bytes() for p in path.parent.iterdir()}
     netplan.load_inputs(netplan.Scenario.from_yaml(path))
     assert {p.name: p.read_bytes() for p in path.parent.iterdir()} == before
+
+
+def test_linkage_missing_for_one_supported_tier(tmp_path):
+    raw = yaml.safe_load(DEMO_SCENARIO.read_text())
+    del raw["tiers"][2]["linkage"]
+    with pytest.raises(ScenarioError) as err:
+        Scenario.from_dict(raw, base_dir=DEMO_SCENARIO.parent)
+    assert (
+        "tiers[2].linkage: missing while tiers[1] ('city') has one; give a reach (e.g. '20 km') or 'none' "
+        "if community outlets need no supporting outlet"
+    ) in str(err.value)
+    raw["tiers"][2]["linkage"] = "none"
+    scenario = Scenario.from_dict(raw, base_dir=DEMO_SCENARIO.parent)
+    assert np.isnan(scenario.linkage_reach[2]) and scenario.linkage_reach[1] == 50_000
+
+
+def test_reach_order_any_allows_a_longer_lower_reach(tmp_path):
+    raw = yaml.safe_load(DEMO_SCENARIO.read_text())
+    raw["tiers"][1]["reach"] = "40 km"
+    with pytest.raises(ScenarioError, match=r"tiers\[1\]\.reach: 40 km is longer than the reach"):
+        Scenario.from_dict(raw, base_dir=DEMO_SCENARIO.parent)
+    raw["reach_order"] = "any"
+    assert Scenario.from_dict(raw, base_dir=DEMO_SCENARIO.parent).reach_matrix[1, 1] == 40_000
