@@ -181,6 +181,9 @@ def write_outputs(result, folder: str | Path, started: float | None = None) -> d
     kpis = result.kpi_table()
     kpis.to_csv(folder / "kpis.csv", index=False, float_format="%.6g", lineterminator="\n")
     save_map(plan_map(result), folder / "map.html")
+    from .report import report_html
+
+    (folder / "report.html").write_text(report_html(result), encoding="utf-8")
     if started is not None:
         result.timings["write"] = time.perf_counter() - started
     (folder / "run.json").write_text(
@@ -190,6 +193,7 @@ def write_outputs(result, folder: str | Path, started: float | None = None) -> d
         "plan": gpkg,
         "kpis": folder / "kpis.csv",
         "map": folder / "map.html",
+        "report": folder / "report.html",
         "run": folder / "run.json",
     }
 

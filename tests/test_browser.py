@@ -83,3 +83,31 @@ def test_demo_map_offline(browser, demo_run, tmp_path):
     page.screenshot(path=str(shot))
     assert shot.stat().st_size > 60_000  # a blank page compresses to a few kB
     context.close()
+
+
+def test_demo_report_offline(browser, demo_run, tmp_path):
+    """report.html opens with the network cut off: no error, no request, four charts, and the
+    KPI numbers of kpis.csv; the screenshot is not blank."""
+    _, out = demo_run
+    context = browser.new_context(viewport={"width": 1200, "height": 1600}, offline=True)
+    page = context.new_page()
+    errors: list[str] = []
+    failed: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("requestfailed", lambda r: failed.append(r.url))
+    page.goto((out / "report.html").as_uri())
+    assert errors == [] and failed == []
+    assert page.locator("figure svg").count() == 4
+    text = page.inner_text("body")
+    kpis = pd.read_csv(out / "kpis.csv")
+    for value in kpis.loc[kpis["region"] == "all", "covered_pct_plan"]:
+        assert f"{value:.1f}" in text
+    assert "optimal" in page.inner_text(".status")
+    shot = tmp_path / "report.png"
+    page.screenshot(path=str(shot))
+    from PIL import Image
+
+    pixels = Image.open(shot).convert("L").getextrema()
+    assert pixels[1] - pixels[0] > 100, "the screenshot is blank"
+    context.close()

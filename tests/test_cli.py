@@ -57,6 +57,7 @@ def test_run_small_case_writes_every_output(tmp_path):
         "kpis.csv",
         "map.html",
         "plan.gpkg",
+        "report.html",
         "run.json",
     ]
     assert "status optimal" in result.stdout

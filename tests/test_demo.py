@@ -137,6 +137,7 @@ def test_outputs_are_complete_and_readable(demo_run):
         "kpis.csv",
         "map.html",
         "plan.gpkg",
+        "report.html",
         "run.json",
     ]
     layers = {name for name, _ in pyogrio.list_layers(out / "plan.gpkg")}
