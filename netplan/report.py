@@ -101,6 +101,10 @@ def cost_chart(costs: pd.DataFrame, labels: list[str]) -> str:
         values = costs[action].to_numpy(dtype=float) if action in costs else np.zeros(len(costs))
         ax.barh(labels, values, left=bottom, color=colour, label=action)
         bottom += values
+    from matplotlib.ticker import FuncFormatter
+
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))  # no "1e6" offset
+    ax.tick_params(axis="x", labelrotation=20)
     ax.set_xlabel("cost over the horizon")
     ax.legend(frameon=False, fontsize=8)
     ax.invert_yaxis()
