@@ -129,6 +129,9 @@ def _read_vector(path: Path, spec: LayerSpec, key: str) -> gpd.GeoDataFrame:
         raise InputDataError(
             f"{path}: the {key} layer has no geometry; give a spatial layer or a CSV with coordinates"
         )
+    if frame.crs is not None and str(frame.crs.name).startswith("Undefined"):
+        # older GDAL reads a GeoPackage written without a CRS as "Undefined geographic SRS"
+        frame = frame.set_crs(None, allow_override=True)
     if frame.crs is None:
         if spec.crs is None:
             raise InputDataError(
