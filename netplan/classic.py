@@ -974,18 +974,7 @@ def facility_location(
     )
     build = time.perf_counter() - t0
     x, record, seconds = _timed_solve(lp, options)
-    assignment = None
-    if x is not None:
-        share = x[m:]
-        used = share > 1e-9
-        assignment = pd.DataFrame(
-            {
-                "demand": data.demand[used],
-                "site": data.site[used],
-                "share": share[used],
-                "cost": data.cost[used],
-            }
-        )
+    assignment = _shares(data, x)
     name = "capacitated_facility_location" if capacitated else "facility_location"
     return _result(
         name,
