@@ -205,19 +205,12 @@ class LocationData:
         group_of[idx] = groups.group
         rep = idx[groups.representative]
         sel = np.isin(self.demand, rep)
-        merged = replace(
-            self,
-            n_demand=groups.n_groups,
-            demand=group_of[self.demand[sel]],
-            site=self.site[sel],
-            cost=self.cost[sel],
-            weights=groups.sum(self.weights[idx]),
-            demand_ids=[self.demand_ids[i] for i in rep],
-        )
-        return LocationData._build(
-            merged.n_demand, merged.n_sites, merged.demand, merged.site, merged.cost,
-            merged.weights, merged.site_cost, merged.capacity, merged.demand_ids, merged.site_ids,
-        ), group_of  # fmt: skip
+        merged = LocationData._build(
+            groups.n_groups, self.n_sites, group_of[self.demand[sel]], self.site[sel],
+            self.cost[sel], groups.sum(self.weights[idx]), self.site_cost, self.capacity,
+            [self.demand_ids[i] for i in rep], self.site_ids,
+        )  # fmt: skip
+        return merged, group_of
 
     def matrix(self) -> sp.csr_matrix:
         """0/1 (n_demand, n_sites) matrix of the allowed pairs."""
@@ -907,6 +900,29 @@ class _Stopped(Exception):
         self.status = status
 
 
+def _assignment_blocks(
+    data: LocationData,
+) -> tuple[sp.csr_matrix, sp.csr_matrix, sp.csr_matrix]:
+    """Rows over columns [x (m) | z (one per allowed pair)] of the assignment models:
+    ``z_ij - x_j <= 0`` (k rows), ``sum_j z_ij`` (n rows) and ``sum_i w_i z_ij - capacity_j x_j``
+    (m rows; zeros for the capacity when there is none)."""
+    m, n, k = data.n_sites, data.n_demand, len(data.demand)
+    n_cols = m + k
+    z = m + np.arange(k)
+    link = csr_from_pieces(
+        [np.arange(k), np.arange(k)], [z, data.site], [np.ones(k), -np.ones(k)], (k, n_cols)
+    )
+    assign = csr_from_pieces([data.demand], [z], [np.ones(k)], (n, n_cols))
+    capacity = np.zeros(m) if data.capacity is None else data.capacity
+    cap = csr_from_pieces(
+        [data.site, np.arange(m)],
+        [z, np.arange(m)],
+        [data.weights[data.demand], -capacity],
+        (m, n_cols),
+    )
+    return link, assign, cap
+
+
 # ------------------------------------------------------------ facility location
 def facility_location(
     data: LocationData | np.ndarray,
@@ -939,24 +955,11 @@ def facility_location(
         )
     t0 = time.perf_counter()
     m, n, k = data.n_sites, data.n_demand, len(data.demand)
-    n_cols = m + k
-    z = m + np.arange(k)
-    # z_ij - x_j <= 0
-    link = csr_from_pieces(
-        [np.arange(k), np.arange(k)], [z, data.site], [np.ones(k), -np.ones(k)], (k, n_cols)
-    )
-    # sum_j z_ij = 1
-    assign = csr_from_pieces([data.demand], [z], [np.ones(k)], (n, n_cols))
+    link, assign, cap = _assignment_blocks(data)  # z <= x ; sum_j z_ij = 1 ; load <= capacity x
     blocks = [link, assign]
     lo = [np.full(k, -INF), np.ones(n)]
     hi = [np.zeros(k), np.ones(n)]
     if capacitated:
-        cap = csr_from_pieces(
-            [data.site, np.arange(m)],
-            [z, np.arange(m)],
-            [data.weights[data.demand], -data.capacity],
-            (m, n_cols),
-        )
         blocks.append(cap)
         lo.append(np.full(m, -INF))
         hi.append(np.zeros(m))
@@ -991,21 +994,14 @@ def facility_location(
 def _capacitated_covering(
     data: LocationData, single_source: bool, objective: str, p: int | None
 ) -> tuple[LinearProgram, np.ndarray]:
-    m, n, k = data.n_sites, data.n_demand, len(data.demand)
+    m, k = data.n_sites, len(data.demand)
     if data.capacity is None:
         raise NetplanError(f"{objective}: needs site capacities (LocationData.capacity)")
     n_cols = m + k
-    z = m + np.arange(k)
     w = data.weights[data.demand]
-    link = csr_from_pieces(
-        [np.arange(k), np.arange(k)], [z, data.site], [np.ones(k), -np.ones(k)], (k, n_cols)
-    )
+    link, assign, cap = _assignment_blocks(data)
     coverable = data.coverable()
-    assign = csr_from_pieces([data.demand], [z], [np.ones(k)], (n, n_cols))[coverable]
-    cap = csr_from_pieces(
-        [data.site, np.arange(m)], [z, np.arange(m)], [w, -data.capacity], (m, n_cols)
-    )
-    A = sp.vstack([link, assign, cap], format="csr")
+    A = sp.vstack([link, assign[coverable], cap], format="csr")
     n_assign = int(coverable.sum())
     if objective == "max_covering":  # each demand assigned at most once; covered = assigned
         a_lo, a_hi = np.full(n_assign, -INF), np.ones(n_assign)

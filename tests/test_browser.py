@@ -35,15 +35,21 @@ def browser():
         b.close()
 
 
-def test_demo_map_offline(browser, demo_run, tmp_path):
-    _, out = demo_run
-    context = browser.new_context(viewport={"width": 1400, "height": 900}, offline=True)
+def _watched_page(context):
+    """A new page recording page errors, console errors and failed requests."""
     page = context.new_page()
     errors: list[str] = []
     failed: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("requestfailed", lambda r: failed.append(r.url))
+    return page, errors, failed
+
+
+def test_demo_map_offline(browser, demo_run, tmp_path):
+    _, out = demo_run
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, offline=True)
+    page, errors, failed = _watched_page(context)
     page.goto((out / "map.html").as_uri())
     page.wait_for_selector(".leaflet-control-layers")
     page.wait_for_timeout(500)
@@ -90,12 +96,7 @@ def test_demo_report_offline(browser, demo_run, tmp_path):
     KPI numbers of kpis.csv; the screenshot is not blank."""
     _, out = demo_run
     context = browser.new_context(viewport={"width": 1200, "height": 1600}, offline=True)
-    page = context.new_page()
-    errors: list[str] = []
-    failed: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("requestfailed", lambda r: failed.append(r.url))
+    page, errors, failed = _watched_page(context)
     page.goto((out / "report.html").as_uri())
     assert errors == [] and failed == []
     assert page.locator("figure svg").count() == 4
