@@ -121,7 +121,7 @@ def _summary(result, out_dir: Path | None) -> None:
         f"solver: {rec['solver']} {rec['version']}, status [bold]{rec['status']}[/]{where}, objective {rec['objective']}, bound {rec['bound']}, gap {gap}, {rec['seconds']:.1f} s"
     )
     if out_dir is not None:
-        out.print(f"outputs: {out_dir}/ (plan.gpkg, kpis.csv, run.json, map.html)")
+        out.print(f"outputs: {out_dir}/ (plan.gpkg, kpis.csv, run.json, map.html, report.html)")
 
 
 def _run(
