@@ -253,3 +253,30 @@ def test_network_mode_needs_minutes(tmp_path):
         netplan.ScenarioError, match=r"measures drive time; give reach and linkage in minutes"
     ):
         netplan.Scenario.from_yaml(path)
+
+
+def test_classic_p_median_on_roads_matches_brute_force_with_networkx(net):
+    """A classic model on drive times: p-median with p = 2 equals the best of all site pairs."""
+    import itertools
+
+    import geopandas as gpd
+
+    from netplan.classic import LocationData, p_median
+
+    rng = np.random.default_rng(5)
+    nodes = rng.choice(np.flatnonzero(net.snappable), 150, replace=False)
+    sites = _sites(net, 8, seed=6)
+    frame = lambda idx: gpd.GeoDataFrame(  # noqa: E731
+        geometry=gpd.points_from_xy(net.node_xy[idx, 0], net.node_xy[idx, 1]), crs=net.crs
+    )
+    data = LocationData.from_frames(frame(nodes), frame(sites), mode=NetworkTravel(net))
+    result = p_median(data, 2)
+    reverse = net.graph.reverse(copy=False)
+    lengths = [
+        nx.single_source_dijkstra_path_length(reverse, int(net.nodes[s]), weight="travel_time_min")
+        for s in sites
+    ]
+    cost = np.array([[length[int(net.nodes[d])] for d in nodes] for length in lengths])
+    best = min(cost[list(pair)].min(axis=0).sum() for pair in itertools.combinations(range(8), 2))
+    assert result.status == "optimal"
+    assert result.objective == pytest.approx(best, abs=1e-6)
