@@ -280,3 +280,18 @@ def test_classic_p_median_on_roads_matches_brute_force_with_networkx(net):
     best = min(cost[list(pair)].min(axis=0).sum() for pair in itertools.combinations(range(8), 2))
     assert result.status == "optimal"
     assert result.objective == pytest.approx(best, abs=1e-6)
+
+
+def test_graphml_round_trip_gives_the_same_travel_times(net, tmp_path):
+    import osmnx as ox
+
+    path = tmp_path / "li.graphml"
+    ox.save_graphml(net.graph, path)
+    again = load_network(path, crs=net.crs)
+    assert (again.n_nodes, again.graph.number_of_edges()) == (
+        net.n_nodes,
+        net.graph.number_of_edges(),
+    )
+    assert (again.nodes == net.nodes).all()  # same node order, so the matrices compare directly
+    assert again.reversed_csr.nnz == net.reversed_csr.nnz
+    assert abs(again.reversed_csr - net.reversed_csr).max() <= 1e-9
