@@ -86,7 +86,8 @@ def distance_chart(result) -> str:
                 lw=1.4,
                 label=f"{label} ({name})",
             )
-    ax.set_xlabel(f"distance to the nearest outlet serving the level, {unit}")
+    what = "drive time" if unit == "min" else "distance"
+    ax.set_xlabel(f"{what} to the nearest outlet serving the level, {unit}")
     ax.set_ylabel("share of demand within, %")
     ax.set_ylim(0, 101)
     ax.set_xlim(left=0)
