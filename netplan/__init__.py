@@ -7,9 +7,19 @@ Quick start::
     plan = netplan.plan(scenario)                      # exact, lexicographic MILP
     ev = netplan.evaluate(plan.outlets, plan.inputs.demand, scenario)
     ev.level_kpis()
+
+Drive times on OpenStreetMap roads (travel mode ``network``)::
+
+    net = netplan.roads.load_network("roads.osm.bz2")  # offline: .osm/.osm.bz2, .graphml, .osm.pbf
+    result = netplan.run("scenarios/liechtenstein.yaml", out="out/li")
 """
 
-from . import classic  # textbook models: netplan.classic.p_median, ...
+from . import (  # roads: drive times; zones: zone spreading; candidates: generated sites
+    candidates,
+    classic,  # textbook models: netplan.classic.p_median, ...
+    roads,
+    zones,
+)
 from ._errors import (
     InfeasiblePlanError,
     InputDataError,
@@ -21,7 +31,7 @@ from ._errors import (
 )
 from .evaluate import Evaluation, baseline_outlets, evaluate
 from .inputs import Inputs, NetplanWarning, inputs_from_frames, load_inputs
-from .pipeline import RunResult, run_scenario, write_run
+from .pipeline import RunResult, run, run_scenario, write_run
 from .planner import Plan, plan, prepare
 from .scenario import Scenario
 from .validator import check_plan, validate_plan
@@ -43,6 +53,7 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "baseline_outlets",
+    "candidates",
     "check_plan",
     "classic",
     "evaluate",
@@ -50,7 +61,10 @@ __all__ = [
     "load_inputs",
     "plan",
     "prepare",
+    "roads",
+    "run",
     "run_scenario",
     "validate_plan",
     "write_run",
+    "zones",
 ]

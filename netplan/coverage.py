@@ -72,7 +72,8 @@ def pairs_within(
         Metric coordinates of the points to search among.
     radius : float
         Metres.
-    mode : {"planar", "haversine"}
+    mode : {"planar", "haversine"} or NetworkTravel
+        A :class:`netplan.roads.NetworkTravel` gives drive-time pairs (radius in minutes).
     tree_index : ndarray (m,), optional
         Index reported for each tree point (default ``arange(m)``).
     chunk : int
@@ -83,6 +84,8 @@ def pairs_within(
     Pairs
         Sorted by query index, then tree index.
     """
+    if not isinstance(mode, str):  # a travel object (netplan.roads.NetworkTravel): drive times
+        return mode.pairs(query_xy, tree_xy, radius, tree_index=tree_index)
     tree_index = np.arange(len(tree_xy)) if tree_index is None else np.asarray(tree_index)
     empty = Pairs(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
     if len(tree_xy) == 0 or len(query_xy) == 0:

@@ -27,6 +27,7 @@ import pandas as pd
 import pyogrio
 
 from ._errors import OutputError
+from .roads import OSM_ATTRIBUTION
 
 PACKAGES = [
     "netplan",
@@ -214,6 +215,11 @@ def run_record(result) -> dict[str, object]:
             "travel": scenario.travel.mode,
             "crs": inputs.crs.to_string(),
         },
+        **(
+            {"data_attribution": OSM_ATTRIBUTION, "road_network": repr(inputs.travel.network)}
+            if inputs.travel is not None
+            else {}
+        ),
         "inputs": {
             key: {"path": str(spec.path), "sha256": inputs.file_hashes.get(key)}
             for key, spec in scenario.layer_specs().items()

@@ -25,6 +25,7 @@ import shapely
 from branca.element import Element
 
 from .geometry import cell_polygons, grid_cells, point_coords, reach_areas, to_wgs84
+from .roads import data_attribution_html
 
 ASSETS = Path(__file__).resolve().parent / "_assets"
 _LEAFLET_JS = "netplan-inline:leaflet.js"
@@ -458,7 +459,7 @@ def plan_map(result) -> folium.Map:
             areas = reach_areas(
                 point_coords(sel.geometry),
                 np.full(len(sel), reach[k, k]),
-                scenario.travel.mode,
+                plan.inputs.travel or scenario.travel.mode,  # roads: drive-time service areas
                 sel.crs,
             )
             colour = _tier_style(k)[0]
@@ -523,6 +524,7 @@ def plan_map(result) -> folium.Map:
     root.header.add_child(Element(_CSS))
     root.html.add_child(Element(kpi_panel(result)))
     root.html.add_child(Element(legend_panel(scenario)))
+    root.html.add_child(Element(data_attribution_html(scenario)))
     title = f"netplan · {_esc(scenario.name)}"
     root.header.add_child(Element(f"<title>{title}</title>"))
     return m
