@@ -11,6 +11,7 @@ Quick start::
 
 from . import classic  # textbook models: netplan.classic.p_median, ...
 from ._errors import (
+    CompareError,
     InfeasiblePlanError,
     InputDataError,
     InputFileNotFoundError,
@@ -19,6 +20,7 @@ from ._errors import (
     PlanValidationError,
     ScenarioError,
 )
+from .compare import Comparison, compare, write_comparison
 from .evaluate import Evaluation, baseline_outlets, evaluate
 from .inputs import Inputs, NetplanWarning, inputs_from_frames, load_inputs
 from .pipeline import RunResult, run_scenario, write_run
@@ -29,6 +31,8 @@ from .validator import check_plan, validate_plan
 __version__ = "0.1.0"
 
 __all__ = [
+    "CompareError",
+    "Comparison",
     "Evaluation",
     "InfeasiblePlanError",
     "InputDataError",
@@ -45,6 +49,7 @@ __all__ = [
     "baseline_outlets",
     "check_plan",
     "classic",
+    "compare",
     "evaluate",
     "inputs_from_frames",
     "load_inputs",
@@ -52,5 +57,6 @@ __all__ = [
     "prepare",
     "run_scenario",
     "validate_plan",
+    "write_comparison",
     "write_run",
 ]
