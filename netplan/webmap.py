@@ -370,14 +370,14 @@ def _add_overlap_cells(group: folium.FeatureGroup, cells: gpd.GeoDataFrame, labe
     for r, k in zip(cells.itertuples(), strength, strict=True):
         colour = OVERLAP_COUNT_COLOURS[int(r.cls)]
         parts = [
-            f"{lab} outlets: {_money(v)}"
+            f"by {lab} outlets: {_money(v)}"
             for lab, v in zip(OVERLAP_COUNT_LABELS, (r.w2, r.w3, r.w4), strict=True)
             if v > 0
         ]
         props.append(
             {
                 "_tip": f"{label}: {_money(r.value)} demand covered 2+ times ({int(r.count)} points)"
-                f"<br>by {'; '.join(parts)} · up to {int(r.max_covering)} outlets",
+                f"<br>{' · '.join(parts)} (at most {int(r.max_covering)} outlets)",
                 "_style": {
                     "fillColor": colour,
                     "color": colour,
