@@ -449,7 +449,7 @@ def legend_panel(scenario) -> str:
     )
     items.append(f'<div class="np-ramp">{ramp} uncovered demand per cell (gap), few → many</div>')
     items.append(
-        f'<div class="np-ramp">overlap: {ramp2} outlets cover the demand of a cell (darker = more demand)</div>'
+        f'<div class="np-ramp">{ramp2} outlets covering a cell (overlap; darker = more demand)</div>'
     )
     items.append('<div><span class="np-line"></span> outlet → supporting outlet</div>')
     return f'<div id="np-legend" class="np-panel">{"".join(items)}</div>'
@@ -561,7 +561,7 @@ def plan_map(result) -> folium.Map:
             over = evaluation.overlaps()
             over = over[over["level"] == key]
             group = folium.FeatureGroup(
-                name=f"{who} · overlaps: {label} ({_money(over['weight'].sum())} covered 2+ times)",
+                name=f"{who} · overlaps: {label} ({_money(over['weight'].sum())} by 2+ outlets)",
                 show=False,
             ).add_to(m)
             _add_overlap_cells(

@@ -95,10 +95,8 @@ def test_demo_map_overlap_layers_give_the_count(demo_run):
     page = (out / "map.html").read_text(encoding="utf-8").replace("\\u00b7", "·")
     kpis = pd.read_csv(out / "kpis.csv")
     for r in kpis[kpis["region"] == "all"].itertuples():
-        assert f"Plan · overlaps: {r.level_name} ({r.overlap_plan:,.0f} covered 2+ times)" in page
-        assert (
-            f"Today · overlaps: {r.level_name} ({r.overlap_baseline:,.0f} covered 2+ times)" in page
-        )
+        assert f"Plan · overlaps: {r.level_name} ({r.overlap_plan:,.0f} by 2+ outlets)" in page
+        assert f"Today · overlaps: {r.level_name} ({r.overlap_baseline:,.0f} by 2+ outlets)" in page
     assert "demand covered 2+ times" in page and "by 2 outlets: " in page and "(at most " in page
 
 
