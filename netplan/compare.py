@@ -22,6 +22,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
+from rich.console import Console
 
 from ._errors import CompareError
 from .geometry import to_wgs84
@@ -615,14 +616,14 @@ def compare_map(c: Comparison) -> folium.Map:
         size = float(np.clip(max(x1 - x0, y1 - y0) / 60.0, 500.0, 5000.0))
     for level, (key, label) in enumerate(zip(keys, labels, strict=True)):
         for change, colours, text in (
-            ("gained", GAINED_COLOURS, "covered in B only"),
-            ("lost", LOST_COLOURS, "covered in A only"),
+            ("gained", GAINED_COLOURS, "Covered in B only"),
+            ("lost", LOST_COLOURS, "Covered in A only"),
         ):
             sel = (
                 metric[(metric["level"] == key) & (metric["change"] == change)] if len(cov) else cov
             )
             group = folium.FeatureGroup(
-                name=f"{text.capitalize()}: {label} ({_money(sel['weight'].sum())})",
+                name=f"{text}: {label} ({_money(sel['weight'].sum())})",
                 show=level == len(keys) - 1,
             ).add_to(m)
             if len(sel):
@@ -630,7 +631,7 @@ def compare_map(c: Comparison) -> folium.Map:
                     group,
                     _cells(sel, sel["weight"].to_numpy(), size),
                     colours,
-                    f"{_esc(label)}: {{value}} demand {text} ({{count}} points)",
+                    f"{_esc(label)}: {{value}} demand {text[0].lower() + text[1:]} ({{count}} points)",
                 )
 
     # sites by change; symbols keep the tier's shape and colour of webmap
@@ -676,7 +677,7 @@ def compare_map(c: Comparison) -> folium.Map:
 
 
 # ---------------------------------------------------------------------- console
-def print_summary(c: Comparison, console) -> None:
+def print_summary(c: Comparison, console: Console) -> None:
     """Print the headline of a comparison with rich: coverage, cost and sites that changed."""
     from rich.markup import escape
     from rich.table import Table

@@ -185,6 +185,7 @@ def test_compare_map_offline(browser, demo_compare, tmp_path):
         assert any(label.strip() == name for label in labels), (name, labels)
     assert page.locator(".leaflet-marker-icon").count() == len(comparison.sites)
     before = _overlay_paths(page)
+    assert any(label.strip().startswith("Covered in B only: city station (") for label in labels)
     _toggle(page, "Covered in B only: city station")
     assert _overlay_paths(page) > before
     panel = page.locator("#np-kpi").inner_text()
