@@ -21,6 +21,7 @@ from . import (  # roads: drive times; zones: zone spreading; candidates: genera
     zones,
 )
 from ._errors import (
+    CompareError,
     InfeasiblePlanError,
     InputDataError,
     InputFileNotFoundError,
@@ -29,6 +30,7 @@ from ._errors import (
     PlanValidationError,
     ScenarioError,
 )
+from .compare import Comparison, compare, write_comparison
 from .evaluate import Evaluation, baseline_outlets, evaluate
 from .inputs import Inputs, NetplanWarning, inputs_from_frames, load_inputs
 from .pipeline import RunResult, run, run_scenario, write_run
@@ -39,6 +41,8 @@ from .validator import check_plan, validate_plan
 __version__ = "0.1.0"
 
 __all__ = [
+    "CompareError",
+    "Comparison",
     "Evaluation",
     "InfeasiblePlanError",
     "InputDataError",
@@ -56,6 +60,7 @@ __all__ = [
     "candidates",
     "check_plan",
     "classic",
+    "compare",
     "evaluate",
     "inputs_from_frames",
     "load_inputs",
@@ -65,6 +70,7 @@ __all__ = [
     "run",
     "run_scenario",
     "validate_plan",
+    "write_comparison",
     "write_run",
     "zones",
 ]

@@ -1,4 +1,4 @@
-"""Command line: ``netplan demo``, ``netplan validate``, ``netplan run``.
+"""Command line: ``netplan demo``, ``netplan validate``, ``netplan run``, ``netplan compare``.
 
 A thin shell over the library: each command parses its options, calls
 :mod:`netplan.pipeline` with a progress display, and prints a summary. Bad input is one
@@ -287,6 +287,38 @@ def validate(scenario: Annotated[Path, typer.Argument(help="Scenario YAML file."
     for note in inputs.warnings:
         err.print(f"[yellow]warning:[/] {escape(note)}", soft_wrap=True)
     out.print("[green]valid[/]")
+
+
+@app.command()
+def compare(
+    run_a: Annotated[Path, typer.Argument(help="Run folder A (written by `netplan run`).")],
+    run_b: Annotated[
+        Path, typer.Argument(help="Run folder B, compared against A (deltas are B − A).")
+    ],
+    out_dir: OutOption = Path("out/compare"),
+    overwrite: OverwriteOption = False,
+) -> None:
+    """Compare two runs: sites added, removed, re-tiered, KPI and cost deltas, and a map.
+
+    Writes sites.csv, kpi_deltas.csv, cost.csv, outlets.csv, compare.json and compare.html
+    (an offline map of the differences) into --out.
+    """
+    from .compare import compare as compare_runs
+    from .compare import print_summary, write_comparison
+    from .outputs import check_output_dir
+
+    try:
+        check_output_dir(out_dir, overwrite)
+        result = compare_runs(run_a, run_b)
+        write_comparison(result, out_dir, overwrite=overwrite)
+    except NetplanError as exc:
+        _fail(exc)
+    print_summary(result, out)
+    out.print(
+        f"outputs: {escape(str(out_dir))}/ (sites.csv, kpi_deltas.csv, cost.csv, outlets.csv, "
+        "compare.json, compare.html)",
+        soft_wrap=True,
+    )
 
 
 def main() -> None:
