@@ -34,7 +34,9 @@ CRS = "EPSG:3035"  # metres; the instance is placed in LAEA Europe's coordinate 
 ORIGIN = (4_000_000.0, 2_500_000.0)
 
 
-def _clustered(rng: np.random.Generator, n: int, centres: np.ndarray, sizes: np.ndarray, sd: np.ndarray):
+def _clustered(
+    rng: np.random.Generator, n: int, centres: np.ndarray, sizes: np.ndarray, sd: np.ndarray
+):
     share = sizes / sizes.sum()
     which = rng.choice(len(centres), size=n, p=share)
     pts = centres[which] + rng.normal(size=(n, 2)) * sd[which, None]

@@ -180,7 +180,7 @@ def write_outputs(result, folder: str | Path, started: float | None = None) -> d
         _write_layer(ev.overlaps(), gpkg, f"{prefix}overlaps", "Point")
         _write_layer(ev.links(), gpkg, f"{prefix}links", "LineString")
     kpis = result.kpi_table()
-    kpis.to_csv(folder / "kpis.csv", index=False, float_format="%.6g", lineterminator="\n")
+    kpis.to_csv(folder / "kpis.csv", index=False, float_format="%.10g", lineterminator="\n")
     save_map(plan_map(result), folder / "map.html")
     from .report import report_html
 
