@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 import tempfile
 import time
+import warnings
 from pathlib import Path
 from typing import Annotated
 
@@ -21,6 +22,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from ._errors import NetplanError
+from .inputs import NetplanWarning
 
 app = typer.Typer(
     name="netplan",
@@ -321,8 +323,20 @@ def compare(
     )
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Warnings as one ``warning:`` line on stderr; netplan's own without a source location."""
+    if issubclass(category, NetplanWarning):
+        err.print(f"[yellow]warning:[/] {escape(str(message))}", soft_wrap=True)
+    else:
+        err.print(
+            f"[yellow]warning:[/] {escape(str(message))} ({category.__name__}, {filename}:{lineno})",
+            soft_wrap=True,
+        )
+
+
 def main() -> None:
     """Entry point of the ``netplan`` command."""
+    warnings.showwarning = _show_warning
     try:
         app()
     except KeyboardInterrupt:
