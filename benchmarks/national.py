@@ -73,6 +73,8 @@ def instance(n_customers: int, n_sites: int, seed: int = 0):
     allowed[:, 2] = True
     allowed[order[: int(0.2 * n_sites)], 1] = True
     allowed[order[: max(1, int(0.03 * n_sites))], 0] = True
+    # today's network: regional centres on regional-capable sites, city stations on
+    # city-capable ones; a site keeps the tiers it may host (about 300 / 2 000 of 10 000)
     current = np.full(n_sites, -1)
     current[order[: max(1, n_sites // 500)]] = 0
     city_today = order[int(0.03 * n_sites) : int(0.03 * n_sites) + n_sites // 40]
@@ -99,7 +101,13 @@ def scenario(time_limit: float, gap: float, threads: int):
             {"key": "community", "name": "community point", "reach": "3 km", "linkage": "30 km"},
         ],
         "demand": {"path": "demand.gpkg", "id": "cid", "weight": "customers"},
-        "outlets": {"path": "outlets.gpkg", "id": "sid", "tier": "tier", "policy": "policy"},
+        "outlets": {
+            "path": "outlets.gpkg",
+            "id": "sid",
+            "tier": "tier",
+            "policy": "policy",
+            "tiers": "tiers",
+        },
         "candidates": {"path": "candidates.gpkg", "id": "sid", "tiers": "tiers"},
         "costs": {"horizon_years": 5, "direct": tier_cost},
         "budget": {"total": "baseline"},
@@ -133,6 +141,7 @@ def frames(n_customers: int, n_sites: int, seed: int = 0):
             "sid": sid[today],
             "tier": keys[current[today]],
             "policy": "may_retier_or_close",
+            "tiers": pd.Series(tiers)[today].to_numpy(),
         },
         geometry=gpd.points_from_xy(sites[today, 0], sites[today, 1]),
         crs=CRS,

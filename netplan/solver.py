@@ -190,13 +190,16 @@ class SolverRecord:
 
 
 def relative_gap(objective: float, bound: float) -> float:
-    """``|objective - bound| / max(|objective|, 1e-9)``, 0 when they agree to 1e-9 relative, NaN if unknown."""
+    """``|objective - bound| / |objective|`` (HiGHS's definition): 0 when they agree to 1e-9
+    relative, infinite when the objective is 0 and the bound is not, NaN if unknown."""
     if not (math.isfinite(objective) and math.isfinite(bound)):
         return float("nan")
     diff = abs(objective - bound)
     if diff <= 1e-9 * max(1.0, abs(objective)):
         return 0.0
-    return diff / max(abs(objective), 1e-9)
+    if abs(objective) < 1e-9:
+        return float("inf")
+    return diff / abs(objective)
 
 
 def solve(
