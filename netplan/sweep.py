@@ -122,15 +122,19 @@ def parse_values(text: str, what: str) -> list[Any]:
             n = int(parts[2])
         except ValueError:
             raise ScenarioError(
-                f"{what}: cannot read {text!r} as a:b:n (start, stop, number of points); e.g. 1e6:10e6:10"
+                f"{what}: cannot read {text!r} as FROM:TO:N (start, stop, number of points); e.g. 1e6:10e6:10"
             ) from None
         if n < 1:
             raise ScenarioError(f"{what}: the number of points in {text!r} must be at least 1")
         return [float(v) for v in np.linspace(a, b, n)]
+    if ":" in text:  # never let YAML read '1:2' as a base-60 number
+        raise ScenarioError(
+            f"{what}: cannot read {text!r}; give FROM:TO:N (start, stop, number of points) or v1,v2,..."
+        )
     values = []
     for item in text.split(","):
         if not item.strip():
-            raise ScenarioError(f"{what}: empty value in {text!r}; give a:b:n or v1,v2,...")
+            raise ScenarioError(f"{what}: empty value in {text!r}; give FROM:TO:N or v1,v2,...")
         values.append(yaml.safe_load(item.strip()))
     return values
 
@@ -370,6 +374,7 @@ def solve_point(
             base = evaluate(baseline_outlets(prep.inputs), prep.inputs.demand, scenario)
         else:
             prep, base = shared.prepared, shared.baseline
+            row["budget"] = _budget(scenario, prep.baseline_cost)
             # the budget check of prepare(), against this point's budget
             check_prepared(
                 types.SimpleNamespace(
@@ -617,7 +622,14 @@ class SweepResult:
 def _table(points: list[PointResult], scenario: Scenario, x: str, threshold: float) -> pd.DataFrame:
     rows = [p.row for p in sorted(points, key=lambda p: p.index)]
     table = pd.DataFrame(rows)
-    for col in ["budget", "coverage_pct", "cost", "status", "gap", "seconds", "error"]:
+    numeric = [f"covered_pct_{k}" for k in scenario.tier_keys] + [
+        f"outlets_{k}" for k in scenario.tier_keys
+    ]
+    for col in ["budget", "coverage_pct", "cost", "capex", "status", "gap", "objective"] + [
+        "seconds",
+        "error",
+        *numeric,
+    ]:
         if col not in table:
             table[col] = np.nan if col not in ("status", "error") else ""
     xs = pd.to_numeric(table[x], errors="coerce").to_numpy(dtype=float, copy=True)
