@@ -162,6 +162,11 @@ class Evaluation:
         table.index.name, table.columns.name = "tier", "action"
         return table
 
+    def _repr_html_(self) -> str:
+        from .display import evaluation_html
+
+        return evaluation_html(self)
+
     def summary(self) -> dict[str, object]:
         lv = self.level_kpis()
         return {
