@@ -143,13 +143,16 @@ def budget_axis(text: str) -> SweepAxis:
     """``--budgets``: ``a:b:n`` or a comma list of money; a trailing ``x`` on every value
     means multiples of today's cost (``0.8x:1.4x:7``)."""
     what = "--budgets"
-    relative = text.strip().endswith("x") or text.replace(" ", "").count("x:") > 0
-    if relative:
-        cleaned = re.sub(r"x(?=\s*(:|,|$))", "", text.replace(" ", ""))
-        if "x" in cleaned:
-            raise ScenarioError(
-                f"{what}: write every value as a multiple (0.8x:1.4x:7) or none of them, got {text!r}"
-            )
+    compact = text.replace(" ", "")
+    parts = compact.split(":")
+    items = parts[:2] if len(parts) == 3 else compact.split(",")
+    relative = [item.endswith("x") for item in items]
+    if any(relative) and not all(relative):
+        raise ScenarioError(
+            f"{what}: write every value as a multiple (0.8x:1.4x:7) or none of them, got {text!r}"
+        )
+    if all(relative):
+        cleaned = re.sub(r"x(?=(:|,|$))", "", compact)
         values = [f"{_number(v, what):g} x baseline" for v in parse_values(cleaned, what)]
     else:
         values = [_number(v, what) for v in parse_values(text, what)]
@@ -793,7 +796,7 @@ def _run_on_dask(shared, points, client, scheduler, workers, retries, files, htm
                         n_workers=n,
                         threads_per_worker=1,
                         processes=True,
-                        dashboard_address=None,
+                        dashboard_address=":0",  # any free port (8787 may be taken)
                         silence_logs=logging.ERROR,
                     )
                 client = own_client = Client(own_cluster)
