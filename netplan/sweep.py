@@ -85,8 +85,9 @@ PREPARED_KEYS = (
     "capacity",
 )
 
-# Test hook: "INDEX:PATH" makes the worker process solving point INDEX exit abruptly once
-# (it creates PATH first, so the retry succeeds). Used by tests/test_sweep.py only.
+# Test hook: "INDEX:TIMES:PATH" makes the worker process solving point INDEX exit abruptly
+# the first TIMES times (counted in the file PATH, so a later retry succeeds). Used by
+# tests/test_sweep.py only.
 CRASH_ONCE_ENV = "NETPLAN_TEST_CRASH_ONCE"
 
 PointCallback = Callable[["PointResult"], None]
@@ -338,9 +339,14 @@ def _maybe_crash(index: int) -> None:
     spec = os.environ.get(CRASH_ONCE_ENV)
     if not spec:
         return
-    want, marker = spec.split(":", 1)
-    if int(want) == index and not os.path.exists(marker):
-        Path(marker).write_text("crashed once\n")
+    want, times, marker = spec.split(":", 2)
+    if int(want) != index:
+        return
+    path = Path(marker)
+    done = len(path.read_text().splitlines()) if path.exists() else 0
+    if done < int(times):
+        with path.open("a") as f:
+            f.write("crashed\n")
         os._exit(17)  # simulate a worker process dying (OOM kill, node loss)
 
 
@@ -802,25 +808,34 @@ def _run_on_dask(shared, points, client, scheduler, workers, retries, files, htm
                 client = own_client = Client(own_cluster)
         n_workers = len(client.nthreads())
         shared_f = client.scatter(shared, broadcast=True, hash=False)
-        futures = {
-            client.submit(
-                solve_point,
-                shared_f,
-                p,
-                files,
-                html,
-                retries=retries,
-                pure=False,
-                key=f"netplan-sweep-{p.name}-{os.getpid()}-{time.time_ns()}",
-            ): p
-            for p in points
-        }
+
+        def submit(p: SweepPoint, data):
+            key = f"netplan-sweep-{p.name}-{os.getpid()}-{time.time_ns()}"
+            return client.submit(
+                solve_point, data, p, files, html, retries=retries, pure=False, key=key
+            )
+
+        futures = {submit(p, shared_f): p for p in points}
+        attempts = dict.fromkeys(range(len(points)), 0)
         results = []
-        for fut in as_completed(list(futures)):
-            p = futures[fut]
+        pending = as_completed(list(futures))
+        for fut in pending:
+            p = futures.pop(fut)
             try:
                 res = fut.result()
-            except Exception as exc:  # KilledWorker after the retries, lost data, ...
+            except (KeyboardInterrupt, SystemExit):
+                raise
+            except BaseException as exc:  # KilledWorker after the retries, lost data, ...
+                if fut.cancelled() and attempts[p.index] < retries:
+                    # the only workers holding the scattered inputs (or this result) died:
+                    # scattered data has no lineage, so send it again and resubmit the point
+                    attempts[p.index] += 1
+                    if shared_f.status != "finished":
+                        shared_f = client.scatter(shared, broadcast=True, hash=False)
+                    again = submit(p, shared_f)
+                    futures[again] = p
+                    pending.add(again)
+                    continue
                 message = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
                 row = {
                     "point": p.index,

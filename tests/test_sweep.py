@@ -162,7 +162,7 @@ def test_dask_two_workers_equals_sequential_even_when_a_worker_dies(
     small, sequential, tmp_path, monkeypatch
 ):
     marker = tmp_path / "crashed"
-    monkeypatch.setenv(sw.CRASH_ONCE_ENV, f"3:{marker}")
+    monkeypatch.setenv(sw.CRASH_ONCE_ENV, f"3:1:{marker}")
     seen = []
     result = sw.run_sweep(
         small, [sw.budget_axis(BUDGETS)], workers=2, retries=2, on_point=seen.append
@@ -176,13 +176,14 @@ def test_dask_two_workers_equals_sequential_even_when_a_worker_dies(
 
 @pytest.mark.slow
 def test_point_fails_once_its_worker_died_more_than_the_retries(small, tmp_path, monkeypatch):
+    # a point that kills its worker every time: tried 1 + retries times, then failed
+    # (one point only: Dask also counts a death against tasks merely queued on that worker)
     marker = tmp_path / "crashed"
-    monkeypatch.setenv(sw.CRASH_ONCE_ENV, f"2:{marker}")
-    result = sw.run_sweep(small, [sw.budget_axis("1.1x,1.4x,1.7x")], workers=2, retries=0)
+    monkeypatch.setenv(sw.CRASH_ONCE_ENV, f"0:99:{marker}")
+    result = sw.run_sweep(small, [sw.budget_axis("1.1x")], workers=2, retries=1)
     t = result.table
-    assert marker.exists()
-    assert t.loc[2, "status"] == "failed" and "KilledWorker" in t.loc[2, "error"]
-    assert (t.loc[[0, 1], "status"] == "optimal").all()
+    assert marker.read_text().splitlines() == ["crashed", "crashed"]
+    assert t.loc[0, "status"] == "failed" and "KilledWorker" in t.loc[0, "error"]
 
 
 # ----------------------------------------------------------------------- cli
@@ -221,3 +222,19 @@ def test_cli_sweep_sequential_and_bad_key(small, tmp_path):
     assert res.exit_code == 2
     assert "did you mean 'mip_rel_gap'" in res.output
     assert not (tmp_path / "u").exists()
+
+
+@pytest.mark.slow
+def test_single_worker_dying_loses_the_scattered_inputs_and_they_are_sent_again(
+    small, sequential, tmp_path, monkeypatch
+):
+    # with one worker the only copy of the scattered inputs (and of finished results) dies
+    # with it; Dask cannot recompute scattered data, so the sweep scatters again and resubmits
+    marker = tmp_path / "crashed"
+    monkeypatch.setenv(sw.CRASH_ONCE_ENV, f"2:1:{marker}")
+    result = sw.run_sweep(small, [sw.budget_axis("1.1x,1.4x,1.7x")], workers=1, retries=1)
+    assert marker.exists() and result.workers == 1
+    assert (result.table["status"] == "optimal").all()
+    for i in range(3):
+        assert result.points[i].values == sequential.points[i + 1].values
+        np.testing.assert_array_equal(result.points[i].tiers, sequential.points[i + 1].tiers)
