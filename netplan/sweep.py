@@ -587,7 +587,7 @@ class SweepResult:
             color="gold",
             mec="black",
             ls="none",
-            label="today's network (cost, coverage)",
+            label="today's network (stars: weighted, per level)",
         )
         knees = t_ok[t_ok["knee"]]
         if len(knees):
@@ -610,9 +610,8 @@ class SweepResult:
         ax.set_ylabel("covered demand (%)")
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
         ax.grid(alpha=0.3)
-        ax.set_title(
-            f"{self.scenario.name}: coverage by {xlabel} ({', '.join(self.keys)})", fontsize=10
-        )
+        swept = "" if self.keys == ["budget.total"] else f" (sweep of {', '.join(self.keys)})"
+        ax.set_title(f"{self.scenario.name}: coverage by {xlabel}{swept}", fontsize=10)
         ax.legend(fontsize=8, loc="lower right")
         fig.tight_layout()
         return fig
