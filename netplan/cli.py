@@ -348,7 +348,7 @@ def sweep(
 
     from .outputs import check_output_dir
     from .scenario import Scenario
-    from .sweep import budget_axis, key_axis, run_sweep, target_axis, write_sweep
+    from .sweep import budget_axis, key_axis, run_sweep, target_axis
 
     t0 = time.perf_counter()
     try:
@@ -397,8 +397,9 @@ def sweep(
                 knee_threshold=knee_threshold,
                 on_point=finished,
                 on_start=started,
+                out=out_dir,
+                overwrite=overwrite,
             )
-            write_sweep(result, out_dir, overwrite=overwrite)
     except NetplanError as exc:
         _fail(exc)
     except KeyboardInterrupt:

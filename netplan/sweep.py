@@ -47,6 +47,7 @@ the average slope over the sweep).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
@@ -695,6 +696,8 @@ def run_sweep(
     knee_threshold: float = 0.25,
     on_point: PointCallback | None = None,
     on_start: Callable[[int], None] | None = None,
+    out: str | Path | None = None,
+    overwrite: bool = False,
 ) -> SweepResult:
     """Solve one exact plan per point of a sweep, on dask.distributed or sequentially.
 
@@ -725,6 +728,11 @@ def run_sweep(
         Called with each :class:`PointResult` as it finishes (progress).
     on_start : callable, optional
         Called with the number of points once they are validated.
+    out : str or Path, optional
+        Write the outputs of :func:`write_sweep` here, each point's plan as it finishes (so
+        the plans are not all held in memory); atomic, like :func:`write_sweep`.
+    overwrite : bool
+        Replace a non-empty ``out``.
 
     Returns
     -------
@@ -737,6 +745,10 @@ def run_sweep(
     """
     if knee_threshold < 0:
         raise ScenarioError(f"--knee-threshold must be >= 0, got {knee_threshold}")
+    if out is not None:
+        from .outputs import check_output_dir
+
+        check_output_dir(out, overwrite)  # before any work
     points = sweep_points(scenario, axes)
     if on_start is not None:
         on_start(len(points))
@@ -744,36 +756,63 @@ def run_sweep(
     base = evaluate(baseline_outlets(prep.inputs), prep.inputs.demand, scenario)
     shared = Shared(prep, base)
     x = "budget" if any(a.key == "budget.total" for a in axes) else "cost"
-    t0 = time.perf_counter()
-    if sequential:
-        results = []
-        for p in points:
-            res = solve_point(shared, p, files, html)
-            results.append(res)
+    with contextlib.ExitStack() as stack:
+        tmp = None
+        if out is not None:
+            from .outputs import atomic_directory
+
+            tmp = stack.enter_context(atomic_directory(out, overwrite=overwrite))
+
+        def finished(res: PointResult) -> None:
+            if tmp is not None:  # stream each plan to disk rather than hold every one in memory
+                _write_point(tmp, res)
+                res.files = {}
             if on_point is not None:
                 on_point(res)
-        n_workers = 0
-    else:
-        results, n_workers = _run_on_dask(
-            shared, points, client, scheduler, workers, retries, files, html, on_point
+
+        t0 = time.perf_counter()
+        if sequential:
+            results = []
+            for p in points:
+                res = solve_point(shared, p, files or tmp is not None, html)
+                results.append(res)
+                finished(res)
+            n_workers = 0
+        else:
+            results, n_workers = _run_on_dask(
+                shared,
+                points,
+                client,
+                scheduler,
+                workers,
+                retries,
+                files or tmp is not None,
+                html,
+                finished,
+            )
+        seconds = time.perf_counter() - t0
+        lv = base.level_kpis()
+        baseline = {
+            "cost": float(prep.baseline_cost),
+            "coverage_pct": weighted_coverage(lv, scenario),
+        }
+        for key, pct in zip(scenario.tier_keys, lv["covered_pct"], strict=True):
+            baseline[f"covered_pct_{key}"] = float(pct)
+        table = _table(results, scenario, x, knee_threshold)
+        result = SweepResult(
+            table,
+            sorted(results, key=lambda r: r.index),
+            baseline,
+            x,
+            [a.key for a in axes],
+            seconds,
+            n_workers,
+            scenario,
+            knee_threshold,
         )
-    seconds = time.perf_counter() - t0
-    lv = base.level_kpis()
-    baseline = {"cost": float(prep.baseline_cost), "coverage_pct": weighted_coverage(lv, scenario)}
-    for key, pct in zip(scenario.tier_keys, lv["covered_pct"], strict=True):
-        baseline[f"covered_pct_{key}"] = float(pct)
-    table = _table(results, scenario, x, knee_threshold)
-    return SweepResult(
-        table,
-        sorted(results, key=lambda r: r.index),
-        baseline,
-        x,
-        [a.key for a in axes],
-        seconds,
-        n_workers,
-        scenario,
-        knee_threshold,
-    )
+        if tmp is not None:
+            _write_summary(tmp, result)
+    return result
 
 
 def _run_on_dask(shared, points, client, scheduler, workers, retries, files, html, on_point):
@@ -856,26 +895,37 @@ def _run_on_dask(shared, points, client, scheduler, workers, retries, files, htm
 def write_sweep(result: SweepResult, out: str | Path, overwrite: bool = False) -> Path:
     """Write sweep.csv, sweep.png and one folder per point (``points/p000`` ...) atomically.
 
+    The points' files are those kept in memory (``run_sweep(..., files=True)``);
+    ``run_sweep(..., out=...)`` writes the same outputs while the points finish.
+
     Raises
     ------
     OutputError
         ``out`` exists and is not empty (without ``overwrite``) or cannot be written.
     """
-    import matplotlib.pyplot as plt
-
     from .outputs import atomic_directory
 
     with atomic_directory(out, overwrite=overwrite) as tmp:
-        result.table.to_csv(
-            tmp / "sweep.csv", index=False, float_format="%.10g", lineterminator="\n"
-        )
-        fig = result.figure()
-        fig.savefig(tmp / "sweep.png")
-        plt.close(fig)
         for p in result.points:
-            if p.files:
-                folder = tmp / "points" / f"p{p.index:03d}"
-                folder.mkdir(parents=True)
-                for name, data in p.files.items():
-                    (folder / name).write_bytes(data)
+            _write_point(tmp, p)
+        _write_summary(tmp, result)
     return Path(out)
+
+
+def _write_point(folder: Path, point: PointResult) -> None:
+    if point.files:
+        target = folder / "points" / f"p{point.index:03d}"
+        target.mkdir(parents=True)
+        for name, data in point.files.items():
+            (target / name).write_bytes(data)
+
+
+def _write_summary(folder: Path, result: SweepResult) -> None:
+    import matplotlib.pyplot as plt
+
+    result.table.to_csv(
+        folder / "sweep.csv", index=False, float_format="%.10g", lineterminator="\n"
+    )
+    fig = result.figure()
+    fig.savefig(folder / "sweep.png")
+    plt.close(fig)

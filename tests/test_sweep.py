@@ -143,6 +143,8 @@ def test_write_sweep_files_and_refuses_non_empty(sequential, tmp_path):
         np.testing.assert_allclose(plan_pct, wanted, rtol=1e-5)  # kpis.csv keeps 6 digits
     with pytest.raises(OutputError, match="not empty"):
         sw.write_sweep(sequential, out)
+    with pytest.raises(OutputError, match="not empty"):  # refused before anything is solved
+        sw.run_sweep(sequential.scenario, [sw.budget_axis("1x")], sequential=True, out=out)
 
 
 # --------------------------------------------------------------------- dask
