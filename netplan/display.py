@@ -141,19 +141,9 @@ def offline_map(result):
     folium.Map
         ``save_map(m, path)`` writes it; in Jupyter it renders inline in an iframe.
     """
-    from .webmap import plan_map, render_offline
+    from .webmap import plan_map
 
-    m = plan_map(result)
-
-    def _inline(**_: object) -> str:
-        page = html.escape(render_offline(m))
-        return (
-            f'<iframe srcdoc="{page}" style="width:100%;height:560px;border:none" '
-            "allowfullscreen></iframe>"
-        )
-
-    m._repr_html_ = _inline  # folium's own repr would point at the inlined-asset placeholder
-    return m
+    return _offline(plan_map(result))
 
 
 def explore_plan(plan):
@@ -171,3 +161,75 @@ def run_of_plan(plan):
     ev = evaluate(plan.outlets, demand, plan.scenario, assignment=plan.assignment)
     base = evaluate(baseline_outlets(plan.inputs), demand, plan.scenario)
     return RunResult(plan, ev, base, validate_plan(plan, ev), dict(plan.timings))
+
+
+def evaluation_map(ev):
+    """Any evaluated set of outlets (e.g. today's network) on an offline folium map.
+
+    Layers: the outlets by tier, and per level the gaps (uncovered demand) and overlaps
+    (demand covered twice or more) as cells, as in map.html.
+
+    Returns
+    -------
+    folium.Map
+    """
+    import folium
+    from branca.element import Element
+
+    from . import webmap as wm
+
+    scenario = ev.scenario
+    unit = scenario.unit
+    demand = wm.to_wgs84(ev.demand)
+    minx, miny, maxx, maxy = demand.total_bounds
+    m = folium.Map(
+        location=[(miny + maxy) / 2, (minx + maxx) / 2],
+        zoom_start=9,
+        tiles=None,
+        control_scale=True,
+    )
+    m.default_js = [("leaflet", wm._LEAFLET_JS)]
+    m.default_css = [("leaflet_css", wm._LEAFLET_CSS)]
+    reach = scenario.reach_matrix
+    last = scenario.n_tiers - 1
+    for level, (key, label) in enumerate(
+        zip(scenario.tier_keys, scenario.tier_labels, strict=True)
+    ):
+        size = wm._cell_size(reach[level, level], unit)
+        for kind, frame, colours, show in (
+            ("gaps", ev.gaps(), wm.GAP_COLOURS, level == last),
+            ("overlaps", ev.overlaps(), wm.OVERLAP_COLOURS, False),
+        ):
+            part = frame[frame["level"] == key]
+            name = f"{kind}: {label} ({wm._money(part['weight'].sum())})"
+            group = folium.FeatureGroup(name=name, show=show).add_to(m)
+            wm._add_cells(
+                group,
+                wm._cells(part, part["weight"].to_numpy(), size),
+                colours,
+                f"{html.escape(label)} {kind}: {{value}} demand ({{count}} points)",
+            )
+    outlets = ev.open_outlets
+    horizon = scenario.costs.horizon_years
+    for k, (key, label) in enumerate(zip(scenario.tier_keys, scenario.tier_labels, strict=True)):
+        sel = outlets[outlets["tier"] == key]
+        group = folium.FeatureGroup(name=f"{label} ({len(sel)})", show=True).add_to(m)
+        wm._add_outlets(group, sel, k, "keep", unit, horizon)
+    folium.LayerControl(collapsed=False, position="topright").add_to(m)
+    m.fit_bounds([[miny, minx], [maxy, maxx]])
+    m.get_root().header.add_child(Element(wm._CSS))
+    return _offline(m)
+
+
+def _offline(m):
+    from .webmap import render_offline
+
+    def _inline(**_: object) -> str:
+        page = html.escape(render_offline(m))
+        return (
+            f'<iframe srcdoc="{page}" style="width:100%;height:560px;border:none" '
+            "allowfullscreen></iframe>"
+        )
+
+    m._repr_html_ = _inline  # folium's own repr would point at the inlined-asset placeholder
+    return m

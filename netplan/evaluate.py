@@ -167,6 +167,12 @@ class Evaluation:
 
         return evaluation_html(self)
 
+    def explore(self):
+        """These outlets, gaps and overlaps on an offline folium map (renders inline in Jupyter)."""
+        from .display import evaluation_map
+
+        return evaluation_map(self)
+
     def summary(self) -> dict[str, object]:
         lv = self.level_kpis()
         return {
