@@ -609,7 +609,7 @@ class SweepResult:
         xlabel = "budget.total" if self.x == "budget" else "plan cost"
         ax.set_xlabel(f"{xlabel} (over {self.scenario.costs.horizon_years:g} years)")
         ax.set_ylabel("covered demand (%)")
-        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+        ax.xaxis.set_major_formatter(FuncFormatter(_money_tick(ax.get_xlim())))
         ax.grid(alpha=0.3)
         swept = "" if self.keys == ["budget.total"] else f" (sweep of {', '.join(self.keys)})"
         ax.set_title(f"{self.scenario.name}: coverage by {xlabel}{swept}", fontsize=10)
@@ -626,6 +626,16 @@ class SweepResult:
             f"coverage {self.baseline['coverage_pct']:.1f} %</p>"
             + self.table[cols].to_html(index=False, float_format=lambda v: f"{v:,.4g}", na_rep="")
         )
+
+
+def _money_tick(limits: tuple[float, float]):
+    """Tick labels that stay short: 12 M, 350 k or 1,200 (long figures overlap)."""
+    top = max(abs(limits[0]), abs(limits[1]))
+    if top >= 1e6:
+        return lambda v, _: f"{v / 1e6:g} M"
+    if top >= 1e4:
+        return lambda v, _: f"{v / 1e3:g} k"
+    return lambda v, _: f"{v:,.0f}"
 
 
 def _table(points: list[PointResult], scenario: Scenario, x: str, threshold: float) -> pd.DataFrame:
