@@ -240,3 +240,18 @@ def test_single_worker_dying_loses_the_scattered_inputs_and_they_are_sent_again(
     for i in range(3):
         assert result.points[i].values == sequential.points[i + 1].values
         np.testing.assert_array_equal(result.points[i].tiers, sequential.points[i + 1].tiers)
+
+
+@pytest.mark.slow
+def test_existing_scheduler_address(small, sequential):
+    from distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0"
+    ) as cluster:
+        result = sw.run_sweep(
+            small, [sw.budget_axis("1.1x,1.4x")], scheduler=cluster.scheduler_address
+        )
+    assert result.workers == 1
+    for i in range(2):
+        assert result.points[i].values == sequential.points[i + 1].values
