@@ -48,3 +48,7 @@ def did_you_mean(word: str, options: Iterable[str]) -> str:
         if str(word).lower() in lowered:
             close = [lowered[str(word).lower()]]
     return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+class CompareError(NetplanError):
+    """Two run folders cannot be compared: not a run folder, or runs of different tiers or regions."""

@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -118,7 +119,7 @@ class LocationData:
         cls,
         demand: gpd.GeoDataFrame,
         sites: gpd.GeoDataFrame,
-        mode: str = "planar",
+        mode: Any = "planar",
         max_distance: float | None = None,
         weight: str | None = None,
         site_cost: str | None = None,
@@ -128,12 +129,24 @@ class LocationData:
     ) -> LocationData:
         """From point GeoDataFrames and a travel mode (``planar`` metres or ``haversine``).
 
+        ``mode`` may also be a :class:`netplan.roads.NetworkTravel`: costs are then drive
+        times in minutes (customer → site) and ``max_distance`` is in minutes.
         Both frames must share a CRS: projected for ``planar``, EPSG:4326 for ``haversine``.
         With ``max_distance`` (metres) only pairs within it are built (radius queries);
         without, every pair is (fine for small problems).
         """
         if demand.crs is None or sites.crs is None or not demand.crs.equals(sites.crs):
             raise NetplanError("LocationData.from_frames: demand and sites need the same, set CRS")
+        if isinstance(mode, str) and mode not in ("planar", "haversine"):
+            raise NetplanError(
+                f"LocationData.from_frames: mode {mode!r} is not 'planar' or 'haversine'; for drive times "
+                "pass a netplan.roads.NetworkTravel as mode"
+            )
+        if not isinstance(mode, str) and not demand.crs.equals(mode.network.crs):
+            raise NetplanError(
+                "LocationData.from_frames: with a NetworkTravel the frames must be in the network's CRS "
+                f"({mode.network.crs.to_string()}); reproject them with to_crs"
+            )
         if mode == "planar" and demand.crs.is_geographic:
             raise NetplanError(
                 "LocationData.from_frames: planar travel needs a projected CRS (metres); reproject or use mode='haversine'"

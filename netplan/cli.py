@@ -1,4 +1,4 @@
-"""Command line: ``netplan demo``, ``netplan validate``, ``netplan run``, ``netplan sweep``.
+"""Command line: ``netplan demo``, ``netplan validate``, ``netplan run``, ``netplan compare``, ``netplan sweep``.
 
 A thin shell over the library: each command parses its options, calls
 :mod:`netplan.pipeline` with a progress display, and prints a summary. Bad input is one
@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 import tempfile
 import time
+import warnings
 from pathlib import Path
 from typing import Annotated
 
@@ -22,6 +23,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from ._errors import NetplanError
+from .inputs import NetplanWarning
 
 app = typer.Typer(
     name="netplan",
@@ -442,8 +444,52 @@ def _cell(value) -> str:
     return escape(str(value))
 
 
+@app.command()
+def compare(
+    run_a: Annotated[Path, typer.Argument(help="Run folder A (written by `netplan run`).")],
+    run_b: Annotated[
+        Path, typer.Argument(help="Run folder B, compared against A (deltas are B − A).")
+    ],
+    out_dir: OutOption = Path("out/compare"),
+    overwrite: OverwriteOption = False,
+) -> None:
+    """Compare two runs: sites added, removed, re-tiered, KPI and cost deltas, and a map.
+
+    Writes sites.csv, kpi_deltas.csv, cost.csv, outlets.csv, compare.json and compare.html
+    (an offline map of the differences) into --out.
+    """
+    from .compare import compare as compare_runs
+    from .compare import print_summary, write_comparison
+    from .outputs import check_output_dir
+
+    try:
+        check_output_dir(out_dir, overwrite)
+        result = compare_runs(run_a, run_b)
+        write_comparison(result, out_dir, overwrite=overwrite)
+    except NetplanError as exc:
+        _fail(exc)
+    print_summary(result, out)
+    out.print(
+        f"outputs: {escape(str(out_dir))}/ (sites.csv, kpi_deltas.csv, cost.csv, outlets.csv, "
+        "compare.json, compare.html)",
+        soft_wrap=True,
+    )
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Warnings as one ``warning:`` line on stderr; netplan's own without a source location."""
+    if issubclass(category, NetplanWarning):
+        err.print(f"[yellow]warning:[/] {escape(str(message))}", soft_wrap=True)
+    else:
+        err.print(
+            f"[yellow]warning:[/] {escape(str(message))} ({category.__name__}, {filename}:{lineno})",
+            soft_wrap=True,
+        )
+
+
 def main() -> None:
     """Entry point of the ``netplan`` command."""
+    warnings.showwarning = _show_warning
     try:
         app()
     except KeyboardInterrupt:

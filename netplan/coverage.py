@@ -1,17 +1,17 @@
 """Sparse coverage: which sites can serve which demand at each service level.
 
-Only pairs within reach are ever built: a KD-tree (planar) or haversine BallTree radius
-query per tier, in chunks of demand rows, so memory is proportional to the number of
-in-range pairs, never to demand x sites.
+Only pairs within reach are ever built: a dual-tree KD search per tier (planar metres, or
+the unit-sphere chord for haversine), in chunks of demand rows, so memory is proportional
+to the number of in-range pairs, never to demand x sites.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.neighbors import BallTree, KDTree
+from scipy.spatial import cKDTree
 
 from .geometry import EARTH_RADIUS_M
 
@@ -41,6 +41,8 @@ class Pairs:
 
     def within(self, radius: float) -> Pairs:
         keep = self.dist <= radius + REACH_TOLERANCE
+        if keep.all():  # the usual case (reach of the level = the tier's largest): no copy
+            return self
         return Pairs(self.demand[keep], self.site[keep], self.dist[keep])
 
 
@@ -50,9 +52,17 @@ def pairs_within(
     radius: float,
     mode: str,
     tree_index: np.ndarray | None = None,
-    chunk: int = 20_000,
+    chunk: int = 50_000,
 ) -> Pairs:
     """All (query, tree) point pairs no farther apart than ``radius``.
+
+    A dual-tree search (scipy's ``cKDTree.sparse_distance_matrix``) per chunk of query
+    points: both sides are trees, the traversal runs in C++ and returns the in-range pairs
+    as flat arrays, so nothing per point is allocated in Python (a per-point radius query
+    was 20x slower on a million points). ``haversine`` searches the unit-sphere chord,
+    which is monotone in the great-circle angle, then keeps the pairs whose haversine
+    distance is within reach. Distances are recomputed from the coordinates, so a pair has
+    the same distance whatever the chunking.
 
     Parameters
     ----------
@@ -62,43 +72,78 @@ def pairs_within(
         Metric coordinates of the points to search among.
     radius : float
         Metres.
-    mode : {"planar", "haversine"}
+    mode : {"planar", "haversine"} or NetworkTravel
+        A :class:`netplan.roads.NetworkTravel` gives drive-time pairs (radius in minutes).
     tree_index : ndarray (m,), optional
         Index reported for each tree point (default ``arange(m)``).
     chunk : int
-        Query points per radius query; bounds peak memory.
+        Query points per search; bounds peak memory to the pairs of one chunk.
 
     Returns
     -------
     Pairs
         Sorted by query index, then tree index.
     """
+    if not isinstance(mode, str):  # a travel object (netplan.roads.NetworkTravel): drive times
+        return mode.pairs(query_xy, tree_xy, radius, tree_index=tree_index)
     tree_index = np.arange(len(tree_xy)) if tree_index is None else np.asarray(tree_index)
     empty = Pairs(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
     if len(tree_xy) == 0 or len(query_xy) == 0:
         return empty
+    query_xy = np.asarray(query_xy, dtype=float)
+    tree_xy = np.asarray(tree_xy, dtype=float)
+    limit = radius + REACH_TOLERANCE
     if mode == "haversine":
-        tree = BallTree(tree_xy, metric="haversine")
-        r = (radius + REACH_TOLERANCE) / EARTH_RADIUS_M
-        scale = EARTH_RADIUS_M
+        # chord of the angle, widened by a relative 1e-9 so rounding never drops a pair
+        search = 2.0 * np.sin(min(limit / EARTH_RADIUS_M, np.pi) / 2.0) * (1 + 1e-9) + 1e-12
+        tree = cKDTree(_unit_sphere(tree_xy))
     else:
-        tree = KDTree(tree_xy)
-        r = radius + REACH_TOLERANCE
-        scale = 1.0
+        search = limit * (1 + 1e-12) + 1e-9
+        tree = cKDTree(tree_xy)
+    span = int(tree_index.max()) + 1
     rows, cols, dists = [], [], []
-    for start in range(0, len(query_xy), chunk):
-        ind, dist = tree.query_radius(query_xy[start : start + chunk], r=r, return_distance=True)
-        counts = np.fromiter((len(a) for a in ind), dtype=np.int64, count=len(ind))
-        if counts.sum() == 0:
+    for start in range(0, len(query_xy), max(1, int(chunk))):
+        part = query_xy[start : start + chunk]
+        found = cKDTree(_unit_sphere(part) if mode == "haversine" else part).sparse_distance_matrix(
+            tree, search, output_type="ndarray"
+        )
+        if len(found) == 0:
             continue
-        rows.append(np.repeat(np.arange(start, start + len(ind), dtype=np.int64), counts))
-        cols.append(tree_index[np.concatenate(ind)])
-        dists.append(np.concatenate(dist) * scale)
+        i = found["i"].astype(np.int64)
+        j = found["j"].astype(np.int64)
+        a, b = part[i], tree_xy[j]
+        if mode == "haversine":
+            dist = _haversine_m(a, b)
+        else:
+            dist = np.hypot(a[:, 0] - b[:, 0], a[:, 1] - b[:, 1])
+        keep = dist <= limit
+        # sort by (query, tree index) through scipy's CSR conversion: a counting sort by row,
+        # then a sort within each (short) row; 3x faster than argsort of a combined key
+        block = sp.csr_matrix((dist[keep], (i[keep], tree_index[j[keep]])), shape=(len(part), span))
+        block.has_canonical_format = False
+        block.sort_indices()
+        rows.append(np.repeat(np.arange(start, start + len(part)), np.diff(block.indptr)))
+        cols.append(block.indices.astype(np.int64))
+        dists.append(block.data)
     if not rows:
         return empty
-    d, s, dist = np.concatenate(rows), np.concatenate(cols).astype(np.int64), np.concatenate(dists)
-    order = np.lexsort((s, d))
-    return Pairs(d[order], s[order], dist[order])
+    return Pairs(np.concatenate(rows), np.concatenate(cols), np.concatenate(dists))
+
+
+def _unit_sphere(latlon: np.ndarray) -> np.ndarray:
+    """Latitude, longitude (radians) as points on the unit sphere."""
+    lat, lon = latlon[:, 0], latlon[:, 1]
+    c = np.cos(lat)
+    return np.column_stack([c * np.cos(lon), c * np.sin(lon), np.sin(lat)])
+
+
+def _haversine_m(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Great-circle metres between matching rows of latitude, longitude (radians)."""
+    h = (
+        np.sin((b[:, 0] - a[:, 0]) / 2.0) ** 2
+        + np.cos(a[:, 0]) * np.cos(b[:, 0]) * np.sin((b[:, 1] - a[:, 1]) / 2.0) ** 2
+    )
+    return 2.0 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.minimum(h, 1.0)))
 
 
 @dataclass
@@ -119,6 +164,8 @@ class Coverage:
     n_sites: int
     reach: np.ndarray
     by_tier: list[Pairs]
+    # pairs and matrices per (tier, level), built once: the model asks for each several times
+    _cache: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def n_tiers(self) -> int:
@@ -128,15 +175,24 @@ class Coverage:
         """Pairs where a tier-``tier`` outlet at the site serves the demand at ``level``."""
         if tier > level:
             raise ValueError(f"tier {tier} does not serve level {level}")
-        return self.by_tier[tier].within(self.reach[tier, level])
+        key = ("pairs", tier, level)
+        if key not in self._cache:
+            self._cache[key] = self.by_tier[tier].within(self.reach[tier, level])
+        return self._cache[key]
 
     def matrix(self, tier: int, level: int) -> sp.csr_matrix:
-        """``(n_demand, n_sites)`` 0/1 matrix of :meth:`pairs`."""
-        p = self.pairs(tier, level)
-        return sp.csr_matrix(
-            (np.ones(len(p), dtype=np.int8), (p.demand, p.site)),
-            shape=(self.n_demand, self.n_sites),
-        )
+        """``(n_demand, n_sites)`` 0/1 matrix of :meth:`pairs` (built once; do not modify it)."""
+        key = ("matrix", tier, level)
+        if key not in self._cache:
+            p = self.pairs(tier, level)
+            # pairs are sorted by demand then site: the CSR arrays follow directly
+            indptr = np.zeros(self.n_demand + 1, dtype=np.int64)
+            np.cumsum(np.bincount(p.demand, minlength=self.n_demand), out=indptr[1:])
+            self._cache[key] = sp.csr_matrix(
+                (np.ones(len(p), dtype=np.int8), p.site.copy(), indptr),
+                shape=(self.n_demand, self.n_sites),
+            )
+        return self._cache[key]
 
     def level_pairs(self, level: int) -> tuple[Pairs, np.ndarray]:
         """All (demand, site) pairs able to serve ``level`` by some tier, and a ``(pairs, K)`` mask of which tiers."""

@@ -91,14 +91,14 @@ def settlements(rng: np.random.Generator) -> list[tuple[str, float, float, int, 
     return places
 
 
-def customers(rng: np.random.Generator, places) -> pd.DataFrame:
+def customers(rng: np.random.Generator, places, rural: int = N_RURAL) -> pd.DataFrame:
     parts, kinds = [], []
     for name, x, y, n, spread in places:
         xy = rng.normal([x, y], spread, size=(n, 2))
         parts.append(xy)
         kinds += [name] * n
-    parts.append(rng.uniform([0, 0], [WIDTH / 1000, HEIGHT / 1000], size=(N_RURAL, 2)))
-    kinds += ["rural"] * N_RURAL
+    parts.append(rng.uniform([0, 0], [WIDTH / 1000, HEIGHT / 1000], size=(rural, 2)))
+    kinds += ["rural"] * rural
     xy = _clip(np.vstack(parts))
     weight = np.minimum(1 + rng.poisson(2.0, size=len(xy)), 12)
     lonlat = _lonlat(xy)
@@ -111,6 +111,34 @@ def customers(rng: np.random.Generator, places) -> pd.DataFrame:
             "settlement": kinds,
         }
     )
+
+
+def scaled_customers(n: int, seed: int = SEED) -> pd.DataFrame:
+    """Customer points of the demo region scaled to ``n`` points (for scale tests and benchmarks).
+
+    The same city, towns and villages as the demo (same seed), each with its share of ``n``
+    points, and rural points filling the rest, so the result has exactly ``n`` rows. The
+    demo's own customers are ``scaled_customers(21_012)`` only in distribution, not row by row.
+
+    Parameters
+    ----------
+    n : int
+        Number of customer points, at least 1 000.
+    seed : int
+        Seed of the generator.
+
+    Returns
+    -------
+    DataFrame
+        Columns as ``data/demo/customers.csv``: customer_id, lon, lat, customers, settlement.
+    """
+    if n < 1_000:
+        raise ValueError(f"scaled_customers: n={n}; give at least 1000 points")
+    rng = np.random.default_rng(seed)
+    places = settlements(rng)
+    total = sum(p[3] for p in places) + N_RURAL
+    scaled = [(name, x, y, int(round(c * n / total)), s) for name, x, y, c, s in places]
+    return customers(rng, scaled, rural=n - sum(p[3] for p in scaled))
 
 
 def existing_outlets() -> pd.DataFrame:

@@ -196,19 +196,29 @@ def evaluation_map(ev):
         zip(scenario.tier_keys, scenario.tier_labels, strict=True)
     ):
         size = wm._cell_size(reach[level, level], unit)
-        for kind, frame, colours, show in (
-            ("gaps", ev.gaps(), wm.GAP_COLOURS, level == last),
-            ("overlaps", ev.overlaps(), wm.OVERLAP_COLOURS, False),
-        ):
-            part = frame[frame["level"] == key]
-            name = f"{kind}: {label} ({wm._money(part['weight'].sum())})"
-            group = folium.FeatureGroup(name=name, show=show).add_to(m)
-            wm._add_cells(
-                group,
-                wm._cells(part, part["weight"].to_numpy(), size),
-                colours,
-                f"{html.escape(label)} {kind}: {{value}} demand ({{count}} points)",
-            )
+        gaps = ev.gaps()
+        gaps = gaps[gaps["level"] == key]
+        group = folium.FeatureGroup(
+            name=f"gaps: {label} ({wm._money(gaps['weight'].sum())} uncovered)",
+            show=level == last,
+        ).add_to(m)
+        wm._add_cells(
+            group,
+            wm._cells(gaps, gaps["weight"].to_numpy(), size),
+            wm.GAP_COLOURS,
+            f"{html.escape(label)}: {{value}} uncovered demand ({{count}} points)",
+        )
+        over = ev.overlaps()
+        over = over[over["level"] == key]
+        group = folium.FeatureGroup(
+            name=f"overlaps: {label} ({wm._money(over['weight'].sum())} by 2+ outlets)",
+            show=False,
+        ).add_to(m)
+        wm._add_overlap_cells(
+            group,
+            wm.overlap_cells(over, over["weight"].to_numpy(), over["n_covering"].to_numpy(), size),
+            html.escape(label),
+        )
     outlets = ev.open_outlets
     horizon = scenario.costs.horizon_years
     for k, (key, label) in enumerate(zip(scenario.tier_keys, scenario.tier_labels, strict=True)):

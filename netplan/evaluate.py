@@ -2,7 +2,8 @@
 
 ``evaluate`` recomputes coverage from raw coordinates with its own code path (scipy's
 cKDTree on planar metres, or on 3-D unit vectors with chord-to-arc conversion for
-``haversine``) — never from the model's matrices — so it can check a plan as well as
+``haversine``; drive times over the road graph for ``network``, see :mod:`netplan.roads`)
+— never from the model's matrices — so it can check a plan as well as
 diagnose today's network. The same function evaluates the baseline and the plan, so both
 are always compared on the same footing.
 """
@@ -301,6 +302,11 @@ def evaluate(
     open_pos = np.flatnonzero(tiers >= 0)
     o_xyz = space.embed(point_coords(outlets.geometry)) if len(outlets) else np.zeros((0, 3))
     d_tree = cKDTree(d_xyz)
+    travel = None
+    if mode == "network":  # drive times on the road graph instead of straight lines
+        from .roads import scenario_travel
+
+        travel = scenario_travel(scenario, crs)
 
     dem = gpd.GeoDataFrame(
         {
@@ -320,7 +326,9 @@ def evaluate(
     nearest_by_tier = []
     for k in range(K):
         members = open_pos[tiers[open_pos] == k]
-        if len(members):
+        if len(members) and travel is not None:
+            nearest_by_tier.append(travel.nearest(d_xyz, o_xyz[members]))
+        elif len(members):
             tree = cKDTree(o_xyz[members])
             dist, _ = tree.query(d_xyz, k=1)
             nearest_by_tier.append(space.from_tree_distance(dist))
@@ -332,11 +340,15 @@ def evaluate(
             members = open_pos[tiers[open_pos] == k]
             if not len(members):
                 continue
-            tree = cKDTree(o_xyz[members])
-            found = tree.sparse_distance_matrix(
-                d_tree, space.to_tree_radius(reach[k, level]), output_type="ndarray"
-            )
-            rows, cols = found["i"].astype(np.int64), found["j"].astype(np.int64)
+            if travel is not None:
+                found = travel.pairs(d_xyz, o_xyz[members], reach[k, level])
+                rows, cols = found.site, found.demand
+            else:
+                tree = cKDTree(o_xyz[members])
+                found = tree.sparse_distance_matrix(
+                    d_tree, space.to_tree_radius(reach[k, level]), output_type="ndarray"
+                )
+                rows, cols = found["i"].astype(np.int64), found["j"].astype(np.int64)
             np.add.at(count, cols, 1)
             pos_in_open = np.searchsorted(open_pos, members[rows])
             pairs[(k, level)] = sp.coo_matrix(
@@ -363,9 +375,9 @@ def evaluate(
     outlets["demand_in_reach"] = in_reach
     if assignment is not None and scenario.capacity is not None:
         _apply_assignment(dem, outlets, assignment, scenario)
-    outlets = _support(outlets, tiers, o_xyz, space, scenario)
+    outlets = _support(outlets, tiers, o_xyz, space, scenario, travel)
     if "parent_id" in outlets.columns:
-        outlets = _assigned_support(outlets, tiers, o_xyz, space, scenario)
+        outlets = _assigned_support(outlets, tiers, o_xyz, space, scenario, travel)
     kpis = _kpis(dem, outlets, tiers, scenario)
     return Evaluation(scenario=scenario, outlets=outlets, demand=dem, kpis=kpis, _pairs=pairs)
 
@@ -404,7 +416,12 @@ def _apply_assignment(
 
 
 def _assigned_support(
-    outlets: gpd.GeoDataFrame, tiers: np.ndarray, xyz: np.ndarray, space: _Space, scenario: Scenario
+    outlets: gpd.GeoDataFrame,
+    tiers: np.ndarray,
+    xyz: np.ndarray,
+    space: _Space,
+    scenario: Scenario,
+    travel=None,
 ) -> gpd.GeoDataFrame:
     """Supporting outlet = the assigned parent; linkage holds if it is open, higher and within reach."""
     link = scenario.linkage_reach
@@ -412,7 +429,10 @@ def _assigned_support(
     pos = pd.Index(ids).get_indexer(outlets["parent_id"].astype(str))
     has = pos >= 0
     distance = np.full(len(outlets), np.nan)
-    distance[has] = space.from_tree_distance(np.linalg.norm(xyz[pos[has]] - xyz[has], axis=1))
+    if travel is not None:  # drive time from the supported outlet to its parent
+        distance[has] = travel.times(xyz[has], xyz[pos[has]])
+    else:
+        distance[has] = space.from_tree_distance(np.linalg.norm(xyz[pos[has]] - xyz[has], axis=1))
     parent_tier = np.where(has, tiers[np.maximum(pos, 0)], -1)
     reach = np.where(tiers >= 0, link[np.maximum(tiers, 0)], np.nan)
     needs = (tiers >= 1) & np.isfinite(reach)
@@ -424,7 +444,12 @@ def _assigned_support(
 
 
 def _support(
-    outlets: gpd.GeoDataFrame, tiers: np.ndarray, xyz: np.ndarray, space: _Space, scenario: Scenario
+    outlets: gpd.GeoDataFrame,
+    tiers: np.ndarray,
+    xyz: np.ndarray,
+    space: _Space,
+    scenario: Scenario,
+    travel=None,
 ) -> gpd.GeoDataFrame:
     """Nearest open higher-tier outlet within the linkage reach (ties by site id)."""
     link = scenario.linkage_reach
@@ -439,6 +464,18 @@ def _support(
         upper = np.flatnonzero((tiers >= 0) & (tiers < k))
         if not len(upper):
             ok[lower] = False
+            continue
+        if travel is not None:  # drive time from the supported outlet to the supporting one
+            p = travel.pairs(xyz[lower], xyz[upper], link[k])
+            table = pd.DataFrame(
+                {"row": lower[p.demand], "up": upper[p.site], "d": p.dist, "id": ids[upper[p.site]]}
+            )
+            table = table[table["row"] != table["up"]].sort_values(["row", "d", "id"])
+            best = table.drop_duplicates("row")
+            ok[lower] = False
+            ok[best["row"].to_numpy()] = True
+            supporting[best["row"].to_numpy()] = best["id"].to_numpy()
+            distance[best["row"].to_numpy()] = best["d"].to_numpy()
             continue
         tree = cKDTree(xyz[upper])
         near = tree.query_ball_point(xyz[lower], r=space.to_tree_radius(link[k]))

@@ -105,13 +105,16 @@ def reach_areas(
     xy : ndarray (n, 2)
         Centres in the working CRS.
     radii : ndarray (n,)
-        Reach in metres.
-    mode : {"planar", "haversine"}
+        Reach in metres (minutes for a NetworkTravel).
+    mode : {"planar", "haversine"} or NetworkTravel
+        A :class:`netplan.roads.NetworkTravel` draws drive-time service areas instead.
     crs : pyproj.CRS
         The working CRS of ``xy``; the result is in the same CRS.
     """
     xy = np.asarray(xy, dtype=float)
     radii = np.broadcast_to(np.asarray(radii, dtype=float), (len(xy),))
+    if not isinstance(mode, str):  # a NetworkTravel: the area each outlet is reached from by road
+        return gpd.GeoSeries(mode.service_areas(xy, radii), crs=crs)
     if mode != "haversine":
         points = shapely.points(xy)
         return gpd.GeoSeries(shapely.buffer(points, radii, quad_segs=16), crs=crs)

@@ -16,6 +16,7 @@ import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -57,6 +58,8 @@ class Inputs:
         Recoverable problems found while loading (also issued as :class:`NetplanWarning`).
     file_hashes : dict
         SHA-256 of each input file by scenario key.
+    travel : NetworkTravel or None
+        Drive times over the road network (``travel.mode: network``), else None.
     """
 
     scenario: Scenario
@@ -69,6 +72,7 @@ class Inputs:
     capacity: np.ndarray | None = None
     warnings: list[str] = field(default_factory=list)
     file_hashes: dict[str, str] = field(default_factory=dict)
+    travel: Any = None  # NetworkTravel for travel.mode 'network' (drive times), else None
 
     @property
     def mode(self) -> str:
@@ -144,6 +148,8 @@ def load_inputs(scenario: Scenario) -> Inputs:
     scenario.check_input_files()
     raw = {key: read_layer(spec, key) for key, spec in scenario.layer_specs().items()}
     hashes = {key: file_sha256(spec.path) for key, spec in scenario.layer_specs().items()}
+    if scenario.travel.mode == "network" and scenario.travel.network is not None:
+        hashes["travel.network"] = file_sha256(scenario.travel.network)
     return inputs_from_frames(
         scenario,
         demand=raw["demand"],
@@ -151,6 +157,8 @@ def load_inputs(scenario: Scenario) -> Inputs:
         candidates=raw.get("candidates"),
         regions=raw.get("regions"),
         file_hashes=hashes,
+        spread_points=raw.get("demand.spread.points"),
+        competitors=raw.get("competitors"),
     )
 
 
@@ -161,6 +169,8 @@ def inputs_from_frames(
     candidates: gpd.GeoDataFrame | None = None,
     regions: gpd.GeoDataFrame | None = None,
     file_hashes: dict[str, str] | None = None,
+    spread_points: gpd.GeoDataFrame | None = None,
+    competitors: gpd.GeoDataFrame | None = None,
 ) -> Inputs:
     """Validate GeoDataFrames given in memory (columns named as in the scenario's specs).
 
@@ -169,7 +179,9 @@ def inputs_from_frames(
     scenario : Scenario
         Column names come from its ``demand``, ``outlets``, ``candidates`` and ``regions`` keys.
     demand, outlets, candidates, regions : GeoDataFrame
-        Raw layers with a CRS. Not modified.
+        Raw layers with a CRS. Not modified. With ``demand.spread``, ``demand`` holds zones.
+    spread_points, competitors : GeoDataFrame, optional
+        The points zones are spread onto (``demand.spread.points``) and competitor outlets.
 
     Returns
     -------
@@ -189,7 +201,24 @@ def inputs_from_frames(
             f"{_name(scenario.demand)}: the demand layer has no CRS; set it in the file or give 'demand.crs'"
         )
     crs = resolve_working_crs(scenario.travel.mode, scenario.travel.crs, sample)
-    demand_frame = _load_demand(demand, scenario, crs, region_frame, notes)
+    travel = None
+    if scenario.travel.mode == "network":
+        from .roads import scenario_travel
+
+        travel = scenario_travel(scenario, crs)
+    demand_spec = scenario.demand
+    if demand_spec.spread is not None:
+        demand, demand_spec = _spread_demand(demand, scenario, crs, spread_points, notes)
+    demand_frame = _load_demand(demand, scenario, crs, region_frame, notes, spec=demand_spec)
+    if competitors is not None and scenario.competitors is not None:
+        _discount_competitors(demand_frame, competitors, scenario, crs, travel, notes)
+    if travel is not None:
+        _, _, ok = travel.snap(point_coords(demand_frame.geometry))
+        if not ok.all():
+            notes.append(
+                f"{int((~ok).sum())} demand points are farther than travel.max_access ({scenario.travel.max_access}) "
+                "from the road network: unreachable, never covered"
+            )
     site_frames = []
     if outlets is not None:
         if scenario.outlets is None:
@@ -204,6 +233,37 @@ def inputs_from_frames(
             _load_sites(
                 candidates, scenario.candidates, "candidates", scenario, crs, region_frame, notes
             )
+        )
+    _check_layers_together(
+        {
+            "demand": (demand, demand_spec),
+            "outlets": (outlets, scenario.outlets),
+            "candidates": (candidates, scenario.candidates),
+        }
+    )
+    if scenario.candidates is not None and scenario.candidates.generate:
+        from .candidates import generate_candidates
+
+        generated = generate_candidates(
+            point_coords(demand_frame.geometry),
+            demand_frame[[f"weight_{k}" for k in scenario.tier_keys]].to_numpy().sum(axis=1),
+            crs,
+            scenario.candidates.generate,
+            scenario.tier_keys,
+            network=travel.network if travel is not None else None,
+        )
+        spec = scenario.candidates.model_copy(
+            update={
+                "path": Path("generated candidates"),
+                "id": "id",
+                "tiers": "tiers",
+                "name": None,
+                "x": None,
+                "y": None,
+            }
+        )
+        site_frames.append(
+            _load_sites(generated, spec, "candidates", scenario, crs, region_frame, notes)
         )
     sites = pd.concat([f[0] for f in site_frames], ignore_index=True)
     sites = gpd.GeoDataFrame(sites, geometry="geometry", crs=crs)
@@ -231,6 +291,90 @@ def inputs_from_frames(
         else None,
         warnings=notes,
         file_hashes=file_hashes or {},
+        travel=travel,
+    )
+
+
+def _spread_demand(
+    zones: gpd.GeoDataFrame,
+    scenario: Scenario,
+    crs: CRS,
+    points: gpd.GeoDataFrame | None,
+    notes: list[str],
+) -> tuple[gpd.GeoDataFrame, LayerSpec]:
+    """Zones → demand points (netplan.zones); returns the points and the spec to read them with."""
+    from .units import parse_quantity
+    from .zones import spread_zones
+
+    spec = scenario.demand
+    spread = spec.spread
+    if spec.weight is None or spec.weights:
+        raise ScenarioError(
+            f"{_name(spec)}: demand.spread needs one 'weight' column (the zone total) and no per-level 'weights'"
+        )
+    require_column(zones, spec.weight, Path(spec.path), "demand", "weight")
+    kinds = zones.geometry.geom_type
+    if not kinds.isin(["Polygon", "MultiPolygon"]).all():
+        row = int(np.flatnonzero(~kinds.isin(["Polygon", "MultiPolygon"]).to_numpy())[0])
+        raise InputDataError(
+            f"{_name(spec)}: row {_row(spec, row)}: demand.spread needs zone polygons, got {kinds.iloc[row]}"
+        )
+    _numeric(zones, spec.weight, spec, "demand", "weight")
+    if spec.id is not None:
+        _ids(zones, spec, "demand", "Z")
+    out, spread_notes = spread_zones(
+        zones,
+        spec.weight,
+        spread.method,
+        crs,
+        spacing=parse_quantity(spread.spacing, "demand.spread.spacing").value,
+        resolution=spread.resolution,
+        points=points,
+        point_weight=spread.points.weight if spread.points is not None else None,
+        id_column=spec.id,
+        carry=[spec.region] if spec.region else None,
+    )
+    notes += [f"{_name(spec)}: {n}" for n in spread_notes]
+    new_spec = spec.model_copy(
+        update={"id": "id", "weight": "weight", "x": None, "y": None, "spread": None}
+    )
+    return out, new_spec
+
+
+def _discount_competitors(
+    demand: gpd.GeoDataFrame,
+    competitors: gpd.GeoDataFrame,
+    scenario: Scenario,
+    crs: CRS,
+    travel: Any,
+    notes: list[str],
+) -> None:
+    """Scale demand weights down where a competitor is within reach (threshold share or decay)."""
+    from .coverage import pairs_within
+    from .units import parse_quantity
+
+    spec = scenario.competitors
+    geoms = _points(competitors, spec, "competitors", notes).to_crs(crs)
+    reach = parse_quantity(spec.reach, "competitors.reach").value
+    comp_xy = metric_coords(point_coords(geoms), scenario.travel.mode)
+    d_xy = metric_coords(point_coords(demand.geometry), scenario.travel.mode)
+    pairs = pairs_within(
+        d_xy, comp_xy, reach, travel if travel is not None else scenario.travel.mode
+    )
+    nearest = np.full(len(demand), np.inf)
+    np.minimum.at(nearest, pairs.demand, pairs.dist)
+    within = np.isfinite(nearest)
+    lost = np.zeros(len(demand))
+    if spec.decay is None:
+        lost[within] = spec.share
+    else:
+        scale = parse_quantity(spec.decay, "competitors.decay").value
+        lost[within] = spec.share * np.exp(-nearest[within] / scale)
+    for key in scenario.tier_keys:
+        demand[f"weight_{key}"] = demand[f"weight_{key}"].to_numpy() * (1.0 - lost)
+    notes.append(
+        f"{_name(spec)}: {int(within.sum())} demand points within a competitor's reach ({spec.reach}); "
+        f"{float(np.mean(lost[within])) if within.any() else 0:.1%} of their weight discounted on average"
     )
 
 
@@ -284,6 +428,66 @@ def _points(frame: gpd.GeoDataFrame, spec: LayerSpec, key: str, notes: list[str]
                 f"{path}: row {_row(spec, row)}: coordinates ({x[row]:g}, {y[row]:g}) are outside longitude/latitude range; {hint}"
             )
     return geoms
+
+
+def _check_layers_together(
+    layers: dict[str, tuple[gpd.GeoDataFrame | None, LayerSpec | None]],
+) -> None:
+    """Refuse points that lie far outside the extent of the other point layers.
+
+    Swapped longitude/latitude inside the valid range (e.g. (47.1, 9.5) for a place at
+    9.5 E, 47.1 N) passes every per-layer check but moves a point thousands of kilometres away.
+    A point is *far outside* when it lies beyond the extent of the other layers (their 0.5-99.5 %
+    quantile box, so one bad point elsewhere does not widen it) by more than the larger of that
+    box's diagonal and 1 degree (about 111 km).
+    """
+    wgs: dict[str, np.ndarray] = {}
+    for key, (frame, spec) in layers.items():
+        if frame is None or spec is None or frame.crs is None or not len(frame):
+            continue
+        geoms = frame.geometry
+        if not geoms.geom_type.eq("Point").all():
+            geoms = geoms.representative_point()
+        wgs[key] = point_coords(geoms.to_crs(4326))
+    for key, xy in wgs.items():
+        others = [v for k, v in wgs.items() if k != key]
+        if not others:
+            continue
+        ref = np.vstack(others)
+        ref = ref[np.isfinite(ref).all(axis=1)]
+        if not len(ref):
+            continue
+        lo, hi = np.quantile(ref, 0.005, axis=0), np.quantile(ref, 0.995, axis=0)
+        pad = max(float(np.hypot(*(hi - lo))), 1.0)
+        lo, hi = lo - pad, hi + pad
+        far = np.flatnonzero(((xy < lo) | (xy > hi)).any(axis=1))
+        if not len(far):
+            continue
+        row = int(far[0])
+        x, y = xy[row]
+        cx, cy = np.clip(x, lo[0] + pad, hi[0] - pad), np.clip(y, lo[1] + pad, hi[1] - pad)
+        km = _great_circle_km(x, y, cx, cy)
+        spec = layers[key][1]
+        swapped = lo[0] <= y <= hi[0] and lo[1] <= x <= hi[1]
+        hint = (
+            "longitude and latitude look swapped; exchange the x and y columns"
+            if swapped
+            else "check its coordinates and the layer's CRS"
+        )
+        names = ", ".join(k for k in wgs if k != key)
+        raise InputDataError(
+            f"{_name(spec)}: row {_row(spec, row)}: point ({x:.6g}, {y:.6g}) lies {km:,.0f} km outside the extent of the "
+            f"other layers ({names}) ({len(far)} such rows); {hint}"
+        )
+
+
+def _great_circle_km(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
+    lon1, lat1, lon2, lat2 = np.radians([lon1, lat1, lon2, lat2])
+    h = (
+        np.sin((lat2 - lat1) / 2) ** 2
+        + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+    )
+    return float(2 * 6371.0088 * np.arcsin(np.sqrt(min(h, 1.0))))
 
 
 def _row(spec: LayerSpec | None, i: int) -> int:
@@ -419,8 +623,9 @@ def _load_demand(
     crs: CRS,
     regions: gpd.GeoDataFrame | None,
     notes: list[str],
+    spec: LayerSpec | None = None,
 ) -> gpd.GeoDataFrame:
-    spec = scenario.demand
+    spec = spec if spec is not None else scenario.demand
     geoms = _points(frame, spec, "demand", notes)
     keys = scenario.tier_keys
     out = pd.DataFrame({"demand_id": _ids(frame, spec, "demand", "D")})
@@ -484,6 +689,8 @@ def _load_sites(
     notes: list[str],
 ) -> tuple[pd.DataFrame, np.ndarray, dict[str, np.ndarray]]:
     path = _name(spec)
+    if key == "outlets" and getattr(spec, "types", None):
+        frame = _map_types(frame, spec, notes)
     n, n_tiers = len(frame), scenario.n_tiers
     geoms = _points(frame, spec, key, notes)
     ids = _ids(frame, spec, key, "O" if key == "outlets" else "C")
@@ -567,6 +774,27 @@ def _load_sites(
     table = gpd.GeoDataFrame(table, geometry=geoms.to_crs(crs).to_numpy(), crs=crs)
     costs = _site_costs(frame, spec, key, scenario, ownership.to_numpy(), current)
     return table, allowed, costs
+
+
+def _map_types(frame: gpd.GeoDataFrame, spec: LayerSpec, notes: list[str]) -> gpd.GeoDataFrame:
+    """Outlets whose type (the ``tier`` column) is in ``outlets.types``, with the type mapped to its tier."""
+    column = spec.tier  # type: ignore[attr-defined]
+    values = (
+        require_column(frame, column, Path(spec.path), "outlets", "tier").astype(str).str.strip()
+    )
+    keep = values.isin(list(spec.types)).to_numpy()  # type: ignore[attr-defined]
+    if not keep.any():
+        raise InputDataError(
+            f"{_name(spec)}: no outlet has a '{column}' listed in outlets.types {sorted(spec.types)}; "  # type: ignore[attr-defined]
+            f"values are {sorted(set(values))[:10]}"
+        )
+    if not keep.all():
+        notes.append(
+            f"{_name(spec)}: {int((~keep).sum())} outlets of types not in outlets.types left out"
+        )
+    out = frame.loc[keep].copy()
+    out[column] = values[keep].map(spec.types).to_numpy()  # type: ignore[attr-defined]
+    return out.reset_index(drop=True)
 
 
 def _site_costs(

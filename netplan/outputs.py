@@ -27,6 +27,7 @@ import pandas as pd
 import pyogrio
 
 from ._errors import OutputError
+from .roads import OSM_ATTRIBUTION
 
 PACKAGES = [
     "netplan",
@@ -94,12 +95,13 @@ def atomic_directory(target: str | Path, overwrite: bool = False) -> Iterator[Pa
     parent = check_output_dir(target, overwrite)
     tmp = parent / f".{target.name}.tmp-{uuid.uuid4().hex[:8]}"
     try:
-        tmp.mkdir()
-    except OSError as exc:
-        raise OutputError(
-            f"{parent}: cannot write there ({exc.strerror}); choose a writable place for --out"
-        ) from None
-    try:
+        # mkdir inside the cleanup's try: a Ctrl-C right after it must not leave the folder
+        try:
+            tmp.mkdir()
+        except OSError as exc:
+            raise OutputError(
+                f"{parent}: cannot write there ({exc.strerror}); choose a writable place for --out"
+            ) from None
         yield tmp
         old = None
         if target.exists():
@@ -190,7 +192,7 @@ def write_outputs(
         _write_layer(ev.overlaps(), gpkg, f"{prefix}overlaps", "Point")
         _write_layer(ev.links(), gpkg, f"{prefix}links", "LineString")
     kpis = result.kpi_table()
-    kpis.to_csv(folder / "kpis.csv", index=False, float_format="%.6g", lineterminator="\n")
+    kpis.to_csv(folder / "kpis.csv", index=False, float_format="%.10g", lineterminator="\n")
     written = {"plan": gpkg, "kpis": folder / "kpis.csv", "run": folder / "run.json"}
     if html:
         from .report import report_html
@@ -222,6 +224,11 @@ def run_record(result) -> dict[str, object]:
             "travel": scenario.travel.mode,
             "crs": inputs.crs.to_string(),
         },
+        **(
+            {"data_attribution": OSM_ATTRIBUTION, "road_network": repr(inputs.travel.network)}
+            if inputs.travel is not None
+            else {}
+        ),
         "inputs": {
             key: {"path": str(spec.path), "sha256": inputs.file_hashes.get(key)}
             for key, spec in scenario.layer_specs().items()

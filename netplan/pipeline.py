@@ -120,6 +120,35 @@ def run_scenario(scenario: Scenario, progress: Progress | None = None) -> RunRes
     return RunResult(result_plan, evaluation, baseline, checks, timings)
 
 
+def run(
+    scenario: Scenario | str | Path,
+    out: str | Path | None = None,
+    overwrite: bool = False,
+    progress: Progress | None = None,
+) -> RunResult:
+    """Plan a scenario file (or object) and, with ``out``, write its outputs: ``netplan run`` from Python.
+
+    Parameters
+    ----------
+    scenario : Scenario, str or Path
+        A scenario or the path of its YAML file.
+    out : str or Path, optional
+        Output folder (written atomically); nothing is written without it.
+    overwrite : bool
+        Replace a non-empty output folder.
+
+    Returns
+    -------
+    RunResult
+    """
+    if not isinstance(scenario, Scenario):
+        scenario = Scenario.from_yaml(scenario)
+    result = run_scenario(scenario, progress=progress)
+    if out is not None:
+        write_run(result, out, overwrite=overwrite, progress=progress)
+    return result
+
+
 def write_run(
     result: RunResult, out: str | Path, overwrite: bool = False, progress: Progress | None = None
 ) -> Path:

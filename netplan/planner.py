@@ -115,10 +115,9 @@ def prepare(
     t0 = time.perf_counter()
     _tell(progress, "coverage", "start")
     reach = scenario.reach_matrix
-    coverage = build_coverage(
-        inputs.demand_metric, inputs.site_metric, inputs.allowed, reach, inputs.mode
-    )
-    linkage = linkage_pairs(inputs.site_metric, inputs.allowed, scenario.linkage_reach, inputs.mode)
+    mode = inputs.travel if inputs.travel is not None else inputs.mode  # roads: drive times
+    coverage = build_coverage(inputs.demand_metric, inputs.site_metric, inputs.allowed, reach, mode)
+    linkage = linkage_pairs(inputs.site_metric, inputs.allowed, scenario.linkage_reach, mode)
     timings["coverage"] = time.perf_counter() - t0
     _tell(progress, "coverage", "done")
     names = sorted((set(inputs.demand["region"]) | set(inputs.sites["region"])) - {""})

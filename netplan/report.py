@@ -16,6 +16,8 @@ from html import escape
 import numpy as np
 import pandas as pd
 
+from .roads import OSM_ATTRIBUTION
+
 PLAN_COLOUR, BASE_COLOUR = "#1f6fb2", "#b0b7bf"
 ACTION_COLOURS = {"keep": "#4c8c4a", "open": "#1f6fb2", "retier": "#d08a1b", "close": "#b23a3a"}
 
@@ -84,7 +86,8 @@ def distance_chart(result) -> str:
                 lw=1.4,
                 label=f"{label} ({name})",
             )
-    ax.set_xlabel(f"distance to the nearest outlet serving the level, {unit}")
+    what = "drive time" if unit == "min" else "distance"
+    ax.set_xlabel(f"{what} to the nearest outlet serving the level, {unit}")
     ax.set_ylabel("share of demand within, %")
     ax.set_ylim(0, 101)
     ax.set_xlim(left=0)
@@ -165,7 +168,10 @@ def _scenario_words(result) -> str:
     )
     parts = [
         f"<p>{escape(s.description or '')}</p>" if s.description else "",
-        f"<p>Objective: {objective}. Travel: {escape(s.travel.mode)} distance ({unit}). Tiers: {tiers}.</p>",
+        f"<p>Objective: {objective}. Travel: {escape(s.travel.mode)} distance ({unit}). Tiers: {tiers}.</p>"
+        if s.travel.mode != "network"
+        else f"<p>Objective: {objective}. Travel: drive time on the road network, customer to outlet ({unit}). "
+        f"Tiers: {tiers}. Roads and data: {escape(OSM_ATTRIBUTION)}.</p>",
         f"<p>Budget over {s.costs.horizon_years:g} years: "
         + (f"{budget:,.0f}" if budget is not None else "none")
         + f"; today's network costs {plan.budget.get('baseline_cost', float('nan')):,.0f} over the same horizon.</p>",

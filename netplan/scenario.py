@@ -86,12 +86,35 @@ class LayerSpec(_Strict):
     region: str | None = None
 
 
+class PointsSpec(LayerSpec):
+    """Points that zone demand is spread onto (e.g. building centroids)."""
+
+    weight: str | None = Field(
+        default=None, description="column weighting each point (e.g. footprint_m2); default equal"
+    )
+
+
+class SpreadSpec(_Strict):
+    """Spread zone polygons' weight onto points (netplan.zones); every zone total is preserved."""
+
+    method: Literal["uniform", "h3", "points"] = "uniform"
+    spacing: str = Field(default="250 m", description="uniform: grid spacing")
+    resolution: int = Field(default=9, ge=0, le=15, description="h3: H3 resolution")
+    points: PointsSpec | None = Field(
+        default=None, description="points: the layer to spread onto (zones without any: uniform)"
+    )
+
+
 class DemandSpec(LayerSpec):
     weight: str | None = Field(
         default=None, description="column with the demand weight of every level"
     )
     weights: dict[str, str] | None = Field(
         default=None, description="per-level weight columns {level: column}"
+    )
+    spread: SpreadSpec | None = Field(
+        default=None,
+        description="the layer holds zones (polygons): spread their weight onto points",
     )
 
 
@@ -104,14 +127,47 @@ class OutletSpec(LayerSpec):
     tiers: str | None = Field(
         default=None, description="column listing the tiers a may_retier outlet may take"
     )
+    types: dict[str, str] | None = Field(
+        default=None,
+        description="map values of the 'tier' column (e.g. outlet_type) to tier keys; rows of other values are left out",
+    )
+
+
+class GenerateSpec(_Strict):
+    """Generated candidate sites (netplan.candidates)."""
+
+    method: Literal["kmeans", "h3"]
+    n: int = Field(default=20, ge=1, description="kmeans: number of demand-weighted centres")
+    resolution: int = Field(default=8, ge=0, le=15, description="h3: H3 resolution")
+    tiers: list[str] | str = Field(description="tiers the generated sites may host")
+    seed: int = 0
 
 
 class CandidateSpec(LayerSpec):
+    path: Path | None = None  # type: ignore[assignment]
     tiers: str | None = Field(
         default="tiers", description="column listing the tiers a site may host ('a;b')"
     )
     ownership: str | None = "ownership"
     default_ownership: Literal["direct", "partner"] = "direct"
+    generate: list[GenerateSpec] | None = Field(
+        default=None, description="generate sites (k-means, H3) in addition to or instead of a file"
+    )
+
+
+class CompetitorSpec(LayerSpec):
+    """Competitor outlets: demand within their reach is discounted where demand weights are formed."""
+
+    reach: str = Field(
+        description="a competitor takes demand within this reach (same unit as the tiers)"
+    )
+    share: float = Field(
+        default=0.5, ge=0, le=1, description="share of demand within reach lost to the competitor"
+    )
+    decay: str | None = Field(
+        default=None,
+        description="optional distance-decay scale: the share lost is share * exp(-t / decay) within reach",
+    )
 
 
 class RegionSpec(LayerSpec):
@@ -217,10 +273,35 @@ class CapacitySpec(_Strict):
 
 
 class TravelSpec(_Strict):
-    mode: Literal["planar", "haversine"] = "planar"
+    mode: Literal["planar", "haversine", "network"] = "planar"
     crs: str | int = Field(
-        default="auto", description="planar: metric CRS (EPSG code) or 'auto' (local UTM)"
+        default="auto",
+        description="planar / network: metric CRS (EPSG code) or 'auto' (local UTM)",
     )
+    network: Path | None = Field(
+        default=None,
+        description="network: road file (.osm, .osm.bz2, .graphml, .osm.pbf), relative to the scenario file",
+    )
+    speeds: dict[str, float] | None = Field(
+        default=None,
+        description="network: km/h per OSM highway type for ways without maxspeed (overrides the defaults)",
+    )
+    default_speed: float = Field(
+        default=30.0, gt=0, description="network: km/h of a highway type in no speed table"
+    )
+    access_speed: float = Field(
+        default=15.0,
+        gt=0,
+        description="network: km/h of the straight leg between a point and its nearest road node",
+    )
+    max_access: str = Field(
+        default="1 km",
+        description="network: a point farther than this from the road network is unreachable",
+    )
+
+    @property
+    def max_access_metres(self) -> float:
+        return parse_quantity(self.max_access, "travel.max_access").value
 
 
 class Scenario(_Strict):
@@ -243,6 +324,7 @@ class Scenario(_Strict):
     outlets: OutletSpec | None = None
     candidates: CandidateSpec | None = None
     regions: RegionSpec | None = None
+    competitors: CompetitorSpec | None = None
     costs: CostSpec = Field(default_factory=CostSpec)
     budget: BudgetSpec = Field(default_factory=BudgetSpec)
     counts: list[CountRule] = Field(default_factory=list)
@@ -317,15 +399,22 @@ class Scenario(_Strict):
             raise ScenarioError("\n".join(_explain_validation_error(exc, where))) from None
         scenario.source = Path(source) if source else None
         base = Path(base_dir)
-        for spec in (scenario.demand, scenario.outlets, scenario.candidates, scenario.regions):
-            if spec is not None and not spec.path.is_absolute():
+        for spec in scenario.layer_specs().values():
+            if not spec.path.is_absolute():
                 spec.path = (base / spec.path).resolve()
+        if scenario.travel.network is not None and not scenario.travel.network.is_absolute():
+            scenario.travel.network = (base / scenario.travel.network).resolve()
         scenario._check_semantics(where)
         return scenario
 
     def check_input_files(self) -> None:
         """Raise :class:`InputFileNotFoundError` naming every input file that does not exist."""
         missing = []
+        network = self.travel.network
+        if self.travel.mode == "network" and network is not None and not network.exists():
+            missing.append(
+                f"{self._where()}: travel.network: road network file not found: {network}; fix the path (relative paths start at the scenario's folder)"
+            )
         for key, spec in self.layer_specs().items():
             if not spec.path.exists():
                 missing.append(
@@ -338,11 +427,13 @@ class Scenario(_Strict):
         """The input layers the scenario names, by key."""
         specs = {
             "demand": self.demand,
+            "demand.spread.points": self.demand.spread.points if self.demand.spread else None,
             "outlets": self.outlets,
             "candidates": self.candidates,
             "regions": self.regions,
+            "competitors": self.competitors,
         }
-        return {k: v for k, v in specs.items() if v is not None}
+        return {k: v for k, v in specs.items() if v is not None and v.path is not None}
 
     def _where(self) -> str:
         return str(self.source) if self.source else "scenario"
@@ -444,6 +535,48 @@ class Scenario(_Strict):
             problems.append(
                 f"{where}: give 'outlets' (existing network) or 'candidates' (new sites), or both"
             )
+        cand = self.candidates
+        if cand is not None and cand.path is None and not cand.generate:
+            problems.append(
+                f"{where}: candidates: give a 'path' to a site file or 'generate' entries (kmeans, h3)"
+            )
+        for i, gen in enumerate((cand.generate or []) if cand is not None else []):
+            for tier in gen.tiers if isinstance(gen.tiers, list) else [gen.tiers]:
+                if tier not in keys:
+                    problems.append(
+                        f"{where}: candidates.generate[{i}].tiers: unknown tier '{tier}'{did_you_mean(tier, keys)}"
+                    )
+        for value, tier in ((self.outlets.types or {}) if self.outlets else {}).items():
+            if tier not in keys:
+                problems.append(
+                    f"{where}: outlets.types.{value}: unknown tier '{tier}'{did_you_mean(tier, keys)}"
+                )
+        spread = self.demand.spread
+        if spread is not None:
+            if spread.method == "points" and spread.points is None:
+                problems.append(
+                    f"{where}: demand.spread.points: method 'points' needs the points layer, e.g. points: {{path: buildings.gpkg}}"
+                )
+            try:
+                if parse_quantity(spread.spacing, "demand.spread.spacing").dimension != "distance":
+                    problems.append(
+                        f"{where}: demand.spread.spacing: give a distance such as '250 m'"
+                    )
+            except ScenarioError as exc:
+                problems.append(f"{where}: {exc}")
+        for key in ("reach", "decay"):
+            value = getattr(self.competitors, key, None) if self.competitors else None
+            if value is None:
+                continue
+            try:
+                q = parse_quantity(value, f"competitors.{key}")
+                unit = "time" if self.travel.mode == "network" else "distance"
+                if q.dimension != unit:
+                    problems.append(
+                        f"{where}: competitors.{key}: travel mode '{self.travel.mode}' needs a {unit} (like the tiers' reach)"
+                    )
+            except ScenarioError as exc:
+                problems.append(f"{where}: {exc}")
         for i, tier in enumerate(self.tiers):
             try:
                 parse_quantity(tier.reach, f"tiers[{i}].reach")
@@ -462,10 +595,16 @@ class Scenario(_Strict):
         if problems:
             raise ScenarioError("\n".join(problems))
         dims = {q.dimension for q in self._all_quantities()}
-        wanted = "distance"
-        if dims - {wanted}:
+        if self.travel.mode == "network":
+            problems += self._check_network(where, dims)
+        elif dims - {"distance"}:
             problems.append(
-                f"{where}: travel.mode '{self.travel.mode}' measures distance; give reach and linkage in m or km, not minutes"
+                f"{where}: travel.mode '{self.travel.mode}' measures distance; give reach and linkage in m or km, "
+                "not minutes (or use travel.mode: network for drive times)"
+            )
+        elif self.travel.network is not None:
+            problems.append(
+                f"{where}: travel.network is only read with travel.mode: network; set the mode or remove the key"
             )
         for i, ov in enumerate(self.reach_overrides):
             try:
@@ -540,7 +679,7 @@ class Scenario(_Strict):
                 self.tier_index(key, f"demand.weights.{key}")
             except ScenarioError as exc:
                 problems.append(f"{where}: {exc}")
-        if self.travel.mode == "planar" and str(self.travel.crs).lower() != "auto":
+        if self.travel.mode in ("planar", "network") and str(self.travel.crs).lower() != "auto":
             from pyproj import CRS
             from pyproj.exceptions import CRSError
 
@@ -558,6 +697,32 @@ class Scenario(_Strict):
                 )
         if problems:
             raise ScenarioError("\n".join(problems))
+
+    def _check_network(self, where: str, dims: set[str]) -> list[str]:
+        problems = []
+        spec = self.travel
+        if spec.network is None:
+            problems.append(
+                f"{where}: travel.network: travel.mode 'network' needs a road file, e.g. network: roads.osm.bz2"
+            )
+        if dims - {"time"}:
+            problems.append(
+                f"{where}: travel.mode 'network' measures drive time; give reach and linkage in minutes (e.g. '15 min'), not m or km"
+            )
+        try:
+            q = parse_quantity(spec.max_access, "travel.max_access")
+            if q.dimension != "distance":
+                problems.append(
+                    f"{where}: travel.max_access: give a distance such as '1 km', got {spec.max_access!r}"
+                )
+        except ScenarioError as exc:
+            problems.append(f"{where}: {exc}")
+        for key, value in (spec.speeds or {}).items():
+            if not value > 0:
+                problems.append(
+                    f"{where}: travel.speeds.{key}: a speed must be > 0 km/h, got {value}"
+                )
+        return problems
 
     def _all_quantities(self) -> list[Quantity]:
         out = [parse_quantity(t.reach, f"tiers[{i}].reach") for i, t in enumerate(self.tiers)]
@@ -629,8 +794,8 @@ class Scenario(_Strict):
 
     @property
     def unit(self) -> str:
-        """Unit of reach and distance results: ``"m"`` (planar, haversine) or ``"min"``."""
-        return "m"
+        """Unit of reach and distance results: ``"m"`` (planar, haversine) or ``"min"`` (network)."""
+        return "min" if self.travel.mode == "network" else "m"
 
     def level_weights(self) -> np.ndarray:
         """Objective weight of each service level (default 1)."""

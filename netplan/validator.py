@@ -170,7 +170,15 @@ def _capacity_checks(plan: Plan, evaluation: Evaluation) -> list[Check]:
     space = _Space(scenario.travel.mode)
     dxyz = space.embed(point_coords(dem.geometry))
     oxyz = space.embed(point_coords(out.geometry))
-    dist = space.from_tree_distance(np.linalg.norm(dxyz[dpos] - oxyz[np.maximum(opos, 0)], axis=1))
+    if scenario.travel.mode == "network":  # drive time customer -> outlet on the road graph
+        from .roads import scenario_travel
+
+        travel = scenario_travel(scenario, dem.crs)
+        dist = travel.times(dxyz[dpos], oxyz[np.maximum(opos, 0)])
+    else:
+        dist = space.from_tree_distance(
+            np.linalg.norm(dxyz[dpos] - oxyz[np.maximum(opos, 0)], axis=1)
+        )
     reach = scenario.reach_matrix
     limit = np.where(tier >= 0, reach[np.maximum(tier, 0), level], np.nan)
     bad = (opos < 0) | (dpos < 0) | (tier < 0) | (tier > level) | ~(dist <= limit + REACH_TOLERANCE)

@@ -25,6 +25,7 @@ import shapely
 from branca.element import Element
 
 from .geometry import cell_polygons, grid_cells, point_coords, reach_areas, to_wgs84
+from .roads import data_attribution_html
 
 ASSETS = Path(__file__).resolve().parent / "_assets"
 _LEAFLET_JS = "netplan-inline:leaflet.js"
@@ -34,7 +35,12 @@ TIER_COLOURS = ["#b2182b", "#2166ac", "#1b7837", "#762a83", "#e08214"]
 TIER_SHAPES = ["square", "diamond", "circle", "triangle", "circle"]
 TIER_SIZES = [22, 18, 14, 13, 12]
 GAP_COLOURS = ["#fee5d9", "#fcae91", "#fb6a4a", "#de2d26", "#a50f15"]
-OVERLAP_COLOURS = ["#f2f0f7", "#cbc9e2", "#9e9ac8", "#756bb1", "#54278f"]
+# overlap cells by how many outlets cover their demand: 2, 3, 4 or more
+OVERLAP_COUNT_COLOURS = ["#9e9ac8", "#6a51a3", "#3f007d"]
+OVERLAP_COUNT_LABELS = ["2", "3", "4+"]
+# at most this many cells per gap or overlap layer: a coarser grid beyond it keeps the page
+# small and fast whatever the number of customers (about 0.35 kB per cell)
+MAX_CELLS = 3000
 ACTION_LABELS = {"keep": "kept", "open": "new", "retier": "re-tiered", "close": "closed"}
 
 
@@ -212,14 +218,31 @@ def _add_outlets(
     ).add_to(group)
 
 
+def _cell_keys(xy: np.ndarray, size: float, max_cells: int) -> tuple[np.ndarray, np.ndarray, float]:
+    """Grid cell of each point; the cell side doubles until at most ``max_cells`` cells are used."""
+    while True:
+        keys, origins = grid_cells(xy, size)
+        if len(keys) == 0 or len(np.unique(keys, axis=0)) <= max_cells:
+            return keys, origins, size
+        size *= 2.0
+
+
 def _cells(
-    points: gpd.GeoDataFrame, values: np.ndarray, size: float, agg: str = "sum"
+    points: gpd.GeoDataFrame,
+    values: np.ndarray,
+    size: float,
+    agg: str = "sum",
+    max_cells: int = MAX_CELLS,
 ) -> gpd.GeoDataFrame:
-    """Aggregate point values onto square cells of ``size`` metres (in a metric CRS)."""
+    """Aggregate point values onto square cells of ``size`` metres (in a metric CRS).
+
+    Cells are doubled in size until there are at most ``max_cells``, so a layer never grows
+    with the number of customers (only with the area they spread over, up to the cap).
+    """
     if points.empty:
         return gpd.GeoDataFrame({"value": [], "count": []}, geometry=[], crs=points.crs)
     metric = points if points.crs.is_projected else points.to_crs(points.estimate_utm_crs())
-    keys, origins = grid_cells(point_coords(metric.geometry), size)
+    keys, origins, size = _cell_keys(point_coords(metric.geometry), size, max_cells)
     frame = pd.DataFrame(
         {"kx": keys[:, 0], "ky": keys[:, 1], "v": values, "ox": origins[:, 0], "oy": origins[:, 1]}
     )
@@ -232,6 +255,73 @@ def _cells(
         g[["value", "count"]],
         geometry=cell_polygons(g[["ox", "oy"]].to_numpy(), size),
         crs=metric.crs,
+    )
+
+
+def overlap_cells(
+    points: gpd.GeoDataFrame,
+    weights: np.ndarray,
+    n_covering: np.ndarray,
+    size: float,
+    max_cells: int = MAX_CELLS,
+) -> gpd.GeoDataFrame:
+    """Overlap demand on square cells, with how many outlets cover it.
+
+    Parameters
+    ----------
+    points : GeoDataFrame
+        Demand points covered twice or more (one level).
+    weights, n_covering : ndarray
+        Demand weight and number of covering outlets of each point (``n_covering >= 2``).
+    size : float
+        Cell side in metres (grown as in :func:`_cells` beyond ``max_cells`` cells).
+
+    Returns
+    -------
+    GeoDataFrame
+        One row per cell: ``value`` (overlap weight), ``count`` (points), ``w2``, ``w3``,
+        ``w4`` (weight covered by exactly 2, 3, and 4 or more outlets), ``max_covering`` and
+        ``cls`` (0, 1, 2 for 2, 3, 4+: the count class holding the weighted median).
+    """
+    cols = ["value", "count", "w2", "w3", "w4", "max_covering", "cls"]
+    if points.empty:
+        return gpd.GeoDataFrame({c: [] for c in cols}, geometry=[], crs=points.crs)
+    metric = points if points.crs.is_projected else points.to_crs(points.estimate_utm_crs())
+    keys, origins, size = _cell_keys(point_coords(metric.geometry), size, max_cells)
+    n = np.asarray(n_covering, dtype=np.int64)
+    w = np.asarray(weights, dtype=float)
+    frame = pd.DataFrame(
+        {
+            "kx": keys[:, 0],
+            "ky": keys[:, 1],
+            "v": w,
+            "w2": np.where(n == 2, w, 0.0),
+            "w3": np.where(n == 3, w, 0.0),
+            "w4": np.where(n >= 4, w, 0.0),
+            "n": n,
+            "ox": origins[:, 0],
+            "oy": origins[:, 1],
+        }
+    )
+    g = (
+        frame.groupby(["kx", "ky"], sort=True)
+        .agg(
+            value=("v", "sum"),
+            count=("v", "size"),
+            w2=("w2", "sum"),
+            w3=("w3", "sum"),
+            w4=("w4", "sum"),
+            max_covering=("n", "max"),
+            ox=("ox", "first"),
+            oy=("oy", "first"),
+        )
+        .reset_index()
+    )
+    # weighted median class: the first class whose cumulative weight reaches half the cell's
+    cum = np.cumsum(g[["w2", "w3", "w4"]].to_numpy(), axis=1)
+    g["cls"] = np.argmax(cum >= 0.5 * g["value"].to_numpy()[:, None] - 1e-9, axis=1)
+    return gpd.GeoDataFrame(
+        g[cols], geometry=cell_polygons(g[["ox", "oy"]].to_numpy(), size), crs=metric.crs
     )
 
 
@@ -269,6 +359,34 @@ def _add_cells(
         }
         for v, c, k in zip(cells["value"], cells["count"], cls, strict=True)
     ]
+    _add_shapes(group, cells.geometry, props)
+
+
+def _add_overlap_cells(group: folium.FeatureGroup, cells: gpd.GeoDataFrame, label: str) -> None:
+    """Overlap cells coloured by the number of covering outlets (2, 3, 4+); darker = more demand."""
+    if cells.empty:
+        return
+    strength = _classes(cells["value"].to_numpy(), 4)
+    props = []
+    for r, k in zip(cells.itertuples(), strength, strict=True):
+        colour = OVERLAP_COUNT_COLOURS[int(r.cls)]
+        parts = [
+            f"by {lab} outlets: {_money(v)}"
+            for lab, v in zip(OVERLAP_COUNT_LABELS, (r.w2, r.w3, r.w4), strict=True)
+            if v > 0
+        ]
+        props.append(
+            {
+                "_tip": f"{label}: {_money(r.value)} demand covered 2+ times ({int(r.count)} points)"
+                f"<br>{' · '.join(parts)} (at most {int(r.max_covering)} outlets)",
+                "_style": {
+                    "fillColor": colour,
+                    "color": colour,
+                    "weight": 0.5,
+                    "fillOpacity": round(0.3 + 0.15 * int(k), 2),
+                },
+            }
+        )
     _add_shapes(group, cells.geometry, props)
 
 
@@ -326,9 +444,14 @@ def legend_panel(scenario) -> str:
             f"<div>{symbol_svg('circle', '#7f7f7f', 14, action)} {ACTION_LABELS[action]}</div>"
         )
     ramp = "".join(f'<span style="background:{c}"></span>' for c in GAP_COLOURS)
-    ramp2 = "".join(f'<span style="background:{c}"></span>' for c in OVERLAP_COLOURS)
+    ramp2 = " ".join(
+        f'<span style="background:{c}"></span>{n}'
+        for c, n in zip(OVERLAP_COUNT_COLOURS, OVERLAP_COUNT_LABELS, strict=True)
+    )
     items.append(f'<div class="np-ramp">{ramp} uncovered demand per cell (gap), few → many</div>')
-    items.append(f'<div class="np-ramp">{ramp2} demand covered twice or more per cell</div>')
+    items.append(
+        f'<div class="np-ramp">{ramp2} outlets covering a cell (overlap; darker = more demand)</div>'
+    )
     items.append('<div><span class="np-line"></span> outlet → supporting outlet</div>')
     return f'<div id="np-legend" class="np-panel">{"".join(items)}</div>'
 
@@ -438,12 +561,14 @@ def plan_map(result) -> folium.Map:
         for who, evaluation in (("Plan", ev), ("Today", base)):
             over = evaluation.overlaps()
             over = over[over["level"] == key]
-            group = folium.FeatureGroup(name=f"{who} · overlaps: {label}", show=False).add_to(m)
-            _add_cells(
+            group = folium.FeatureGroup(
+                name=f"{who} · overlaps: {label} ({_money(over['weight'].sum())} by 2+ outlets)",
+                show=False,
+            ).add_to(m)
+            _add_overlap_cells(
                 group,
-                _cells(over, over["weight"].to_numpy(), size),
-                OVERLAP_COLOURS,
-                f"{_esc(label)}: {{value}} demand covered 2+ times ({{count}} points)",
+                overlap_cells(over, over["weight"].to_numpy(), over["n_covering"].to_numpy(), size),
+                _esc(label),
             )
 
     # reach areas of the plan's outlets, one layer per tier
@@ -458,7 +583,7 @@ def plan_map(result) -> folium.Map:
             areas = reach_areas(
                 point_coords(sel.geometry),
                 np.full(len(sel), reach[k, k]),
-                scenario.travel.mode,
+                plan.inputs.travel or scenario.travel.mode,  # roads: drive-time service areas
                 sel.crs,
             )
             colour = _tier_style(k)[0]
@@ -523,6 +648,7 @@ def plan_map(result) -> folium.Map:
     root.header.add_child(Element(_CSS))
     root.html.add_child(Element(kpi_panel(result)))
     root.html.add_child(Element(legend_panel(scenario)))
+    root.html.add_child(Element(data_attribution_html(scenario)))
     title = f"netplan · {_esc(scenario.name)}"
     root.header.add_child(Element(f"<title>{title}</title>"))
     return m

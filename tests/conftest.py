@@ -31,6 +31,32 @@ def demo_run(tmp_path_factory):
     return result, out
 
 
+@pytest.fixture(scope="session")
+def demo_run_b(tmp_path_factory):
+    """The demo scenario with 1.2 x today's budget, planned and written once (for comparisons)."""
+    from netplan.pipeline import run_scenario, write_run
+    from netplan.scenario import Scenario
+
+    scenario = Scenario.from_yaml(DEMO_SCENARIO).replace(budget={"total": "1.2 x baseline"})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = run_scenario(scenario)
+    out = tmp_path_factory.mktemp("demo_b") / "out"
+    write_run(result, out)
+    return result, out
+
+
+@pytest.fixture(scope="session")
+def demo_compare(demo_run, demo_run_b, tmp_path_factory):
+    """``netplan.compare`` of the demo at today's budget (A) and at 1.2 x (B), written once."""
+    import netplan
+
+    comparison = netplan.compare(demo_run[1], demo_run_b[1])
+    out = tmp_path_factory.mktemp("compare") / "out"
+    netplan.write_comparison(comparison, out)
+    return comparison, out
+
+
 def write_small_case(folder: Path, seed: int = 1, **changes) -> Path:
     """A small two-tier scenario with CSV inputs in ``folder``; ``changes`` update scenario keys."""
     rng = np.random.default_rng(seed)

@@ -112,3 +112,89 @@ def test_demo_report_offline(browser, demo_run, tmp_path):
     pixels = Image.open(shot).convert("L").getextrema()
     assert pixels[1] - pixels[0] > 100, "the screenshot is blank"
     context.close()
+
+
+def _overlay_paths(page) -> int:
+    return page.locator(".leaflet-overlay-pane path").count()
+
+
+def _toggle(page, label: str) -> None:
+    page.locator(".leaflet-control-layers-overlays label", has_text=label).first.locator(
+        "input"
+    ).click()
+    page.wait_for_timeout(200)
+
+
+def test_demo_map_toggling_areas_and_cells_changes_the_drawing(browser, demo_run):
+    """Reach discs and overlap cells are drawn as SVG paths: toggling their layers adds and
+    removes exactly their shapes; an overlap cell's tooltip gives the count of outlets."""
+    result, out = demo_run
+    kpis = pd.read_csv(out / "kpis.csv")
+    n_points = int(
+        kpis.loc[
+            (kpis["region"] == "all") & (kpis["level"] == "community"), "outlets_of_tier_plan"
+        ].iloc[0]
+    )
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, offline=True)
+    page, errors, failed = _watched_page(context)
+    page.goto((out / "map.html").as_uri())
+    page.wait_for_selector(".leaflet-control-layers")
+    before = _overlay_paths(page)
+    _toggle(page, "Plan · reach: community point")
+    assert _overlay_paths(page) == before + n_points  # one disc per community point of the plan
+    _toggle(page, "Plan · reach: community point")
+    assert _overlay_paths(page) == before
+    _toggle(page, "Plan · overlaps: regional centre")
+    after = _overlay_paths(page)
+    assert after > before
+    # hover the overlap cells until one shows its tooltip with the count of covering outlets
+    cells = page.locator(".leaflet-overlay-pane path")
+    tip = ""
+    for i in range(after - 1, before - 1, -1):
+        box = cells.nth(i).bounding_box()
+        if box is None or box["width"] < 3:
+            continue
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        page.wait_for_timeout(50)
+        tips = page.locator(".leaflet-tooltip")
+        if tips.count() and "covered 2+ times" in tips.first.inner_text():
+            tip = tips.first.inner_text()
+            break
+    assert "by 2 outlets" in tip or "by 3 outlets" in tip or "by 4+ outlets" in tip, tip
+    assert errors == [] and failed == []
+    context.close()
+
+
+def test_compare_map_offline(browser, demo_compare, tmp_path):
+    """compare.html opens with the network cut off: no error, the change layers with their
+    counts, one marker per site of either plan, and the cost delta of the comparison."""
+    comparison, out = demo_compare
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, offline=True)
+    page, errors, failed = _watched_page(context)
+    page.goto((out / "compare.html").as_uri())
+    page.wait_for_selector(".leaflet-control-layers")
+    page.wait_for_timeout(300)
+    assert errors == [] and failed == []
+    labels = page.locator(".leaflet-control-layers-overlays label").all_inner_texts()
+    counts = comparison.change_counts()
+    for name in (
+        f"Added in B ({counts['added']})",
+        f"Removed in B ({counts['removed']})",
+        f"Re-tiered in B ({counts['retiered']})",
+    ):
+        assert any(label.strip() == name for label in labels), (name, labels)
+    assert page.locator(".leaflet-marker-icon").count() == len(comparison.sites)
+    before = _overlay_paths(page)
+    assert any(label.strip().startswith("Covered in B only: city station (") for label in labels)
+    _toggle(page, "Covered in B only: city station")
+    assert _overlay_paths(page) > before
+    panel = page.locator("#np-kpi").inner_text()
+    assert f"{comparison.cost.loc['total', 'delta']:+,.0f}" in panel
+    page.locator(".leaflet-marker-icon").first.dispatch_event("click")
+    page.wait_for_selector(".leaflet-popup-content")
+    assert "Tier in B" in page.locator(".leaflet-popup-content").inner_text()
+    shot = tmp_path / "compare.png"
+    page.screenshot(path=str(shot))
+    assert shot.stat().st_size > 40_000  # a blank page compresses to a few kB
+    assert errors == [] and failed == []
+    context.close()

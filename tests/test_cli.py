@@ -172,6 +172,17 @@ def _break(folder: Path, what: str) -> Path:
         raw["tiers"][1]["reach"] = "20 km"
     elif what == "relative path missing":
         raw["demand"]["path"] = "../nowhere/demand.csv"
+    elif what == "lon/lat swapped, out of range":
+        demand.loc[0, ["lon", "lat"]] = [demand.loc[0, "lat"], "95.5"]
+    elif what == "lon/lat swapped, in range":
+        # the whole outlets file with x and y exchanged: every point is valid lon/lat
+        outlets = pd.read_csv(folder / "outlets.csv")
+        outlets[["lon", "lat"]] = outlets[["lat", "lon"]].to_numpy()
+        outlets.to_csv(folder / "outlets.csv", index=False)
+    elif what == "linkage missing":
+        raw["tiers"].insert(1, {"key": "mid", "name": "mid", "reach": "5 km", "linkage": "20 km"})
+        raw["costs"]["direct"]["mid"] = raw["costs"]["direct"]["hub"]
+        del raw["tiers"][2]["linkage"]
     demand.to_csv(folder / "demand.csv", index=False)
     scenario.write_text(yaml.safe_dump(raw, sort_keys=False))
     return scenario
@@ -200,6 +211,9 @@ BAD_INPUT = {
     "wrong type": r"solver\.time_limit: Input should be a valid number.*\(got 'fast'\); fix the value",
     "reach not decreasing": r"tiers\[1\]\.reach: 20 km is longer than the reach of the level above \('hub', 8 km\); .*set reach_order: any",
     "relative path missing": r"demand\.path: file not found: .*nowhere/demand\.csv; fix the path \(relative paths start at the scenario's folder\)",
+    "lon/lat swapped, out of range": r"demand\.csv: row 2: coordinates \(47\.\d+, 95\.5\) are outside longitude/latitude range; longitude and latitude look swapped",
+    "lon/lat swapped, in range": r"outlets\.csv: row 2: point \(47\.17, 9\.62\) lies [\d,]+ km outside the extent of the other layers \(demand, candidates\) \(3 such rows\); longitude and latitude look swapped; exchange the x and y columns",
+    "linkage missing": r"tiers\[2\]\.linkage: missing while tiers\[1\] \('mid'\) has one; give a reach \(e\.g\. '20 km'\) or 'none'",
 }
 
 

@@ -35,3 +35,19 @@ def test_chunked_equals_single_shot():
     many = pairs_within(a, b, 3000.0, "planar", chunk=317)
     assert np.array_equal(one.demand, many.demand) and np.array_equal(one.site, many.site)
     assert np.array_equal(one.dist, many.dist)
+
+
+@pytest.mark.parametrize("mode", ["planar", "haversine"])
+def test_a_point_on_a_site_and_one_on_the_boundary_are_within_reach(mode):
+    """Distance 0 (a customer at the site) and distance = reach both count."""
+    if mode == "planar":
+        a = np.array([[0.0, 0.0], [3_000.0, 4_000.0], [3_000.0, 4_000.1]])
+        b = np.array([[0.0, 0.0]])
+        radius = 5_000.0
+    else:
+        a = np.array([[9.5, 47.1], [9.6, 47.1], [9.7, 47.1]])
+        b = np.array([[9.5, 47.1]])
+        radius = float(distance(a[1], b[0], mode))
+    got = pairs_within(metric_coords(a, mode), metric_coords(b, mode), radius, mode)
+    assert got.demand.tolist() == [0, 1] and got.site.tolist() == [0, 0]
+    assert got.dist[0] == 0.0 and got.dist[1] == pytest.approx(radius, rel=1e-12)

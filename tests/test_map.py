@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
+import pytest
 from typer.testing import CliRunner
 
 from netplan.cli import app
@@ -33,3 +36,120 @@ def test_names_with_html_show_as_text(tmp_path):
         in page
     )
     assert "\\u0026lt;img src=x onerror=\\u0026quot;alert(1)\\u0026quot;\\u0026gt;" in page
+
+
+# --------------------------------------------------------------- cells and scale
+def _grid_points(n: int, seed: int = 3):
+    import geopandas as gpd
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    xy = rng.uniform(0, 20_000, size=(n, 2)) + [500_000, 5_000_000]
+    points = gpd.GeoDataFrame(geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs="EPSG:32632")
+    return points, xy, rng
+
+
+def test_overlap_cells_count_covering_outlets_like_a_loop():
+    import numpy as np
+
+    from netplan.webmap import overlap_cells
+
+    points, xy, rng = _grid_points(600)
+    n_cov = rng.integers(2, 8, size=len(xy))
+    w = rng.integers(1, 10, size=len(xy)).astype(float)
+    cells = overlap_cells(points, w, n_cov, 2_500.0)
+    # brute force: one dict entry per cell, filled point by point
+    expect: dict[tuple[int, int], list[float]] = {}
+    for (x, y), n, wi in zip(xy, n_cov, w, strict=True):
+        e = expect.setdefault((int(x // 2500), int(y // 2500)), [0.0, 0.0, 0.0, 0])
+        e[min(n, 4) - 2] += wi
+        e[3] = max(e[3], n)
+    assert len(cells) == len(expect)
+    corners = cells.geometry.bounds[["minx", "miny"]].to_numpy()
+    for (cx, cy), r in zip(corners, cells.itertuples(), strict=True):
+        w2, w3, w4, top = expect[(int(round(cx / 2500)), int(round(cy / 2500)))]
+        assert (r.w2, r.w3, r.w4, r.max_covering) == (w2, w3, w4, top)
+        assert r.value == w2 + w3 + w4
+        half = (w2 + w3 + w4) / 2  # the class holding the weighted median
+        assert r.cls == (0 if w2 >= half else 1 if w2 + w3 >= half else 2)
+    assert cells["value"].sum() == w.sum() and np.all(cells["cls"].isin([0, 1, 2]))
+
+
+def test_cells_grow_until_under_the_cap():
+    from netplan.webmap import _cells
+
+    points, xy, rng = _grid_points(5_000)
+    w = rng.integers(1, 5, size=len(xy)).astype(float)
+    fine = _cells(points, w, 250.0, max_cells=10_000)
+    capped = _cells(points, w, 250.0, max_cells=40)
+    assert len(fine) > 40 >= len(capped)
+    side = capped.geometry.iloc[0].bounds
+    # 20 km square: 2 km cells make 10 x 10 = 100 > 40, so the side doubles once more to 4 km (25)
+    assert side[2] - side[0] == 250.0 * 2**4
+    assert capped["value"].sum() == fine["value"].sum() == w.sum()
+    assert capped["count"].sum() == len(xy)
+
+
+def test_demo_map_overlap_layers_give_the_count(demo_run):
+    _, out = demo_run
+    page = (out / "map.html").read_text(encoding="utf-8").replace("\\u00b7", "·")
+    kpis = pd.read_csv(out / "kpis.csv")
+    for r in kpis[kpis["region"] == "all"].itertuples():
+        assert f"Plan · overlaps: {r.level_name} ({r.overlap_plan:,.0f} by 2+ outlets)" in page
+        assert f"Today · overlaps: {r.level_name} ({r.overlap_baseline:,.0f} by 2+ outlets)" in page
+    assert "demand covered 2+ times" in page and "by 2 outlets: " in page and "(at most " in page
+
+
+@pytest.mark.slow
+def test_map_of_100000_customers_is_small(demo_run, tmp_path):
+    """The demo plan and today's network evaluated on 100 000 customers (no new solve): the map
+    stays below 15 MB, its cells are capped, and its gap total is the brute-force one."""
+    import numpy as np
+    import yaml
+    from pyproj import Transformer
+
+    from netplan.demo import scaled_customers
+    from netplan.evaluate import baseline_outlets, evaluate
+    from netplan.inputs import load_inputs
+    from netplan.pipeline import RunResult
+    from netplan.scenario import Scenario
+    from netplan.webmap import MAX_CELLS, plan_map, render_offline
+
+    from conftest import DEMO_SCENARIO
+
+    result, _ = demo_run
+    customers = scaled_customers(100_000)
+    customers.to_csv(tmp_path / "customers.csv", index=False)
+    doc = yaml.safe_load(DEMO_SCENARIO.read_text())
+    for key in ("demand", "outlets", "candidates", "regions"):
+        doc[key]["path"] = str((DEMO_SCENARIO.parent / doc[key]["path"]).resolve())
+    doc["demand"]["path"] = str(tmp_path / "customers.csv")
+    (tmp_path / "s.yaml").write_text(yaml.safe_dump(doc))
+    demand = load_inputs(Scenario.from_yaml(tmp_path / "s.yaml")).demand
+    assert len(demand) == 100_000
+    scenario, plan = result.scenario, result.plan
+    big = RunResult(
+        plan,
+        evaluate(plan.outlets, demand, scenario),
+        evaluate(baseline_outlets(plan.inputs), demand, scenario),
+        result.checks,
+    )
+    page = render_offline(plan_map(big)).replace("\\u00b7", "·")
+    size = len(page.encode("utf-8"))
+    assert size < 15_000_000, f"{size / 1e6:.1f} MB"
+    # aggregated: no layer has more cells than the cap, and there is no marker per customer
+    for block in re.findall(r"_add\((\{.*?\})\);", page, flags=re.S):
+        assert block.count('"Polygon"') <= MAX_CELLS + 200  # + reach discs and regions
+    assert page.count('"type": "Point"') < 200
+    # brute force: community demand farther than 3 km from every open outlet of the plan
+    to_utm = Transformer.from_crs("EPSG:4326", plan.outlets.crs, always_xy=True)
+    x, y = to_utm.transform(customers["lon"].to_numpy(), customers["lat"].to_numpy())
+    open_ = plan.outlets[plan.outlets["tier"] != ""]
+    ox, oy = open_.geometry.x.to_numpy(), open_.geometry.y.to_numpy()
+    reach = np.array([scenario.reach_matrix[scenario.tier_index(t), 2] for t in open_["tier"]])
+    covered = np.zeros(len(x), dtype=bool)
+    for j in range(len(ox)):  # one pass per outlet, vectorised over the 100 000 customers
+        covered |= np.hypot(x - ox[j], y - oy[j]) <= reach[j] + 1e-6
+    gap = customers["customers"].to_numpy()[~covered].sum()
+    assert 0 < gap < customers["customers"].sum()
+    assert f"Plan · gaps: community point ({gap:,.0f} uncovered)" in page

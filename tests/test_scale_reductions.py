@@ -111,3 +111,29 @@ def test_greedy_start_is_a_valid_plan_within_the_greedy_guarantee(seed):
         assert greedy_value <= best.objective + 1e-6
         warm = max_covering(data, p=p, start=start)
         assert warm.objective == pytest.approx(best.objective, abs=1e-6)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_merge_identical_rows_equals_grouping_by_pattern(seed):
+    """Groups equal those of a dictionary keyed by each row's (pattern, extra key), numbered by
+    first appearance; empty rows form their own group."""
+    import scipy.sparse as sp
+
+    from netplan.reduction import merge_identical_rows
+
+    rng = np.random.default_rng(seed)
+    patterns = sp.random(40, 25, density=0.15, random_state=seed, format="csr")
+    patterns.data[:] = 1
+    H = patterns[rng.integers(0, 40, 3_000)]
+    extra = rng.integers(0, 3, 3_000)
+    groups = merge_identical_rows(H, extra)
+    seen: dict = {}
+    expected = np.array(
+        [
+            seen.setdefault((tuple(H[i].indices.tolist()), int(extra[i])), len(seen))
+            for i in range(H.shape[0])
+        ]
+    )
+    assert np.array_equal(groups.group, expected)
+    first = {g: i for i, g in reversed(list(enumerate(expected)))}
+    assert np.array_equal(groups.representative, [first[g] for g in range(len(seen))])

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from shapely.geometry import Polygon
 
 import netplan
 from netplan import InputDataError, InputFileNotFoundError, Scenario, ScenarioError
@@ -221,3 +223,35 @@ def test_reach_order_any_allows_a_longer_lower_reach(tmp_path):
         Scenario.from_dict(raw, base_dir=DEMO_SCENARIO.parent)
     raw["reach_order"] = "any"
     assert Scenario.from_dict(raw, base_dir=DEMO_SCENARIO.parent).reach_matrix[1, 1] == 40_000
+
+
+def test_polygon_sites_become_their_representative_point_with_a_warning(tmp_path):
+    """Polygons where points are required: the representative point (inside the polygon), stated."""
+    path = write_small_case(tmp_path / "c")
+    cand = pd.read_csv(path.parent / "candidates.csv")
+    points = gpd.points_from_xy(cand.lon, cand.lat, crs=4326)
+    frame = gpd.GeoDataFrame(cand, geometry=points)
+    # an L-shaped building for site 0: its centroid lies outside it, the representative point inside
+    x, y = cand.lon[0], cand.lat[0]
+    frame.loc[0, "geometry"] = Polygon(
+        [
+            (x, y),
+            (x + 0.01, y),
+            (x + 0.01, y + 0.001),
+            (x + 0.001, y + 0.001),
+            (x + 0.001, y + 0.01),
+            (x, y + 0.01),
+        ]
+    )
+    frame.to_file(path.parent / "cand.gpkg")
+    raw = yaml.safe_load(path.read_text())
+    raw["candidates"]["path"] = "cand.gpkg"
+    path.write_text(yaml.safe_dump(raw, sort_keys=False))
+    with pytest.warns(
+        netplan.NetplanWarning,
+        match=r"cand\.gpkg: 1 candidates polygons replaced by their representative point",
+    ):
+        inputs = netplan.load_inputs(netplan.Scenario.from_yaml(path))
+    site = inputs.sites.set_index("site_id").loc["S0", "geometry"]
+    shape = gpd.GeoSeries([frame.loc[0, "geometry"]], crs=4326).to_crs(inputs.crs).iloc[0]
+    assert shape.contains(site)
