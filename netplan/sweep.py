@@ -82,6 +82,7 @@ PREPARED_KEYS = (
     "outlets",
     "candidates",
     "regions",
+    "competitors",  # they discount the demand weights when the inputs are loaded
     "costs",
     "capacity",
 )

@@ -51,4 +51,4 @@ def test_notebook_runs(path):
         text = "".join(o.get("text", "") for o in outputs)
         if SHARED.exists() or on_ci():  # ../shared is there in the repo's CI: never skip there
             assert "skipped" not in text
-            assert "Liechtenstein (OSM 2015)" in html
+            assert "netplan evaluation</b> · liechtenstein" in html
