@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import nbclient  # in the test extra: never skipped
+import nbformat
 import pytest
 
 from conftest import on_ci
-
-nbformat = pytest.importorskip("nbformat")
-nbclient = pytest.importorskip("nbclient")
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data" / "liechtenstein"
