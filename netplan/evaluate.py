@@ -163,6 +163,17 @@ class Evaluation:
         table.index.name, table.columns.name = "tier", "action"
         return table
 
+    def _repr_html_(self) -> str:
+        from .display import evaluation_html
+
+        return evaluation_html(self)
+
+    def explore(self):
+        """These outlets, gaps and overlaps on an offline folium map (renders inline in Jupyter)."""
+        from .display import evaluation_map
+
+        return evaluation_map(self)
+
     def summary(self) -> dict[str, object]:
         lv = self.level_kpis()
         return {

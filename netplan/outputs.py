@@ -95,12 +95,13 @@ def atomic_directory(target: str | Path, overwrite: bool = False) -> Iterator[Pa
     parent = check_output_dir(target, overwrite)
     tmp = parent / f".{target.name}.tmp-{uuid.uuid4().hex[:8]}"
     try:
-        tmp.mkdir()
-    except OSError as exc:
-        raise OutputError(
-            f"{parent}: cannot write there ({exc.strerror}); choose a writable place for --out"
-        ) from None
-    try:
+        # mkdir inside the cleanup's try: a Ctrl-C right after it must not leave the folder
+        try:
+            tmp.mkdir()
+        except OSError as exc:
+            raise OutputError(
+                f"{parent}: cannot write there ({exc.strerror}); choose a writable place for --out"
+            ) from None
         yield tmp
         old = None
         if target.exists():
@@ -160,8 +161,19 @@ def _jsonable(value):
     return value
 
 
-def write_outputs(result, folder: str | Path, started: float | None = None) -> dict[str, Path]:
+def write_outputs(
+    result, folder: str | Path, started: float | None = None, html: bool = True
+) -> dict[str, Path]:
     """Write every output file of a :class:`netplan.pipeline.RunResult` into ``folder``.
+
+    Parameters
+    ----------
+    result : netplan.pipeline.RunResult
+    folder : str or Path
+    started : float, optional
+        ``time.perf_counter()`` when writing began (for the ``write`` timing in run.json).
+    html : bool
+        Write map.html and report.html too (sweeps skip them per point: several MB each).
 
     Returns
     -------
@@ -181,22 +193,19 @@ def write_outputs(result, folder: str | Path, started: float | None = None) -> d
         _write_layer(ev.links(), gpkg, f"{prefix}links", "LineString")
     kpis = result.kpi_table()
     kpis.to_csv(folder / "kpis.csv", index=False, float_format="%.10g", lineterminator="\n")
-    save_map(plan_map(result), folder / "map.html")
-    from .report import report_html
+    written = {"plan": gpkg, "kpis": folder / "kpis.csv", "run": folder / "run.json"}
+    if html:
+        from .report import report_html
 
-    (folder / "report.html").write_text(report_html(result), encoding="utf-8")
+        save_map(plan_map(result), folder / "map.html")
+        (folder / "report.html").write_text(report_html(result), encoding="utf-8")
+        written.update(map=folder / "map.html", report=folder / "report.html")
     if started is not None:
         result.timings["write"] = time.perf_counter() - started
     (folder / "run.json").write_text(
         json.dumps(_jsonable(run_record(result)), indent=2) + "\n", encoding="utf-8"
     )
-    return {
-        "plan": gpkg,
-        "kpis": folder / "kpis.csv",
-        "map": folder / "map.html",
-        "report": folder / "report.html",
-        "run": folder / "run.json",
-    }
+    return written
 
 
 def run_record(result) -> dict[str, object]:

@@ -49,6 +49,17 @@ class RunResult:
     def scenario(self) -> Scenario:
         return self.plan.scenario
 
+    def _repr_html_(self) -> str:
+        from .display import run_html
+
+        return run_html(self)
+
+    def explore(self):
+        """The run's map (as map.html) as a folium map that renders inline in Jupyter, offline."""
+        from .display import offline_map
+
+        return offline_map(self)
+
     def kpi_table(self) -> pd.DataFrame:
         """One row per region and level: baseline, plan and delta of every KPI."""
         return compare_kpis(self.baseline.kpis, self.evaluation.kpis, self.scenario.name)

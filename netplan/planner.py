@@ -385,6 +385,17 @@ class Plan:
         )
         return table.reindex(index=self.scenario.tier_keys, columns=list(ACTIONS), fill_value=0)
 
+    def _repr_html_(self) -> str:
+        from .display import plan_html
+
+        return plan_html(self)
+
+    def explore(self):
+        """The plan and today's network on an offline folium map (renders inline in Jupyter)."""
+        from .display import explore_plan
+
+        return explore_plan(self)
+
     def __repr__(self) -> str:
         return (
             f"Plan(status={self.status!r}, objective={self.objective:.6g}, gap={self.gap:.3g}, "
