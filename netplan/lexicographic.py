@@ -154,8 +154,10 @@ def solve_lexicographic(
     if on_stage is not None:
         on_stage(first)
     obj1 = base_objectives[first]
-    new_x, record = run(first, lp.with_objective(obj1.c, obj1.sense, obj1.offset), None)
+    start = _feasible_start(model, lp)
+    new_x, record = run(first, lp.with_objective(obj1.c, obj1.sense, obj1.offset), start)
     records.append(record)
+    record.extra["start"] = "today's network" if start is not None else "none"
     if new_x is not None:
         tiers = model.site_tiers(new_x)
         x = model.x_from_tiers(tiers)
@@ -315,6 +317,20 @@ def _solve_with_assignments(
         record.extra["fix_slack"] = tolerance(values[stage]) + noise
     sizes = {"assignment_columns": int(model.na), "parent_columns": int(model.nv)}
     return LexicographicResult(tiers, x, records, "optimal", None, values, sizes)
+
+
+def _feasible_start(model: TieredModel, lp: LinearProgram) -> np.ndarray | None:
+    """Today's network as the first incumbent, when it satisfies every rule of the scenario.
+
+    On large models the root LP can take longer than the time limit; without an incumbent
+    a stopped run would have no plan at all. Today's network (every outlet at its current
+    tier) is often feasible, e.g. under a budget of today's cost, and then a stopped run is
+    never worse than today.
+    """
+    x = model.x_from_tiers(model.problem.costs.current_tier)
+    if lp.max_violation(x) > 1e-6:
+        return None
+    return x
 
 
 def _exact(objective: StageObjective, x: np.ndarray) -> float:

@@ -16,7 +16,7 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
 
 def test_notebooks_exist_and_are_stored_without_outputs():
-    assert {p.stem for p in NOTEBOOKS} >= {"quickstart", "diagnose", "budget_sweep"}
+    assert {p.stem for p in NOTEBOOKS} >= {"quickstart", "diagnose", "budget_sweep", "drive_time"}
     for path in NOTEBOOKS:
         nb = nbformat.read(path, as_version=4)
         code = [c for c in nb.cells if c.cell_type == "code"]
@@ -51,3 +51,11 @@ def test_notebook_runs(path):
         if SHARED.exists() or on_ci():  # ../shared is there in the repo's CI: never skip there
             assert "skipped" not in text
             assert "netplan evaluation</b> · liechtenstein" in html
+    if path.stem == "drive_time":
+        text = "".join(o.get("text", "") for o in outputs)
+        if SHARED.exists() or on_ci():
+            assert "skipped" not in text
+            assert "status='optimal'" in "".join(
+                o.get("data", {}).get("text/plain", "") for o in outputs
+            )
+            assert "community reach 8 min: covered" in text

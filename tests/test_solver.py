@@ -99,3 +99,8 @@ def test_time_limit_is_never_optimal():
     record = p.solver_record()
     assert record["status"] == "time_limit" and record["time_limit"] == 2
     assert record["bound"] is not None and record["bound"] < record["objective"]
+
+
+def test_relative_gap_without_an_incumbent_is_infinite():
+    assert relative_gap(0.0, 5.0) == float("inf")
+    assert relative_gap(0.0, 0.0) == 0.0
