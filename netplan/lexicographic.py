@@ -320,14 +320,32 @@ def _solve_with_assignments(
 
 
 def _feasible_start(model: TieredModel, lp: LinearProgram) -> np.ndarray | None:
-    """Today's network as the first incumbent, when it satisfies every rule of the scenario.
+    """Today's network as the first incumbent, without its unsupported outlets, when that
+    satisfies every rule of the scenario.
 
     On large models the root LP can take longer than the time limit; without an incumbent
     a stopped run would have no plan at all. Today's network (every outlet at its current
     tier) is often feasible, e.g. under a budget of today's cost, and then a stopped run is
     never worse than today.
     """
-    x = model.x_from_tiers(model.problem.costs.current_tier)
+    p = model.problem
+    tiers = p.costs.current_tier.copy()
+    # close today's outlets that lack a supporting outlet (top tier first: a closure may leave
+    # outlets below it unsupported), where their policy allows closing
+    for k in range(1, p.n_tiers):
+        pairs = p.linkage[k] if p.linkage is not None else None
+        if pairs is None:
+            continue
+        upper = tiers[pairs.site]
+        supported = np.zeros(p.n_sites, dtype=bool)
+        supported[pairs.demand[(upper >= 0) & (upper < k)]] = True
+        lost = (tiers == k) & ~supported
+        if not lost.any():
+            continue
+        if np.isin(p.policy[lost], ("keep", "may_retier")).any():
+            return None
+        tiers[lost] = -1
+    x = model.x_from_tiers(tiers)
     if lp.max_violation(x) > 1e-6:
         return None
     return x
