@@ -365,6 +365,117 @@ def _timed_solve(
     return x, record, time.perf_counter() - t0
 
 
+# ------------------------------------------------------- set covering reductions
+def _containment_pairs(
+    A: sp.csr_matrix, chunk_nnz: int = 4_000_000
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pairs of rows (a, b) of a 0/1 matrix that share a column, with the count shared.
+
+    Computed as ``A @ A.T`` one block of rows at a time, so memory follows the overlap
+    pairs of one block, never the (rows x rows) square.
+    """
+    A = sp.csr_matrix(A)
+    AT = A.T.tocsr()
+    col_nnz = np.diff(AT.indptr)
+    # products per row: sum of the column counts of its entries (bounds the block's output)
+    row_of = np.repeat(np.arange(A.shape[0]), np.diff(A.indptr))
+    work = np.bincount(row_of, weights=col_nnz[A.indices], minlength=A.shape[0]).astype(np.int64)
+    block_of = np.cumsum(work) // chunk_nnz
+    bounds = np.concatenate([[0], np.flatnonzero(np.diff(block_of)) + 1, [A.shape[0]]])
+    out_a, out_b, out_n = [], [], []
+    for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+        block = (A[lo:hi] @ AT).tocoo()
+        out_a.append(block.row.astype(np.int64) + lo)
+        out_b.append(block.col.astype(np.int64))
+        out_n.append(block.data.astype(np.int64))
+    if not out_a:
+        z = np.zeros(0, dtype=np.int64)
+        return z, z, z
+    return np.concatenate(out_a), np.concatenate(out_b), np.concatenate(out_n)
+
+
+def _dominated_rows(A: sp.csr_matrix) -> np.ndarray:
+    """Bool mask of covering rows implied by another row.
+
+    Row a is redundant when some row b's set of sites is contained in a's: any plan that
+    covers b covers a. Of identical rows the first is kept. Every dropped row contains a
+    kept one (containment is a partial order), so the feasible plans are unchanged.
+    """
+    size = np.diff(A.indptr)
+    a, b, shared = _containment_pairs(A)
+    inside = (a != b) & (shared == size[b])  # b's set lies inside a's
+    strict = size[b] < size[a]
+    drop = inside & (strict | (b < a))
+    out = np.zeros(A.shape[0], dtype=bool)
+    out[a[drop]] = True
+    return out
+
+
+def _dominated_columns(A: sp.csr_matrix, cost: np.ndarray) -> np.ndarray:
+    """Bool mask of sites that another site replaces at no more cost.
+
+    Site j is dropped when site l covers every row j covers and costs no more (ties in set
+    and cost: the lower index stays), or when j covers no row. Swapping j for l keeps any
+    plan feasible and no dearer, so the optimum is unchanged (costs must be >= 0).
+    """
+    AT = sp.csr_matrix(A.T)
+    size = np.diff(AT.indptr)
+    j, k, shared = _containment_pairs(AT)  # site k covers `shared` of j's rows
+    inside = (j != k) & (shared == size[j]) & (cost[k] <= cost[j])
+    strict = (size[j] < size[k]) | (cost[k] < cost[j]) | (k < j)
+    drop = inside & strict
+    out = size == 0
+    out[j[drop]] = True
+    return out
+
+
+def reduce_set_covering(
+    A: sp.csr_matrix, cost: np.ndarray, max_rounds: int = 10
+) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
+    """Exact reductions of a set covering matrix: dominated rows and dominated columns.
+
+    Alternates the two until neither removes anything (dropping a column can make rows
+    identical or nested; dropping a row can make columns nested).
+
+    Parameters
+    ----------
+    A : csr_matrix (rows, sites), 0/1
+        ``A[i, j] = 1`` when site j covers row i; every row must have an entry.
+    cost : ndarray (sites,)
+        Non-negative site costs.
+
+    Returns
+    -------
+    rows, cols : ndarray of int
+        The rows and sites kept (indices into ``A``).
+    counts : dict
+        ``rounds`` and rows / columns before and after.
+    """
+    A = sp.csr_matrix(A, dtype=float)
+    A.data[:] = 1.0
+    rows = np.arange(A.shape[0])
+    cols = np.arange(A.shape[1])
+    rounds = 0
+    while rounds < max_rounds:
+        rounds += 1
+        sub = A[rows][:, cols].tocsr()
+        keep_c = ~_dominated_columns(sub, cost[cols])
+        cols = cols[keep_c]
+        sub = sub[:, keep_c].tocsr()
+        keep_r = ~_dominated_rows(sub)
+        rows = rows[keep_r]
+        if keep_c.all() and keep_r.all():
+            break
+    counts = {
+        "rounds": rounds,
+        "rows_before": int(A.shape[0]),
+        "rows_after": int(len(rows)),
+        "columns_before": int(A.shape[1]),
+        "columns_after": int(len(cols)),
+    }
+    return rows, cols, counts
+
+
 # ------------------------------------------------------------------ set covering
 def set_covering(
     data: LocationData | np.ndarray,
@@ -372,6 +483,7 @@ def set_covering(
     options: SolverOptions | None = None,
     max_sites: int | None = None,
     merge: bool = True,
+    dominance: bool = True,
 ) -> LocationResult:
     """Location set covering (LSCP): the cheapest sites covering all coverable demand.
 
@@ -387,6 +499,10 @@ def set_covering(
         Also require at most this many sites (a feasibility question, used by p-center).
     merge : bool
         Merge demand with identical coverage sets into one row first (exact).
+    dominance : bool
+        Then drop rows implied by another row and sites another site replaces at no more
+        cost (:func:`reduce_set_covering`; exact for non-negative site costs). The counts
+        before and after are in ``details["reduction"]``.
     """
     data = _as_data(data)
     if radius is not None:
@@ -403,9 +519,17 @@ def set_covering(
         (np.ones(len(data.demand)), (rows_of[data.demand], data.site)),
         shape=(int(coverable.sum()), m),
     )
-    lb, ub, integer = _binaries(m, 0)
+    rows_after_merge = int(A.shape[0])
+    cols = np.arange(m)
+    reduction: dict[str, int] = {}
+    if dominance and A.shape[0] and bool((data.site_cost >= 0).all()):
+        keep_rows, cols, reduction = reduce_set_covering(A, data.site_cost)
+        A = A[keep_rows][:, cols].tocsr()
+    t_reduce = time.perf_counter() - t0
+    r = len(cols)
+    lb, ub, integer = _binaries(r, 0)
     lp = LinearProgram(
-        c=data.site_cost.astype(float),
+        c=data.site_cost[cols].astype(float),
         lb=lb,
         ub=ub,
         integer=integer,
@@ -414,19 +538,26 @@ def set_covering(
         row_hi=np.full(A.shape[0], INF),
     )
     if max_sites is not None:
-        lp = lp.with_rows(*_p_row(m, m, max_sites, exact=False))
-    build = time.perf_counter() - t0
-    x, record, seconds = _timed_solve(lp, options)
+        lp = lp.with_rows(*_p_row(r, r, max_sites, exact=False))
+    build = time.perf_counter() - t0 - t_reduce
+    x_r, record, seconds = _timed_solve(lp, options)
+    x = None
+    if x_r is not None:
+        x = np.zeros(m)
+        x[cols] = x_r
     return _result(
         "set_covering",
         data,
         x,
         record,
-        {"build": build, "solve": seconds},
+        {"reduction": t_reduce, "build": build, "solve": seconds},
         uncoverable=int((~original.coverable()).sum()),
         uncoverable_weight=float(original.weights[~original.coverable()].sum()),
         demand_rows=int(original.n_demand),
-        rows_after_merge=int(A.shape[0]),
+        rows_after_merge=rows_after_merge,
+        rows_in_model=int(A.shape[0]),
+        sites_in_model=int(len(cols)),
+        reduction=reduction,
     )
 
 
@@ -1131,6 +1262,7 @@ __all__ = [
     "max_covering",
     "p_center",
     "p_median",
+    "reduce_set_covering",
     "result_table",
     "set_covering",
 ]
