@@ -33,6 +33,7 @@ from .solver import (
     SolverOptions,
     SolverRecord,
     csr_from_pieces,
+    relative_gap,
     solve,
     solve_relaxation,
 )
@@ -365,6 +366,117 @@ def _timed_solve(
     return x, record, time.perf_counter() - t0
 
 
+# ------------------------------------------------------- set covering reductions
+def _containment_pairs(
+    A: sp.csr_matrix, chunk_nnz: int = 4_000_000
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pairs of rows (a, b) of a 0/1 matrix that share a column, with the count shared.
+
+    Computed as ``A @ A.T`` one block of rows at a time, so memory follows the overlap
+    pairs of one block, never the (rows x rows) square.
+    """
+    A = sp.csr_matrix(A)
+    AT = A.T.tocsr()
+    col_nnz = np.diff(AT.indptr)
+    # products per row: sum of the column counts of its entries (bounds the block's output)
+    row_of = np.repeat(np.arange(A.shape[0]), np.diff(A.indptr))
+    work = np.bincount(row_of, weights=col_nnz[A.indices], minlength=A.shape[0]).astype(np.int64)
+    block_of = np.cumsum(work) // chunk_nnz
+    bounds = np.concatenate([[0], np.flatnonzero(np.diff(block_of)) + 1, [A.shape[0]]])
+    out_a, out_b, out_n = [], [], []
+    for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+        block = (A[lo:hi] @ AT).tocoo()
+        out_a.append(block.row.astype(np.int64) + lo)
+        out_b.append(block.col.astype(np.int64))
+        out_n.append(block.data.astype(np.int64))
+    if not out_a:
+        z = np.zeros(0, dtype=np.int64)
+        return z, z, z
+    return np.concatenate(out_a), np.concatenate(out_b), np.concatenate(out_n)
+
+
+def _dominated_rows(A: sp.csr_matrix) -> np.ndarray:
+    """Bool mask of covering rows implied by another row.
+
+    Row a is redundant when some row b's set of sites is contained in a's: any plan that
+    covers b covers a. Of identical rows the first is kept. Every dropped row contains a
+    kept one (containment is a partial order), so the feasible plans are unchanged.
+    """
+    size = np.diff(A.indptr)
+    a, b, shared = _containment_pairs(A)
+    inside = (a != b) & (shared == size[b])  # b's set lies inside a's
+    strict = size[b] < size[a]
+    drop = inside & (strict | (b < a))
+    out = np.zeros(A.shape[0], dtype=bool)
+    out[a[drop]] = True
+    return out
+
+
+def _dominated_columns(A: sp.csr_matrix, cost: np.ndarray) -> np.ndarray:
+    """Bool mask of sites that another site replaces at no more cost.
+
+    Site j is dropped when site l covers every row j covers and costs no more (ties in set
+    and cost: the lower index stays), or when j covers no row. Swapping j for l keeps any
+    plan feasible and no dearer, so the optimum is unchanged (costs must be >= 0).
+    """
+    AT = sp.csr_matrix(A.T)
+    size = np.diff(AT.indptr)
+    j, k, shared = _containment_pairs(AT)  # site k covers `shared` of j's rows
+    inside = (j != k) & (shared == size[j]) & (cost[k] <= cost[j])
+    strict = (size[j] < size[k]) | (cost[k] < cost[j]) | (k < j)
+    drop = inside & strict
+    out = size == 0
+    out[j[drop]] = True
+    return out
+
+
+def reduce_set_covering(
+    A: sp.csr_matrix, cost: np.ndarray, max_rounds: int = 10
+) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
+    """Exact reductions of a set covering matrix: dominated rows and dominated columns.
+
+    Alternates the two until neither removes anything (dropping a column can make rows
+    identical or nested; dropping a row can make columns nested).
+
+    Parameters
+    ----------
+    A : csr_matrix (rows, sites), 0/1
+        ``A[i, j] = 1`` when site j covers row i; every row must have an entry.
+    cost : ndarray (sites,)
+        Non-negative site costs.
+
+    Returns
+    -------
+    rows, cols : ndarray of int
+        The rows and sites kept (indices into ``A``).
+    counts : dict
+        ``rounds`` and rows / columns before and after.
+    """
+    A = sp.csr_matrix(A, dtype=float)
+    A.data[:] = 1.0
+    rows = np.arange(A.shape[0])
+    cols = np.arange(A.shape[1])
+    rounds = 0
+    while rounds < max_rounds:
+        rounds += 1
+        sub = A[rows][:, cols].tocsr()
+        keep_c = ~_dominated_columns(sub, cost[cols])
+        cols = cols[keep_c]
+        sub = sub[:, keep_c].tocsr()
+        keep_r = ~_dominated_rows(sub)
+        rows = rows[keep_r]
+        if keep_c.all() and keep_r.all():
+            break
+    counts = {
+        "rounds": rounds,
+        "rows_before": int(A.shape[0]),
+        "rows_after": int(len(rows)),
+        "columns_before": int(A.shape[1]),
+        "columns_after": int(len(cols)),
+    }
+    return rows, cols, counts
+
+
 # ------------------------------------------------------------------ set covering
 def set_covering(
     data: LocationData | np.ndarray,
@@ -372,6 +484,7 @@ def set_covering(
     options: SolverOptions | None = None,
     max_sites: int | None = None,
     merge: bool = True,
+    dominance: bool = True,
 ) -> LocationResult:
     """Location set covering (LSCP): the cheapest sites covering all coverable demand.
 
@@ -387,6 +500,10 @@ def set_covering(
         Also require at most this many sites (a feasibility question, used by p-center).
     merge : bool
         Merge demand with identical coverage sets into one row first (exact).
+    dominance : bool
+        Then drop rows implied by another row and sites another site replaces at no more
+        cost (:func:`reduce_set_covering`; exact for non-negative site costs). The counts
+        before and after are in ``details["reduction"]``.
     """
     data = _as_data(data)
     if radius is not None:
@@ -403,9 +520,17 @@ def set_covering(
         (np.ones(len(data.demand)), (rows_of[data.demand], data.site)),
         shape=(int(coverable.sum()), m),
     )
-    lb, ub, integer = _binaries(m, 0)
+    rows_after_merge = int(A.shape[0])
+    cols = np.arange(m)
+    reduction: dict[str, int] = {}
+    if dominance and A.shape[0] and bool((data.site_cost >= 0).all()):
+        keep_rows, cols, reduction = reduce_set_covering(A, data.site_cost)
+        A = A[keep_rows][:, cols].tocsr()
+    t_reduce = time.perf_counter() - t0
+    r = len(cols)
+    lb, ub, integer = _binaries(r, 0)
     lp = LinearProgram(
-        c=data.site_cost.astype(float),
+        c=data.site_cost[cols].astype(float),
         lb=lb,
         ub=ub,
         integer=integer,
@@ -414,19 +539,26 @@ def set_covering(
         row_hi=np.full(A.shape[0], INF),
     )
     if max_sites is not None:
-        lp = lp.with_rows(*_p_row(m, m, max_sites, exact=False))
-    build = time.perf_counter() - t0
-    x, record, seconds = _timed_solve(lp, options)
+        lp = lp.with_rows(*_p_row(r, r, max_sites, exact=False))
+    build = time.perf_counter() - t0 - t_reduce
+    x_r, record, seconds = _timed_solve(lp, options)
+    x = None
+    if x_r is not None:
+        x = np.zeros(m)
+        x[cols] = x_r
     return _result(
         "set_covering",
         data,
         x,
         record,
-        {"build": build, "solve": seconds},
+        {"reduction": t_reduce, "build": build, "solve": seconds},
         uncoverable=int((~original.coverable()).sum()),
         uncoverable_weight=float(original.weights[~original.coverable()].sum()),
         demand_rows=int(original.n_demand),
-        rows_after_merge=int(A.shape[0]),
+        rows_after_merge=rows_after_merge,
+        rows_in_model=int(A.shape[0]),
+        sites_in_model=int(len(cols)),
+        reduction=reduction,
     )
 
 
@@ -459,6 +591,7 @@ def max_covering(
     options: SolverOptions | None = None,
     merge: bool = True,
     start: np.ndarray | None = None,
+    dominance: bool = True,
 ) -> LocationResult:
     """Maximal covering (MCLP): p sites (or a budget on site costs) maximising covered weight.
 
@@ -466,6 +599,11 @@ def max_covering(
     y is continuous in [0, 1] and integral at the optimum for binary x. With ``merge``,
     demand with identical coverage sets is one row (weights summed; exact). ``start``: site
     indices of a plan to start from (e.g. a heuristic's).
+
+    With ``dominance`` (and p without a budget), a site whose coverage set lies inside
+    another's is fixed closed: an optimal plan that opens it loses nothing by opening the
+    other instead, or, when that one is already open, any other site (coverage only grows).
+    Exact as long as p sites stay; the count is ``details["sites_fixed_closed"]``.
     """
     if p is None and budget is None:
         raise NetplanError("max_covering: give p (number of sites) or budget")
@@ -498,11 +636,22 @@ def max_covering(
         row = np.zeros(n_cols)
         row[:m] = data.site_cost
         lp = lp.with_rows(sp.csr_matrix(row.reshape(1, -1)), np.array([-INF]), np.array([budget]))
+    closed = np.zeros(m, dtype=bool)
+    if dominance and p is not None and budget is None and len(idx) and (data.weights >= 0).all():
+        closed = _dominated_columns(data.matrix()[idx], np.ones(m))
+        if m - int(closed.sum()) >= p:
+            lp = lp.with_bounds(np.flatnonzero(closed), 0.0, 0.0)
+        else:
+            closed[:] = False
     build = time.perf_counter() - t0
     x0 = None
     if start is not None:
+        start = np.unique(np.asarray(start, dtype=np.int64))
+        if closed[start].any():  # swap fixed-closed start sites for unused open ones
+            spare = np.setdiff1d(np.flatnonzero(~closed), start)
+            start = np.concatenate([start[~closed[start]], spare[: int(closed[start].sum())]])
         x0 = np.zeros(n_cols)
-        x0[np.asarray(start, dtype=np.int64)] = 1.0
+        x0[start] = 1.0
         covered_start = (A[:, :m] @ x0[:m]) < 0  # rows are y - sum x
         x0[m:] = covered_start.astype(float)
     x, record, seconds = _timed_solve(lp, options, start=x0)
@@ -517,6 +666,7 @@ def max_covering(
         total_weight=total,
         demand_rows=int(n_rows),
         rows_after_merge=int(A.shape[0]),
+        sites_fixed_closed=int(closed.sum()),
     )
 
 
@@ -801,6 +951,253 @@ def _nearest_assignment(data: LocationData, open_sites: np.ndarray) -> pd.DataFr
     first = np.ones(len(d), dtype=bool)
     first[1:] = d[1:] != d[:-1]  # pairs are sorted by demand, cost, site
     return pd.DataFrame({"demand": d[first], "site": s[first], "share": 1.0, "cost": c[first]})
+
+
+# ------------------------------------------------------- p-median, radius formulation
+def _radius_levels(data: LocationData, p: int) -> dict[str, np.ndarray]:
+    """Per demand, the distinct costs of its ``m - p + 1`` cheapest allowed sites.
+
+    With p of m sites open at most m - p are closed, so a demand's nearest open site is
+    always among them: farther pairs never matter (an exact cut). Returns the kept pairs
+    (demand, site, level = rank of the pair's cost among the demand's distinct costs) and,
+    per demand, the first global level id, the number of levels and the level values.
+    """
+    n, m = data.n_demand, data.n_sites
+    d, s, c = data.demand, data.site, data.cost
+    starts = np.searchsorted(d, np.arange(n))
+    keep = (np.arange(len(d)) - starts[d]) < m - p + 1
+    d, s, c = d[keep], s[keep], c[keep]
+    new = np.ones(len(d), dtype=bool)
+    new[1:] = (d[1:] != d[:-1]) | (c[1:] != c[:-1])  # pairs are sorted by demand, then cost
+    gid = np.cumsum(new) - 1  # global level id of each pair
+    first = np.zeros(n, dtype=np.int64)
+    n_levels = np.bincount(d[new], minlength=n)
+    first[1:] = np.cumsum(n_levels)[:-1]
+    return {
+        "demand": d,
+        "site": s,
+        "level": gid - first[d],
+        "first": first,
+        "n_levels": n_levels,
+        "value": c[new],
+    }
+
+
+def _radius_lp(
+    lv: dict[str, np.ndarray], weights: np.ndarray, kept: np.ndarray, m: int, p: int
+) -> tuple[LinearProgram, np.ndarray, np.ndarray]:
+    """The radius formulation truncated at ``kept[i]`` levels per demand.
+
+    Columns: x (m sites), then z_ig for each kept row. Row (i, g), g < kept[i]:
+    ``z_ig + sum_{j: c_ij <= D_ig} x_j >= 1`` — z_ig = 1 when demand i has no open site
+    within its g-th distinct cost D_ig; its cost is ``D_i0 + sum_g (D_i,g+1 - D_ig) z_ig``.
+    A demand whose levels are all kept (complete) has no z on its last row (it must be
+    served within its last level). A truncated demand's last z is charged up to its next
+    level D_i,kept, so its cost is capped there: the truncated model is a relaxation
+    (a lower bound), exact for every plan that serves each truncated demand within its
+    kept levels.
+    Returns the program, the (demand, level) of each row and the column of its z (-1: none).
+    """
+    n = len(kept)
+    complete = kept >= lv["n_levels"]
+    row_first = np.zeros(n, dtype=np.int64)
+    row_first[1:] = np.cumsum(kept)[:-1]
+    n_rows = int(kept.sum())
+    row_dem = np.repeat(np.arange(n), kept)
+    row_lvl = np.arange(n_rows) - row_first[row_dem]
+    has_z = ~(complete[row_dem] & (row_lvl == kept[row_dem] - 1))
+    zcol = np.full(n_rows, -1, dtype=np.int64)
+    zcol[has_z] = m + np.arange(int(has_z.sum()))
+    gvalue = lv["first"][row_dem] + row_lvl
+    step = lv["value"][np.minimum(gvalue + 1, len(lv["value"]) - 1)] - lv["value"][gvalue]
+    # each pair (i, level l, site j) enters rows g = l .. kept[i] - 1 of demand i
+    d, s, lvl = lv["demand"], lv["site"], lv["level"]
+    reps = np.maximum(kept[d] - lvl, 0)
+    pair = np.repeat(np.arange(len(d)), reps)
+    offset = np.arange(len(pair)) - np.repeat(np.cumsum(reps) - reps, reps)
+    prow = row_first[d[pair]] + lvl[pair] + offset
+    zr = np.flatnonzero(has_z)
+    n_cols = m + len(zr)
+    A = csr_from_pieces(
+        [prow, zr], [s[pair], zcol[zr]], [np.ones(len(pair)), np.ones(len(zr))], (n_rows, n_cols)
+    )
+    c = np.zeros(n_cols)
+    c[zcol[zr]] = weights[row_dem[zr]] * step[zr]
+    offset_value = float(weights @ lv["value"][lv["first"]])
+    lb, ub, integer = _binaries(m, len(zr))
+    lp = LinearProgram(
+        c=c, lb=lb, ub=ub, integer=integer, A=A,
+        row_lo=np.ones(n_rows), row_hi=np.full(n_rows, INF), offset=offset_value,
+    )  # fmt: skip
+    return (
+        lp.with_rows(*_p_row(m, n_cols, p, exact=True)),
+        np.column_stack([row_dem, row_lvl]),
+        zcol,
+    )
+
+
+def _served_level(lv: dict[str, np.ndarray], is_open: np.ndarray, n: int) -> np.ndarray:
+    """Per demand, the level of its nearest open site among the kept pairs (-1: none)."""
+    sel = is_open[lv["site"]]
+    out = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(out, lv["demand"][sel], lv["level"][sel])
+    out[out == np.iinfo(np.int64).max] = -1
+    return out
+
+
+def p_median_radius(
+    data: LocationData | np.ndarray,
+    p: int,
+    options: SolverOptions | None = None,
+    start: np.ndarray | None = None,
+    max_rounds: int = 100,
+) -> LocationResult:
+    """p-median by the radius formulation with truncation (García, Labbé & Marín, 2011).
+
+    For each demand i with sorted distinct costs ``D_i0 < D_i1 < ...`` the cost of a plan is
+    ``D_i0 + sum_g (D_i,g+1 - D_ig) z_ig`` with ``z_ig >= 1 - sum_{j: c_ij <= D_ig} x_j``
+    (Elloumi, 2010): one variable per distinct cost, not per pair, and only the costs up to
+    the ``m - p + 1``-th cheapest site matter. Truncation: each demand keeps only its costs
+    up to the one it pays in the heuristic plan (its cost is capped at the next one), which
+    makes the model a relaxation; its optimum is optimal for the full problem when it serves
+    every demand within the kept costs, else the demands served beyond their kept costs get
+    more levels and it is solved again (warm-started with the best plan so far). Each
+    truncated bound is a valid lower bound, each plan's recomputed cost an upper bound.
+
+    Parameters
+    ----------
+    data : LocationData or cost matrix
+    p : int
+        Number of sites to open.
+    options : SolverOptions, optional
+        ``time_limit`` is for the whole loop.
+    start : ndarray of int, optional
+        Sites of a plan to start from; default: greedy + vertex interchange.
+    max_rounds : int
+        Most re-solves before giving up with the best plan and bound so far.
+
+    Returns
+    -------
+    LocationResult
+        ``details``: rounds, rows and z columns of the last model, distinct costs kept and
+        available, heuristic objective.
+    """
+    data = _as_data(data)
+    options = options or SolverOptions()
+    n, m = data.n_demand, data.n_sites
+    if not data.coverable().all():
+        raise NetplanError(
+            f"p_median: {int((~data.coverable()).sum())} demand points have no allowed site; give every demand at least one site"
+        )
+    if not 1 <= p <= m:
+        raise NetplanError(f"p_median: p must be between 1 and the number of sites ({m}), got {p}")
+    t0 = time.perf_counter()
+    if start is None:
+        start, _ = _p_median_heuristic(_dense_costs(data), p)
+    best = np.sort(np.asarray(start, dtype=np.int64))
+    t_heur = time.perf_counter() - t0
+    lv = _radius_levels(data, p)
+    n_levels = lv["n_levels"]
+
+    def plan_cost(sites: np.ndarray) -> float:
+        served = _nearest_assignment(data, sites)
+        if len(served) < n:  # some demand has no open allowed site: not a plan
+            return INF
+        return float(served["cost"].to_numpy() @ data.weights[served["demand"].to_numpy()])
+
+    upper = plan_cost(best)
+    heuristic_objective = upper
+    is_open = np.zeros(m, dtype=bool)
+    is_open[best] = True
+    kept = np.minimum(2 * _served_level(lv, is_open, n) + 2, n_levels)
+    kept[kept <= 0] = n_levels[kept <= 0]
+    records: list[SolverRecord] = []
+    timings = {"heuristic": t_heur, "build": 0.0, "solve": 0.0}
+    # every demand pays at least its cheapest allowed cost: the bound before any solve
+    lower = float(data.weights @ lv["value"][lv["first"]])
+    status, rounds, lp = "time_limit", 0, None
+    while rounds < max_rounds:
+        rounds += 1
+        tb = time.perf_counter()
+        lp, rows, zcol = _radius_lp(lv, data.weights, kept, m, p)
+        x0 = np.zeros(lp.n_cols)
+        x0[best] = 1.0
+        is_open[:] = False
+        is_open[best] = True
+        served = _served_level(lv, is_open, n)
+        zr = zcol >= 0
+        # z_ig = 1 when the start plan serves i beyond level g (or not within the kept pairs)
+        x0[zcol[zr]] = ((served[rows[zr, 0]] < 0) | (served[rows[zr, 0]] > rows[zr, 1])).astype(
+            float
+        )
+        timings["build"] += time.perf_counter() - tb
+        remaining = None
+        if options.time_limit is not None:
+            remaining = options.time_limit - (time.perf_counter() - t0)
+            if remaining <= 0:
+                break
+        x, record, seconds = _timed_solve(lp, replace(options, time_limit=remaining), start=x0)
+        record.stage = f"radius round {rounds}"
+        records.append(record)
+        timings["solve"] += seconds
+        if math.isfinite(record.bound):
+            lower = max(lower, record.bound)
+        if x is None:
+            status = record.status
+            break
+        sites = np.flatnonzero(np.round(x[:m]) > 0.5)
+        cost = plan_cost(sites)
+        if cost < upper:
+            upper, best = cost, sites
+        is_open[:] = False
+        is_open[sites] = True
+        served = _served_level(lv, is_open, n)
+        beyond = (served < 0) | (served >= kept)
+        if record.status == "optimal" and not beyond.any():
+            lower, status = max(lower, record.objective), "optimal"
+            break
+        if upper <= lower + 1e-9 * max(1.0, abs(upper)):
+            status = "optimal"
+            break
+        if record.status != "optimal":
+            status = record.status
+            break
+        # more levels where the relaxed optimum serves beyond them: at least to the level
+        # it uses, and at least double, so few rounds are needed
+        grow = np.where(served[beyond] >= 0, served[beyond] + 1, n_levels[beyond])
+        kept[beyond] = np.minimum(np.maximum(grow, 2 * kept[beyond]), n_levels[beyond])
+    final = SolverRecord(
+        status,
+        upper,
+        lower,
+        relative_gap(upper, lower) if status != "optimal" else 0.0,
+        sum(r.seconds for r in records),
+        records[-1].solver if records else "HiGHS",
+        records[-1].version if records else "",
+        options.time_limit,
+        options.mip_rel_gap,
+        "p_median_radius",
+        f"{rounds} radius rounds",
+    )
+    x_full = np.zeros(m)
+    x_full[best] = 1.0
+    return _result(
+        "p_median",
+        data,
+        x_full,
+        final,
+        timings,
+        records=records + [final],
+        assignment=_nearest_assignment(data, best),
+        method="radius",
+        rounds=rounds,
+        heuristic_objective=heuristic_objective,
+        model_rows=int(lp.n_rows) if lp is not None else 0,
+        model_z_columns=int(lp.n_cols - m) if lp is not None else 0,
+        levels_kept=int(kept.sum()),
+        levels_available=int(n_levels.sum()),
+        pairs=int(len(data.demand)),
+    )
 
 
 # ----------------------------------------------------------------------- p-center
@@ -1131,6 +1528,8 @@ __all__ = [
     "max_covering",
     "p_center",
     "p_median",
+    "p_median_radius",
+    "reduce_set_covering",
     "result_table",
     "set_covering",
 ]

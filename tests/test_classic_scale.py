@@ -1,0 +1,209 @@
+"""Scale reductions of the classic models are exact.
+
+Set covering: the dominance reductions (:func:`reduce_set_covering`) keep the optimum, checked
+against brute force over every subset of sites and against the unreduced MILP. p-median: the
+truncated radius formulation (:func:`p_median_radius`) reaches the same proven optimum as the
+assignment formulation and as brute force, also with ties, sparse pairs and a poor start that
+forces several truncation rounds, and matches OR-Library's published pmed optima. Maximal
+covering: fixing dominated sites closed keeps the brute-force optimum.
+"""
+
+from __future__ import annotations
+
+from itertools import combinations
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from netplan.classic import (
+    LocationData,
+    max_covering,
+    p_median,
+    p_median_radius,
+    reduce_set_covering,
+    set_covering,
+)
+from netplan.orlib import PMED_OPTIMA, read_pmed
+from netplan.solver import SolverOptions
+
+from conftest import on_ci
+
+ORLIB = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "orlib"
+
+
+def _points(seed: int, n: int, m: int, side: float = 100.0, integer: bool = True):
+    rng = np.random.default_rng(seed)
+    demand = rng.uniform(0, side, (n, 2))
+    sites = rng.uniform(0, side, (m, 2))
+    d = np.hypot(*(demand[:, None, :] - sites[None, :, :]).transpose(2, 0, 1))
+    weights = rng.integers(1, 10, n).astype(float)
+    return (np.round(d) if integer else d), weights
+
+
+def _brute_cover(A: np.ndarray, cost: np.ndarray) -> float:
+    """Cheapest set of columns covering every row, by enumerating all subsets."""
+    m = A.shape[1]
+    best = np.inf
+    for mask in range(1, 2**m):
+        cols = np.array([(mask >> j) & 1 for j in range(m)], dtype=bool)
+        if A[:, cols].any(axis=1).all():
+            best = min(best, float(cost[cols].sum()))
+    return best
+
+
+def _brute_median(d: np.ndarray, w: np.ndarray, p: int) -> float:
+    W = d * w[:, None]
+    return min(float(W[:, list(c)].min(axis=1).sum()) for c in combinations(range(d.shape[1]), p))
+
+
+# ------------------------------------------------------------------ set covering
+@pytest.mark.parametrize("seed", range(8))
+def test_reduced_set_covering_matrix_keeps_the_brute_force_optimum(seed):
+    rng = np.random.default_rng(seed)
+    n, m = 40, 11
+    A = rng.random((n, m)) < 0.25
+    A[np.arange(n), rng.integers(0, m, n)] = True  # every row coverable
+    cost = rng.integers(1, 4, m).astype(float) if seed % 2 else np.ones(m)
+    rows, cols, counts = reduce_set_covering(sp.csr_matrix(A.astype(float)), cost)
+    assert counts["rows_after"] == len(rows) < n  # random sets nest: something is dropped
+    assert counts["columns_after"] == len(cols) <= m
+    full = _brute_cover(A, cost)
+    reduced = _brute_cover(A[np.ix_(rows, cols)], cost[cols])
+    assert reduced == full
+    # a plan of the reduced problem covers every original row
+    res = set_covering(LocationData.from_matrix(np.where(A, 1.0, np.inf), site_cost=cost))
+    assert res.is_optimal and res.objective == full
+    assert A[:, res.sites].any(axis=1).all()
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_set_covering_with_dominance_equals_without(seed):
+    d, _ = _points(seed, 400, 40, integer=False)
+    rng = np.random.default_rng(seed)
+    site_cost = None if seed % 2 == 0 else rng.integers(1, 5, 40).astype(float)
+    data = LocationData.from_matrix(d, site_cost=site_cost, max_cost=22.0)
+    a = set_covering(data, dominance=True)
+    b = set_covering(data, dominance=False, merge=False)
+    assert a.is_optimal and b.is_optimal
+    assert a.objective == pytest.approx(b.objective)
+    red = a.details["reduction"]
+    assert red["rows_after"] < red["rows_before"] and red["columns_after"] <= red["columns_before"]
+    assert a.details["rows_in_model"] == red["rows_after"]
+    # the reduced model's plan covers every coverable demand of the original data
+    covered = np.zeros(data.n_demand, dtype=bool)
+    covered[data.demand[np.isin(data.site, a.sites)]] = True
+    assert covered[data.coverable()].all()
+    cost = np.ones(40) if site_cost is None else site_cost
+    assert cost[a.sites].sum() == pytest.approx(a.objective)
+
+
+def test_identical_columns_keep_exactly_one():
+    A = sp.csr_matrix(np.array([[1, 1, 0], [1, 1, 1], [0, 0, 1]], dtype=float))
+    rows, cols, _ = reduce_set_covering(A, np.ones(3))
+    # columns 0 and 1 are identical: one stays; row 1 contains row 2 (and row 0): dropped
+    assert len(cols) == 2 and 2 in cols
+    assert set(rows) == {0, 2}
+
+
+# ----------------------------------------------------------------------- p-median
+@pytest.mark.parametrize("seed", range(6))
+def test_radius_p_median_equals_assignment_and_brute_force(seed):
+    d, w = _points(seed, 50, 12)
+    p = 2 + seed % 3
+    data = LocationData.from_matrix(d, weights=w)
+    radius = p_median_radius(data, p)
+    plain = p_median(data, p)
+    assert radius.is_optimal and plain.is_optimal
+    best = _brute_median(d, w, p)
+    assert radius.objective == pytest.approx(best)
+    assert plain.objective == pytest.approx(best)
+    assert radius.bound == pytest.approx(best)
+    # the plan's own cost, recomputed from the matrix
+    assert (d[:, radius.sites] * w[:, None]).min(axis=1).sum() == pytest.approx(best)
+    assert radius.details["levels_kept"] <= radius.details["levels_available"]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_radius_p_median_from_a_poor_start_needs_rounds_and_stays_exact(seed):
+    d, w = _points(seed, 60, 14, integer=False)
+    data = LocationData.from_matrix(d, weights=w)
+    p = 3
+    worst = np.argsort((d * w[:, None]).sum(axis=0))[-p:]  # the three most remote sites
+    res = p_median_radius(data, p, start=worst)
+    assert res.is_optimal
+    assert res.details["rounds"] > 1  # the first truncation was too tight
+    assert res.objective == pytest.approx(_brute_median(d, w, p))
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_radius_p_median_on_sparse_pairs(seed):
+    """Pairs beyond a reach are absent: a demand must still be served by an allowed site."""
+    d, w = _points(seed, 40, 10)
+    cut = np.where(d <= 60, d, np.inf)
+    cut[np.arange(40), np.argmin(d, axis=1)] = d[np.arange(40), np.argmin(d, axis=1)]
+    data = LocationData.from_matrix(cut, weights=w)
+    p = 3
+    res = p_median_radius(data, p)
+    plain = p_median(data, p)
+    best = _brute_median(cut, w, p)  # inf where some demand has no open allowed site
+    assert np.isfinite(best)
+    assert res.is_optimal and res.objective == pytest.approx(best)
+    assert plain.objective == pytest.approx(best)
+
+
+def test_radius_p_median_time_limit_brackets_the_optimum():
+    d, w = _points(7, 300, 40, integer=False)
+    data = LocationData.from_matrix(d, weights=w)
+    exact = p_median(data, 4)
+    limited = p_median_radius(data, 4, options=SolverOptions(time_limit=0.05))
+    assert limited.bound <= exact.objective * (1 + 1e-9)
+    assert limited.objective >= exact.objective * (1 - 1e-9)
+    assert 0.0 <= limited.gap < 1.0
+
+
+@pytest.mark.parametrize("name", ["pmed1", "pmed2"])
+def test_radius_p_median_matches_or_library(name):
+    if not ORLIB.is_dir():
+        if on_ci():
+            pytest.fail(f"OR-Library instances missing at {ORLIB} (required on CI)")
+        pytest.skip(f"OR-Library instances not found at {ORLIB}")
+    inst = read_pmed(ORLIB / f"{name}.txt")
+    res = p_median_radius(inst.distances, inst.p)
+    assert res.is_optimal
+    assert res.objective == PMED_OPTIMA[name]
+
+
+# ------------------------------------------------------------------ maximal covering
+def _brute_mclp(A: np.ndarray, w: np.ndarray, p: int) -> float:
+    return max(
+        float(w[A[:, list(c)].any(axis=1)].sum()) for c in combinations(range(A.shape[1]), p)
+    )
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_max_covering_site_dominance_keeps_the_optimum(seed):
+    d, w = _points(seed, 80, 12, integer=False)
+    # a few sites copy part of another's reach: their sets nest, so some are dominated
+    data = LocationData.from_matrix(d, weights=w, max_cost=25.0 + 3 * seed)
+    A = np.zeros((80, 12), dtype=bool)
+    A[data.demand, data.site] = True
+    for p in (2, 4):
+        on = max_covering(data, p=p, dominance=True)
+        off = max_covering(data, p=p, dominance=False, merge=False)
+        best = _brute_mclp(A, w, p)
+        assert on.is_optimal and off.is_optimal
+        assert on.objective == pytest.approx(best) and off.objective == pytest.approx(best)
+        assert w[A[:, on.sites].any(axis=1)].sum() == pytest.approx(best)
+        assert len(on.sites) == p
+
+
+def test_max_covering_dominance_fixes_nested_sites_closed():
+    # site 1 covers a subset of site 0; site 3 the same set as site 2 (one stays)
+    A = np.array([[1, 1, 0, 0], [1, 0, 0, 0], [0, 0, 1, 1], [0, 0, 1, 1], [1, 0, 0, 0]], bool)
+    w = np.array([5.0, 1.0, 2.0, 2.0, 1.0])
+    data = LocationData.from_matrix(np.where(A, 1.0, np.inf), weights=w)
+    res = max_covering(data, p=2, start=np.array([1, 3]))
+    assert res.details["sites_fixed_closed"] == 2
+    assert res.objective == pytest.approx(11.0) and set(res.sites) == {0, 2}
