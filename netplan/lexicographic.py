@@ -27,9 +27,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
+from .aggregation import solve_max_coverage_aggregated
 from .assignment import NearestAssignment
 from .fixing import Fixings, prove_fixings
-from .model import StageObjective, TieredModel
+from .model import StageObjective, TieredModel, TieredProblem
 from .solver import LinearProgram, SolverOptions, SolverRecord, solve
 
 STAGE_TOLERANCE_REL = 1e-9
@@ -100,6 +101,7 @@ def solve_lexicographic(
     tie_break: bool = True,
     on_stage: Callable[[str], None] | None = None,
     max_enumerated: int = MAX_ENUMERATED_OPTIMA,
+    aggregate: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> LexicographicResult:
     """Solve the tiered model lexicographically.
 
@@ -111,6 +113,10 @@ def solve_lexicographic(
         ``time_limit`` is shared by all stages.
     tie_break : bool
         Run the distance and site-id stages (otherwise only the first two).
+    aggregate : (xy, cells), optional
+        Solve a max-coverage first stage by iterative aggregation
+        (:func:`netplan.aggregation.solve_max_coverage_aggregated`) with these demand
+        coordinates and grid cells per level; later stages use the exact model.
     on_stage : callable, optional
         Called with the stage name before each stage (for progress displays).
     max_enumerated : int
@@ -155,7 +161,19 @@ def solve_lexicographic(
         on_stage(first)
     obj1 = base_objectives[first]
     start = _feasible_start(model, lp)
-    new_x, record = run(first, lp.with_objective(obj1.c, obj1.sense, obj1.offset), start)
+    if aggregate is not None and first == "coverage":
+        left = remaining()
+        agg = solve_max_coverage_aggregated(
+            model.problem,
+            aggregate[0],
+            aggregate[1],
+            dataclasses.replace(options, time_limit=left),
+            start_tiers=None if start is None else model.site_tiers(start),
+        )
+        record = agg.record
+        new_x = None if agg.tiers is None else model.x_from_tiers(agg.tiers)
+    else:
+        new_x, record = run(first, lp.with_objective(obj1.c, obj1.sense, obj1.offset), start)
     records.append(record)
     record.extra["start"] = "today's network" if start is not None else "none"
     if new_x is not None:
@@ -328,7 +346,18 @@ def _feasible_start(model: TieredModel, lp: LinearProgram) -> np.ndarray | None:
     tier) is often feasible, e.g. under a budget of today's cost, and then a stopped run is
     never worse than today.
     """
-    p = model.problem
+    tiers = start_tiers(model.problem)
+    if tiers is None:
+        return None
+    x = model.x_from_tiers(tiers)
+    if lp.max_violation(x) > 1e-6:
+        return None
+    return x
+
+
+def start_tiers(p: TieredProblem) -> np.ndarray | None:
+    """Today's tiers without the outlets that lack a supporting outlet (None when one of
+    those may not close); the caller checks the other rules."""
     tiers = p.costs.current_tier.copy()
     # close today's outlets that lack a supporting outlet (top tier first: a closure may leave
     # outlets below it unsupported), where their policy allows closing
@@ -345,10 +374,7 @@ def _feasible_start(model: TieredModel, lp: LinearProgram) -> np.ndarray | None:
         if np.isin(p.policy[lost], ("keep", "may_retier")).any():
             return None
         tiers[lost] = -1
-    x = model.x_from_tiers(tiers)
-    if lp.max_violation(x) > 1e-6:
-        return None
-    return x
+    return tiers
 
 
 def _exact(objective: StageObjective, x: np.ndarray) -> float:

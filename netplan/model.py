@@ -197,6 +197,8 @@ class LevelBlock:
         Column of the group's y variable, -1 where there is none.
     region : ndarray (G,)
         Region code of the group (-1 = none).
+    relaxed : bool
+        Members may differ: the group's row lists the union of their (site, tier) sets.
     """
 
     level: int
@@ -206,6 +208,7 @@ class LevelBlock:
     forced: np.ndarray
     ycol: np.ndarray
     region: np.ndarray
+    relaxed: bool = False
 
     @property
     def y_groups(self) -> np.ndarray:
@@ -233,8 +236,22 @@ class TieredModel:
         Rows and columns before and after the exact reductions.
     """
 
-    def __init__(self, problem: TieredProblem, merge_demand: bool = True):
+    def __init__(
+        self,
+        problem: TieredProblem,
+        merge_demand: bool = True,
+        relaxed_groups: dict[int, DemandGroups] | None = None,
+    ):
         self.problem = p = problem
+        # groups whose members may differ: each group's row covers the union of its members'
+        # sets, which makes the model a relaxation (see netplan.aggregation)
+        self.relaxed_groups = relaxed_groups or {}
+        if self.relaxed_groups and (
+            p.capacity is not None or p.span is not None or p.objective != "max_coverage"
+        ):
+            raise ValueError(
+                "relaxed demand groups are for the max-coverage model without capacities or span"
+            )
         m, K = p.n_sites, p.n_tiers
         self.xcol = np.full((m, K), -1, dtype=np.int64)
         self.x_site, self.x_tier = np.nonzero(p.allowed)
@@ -270,7 +287,10 @@ class TieredModel:
         unmerged = forced_total = 0
         loading = p.loading_levels
         for level in self.levels:
-            if self.merge_demand and not loading[level]:
+            relaxed = level in self.relaxed_groups
+            if relaxed:
+                groups = self.relaxed_groups[level]
+            elif self.merge_demand and not loading[level]:
                 key = region if p.region_targets else None
                 groups = merge_identical_rows(level_signature_matrix(p.coverage, level), key)
             else:
@@ -283,8 +303,14 @@ class TieredModel:
                 pairs = p.coverage.pairs(tier, level)
                 forced_point[pairs.demand[forced_tier[pairs.site] == tier]] = True
             unmerged += int((coverable & (p.weights[:, level] > 0)).sum())
-            forced = forced_point[rep] & ~loading[level]  # a kept outlet may be full
-            has_y = coverable[rep] & ~forced & (weight > 0)
+            if relaxed:  # a group is coverable (served by a kept outlet) when some member is
+                n_g = groups.n_groups
+                coverable_g = np.bincount(groups.group, weights=coverable, minlength=n_g) > 0
+                forced_g = np.bincount(groups.group, weights=forced_point, minlength=n_g) > 0
+            else:
+                coverable_g, forced_g = coverable[rep], forced_point[rep]
+            forced = forced_g & ~loading[level]  # a kept outlet may be full
+            has_y = coverable_g & ~forced & (weight > 0)
             forced_total += int((forced & (weight > 0)).sum())
             gs = np.flatnonzero(has_y)
             ycol = np.full(groups.n_groups, -1, dtype=np.int64)
@@ -292,7 +318,7 @@ class TieredModel:
             y_group.append(gs)
             y_level.append(np.full(len(gs), level))
             self.blocks[level] = LevelBlock(
-                level, groups, weight, coverable[rep], forced, ycol, region[rep]
+                level, groups, weight, coverable_g, forced, ycol, region[rep], relaxed
             )
         self.y_group = np.concatenate(y_group) if y_group else np.zeros(0, np.int64)
         self.y_level = np.concatenate(y_level) if y_level else np.zeros(0, np.int64)
@@ -427,13 +453,19 @@ class TieredModel:
             v_list.append(np.ones(len(gs)))
             rep = block.groups.representative
             for tier in range(level + 1):
-                M = p.coverage.matrix(tier, level)[rep].tocoo()
-                rows = rows_of_group[M.row]
+                if block.relaxed:  # every member's pairs; duplicates are clipped below
+                    M = p.coverage.matrix(tier, level).tocoo()
+                    rows = rows_of_group[block.groups.group[M.row]]
+                else:
+                    M = p.coverage.matrix(tier, level)[rep].tocoo()
+                    rows = rows_of_group[M.row]
                 keep = rows >= 0
                 r_list.append(rows[keep])
                 c_list.append(self.xcol[M.col[keep], tier])
                 v_list.append(-np.ones(int(keep.sum())))
         A = csr_from_pieces(r_list, c_list, v_list, (self.ny, n_cols))
+        if self.relaxed_groups:  # a (site, tier) shared by several members counts once
+            np.maximum(A.data, -1.0, out=A.data)
         return A, np.full(self.ny, -INF), np.zeros(self.ny)
 
     def _one_tier_rows(self, n_cols: int):

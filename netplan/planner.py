@@ -17,8 +17,10 @@ import numpy as np
 import pandas as pd
 
 from ._errors import InfeasiblePlanError, ScenarioError, did_you_mean
+from .aggregation import cell_sizes
 from .checks import check_prepared
 from .coverage import Coverage, Pairs, build_coverage, linkage_pairs
+from .geometry import EARTH_RADIUS_M
 from .infeasibility import explain_infeasible
 from .inputs import Inputs, load_inputs
 from .lexicographic import STAGE_ORDER, solve_lexicographic
@@ -467,7 +469,12 @@ def plan(
         _tell(progress, f"solve:{stage}", "start")
 
     result = solve_lexicographic(
-        model, scenario.objective.type, options, tie_break=spec.tie_break, on_stage=on_stage
+        model,
+        scenario.objective.type,
+        options,
+        tie_break=spec.tie_break,
+        on_stage=on_stage,
+        aggregate=_aggregation(model, prep, scenario),
     )
     if current:
         _tell(progress, f"solve:{current[-1]}", "done")
@@ -504,6 +511,42 @@ def plan(
         assignment=assignment if problem.capacity is not None else None,
         parents=parents if problem.span is not None else None,
     )
+
+
+# above this many demand rows (after exact merging) the max-coverage LP alone takes minutes;
+# iterative aggregation solves a far smaller relaxation first (solver.aggregation: auto)
+AGGREGATION_MIN_ROWS = 100_000
+
+
+def _aggregation(
+    model: TieredModel, prep: Prepared, scenario: Scenario
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Demand coordinates in metres and grid cells per level, when aggregation applies."""
+    p = model.problem
+    mode = scenario.solver.aggregation
+    if mode == "off":
+        return None
+    reasons = []
+    if p.objective != "max_coverage":
+        reasons.append("objective max_coverage")
+    if model.has_extensions or p.region_targets:
+        reasons.append("no capacities, span of control or region targets")
+    if prep.inputs.travel is not None:
+        reasons.append("planar or haversine travel (reach in metres)")
+    if reasons:
+        if mode == "on":
+            raise ScenarioError(
+                f"solver.aggregation: on needs {', '.join(reasons)}; set it to auto or off"
+            )
+        return None
+    if mode == "auto" and model.ny <= AGGREGATION_MIN_ROWS:
+        return None
+    xy = prep.inputs.demand_xy
+    if prep.inputs.mode == "haversine":  # local metres: the grid only needs to be roughly square
+        lat0 = np.radians(np.nanmean(xy[:, 1]))
+        xy = np.column_stack([np.radians(xy[:, 0]) * np.cos(lat0), np.radians(xy[:, 1])])
+        xy = xy * EARTH_RADIUS_M
+    return xy, cell_sizes(scenario.reach_matrix)
 
 
 def _assignment_tables(

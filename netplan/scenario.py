@@ -243,6 +243,11 @@ class SolverSpec(_Strict):
     tie_break: bool = Field(
         default=True, description="run the distance and site-id tie-break stages"
     )
+    aggregation: Literal["auto", "on", "off"] = Field(
+        default="auto",
+        description="max coverage by iterative aggregation (grid cells, solve, split, re-solve); "
+        "auto: when the merged model has more than 100 000 demand rows and distances are planar",
+    )
 
 
 class CapacitySpec(_Strict):
