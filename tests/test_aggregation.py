@@ -136,6 +136,7 @@ def _run(path, **solver):
 
 def test_plan_with_aggregation_on_equals_off(tmp_path, monkeypatch):
     import netplan.aggregation
+
     from conftest import write_small_case
 
     monkeypatch.setattr(netplan.aggregation, "EXACT_GROUPS_UP_TO", 0)
@@ -150,9 +151,9 @@ def test_plan_with_aggregation_on_equals_off(tmp_path, monkeypatch):
 
 
 def test_aggregation_on_refuses_what_it_cannot_do(tmp_path):
-    from conftest import write_small_case
-
     from netplan._errors import ScenarioError
+
+    from conftest import write_small_case
 
     path = write_small_case(
         tmp_path / "case", objective={"type": "min_cost", "targets": {"point": 0.5}}
