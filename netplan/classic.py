@@ -592,6 +592,7 @@ def max_covering(
     merge: bool = True,
     start: np.ndarray | None = None,
     dominance: bool = True,
+    improve_start: bool = True,
 ) -> LocationResult:
     """Maximal covering (MCLP): p sites (or a budget on site costs) maximising covered weight.
 
@@ -604,6 +605,8 @@ def max_covering(
     another's is fixed closed: an optimal plan that opens it loses nothing by opening the
     other instead, or, when that one is already open, any other site (coverage only grows).
     Exact as long as p sites stay; the count is ``details["sites_fixed_closed"]``.
+    With ``improve_start`` (p without a budget) the start is first improved by 1-swap local
+    search (:func:`swap_improve_max_covering`); its value is ``details["start_objective"]``.
     """
     if p is None and budget is None:
         raise NetplanError("max_covering: give p (number of sites) or budget")
@@ -645,15 +648,23 @@ def max_covering(
             closed[:] = False
     build = time.perf_counter() - t0
     x0 = None
+    start_objective = math.nan
+    t_start = time.perf_counter()
     if start is not None:
         start = np.unique(np.asarray(start, dtype=np.int64))
-        if closed[start].any():  # swap fixed-closed start sites for unused open ones
-            spare = np.setdiff1d(np.flatnonzero(~closed), start)
-            start = np.concatenate([start[~closed[start]], spare[: int(closed[start].sum())]])
+        if closed[start].any():  # fixed-closed start sites: refill greedily from the others
+            # (a dominating site gains at least as much as the one it replaces)
+            start = greedy_max_covering(
+                data, len(start), allowed=~closed, initial=start[~closed[start]]
+            )
+        if improve_start and p is not None and budget is None:
+            start = swap_improve_max_covering(data, start, allowed=~closed)
         x0 = np.zeros(n_cols)
         x0[start] = 1.0
         covered_start = (A[:, :m] @ x0[:m]) < 0  # rows are y - sum x
         x0[m:] = covered_start.astype(float)
+        start_objective = float(lp.c @ x0 + lp.offset)
+    t_start = time.perf_counter() - t_start
     x, record, seconds = _timed_solve(lp, options, start=x0)
     covered = float(record.objective) if x is not None else math.nan
     return _result(
@@ -661,32 +672,98 @@ def max_covering(
         data,
         x,
         record,
-        {"build": build, "solve": seconds},
+        {"build": build, "start": t_start, "solve": seconds},
         covered_weight=covered,
         total_weight=total,
         demand_rows=int(n_rows),
         rows_after_merge=int(A.shape[0]),
         sites_fixed_closed=int(closed.sum()),
+        start_objective=start_objective,
     )
 
 
-def greedy_max_covering(data: LocationData, p: int) -> np.ndarray:
+def greedy_max_covering(
+    data: LocationData,
+    p: int,
+    allowed: np.ndarray | None = None,
+    initial: np.ndarray | None = None,
+) -> np.ndarray:
     """Greedy MCLP start: p times, open the site covering the most still-uncovered weight.
 
     Vectorised over the sparse demand x site matrix (one sparse product per pick); the
     classic (1 - 1/e) approximation, used as the MIP start of :func:`max_covering`.
+    ``allowed`` (bool per site) limits the picks; ``initial`` sites are open from the start
+    and count towards p.
     """
     A = data.matrix().tocsc()
     AT = A.T.tocsr()
     uncovered = data.weights.astype(float).copy()
-    chosen: list[int] = []
-    for _ in range(min(p, data.n_sites)):
+    chosen: list[int] = [] if initial is None else [int(j) for j in np.unique(initial)]
+    for j in chosen:
+        uncovered[A[:, j].indices] = 0.0
+    barred = np.zeros(data.n_sites, dtype=bool) if allowed is None else ~np.asarray(allowed)
+    for _ in range(min(p, int((~barred).sum()) + len(chosen)) - len(chosen)):
         gain = AT @ uncovered
         gain[chosen] = -1.0
+        gain[barred] = -1.0
         j = int(np.argmax(gain))
         chosen.append(j)
         uncovered[A[:, j].indices] = 0.0
     return np.array(sorted(chosen), dtype=np.int64)
+
+
+def swap_improve_max_covering(
+    data: LocationData, sites: np.ndarray, allowed: np.ndarray | None = None, max_swaps: int = 500
+) -> np.ndarray:
+    """Best-improvement 1-swap local search for MCLP from a plan (e.g. the greedy one).
+
+    Each pass evaluates every (open j, closed k) swap at once: the change is
+    ``gain_k + overlap_jk - loss_j``, where ``gain_k`` is the uncovered weight k covers,
+    ``loss_j`` the weight only j covers, and ``overlap_jk`` the part of that which k also
+    covers — one sparse product per pass, never a loop over pairs. Stops when no swap
+    improves (a 1-swap local optimum) or after ``max_swaps``.
+    """
+    A = data.matrix().tocsr()
+    A.data[:] = 1.0
+    AT = A.T.tocsr()
+    w = data.weights.astype(float)
+    barred = np.zeros(data.n_sites, dtype=bool) if allowed is None else ~np.asarray(allowed)
+    is_open = np.zeros(data.n_sites, dtype=bool)
+    is_open[np.asarray(sites, dtype=np.int64)] = True
+    for _ in range(max_swaps):
+        count = A @ is_open.astype(float)
+        gain = AT @ (w * (count == 0))
+        sole_rows = np.flatnonzero(count == 1)
+        # the single open site of each solely-covered row
+        sub = A[sole_rows].tocoo()
+        on = is_open[sub.col]
+        sole_site = np.empty(len(sole_rows), dtype=np.int64)
+        sole_site[sub.row[on]] = sub.col[on]
+        loss = np.bincount(sole_site, weights=w[sole_rows], minlength=data.n_sites)
+        S = sp.csr_matrix(
+            (w[sole_rows], (sole_site, np.arange(len(sole_rows)))),
+            shape=(data.n_sites, len(sole_rows)),
+        )
+        overlap = (S @ A[sole_rows]).tocoo()  # (j, k): weight only j covers that k covers too
+        open_idx = np.flatnonzero(is_open)
+        cand = np.flatnonzero(~is_open & ~barred)
+        if not len(cand) or not len(open_idx):
+            break
+        # best k per j: gain_k - loss_j, raised by the overlap where it is non-zero
+        delta_base = gain[cand].max() - loss[open_idx]
+        j_best = open_idx[int(np.argmax(delta_base))]
+        best = (float(delta_base.max()), j_best, int(cand[np.argmax(gain[cand])]))
+        sel = is_open[overlap.row] & ~is_open[overlap.col] & ~barred[overlap.col]
+        if sel.any():
+            d = gain[overlap.col[sel]] + overlap.data[sel] - loss[overlap.row[sel]]
+            i = int(np.argmax(d))
+            if d[i] > best[0]:
+                best = (float(d[i]), int(overlap.row[sel][i]), int(overlap.col[sel][i]))
+        if best[0] <= 1e-9 * max(1.0, float(w.sum())):
+            break
+        is_open[best[1]] = False
+        is_open[best[2]] = True
+    return np.flatnonzero(is_open)
 
 
 # ---------------------------------------------------------------- backup coverage
@@ -1530,6 +1607,7 @@ __all__ = [
     "p_median",
     "p_median_radius",
     "reduce_set_covering",
+    "swap_improve_max_covering",
     "result_table",
     "set_covering",
 ]

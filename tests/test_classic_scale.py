@@ -207,3 +207,43 @@ def test_max_covering_dominance_fixes_nested_sites_closed():
     res = max_covering(data, p=2, start=np.array([1, 3]))
     assert res.details["sites_fixed_closed"] == 2
     assert res.objective == pytest.approx(11.0) and set(res.sites) == {0, 2}
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_swap_local_search_reaches_a_one_swap_local_optimum(seed):
+    from netplan.classic import greedy_max_covering, swap_improve_max_covering
+
+    d, w = _points(seed, 120, 25, integer=False)
+    data = LocationData.from_matrix(d, weights=w, max_cost=22.0)
+    A = np.zeros((120, 25), dtype=bool)
+    A[data.demand, data.site] = True
+
+    def value(sites):
+        return float(w[A[:, sites].any(axis=1)].sum())
+
+    p = 4
+    rng = np.random.default_rng(seed)
+    start = rng.choice(25, size=p, replace=False)  # a poor start leaves room to improve
+    sites = swap_improve_max_covering(data, start)
+    assert len(sites) == p
+    assert value(sites) >= value(start)
+    best_swap = max(
+        value(np.append(np.setdiff1d(sites, [j]), k))
+        for j in sites
+        for k in np.setdiff1d(np.arange(25), sites)
+    )
+    assert best_swap <= value(sites) + 1e-9  # no single swap improves
+    assert value(sites) <= _brute_mclp(A, w, p) + 1e-9
+    greedy = greedy_max_covering(data, p)
+    assert value(swap_improve_max_covering(data, greedy)) >= value(greedy)
+
+
+def test_greedy_respects_allowed_sites_and_initial_ones():
+    from netplan.classic import greedy_max_covering
+
+    A = np.array([[1, 1, 0], [1, 1, 0], [0, 0, 1], [0, 1, 0]], bool)
+    w = np.array([5.0, 5.0, 1.0, 2.0])
+    data = LocationData.from_matrix(np.where(A, 1.0, np.inf), weights=w)
+    assert greedy_max_covering(data, 1).tolist() == [1]  # covers 12
+    assert greedy_max_covering(data, 1, allowed=np.array([True, False, True])).tolist() == [0]
+    assert greedy_max_covering(data, 2, initial=np.array([2])).tolist() == [1, 2]
