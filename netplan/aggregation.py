@@ -172,7 +172,8 @@ def solve_max_coverage_aggregated(
             upper = min(upper, last.bound)
         info = {
             "round": k,
-            "groups": int(sum(g.n_groups for g in groups.values())),
+            "grid_groups": int(sum(g.n_groups for g in groups.values())),
+            "grid_levels": sorted(groups),
             "rows": int(lp.n_rows),
             "nonzeros": int(lp.A.nnz),
             "build_s": round(build, 3),
