@@ -140,11 +140,13 @@ def solve_max_coverage_aggregated(
     levels = [int(lv) for lv in np.flatnonzero(problem.modelled_levels())]
     if exact_groups_up_to is None:
         exact_groups_up_to = EXACT_GROUPS_UP_TO
-    groups = {}
+    groups, merged = {}, {}
     for lv in levels:
         exact = merge_identical_rows(level_signature_matrix(problem.coverage, lv))
         if exact.n_groups > exact_groups_up_to:
             groups[lv] = grid_groups(xy, float(cells[lv]))
+        else:
+            merged[lv] = exact  # kept for every round's model
     best_tiers = None if start_tiers is None else np.asarray(start_tiers, dtype=np.int64)
     lower = -math.inf if best_tiers is None else exact_coverage(problem, best_tiers, levels)
     upper = math.inf
@@ -158,7 +160,7 @@ def solve_max_coverage_aggregated(
             if left <= 0:
                 break
         tb = time.perf_counter()
-        model = TieredModel(problem, relaxed_groups=groups)
+        model = TieredModel(problem, relaxed_groups=groups, merged_groups=merged)
         obj = model.coverage_objective()
         lp = model.lp.with_objective(obj.c, obj.sense, obj.offset)
         x0 = None if best_tiers is None else model.x_from_tiers(best_tiers)

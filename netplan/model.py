@@ -241,16 +241,22 @@ class TieredModel:
         problem: TieredProblem,
         merge_demand: bool = True,
         relaxed_groups: dict[int, DemandGroups] | None = None,
+        merged_groups: dict[int, DemandGroups] | None = None,
     ):
         self.problem = p = problem
         # groups whose members may differ: each group's row covers the union of its members'
         # sets, which makes the model a relaxation (see netplan.aggregation)
         self.relaxed_groups = relaxed_groups or {}
+        # exact merges already computed by the caller (a re-solve loop rebuilds the model)
+        self.merged_groups = merged_groups or {}
         if self.relaxed_groups and (
-            p.capacity is not None or p.span is not None or p.objective != "max_coverage"
+            p.capacity is not None
+            or p.span is not None
+            or p.objective != "max_coverage"
+            or p.region_targets
         ):
             raise ValueError(
-                "relaxed demand groups are for the max-coverage model without capacities or span"
+                "relaxed demand groups are for the max-coverage model without capacities, span or region targets"
             )
         m, K = p.n_sites, p.n_tiers
         self.xcol = np.full((m, K), -1, dtype=np.int64)
@@ -290,6 +296,8 @@ class TieredModel:
             relaxed = level in self.relaxed_groups
             if relaxed:
                 groups = self.relaxed_groups[level]
+            elif level in self.merged_groups:
+                groups = self.merged_groups[level]
             elif self.merge_demand and not loading[level]:
                 key = region if p.region_targets else None
                 groups = merge_identical_rows(level_signature_matrix(p.coverage, level), key)
