@@ -218,9 +218,12 @@ def solve_max_coverage_aggregated(
                 flag = member | ~bad[block.groups.group]
                 groups[lv] = split_groups(block.groups, flag)
                 split += int(bad.sum())
-        if split == 0:  # the plan's relaxed value is exact, so it is optimal for the round
+        if split == 0:  # the plan's relaxed value is its exact value
+            if options.mip_rel_gap == 0:  # ... and the round proved it optimal: so is the plan
+                upper = min(upper, lower)
+            # with a gap > 0 the round's bound is within that gap of this value (HiGHS's
+            # definition), so the check above has passed unless the figures differ by rounding
             status = "optimal"
-            upper = min(upper, lower)
             break
     solver = last.solver if last is not None else "HiGHS"
     version = last.version if last is not None else ""
