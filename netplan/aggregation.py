@@ -29,7 +29,12 @@ import numpy as np
 import pandas as pd
 
 from .model import TieredModel, TieredProblem
-from .reduction import DemandGroups, level_signature_matrix, merge_identical_rows
+from .reduction import (
+    DemandGroups,
+    _groups_of_codes,
+    level_signature_matrix,
+    merge_identical_rows,
+)
 from .solver import SolverOptions, SolverRecord, relative_gap, solve
 
 # grid cells per reach: smaller cells give a tighter first relaxation, larger a smaller model
@@ -57,19 +62,13 @@ def grid_groups(xy: np.ndarray, cell: float) -> DemandGroups:
     ij -= ij.min(axis=0) if len(ij) else 0
     key = ij[:, 0] * (int(ij[:, 1].max(initial=0)) + 1) + ij[:, 1]
     codes = pd.factorize(key, sort=False)[0]
-    return _groups(codes)
+    return _groups_of_codes(codes)
 
 
 def split_groups(groups: DemandGroups, flag: np.ndarray) -> DemandGroups:
     """Split each group into its members with ``flag`` true and those with it false."""
     codes = pd.factorize(groups.group * 2 + np.asarray(flag, dtype=np.int64), sort=False)[0]
-    return _groups(codes)
-
-
-def _groups(codes: np.ndarray) -> DemandGroups:
-    first = np.full(int(codes.max()) + 1 if len(codes) else 0, -1, dtype=np.int64)
-    first[codes[::-1]] = np.arange(len(codes))[::-1]
-    return DemandGroups(codes.astype(np.int64), first)
+    return _groups_of_codes(codes)
 
 
 def covered_points(problem: TieredProblem, tiers: np.ndarray, level: int) -> np.ndarray:

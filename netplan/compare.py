@@ -568,14 +568,13 @@ def compare_map(c: Comparison) -> folium.Map:
     from .webmap import (
         _BIND,
         _CSS,
-        _LEAFLET_CSS,
-        _LEAFLET_JS,
         _add_cells,
         _cells,
         _esc,
         _money,
         _points_geojson,
         _tier_style,
+        base_map,
         symbol_svg,
     )
 
@@ -587,25 +586,7 @@ def compare_map(c: Comparison) -> folium.Map:
     )
     minx, miny = bounds[:, 0].min(), bounds[:, 1].min()
     maxx, maxy = bounds[:, 2].max(), bounds[:, 3].max()
-    m = folium.Map(
-        location=[(miny + maxy) / 2, (minx + maxx) / 2],
-        zoom_start=9,
-        tiles=None,
-        control_scale=True,
-        zoom_snap=0.25,
-        zoom_delta=0.5,
-    )
-    m.default_js = [("leaflet", _LEAFLET_JS)]
-    m.default_css = [("leaflet_css", _LEAFLET_CSS)]
-    folium.FeatureGroup(name="Plain background", overlay=False, show=True).add_to(m)
-    folium.TileLayer(
-        "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
-        name="OpenStreetMap tiles (online)",
-        attr="&copy; OpenStreetMap contributors",
-        overlay=False,
-        show=False,
-        max_zoom=19,
-    ).add_to(m)
+    m = base_map(minx, miny, maxx, maxy)
 
     # coverage gained and lost per level, as cells sized to the area (no reach in a run folder)
     keys, labels = c.a.tier_keys, c.a.tier_labels

@@ -481,23 +481,12 @@ _CSS = """
 
 
 # -------------------------------------------------------------------------- map
-def plan_map(result) -> folium.Map:
-    """The folium map of a run: today's network and the plan, with every layer of DESIGN.md.
+def base_map(minx: float, miny: float, maxx: float, maxy: float) -> folium.Map:
+    """An empty map centred on the bounds: inlined Leaflet, a plain background, optional tiles.
 
-    Parameters
-    ----------
-    result : netplan.pipeline.RunResult
-
-    Returns
-    -------
-    folium.Map
-        Render it with :func:`render_offline` (or :func:`save_map`) to get a self-contained page.
+    The plain background is the default base layer, so the page needs no network; the
+    OpenStreetMap tiles are a second base layer for when one is available.
     """
-    scenario, plan, ev, base = result.scenario, result.plan, result.evaluation, result.baseline
-    unit = scenario.unit
-    horizon = scenario.costs.horizon_years
-    demand_wgs = to_wgs84(ev.demand)
-    minx, miny, maxx, maxy = demand_wgs.total_bounds
     m = folium.Map(
         location=[(miny + maxy) / 2, (minx + maxx) / 2],
         zoom_start=9,
@@ -517,6 +506,27 @@ def plan_map(result) -> folium.Map:
         show=False,
         max_zoom=19,
     ).add_to(m)
+    return m
+
+
+def plan_map(result) -> folium.Map:
+    """The folium map of a run: today's network and the plan, with every layer of DESIGN.md.
+
+    Parameters
+    ----------
+    result : netplan.pipeline.RunResult
+
+    Returns
+    -------
+    folium.Map
+        Render it with :func:`render_offline` (or :func:`save_map`) to get a self-contained page.
+    """
+    scenario, plan, ev, base = result.scenario, result.plan, result.evaluation, result.baseline
+    unit = scenario.unit
+    horizon = scenario.costs.horizon_years
+    demand_wgs = to_wgs84(ev.demand)
+    minx, miny, maxx, maxy = demand_wgs.total_bounds
+    m = base_map(minx, miny, maxx, maxy)
 
     # regions
     regions = plan.inputs.regions
