@@ -5,7 +5,9 @@
     python benchmarks/scale.py --write benchmarks/RESULTS.md
 
 Instances (as in issue 5): uniform demand in a 50 km square, candidate sites uniform, reach
-5 km, p = 10 % of the sites, integer weights 1-100, numpy seed 0. Each measurement runs in its
+5 km, p = 10 % of the sites, integer weights 1-100, numpy seed 0. ``mclp-5000x500-p30`` has
+p = 30: its optimum leaves demand uncovered, so HiGHS must prove it by branching (on the
+other two the search's plan meets the "all coverable weight" bound). Each measurement runs in its
 own process (spawned), so peak RSS is that run's own.
 
 Columns: netplan's coverage / reduction / build / solve seconds, peak RSS, objective, bound,
@@ -19,10 +21,11 @@ limit is on the solve; coverage / reduction / build seconds are listed beside it
 netplan and for spopt (``--spopt``: one run with PuLP's HiGHS and ``timeLimit`` 300, its
 incumbent and bound at 60 s read through a HiGHS callback; its peak RSS measured in the
 child). netplan's set covering = merge + row / column dominance + HiGHS (one 300 s run, the
-60 s figures from the same callback); its p-median = the truncated radius formulation
-(:func:`netplan.classic.p_median_radius`; two runs, limits 60 s and 300 s, because it is a
-loop of re-solves whose truncated incumbents are not plans). The three-tier national instance
-is not here yet.
+60 s figures from the same callback); its p-median = Lagrangian bound and reductions, then
+the radius formulation (:func:`netplan.classic.p_median_radius`; a run with limit 60 s and,
+unless that one is optimal, one with 300 s, because it may be a loop of re-solves whose
+truncated incumbents are not plans). The three-tier national instance is in
+``benchmarks/national.py``.
 
     python benchmarks/scale.py --cases lscp-20000x1000,pmed-5000x500 --spopt
 """
@@ -43,8 +46,11 @@ from pathlib import Path
 import numpy as np
 
 CASES = {
-    "mclp-20000x1000": (20_000, 1_000),
-    "mclp-5000x500": (5_000, 500),
+    "mclp-20000x1000": (20_000, 1_000, None),
+    "mclp-5000x500": (5_000, 500, None),
+    # p = 6 % of the sites: the optimum leaves demand uncovered, so no plan meets the trivial
+    # bound and HiGHS has to prove it by branching
+    "mclp-5000x500-p30": (5_000, 500, 30),
 }
 # time-limited cases: model, n, m
 LIMITED = {
@@ -62,26 +68,30 @@ SIDE_M = 50_000.0
 REACH_M = 5_000.0
 
 
-def instance(n: int, m: int, seed: int = 0):
+def instance(n: int, m: int, seed: int = 0, p: int | None = None):
     rng = np.random.default_rng(seed)
     demand = rng.uniform(0, SIDE_M, size=(n, 2))
     sites = rng.uniform(0, SIDE_M, size=(m, 2))
     weights = rng.integers(1, 101, size=n).astype(float)
-    return demand, sites, weights, max(1, m // 10)
+    return demand, sites, weights, max(1, m // 10) if p is None else p
 
 
 def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux: KiB
 
 
-def run_netplan(n: int, m: int, merge: bool, greedy_start: bool, seed: int = 0) -> dict:
+def run_netplan(
+    n: int, m: int, merge: bool, start: str, seed: int = 0, p: int | None = None
+) -> dict:
     """netplan's MCLP (``merge``: merge + site dominance + HiGHS presolve off, as measured
-    best; without: the plain sparse MILP with HiGHS defaults)."""
+    best; without: the plain sparse MILP with HiGHS defaults). ``start``: ``search``
+    (netplan's default: greedy + iterated 1-swap search), ``greedy`` (greedy + one 1-swap
+    descent) or ``none``."""
     from netplan.classic import LocationData, greedy_max_covering, max_covering
     from netplan.coverage import pairs_within
     from netplan.solver import SolverOptions
 
-    demand, sites, weights, p = instance(n, m)
+    demand, sites, weights, p = instance(n, m, p=p)
     t0 = time.perf_counter()
     pairs = pairs_within(demand, sites, REACH_M, "planar")
     data = LocationData._build(
@@ -89,13 +99,15 @@ def run_netplan(n: int, m: int, merge: bool, greedy_start: bool, seed: int = 0) 
     )
     t_cov = time.perf_counter() - t0
     t0 = time.perf_counter()
-    start = greedy_max_covering(data, p) if greedy_start else None
+    given = {"search": "search", "none": None}.get(start)
+    if start == "greedy":
+        given = greedy_max_covering(data, p)
     t_heur = time.perf_counter() - t0
     # HiGHS's MIP presolve costs more than it saves on the merged model (3000 x 300: 22 s
     # without it, 34 s with it)
     options = SolverOptions(highs_presolve=not merge, seed=seed)
-    result = max_covering(data, p=p, merge=merge, start=start, dominance=merge, options=options)
-    t_heur += result.timings.get("start", 0.0)  # refill + 1-swap local search of the start
+    result = max_covering(data, p=p, merge=merge, start=given, dominance=merge, options=options)
+    t_heur += result.timings.get("start", 0.0)  # the search, or the start's 1-swap descent
     return {
         "coverage": t_cov,
         "heuristic": t_heur,
@@ -103,6 +115,7 @@ def run_netplan(n: int, m: int, merge: bool, greedy_start: bool, seed: int = 0) 
         "solve": result.timings["solve"],
         "total": t_cov + t_heur + result.timings["build"] + result.timings["solve"],
         "objective": result.objective,
+        "start_objective": result.details["start_objective"],
         "bound": result.bound,
         "gap": result.gap,
         "status": result.status,
@@ -112,11 +125,11 @@ def run_netplan(n: int, m: int, merge: bool, greedy_start: bool, seed: int = 0) 
     }
 
 
-def run_spopt(n: int, m: int) -> dict:
+def run_spopt(n: int, m: int, p: int | None = None) -> dict:
     import pulp
     from spopt.locate import MCLP
 
-    demand, sites, weights, p = instance(n, m)
+    demand, sites, weights, p = instance(n, m, p=p)
     t0 = time.perf_counter()
     cost = np.hypot(*(demand[:, None, :] - sites[None, :, :]).transpose(2, 0, 1))
     model = MCLP.from_cost_matrix(cost, weights, service_radius=REACH_M, p_facilities=p)
@@ -224,10 +237,12 @@ def run_netplan_limited(model: str, n: int, m: int, limit: float) -> dict:
         res = p_median_radius(data, p, options=options)
         d = res.details
         out["reduction"] = (
-            f"{d['levels_kept']} of {d['levels_available']} distances kept, "
-            f"{d['model_rows']} rows, {d['rounds']} rounds"
+            f"Lagrangian bound {d['lagrangian_bound']:,.0f} ({d['lagrangian_iterations']} steps), "
+            f"{d['sites_fixed_closed']} sites fixed closed, {d['levels_kept']} of "
+            f"{d['levels_available']} distances kept, {d['model_rows']} rows, {d['rounds']} rounds"
         )
-        out["prep"] = res.timings["heuristic"] + res.timings["build"]
+        # heuristic + Lagrangian bound and reductions + model build
+        out["prep"] = res.timings["heuristic"] + res.timings["lagrangian"] + res.timings["build"]
         out["at"] = {limit: {"objective": res.objective, "bound": res.bound, "gap": res.gap}}
     out["status"] = res.status
     out["solve"] = res.timings["solve"]
@@ -347,14 +362,15 @@ def limited_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def measure(case: str, repeats: int, with_spopt: bool, start: bool = False) -> dict:
-    n, m = CASES[case]
+def measure(case: str, repeats: int, with_spopt: bool, start: str = "search") -> dict:
+    n, m, p = CASES[case]
     # each repeat with another HiGHS random seed: on a fixed seed HiGHS explores the same tree,
     # so repeats would only measure timer noise; the seed is what makes solve times vary
-    runs = [_in_child(run_netplan, n, m, True, start, seed) for seed in range(repeats)]
+    runs = [_in_child(run_netplan, n, m, True, start, seed, p) for seed in range(repeats)]
     for seed, r in enumerate(runs):
         print(
-            f"  {case} netplan seed {seed}: solve {r['solve']:.2f} s, total {r['total']:.2f} s, objective {r['objective']:,.0f}",
+            f"  {case} netplan seed {seed}: start {r['heuristic']:.2f} s ({r['start_objective']:,.0f}), "
+            f"solve {r['solve']:.2f} s, total {r['total']:.2f} s, objective {r['objective']:,.0f}",
             flush=True,
         )
     median = {
@@ -362,11 +378,11 @@ def measure(case: str, repeats: int, with_spopt: bool, start: bool = False) -> d
         for k in ("coverage", "heuristic", "build", "solve", "total", "peak_mb")
     }
     first = runs[0]
-    plain = _in_child(run_netplan, n, m, False, False)
+    plain = _in_child(run_netplan, n, m, False, "none", 0, p)
     row = {"case": case, "netplan": {**first, **median}, "plain": plain, "spopt": None}
     if with_spopt:
         try:
-            row["spopt"] = _in_child(run_spopt, n, m)
+            row["spopt"] = _in_child(run_spopt, n, m, p)
         except ImportError:
             print("spopt not installed: pip install -e '.[bench]'", file=sys.stderr)
     return row
@@ -427,10 +443,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--start",
-        choices=["none", "greedy"],
-        default="none",
-        help="MCLP: give HiGHS no start (default: measured faster on the solve-bound case) or "
-        "the greedy + 1-swap local search plan",
+        choices=["search", "greedy", "none"],
+        default="search",
+        help="MCLP start for netplan: its iterated 1-swap search (default, as the library "
+        "does), the greedy plan after one 1-swap descent, or none",
     )
     parser.add_argument(
         "--limits", help="solver seconds for the time-limited cases, e.g. 60,300 (the default)"
@@ -443,7 +459,7 @@ def main(argv: list[str] | None = None) -> int:
     rows, limited = [], []
     for case in args.cases.split(","):
         if case in CASES:
-            rows.append(measure(case, args.repeats, args.spopt, args.start == "greedy"))
+            rows.append(measure(case, args.repeats, args.spopt, args.start))
             print(table(rows[-1:]).splitlines()[-1], flush=True)
         elif case in LIMITED:
             limited.append(measure_limited(case, args.spopt))
