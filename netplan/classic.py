@@ -983,7 +983,8 @@ def p_median(
 
     Scaling: the LP has one column per (demand, site) pair among each demand's ``m - p + 1``
     nearest, i.e. up to n·m — fine to a few million pairs; the MIP keeps only the sites
-    that survive fixing (typically 10–30 % on OR-Library instances).
+    that survive fixing (typically 10–30 % on OR-Library instances). Beyond that use
+    :func:`p_median_radius` (one variable per distinct distance, Lagrangian reductions).
     """
     data = _as_data(data)
     t0 = time.perf_counter()
