@@ -1046,9 +1046,12 @@ def p_median(
     return result
 
 
+DENSE_PAIRS_LIMIT = 50_000_000  # 400 MB of float64 costs
+
+
 def _dense_costs(data: LocationData) -> np.ndarray:
     """Weighted (n, m) cost matrix with ``inf`` for pairs not allowed (heuristics only)."""
-    if data.n_demand * data.n_sites > 50_000_000:
+    if data.n_demand * data.n_sites > DENSE_PAIRS_LIMIT:
         raise NetplanError(
             "p_median: more than 5e7 demand-site pairs; reduce the problem (reach, aggregation)"
         )
@@ -1429,7 +1432,10 @@ def p_median_radius(
     if not 1 <= p <= m:
         raise NetplanError(f"p_median: p must be between 1 and the number of sites ({m}), got {p}")
     t0 = time.perf_counter()
-    weighted = _dense_costs(data)
+    # the heuristic and the Lagrangian work on the dense (n, m) costs; with a start given,
+    # an instance too large for them still runs (the truncation loop alone)
+    dense_ok = start is None or n * m <= DENSE_PAIRS_LIMIT
+    weighted = _dense_costs(data) if dense_ok else None
     if start is None:
         # iterated interchange for at most a tenth of the time limit (10 s without one)
         seconds = min(10.0, 0.1 * options.time_limit) if options.time_limit else 10.0
@@ -1457,7 +1463,7 @@ def p_median_radius(
     fixed_closed = np.zeros(m, dtype=bool)
     lagr: dict[str, Any] = {}
     t_lagr = time.perf_counter()
-    if lagrangian and p < m:
+    if lagrangian and p < m and weighted is not None:
         seconds = min(30.0, 0.3 * options.time_limit) if options.time_limit else 30.0
         lagr = p_median_lagrangian(weighted, p, upper, best, time_limit=seconds)
         lower = max(lower, lagr["bound"])

@@ -395,3 +395,18 @@ def test_lagrangian_reductions_fix_sites_and_cut_levels():
     final = res.records[-1]
     assert final.stage == "p_median_radius" and final.message.endswith("radius rounds")
     assert final.extra == {}
+
+
+def test_radius_p_median_with_a_start_runs_beyond_the_dense_limit(monkeypatch):
+    """Above the dense-matrix limit a given start still runs (no Lagrangian, truncation
+    loop alone) and stays exact; without a start the error names the limit."""
+    import netplan.classic as classic
+
+    d, w = _points(2, 50, 10, integer=False)
+    data = LocationData.from_matrix(d, weights=w)
+    monkeypatch.setattr(classic, "DENSE_PAIRS_LIMIT", 100)
+    res = p_median_radius(data, 3, start=np.array([0, 1, 2]))
+    assert res.is_optimal and res.objective == pytest.approx(_brute_median(d, w, 3))
+    assert res.details["lagrangian_iterations"] == 0
+    with pytest.raises(ValueError, match="more than 5e7 demand-site pairs"):
+        p_median_radius(data, 3)
