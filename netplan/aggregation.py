@@ -148,7 +148,11 @@ def solve_max_coverage_aggregated(
             merged[lv] = exact  # kept for every round's model
     best_tiers = None if start_tiers is None else np.asarray(start_tiers, dtype=np.int64)
     lower = -math.inf if best_tiers is None else exact_coverage(problem, best_tiers, levels)
-    upper = math.inf
+    # every coverable point covered: the bound before any round (a start may be all we get)
+    lw = problem.lw()
+    upper = float(
+        sum(lw[lv] * problem.weights[problem.coverage.coverable(lv), lv].sum() for lv in levels)
+    )
     target = options.mip_rel_gap
     rounds: list[dict] = []
     status, last = "time_limit", None

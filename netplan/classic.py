@@ -683,10 +683,6 @@ def max_covering(
         start_objective = float(lp.c @ x0 + lp.offset)
     t_start = time.perf_counter() - t_start
     x, record, seconds = _timed_solve(lp, options, start=x0)
-    trivial_bound = float(c[m:].sum())  # every coverable weight
-    if x is not None and not record.bound <= trivial_bound:  # NaN: stopped before the root LP
-        record.bound = trivial_bound
-        record.gap = relative_gap(record.objective, trivial_bound)
     covered = float(record.objective) if x is not None else math.nan
     return _result(
         "max_covering",

@@ -7,6 +7,8 @@ to the number of in-range pairs, never to demand x sites.
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -53,6 +55,7 @@ def pairs_within(
     mode: str,
     tree_index: np.ndarray | None = None,
     chunk: int = 50_000,
+    workers: int | None = None,
 ) -> Pairs:
     """All (query, tree) point pairs no farther apart than ``radius``.
 
@@ -77,7 +80,11 @@ def pairs_within(
     tree_index : ndarray (m,), optional
         Index reported for each tree point (default ``arange(m)``).
     chunk : int
-        Query points per search; bounds peak memory to the pairs of one chunk.
+        Query points per search; bounds peak memory to the pairs of one chunk per worker.
+    workers : int, optional
+        Chunks searched at once in threads (scipy's tree search releases the GIL); default
+        the number of CPUs, at most 4. The result is the same for any number (chunks are
+        joined in order).
 
     Returns
     -------
@@ -101,14 +108,15 @@ def pairs_within(
         search = limit * (1 + 1e-12) + 1e-9
         tree = cKDTree(tree_xy)
     span = int(tree_index.max()) + 1
-    rows, cols, dists = [], [], []
-    for start in range(0, len(query_xy), max(1, int(chunk))):
+    chunk = max(1, int(chunk))
+
+    def search_chunk(start: int) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
         part = query_xy[start : start + chunk]
         found = cKDTree(_unit_sphere(part) if mode == "haversine" else part).sparse_distance_matrix(
             tree, search, output_type="ndarray"
         )
         if len(found) == 0:
-            continue
+            return None
         i = found["i"].astype(np.int64)
         j = found["j"].astype(np.int64)
         a, b = part[i], tree_xy[j]
@@ -122,12 +130,22 @@ def pairs_within(
         block = sp.csr_matrix((dist[keep], (i[keep], tree_index[j[keep]])), shape=(len(part), span))
         block.has_canonical_format = False
         block.sort_indices()
-        rows.append(np.repeat(np.arange(start, start + len(part)), np.diff(block.indptr)))
-        cols.append(block.indices.astype(np.int64))
-        dists.append(block.data)
-    if not rows:
+        rows = np.repeat(np.arange(start, start + len(part)), np.diff(block.indptr))
+        return rows, block.indices.astype(np.int64), block.data
+
+    starts = range(0, len(query_xy), chunk)
+    # at most 4 by default: each chunk in flight holds its pairs (~100 MB for 50,000 points
+    # at 20 km in a dense city), so more threads mostly add memory
+    n_workers = min(len(starts), workers or min(4, os.cpu_count() or 1))
+    if n_workers > 1:
+        # 1M x 10k national coverage: the 20 km query 9.4-14 s on one core; 2 threads ~2x
+        with ThreadPoolExecutor(n_workers) as pool:
+            found = [f for f in pool.map(search_chunk, starts) if f is not None]
+    else:
+        found = [f for f in map(search_chunk, starts) if f is not None]
+    if not found:
         return empty
-    return Pairs(np.concatenate(rows), np.concatenate(cols), np.concatenate(dists))
+    return Pairs(*(np.concatenate(parts) for parts in zip(*found, strict=True)))
 
 
 def _unit_sphere(latlon: np.ndarray) -> np.ndarray:

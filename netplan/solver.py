@@ -224,10 +224,29 @@ def solve(
     """
     options = options or SolverOptions()
     if options.backend == "highs":
-        return _solve_highs(lp, options, start)
-    if options.backend == "cbc":
-        return _solve_cbc(lp, options, start)
-    raise ValueError(f"unknown solver backend {options.backend!r}; use 'highs' or 'cbc'")
+        x, record = _solve_highs(lp, options, start)
+    elif options.backend == "cbc":
+        x, record = _solve_cbc(lp, options, start)
+    else:
+        raise ValueError(f"unknown solver backend {options.backend!r}; use 'highs' or 'cbc'")
+    if x is not None and not math.isfinite(record.bound):
+        # stopped before any bound (e.g. a time limit inside the root LP): the column bounds
+        # alone still give one, so a plan never goes out without a bound when one is known
+        record.bound = box_bound(lp)
+        record.gap = relative_gap(record.objective, record.bound)
+    return x, record
+
+
+def box_bound(lp: LinearProgram) -> float:
+    """Best objective over the column bounds alone (rows ignored): a bound every solution
+    respects; NaN when a column with a non-zero cost is unbounded in the improving direction."""
+    c = lp.c
+    better_ub = (c > 0) if lp.sense == "max" else (c < 0)
+    at = np.where(better_ub, lp.ub, lp.lb)
+    at = np.where(c == 0, 0.0, at)
+    if not np.isfinite(at).all():
+        return float("nan")
+    return float(c @ at + lp.offset)
 
 
 # --------------------------------------------------------------------------- HiGHS

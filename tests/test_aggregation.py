@@ -125,6 +125,32 @@ def test_time_limit_is_never_optimal():
     assert res.record.gap != 0.0
 
 
+def test_a_run_stopped_early_still_carries_a_bound():
+    """Stopped before HiGHS finishes its root LP, or before the first round: the plan (the
+    start) carries a finite bound — the coverable weight — and a finite gap."""
+    from netplan.aggregation import exact_coverage
+    from netplan.lexicographic import start_tiers
+
+    inst = random_instance(3, "max_coverage")
+    problem = inst.problem()
+    start = start_tiers(problem)
+    assert start is not None
+    levels = [int(lv) for lv in np.flatnonzero(problem.modelled_levels())]
+    coverable = sum(
+        problem.lw()[lv] * problem.weights[problem.coverage.coverable(lv), lv].sum()
+        for lv in levels
+    )
+    for limit in (1e-9, 1e-3):
+        res = solve_max_coverage_aggregated(
+            problem, inst.demand_xy, COARSE, SolverOptions(time_limit=limit), start_tiers=start
+        )
+        assert res.record.status != "optimal" or res.record.gap == 0.0
+        assert np.isfinite(res.record.bound) and res.record.bound <= coverable + 1e-9
+        assert res.record.objective >= exact_coverage(problem, start, levels) - 1e-9
+        assert res.record.bound >= res.record.objective - 1e-9
+        assert np.isfinite(res.record.gap)
+
+
 def _run(path, **solver):
     from netplan.planner import plan
     from netplan.scenario import Scenario

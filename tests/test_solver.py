@@ -104,3 +104,20 @@ def test_time_limit_is_never_optimal():
 def test_relative_gap_without_an_incumbent_is_infinite():
     assert relative_gap(0.0, 5.0) == float("inf")
     assert relative_gap(0.0, 0.0) == 0.0
+
+
+def test_box_bound_is_the_best_value_over_the_column_bounds():
+    from netplan.solver import box_bound
+
+    def lp(c, lb, ub, sense):
+        c = np.asarray(c, dtype=float)
+        return LinearProgram(
+            c=c, lb=np.asarray(lb, float), ub=np.asarray(ub, float),
+            integer=np.zeros(len(c), bool), A=sp.csr_matrix((0, len(c))),
+            row_lo=np.zeros(0), row_hi=np.zeros(0), sense=sense, offset=1.5,
+        )  # fmt: skip
+
+    assert box_bound(lp([2, -1, 0], [0, -2, -np.inf], [3, 4, np.inf], "max")) == 2 * 3 + 2 + 1.5
+    assert box_bound(lp([2, -1, 0], [0, -2, -np.inf], [3, 4, np.inf], "min")) == -4 + 1.5
+    assert np.isnan(box_bound(lp([1, 0], [0, 0], [np.inf, 1], "max")))  # unbounded that way
+    assert box_bound(lp([1, 0], [0, 0], [np.inf, 1], "min")) == 1.5
