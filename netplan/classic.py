@@ -1321,7 +1321,9 @@ def p_median_lagrangian(
     n, m = weighted.shape
     finite = np.isfinite(weighted)
     W = np.where(finite, weighted, 0.0)
-    lam = np.where(finite, weighted, np.inf).min(axis=1)  # the trivial bound to start from
+    costs = np.where(finite, weighted, np.inf)  # a plan's cost: row minima over its columns
+    capped = np.where(finite, weighted, W.max() * n + 1.0)  # for the interchange's arithmetic
+    lam = costs.min(axis=1)  # the trivial bound to start from
     best_lam, bound = lam.copy(), -np.inf
     plan = np.sort(np.asarray(plan, dtype=np.int64))
     step, since, it = 2.0, 0, 0
@@ -1338,8 +1340,8 @@ def p_median_lagrangian(
             if since >= 30:  # no progress for a while: shorter steps
                 step, since = step / 2.0, 0
         if heuristic_every and it % heuristic_every == 0:
-            local = _p_median_descent(np.where(finite, weighted, W.max() * n + 1.0), chosen)
-            cost = float(np.where(finite, weighted, np.inf)[:, local].min(axis=1).sum())
+            local = _p_median_descent(capped, chosen)
+            cost = float(costs[:, local].min(axis=1).sum())
             if cost < upper:
                 upper, plan = cost, np.sort(local)
         if (
@@ -1351,7 +1353,7 @@ def p_median_lagrangian(
         g = 1.0 - below[:, chosen].sum(axis=1)  # subgradient: 1 - times i is served
         norm = float(g @ g)
         if norm == 0.0:  # every demand served exactly once: the subproblem's plan is optimal
-            cost = float(np.where(finite, weighted, np.inf)[:, chosen].min(axis=1).sum())
+            cost = float(costs[:, chosen].min(axis=1).sum())
             if cost < upper:
                 upper, plan = cost, np.sort(chosen)
             break
