@@ -186,6 +186,12 @@ def run_once(n_customers: int, n_sites: int, time_limit: float, gap: float, thre
         "bound": stage.bound,
         "gap": stage.gap,
         "reduction": p.reduction,
+        "method": stage.message,
+        "pdlp": (stage.extra.get("pdlp_seconds"), stage.extra.get("pdlp_iterations")),
+        "rounds": [
+            (r["free_columns"], r["rows"], r["solve_s"], r["status"], r["best"])
+            for r in stage.extra.get("lp_guided_rounds", [])
+        ],
     }
 
 
@@ -217,6 +223,13 @@ def main(argv: list[str] | None = None) -> int:
             flush=True,
         )
         print(f"  model size: {r['reduction']}", flush=True)
+        print(f"  method: {r['method']}; PDLP s / iterations: {r['pdlp']}", flush=True)
+        for free, rows, secs, status, best in r["rounds"]:
+            print(
+                f"  restricted MIP: {free} free site columns, {rows} rows, {secs:.1f} s, "
+                f"{status}, best plan {best:,.0f}",
+                flush=True,
+            )
     if len(runs) > 1:
         med = {k: statistics.median(r[k] for r in runs) for k in ("coverage", "model", "solve")}
         print(

@@ -30,6 +30,7 @@ import scipy.sparse as sp
 from .aggregation import solve_max_coverage_aggregated
 from .assignment import NearestAssignment
 from .fixing import Fixings, prove_fixings
+from .lpguided import solve_max_coverage_lp_guided
 from .model import StageObjective, TieredModel, TieredProblem
 from .solver import LinearProgram, SolverOptions, SolverRecord, solve
 
@@ -101,7 +102,7 @@ def solve_lexicographic(
     tie_break: bool = True,
     on_stage: Callable[[str], None] | None = None,
     max_enumerated: int = MAX_ENUMERATED_OPTIMA,
-    aggregate: tuple[np.ndarray, np.ndarray] | None = None,
+    aggregate: tuple[np.ndarray, np.ndarray] | str | None = None,
 ) -> LexicographicResult:
     """Solve the tiered model lexicographically.
 
@@ -113,10 +114,12 @@ def solve_lexicographic(
         ``time_limit`` is shared by all stages.
     tie_break : bool
         Run the distance and site-id stages (otherwise only the first two).
-    aggregate : (xy, cells), optional
+    aggregate : (xy, cells) or "lp_guided", optional
         Solve a max-coverage first stage by iterative aggregation
         (:func:`netplan.aggregation.solve_max_coverage_aggregated`) with these demand
-        coordinates and grid cells per level; later stages use the exact model.
+        coordinates and grid cells per level, or by the LP-guided search
+        (:func:`netplan.lpguided.solve_max_coverage_lp_guided`); later stages use the exact
+        model.
     on_stage : callable, optional
         Called with the stage name before each stage (for progress displays).
     max_enumerated : int
@@ -161,7 +164,15 @@ def solve_lexicographic(
         on_stage(first)
     obj1 = base_objectives[first]
     start = _feasible_start(model, lp)
-    if aggregate is not None and first == "coverage":
+    if isinstance(aggregate, str) and first == "coverage":
+        guided = solve_max_coverage_lp_guided(
+            model,
+            dataclasses.replace(options, time_limit=remaining()),
+            start_tiers=None if start is None else model.site_tiers(start),
+        )
+        record = guided.record
+        new_x = None if guided.tiers is None else model.x_from_tiers(guided.tiers)
+    elif aggregate is not None and first == "coverage":
         left = remaining()
         agg = solve_max_coverage_aggregated(
             model.problem,

@@ -514,14 +514,19 @@ def plan(
 
 
 # above this many demand rows (after exact merging) the max-coverage LP alone takes minutes;
-# iterative aggregation solves a far smaller relaxation first (solver.aggregation: auto)
+# the LP-guided search (or grid aggregation, when asked for) replaces the plain MILP
 AGGREGATION_MIN_ROWS = 100_000
 
 
 def _aggregation(
     model: TieredModel, prep: Prepared, scenario: Scenario
-) -> tuple[np.ndarray, np.ndarray] | None:
-    """Demand coordinates in metres and grid cells per level, when aggregation applies."""
+) -> tuple[np.ndarray, np.ndarray] | str | None:
+    """How the first stage of a very large max-coverage model is solved.
+
+    Returns None (the plain MILP), ``"lp_guided"`` (:mod:`netplan.lpguided`) or, for
+    ``aggregation: on``, the demand coordinates in metres and the grid cell per level of
+    :mod:`netplan.aggregation`.
+    """
     p = model.problem
     mode = scenario.solver.aggregation
     if mode == "off":
@@ -531,16 +536,18 @@ def _aggregation(
         reasons.append("objective max_coverage")
     if model.has_extensions or p.region_targets:
         reasons.append("no capacities, span of control or region targets")
-    if prep.inputs.travel is not None:
+    if mode == "on" and prep.inputs.travel is not None:
         reasons.append("planar or haversine travel (reach in metres)")
     if reasons:
-        if mode == "on":
+        if mode in ("on", "lp_guided"):
             raise ScenarioError(
-                f"solver.aggregation: on needs {', '.join(reasons)}; set it to auto or off"
+                f"solver.aggregation: {mode} needs {', '.join(reasons)}; set it to auto or off"
             )
         return None
     if mode == "auto" and model.ny <= AGGREGATION_MIN_ROWS:
         return None
+    if mode in ("auto", "lp_guided"):
+        return "lp_guided"
     xy = prep.inputs.demand_xy
     if prep.inputs.mode == "haversine":  # local metres: the grid only needs to be roughly square
         lat0 = np.radians(np.nanmean(xy[:, 1]))

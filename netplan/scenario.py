@@ -243,10 +243,12 @@ class SolverSpec(_Strict):
     tie_break: bool = Field(
         default=True, description="run the distance and site-id tie-break stages"
     )
-    aggregation: Literal["auto", "on", "off"] = Field(
+    aggregation: Literal["auto", "lp_guided", "on", "off"] = Field(
         default="auto",
-        description="max coverage by iterative aggregation (grid cells, solve, split, re-solve); "
-        "auto: when the merged model has more than 100 000 demand rows and distances are planar",
+        description="very large max coverage: lp_guided = PDLP bound + restricted exact MIPs "
+        "(netplan.lpguided); on = iterative grid aggregation (netplan.aggregation, planar or "
+        "haversine travel); off = the plain MILP; auto = lp_guided when the merged model has "
+        "more than 100 000 demand rows",
     )
 
 

@@ -136,6 +136,8 @@ class SolverOptions:
     seed: int = 0
     verbose: bool = False
     highs_presolve: bool = True  # off for models where HiGHS' MIP presolve proved unreliable
+    # further HiGHS options by name (e.g. presolve_rule_off); other backends ignore them
+    highs_options: dict[str, object] = field(default_factory=dict)
 
 
 @dataclass
@@ -278,6 +280,8 @@ def highs_model(lp: LinearProgram, options: SolverOptions | None = None, relax: 
         h.setOptionValue("time_limit", max(float(options.time_limit), 0.01))
     if not options.highs_presolve:
         h.setOptionValue("presolve", "off")
+    for name, value in options.highs_options.items():
+        h.setOptionValue(name, value)
     A = lp.A.tocsc()
     A.sort_indices()
     sense = highspy.ObjSense.kMaximize if lp.sense == "max" else highspy.ObjSense.kMinimize
