@@ -138,3 +138,13 @@ def chromium_path() -> str | None:
 
 def on_ci() -> bool:
     return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def run_with_solver(path, **solver):
+    """Plan the scenario at ``path`` with its solver section updated by ``solver``."""
+    from netplan.planner import plan
+    from netplan.scenario import Scenario
+
+    scenario = Scenario.from_yaml(path)
+    scenario = scenario.replace(solver={**scenario.solver.model_dump(), **solver})
+    return plan(scenario)

@@ -152,12 +152,9 @@ def test_a_run_stopped_early_still_carries_a_bound():
 
 
 def _run(path, **solver):
-    from netplan.planner import plan
-    from netplan.scenario import Scenario
+    from conftest import run_with_solver
 
-    scenario = Scenario.from_yaml(path)
-    scenario = scenario.replace(solver={**scenario.solver.model_dump(), **solver})
-    return plan(scenario)
+    return run_with_solver(path, **solver)
 
 
 def test_plan_with_aggregation_on_equals_off(tmp_path, monkeypatch):

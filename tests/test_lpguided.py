@@ -160,12 +160,9 @@ def test_lp_guided_stopped_early_is_not_called_optimal():
 
 
 def _run(path, **solver):
-    from netplan.planner import plan
-    from netplan.scenario import Scenario
+    from conftest import run_with_solver
 
-    scenario = Scenario.from_yaml(path)
-    scenario = scenario.replace(solver={**scenario.solver.model_dump(), **solver})
-    return plan(scenario)
+    return run_with_solver(path, **solver)
 
 
 def test_plan_lp_guided_equals_off(tmp_path):
