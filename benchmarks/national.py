@@ -187,10 +187,15 @@ def run_once(n_customers: int, n_sites: int, time_limit: float, gap: float, thre
         "gap": stage.gap,
         "reduction": p.reduction,
         "method": stage.message,
+        "stages": [(s.stage, s.status) for s in p.stages],
         "pdlp": (stage.extra.get("pdlp_seconds"), stage.extra.get("pdlp_iterations")),
         "rounds": [
             (r["free_columns"], r["rows"], r["solve_s"], r["status"], r["best"])
             for r in stage.extra.get("lp_guided_rounds", [])
+        ],
+        "cut_rounds": [
+            (r["cuts"], r["pdlp_s"], r["pdlp_iterations"], r["bound"])
+            for r in stage.extra.get("cut_rounds", [])
         ],
     }
 
@@ -224,6 +229,16 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(f"  model size: {r['reduction']}", flush=True)
         print(f"  method: {r['method']}; PDLP s / iterations: {r['pdlp']}", flush=True)
+        print(
+            "  stages: " + ", ".join(f"{name} {status}" for name, status in r["stages"]),
+            flush=True,
+        )
+        for n_cuts, secs, iterations, bound in r["cut_rounds"]:
+            print(
+                f"  cut round: {n_cuts} linkage-lifted coverage cuts, PDLP {secs:.1f} s / "
+                f"{iterations} iterations, bound {bound:,.0f}",
+                flush=True,
+            )
         for free, rows, secs, status, best in r["rounds"]:
             print(
                 f"  restricted MIP: {free} free site columns, {rows} rows, {secs:.1f} s, "
@@ -231,10 +246,12 @@ def main(argv: list[str] | None = None) -> int:
                 flush=True,
             )
     if len(runs) > 1:
-        med = {k: statistics.median(r[k] for r in runs) for k in ("coverage", "model", "solve")}
+        keys = ("coverage", "model", "solve", "peak_mb", "gap", "objective", "bound")
+        med = {k: statistics.median(r[k] for r in runs) for k in keys}
         print(
             f"median of {len(runs)}: coverage {med['coverage']:.1f} s, model {med['model']:.1f} s, "
-            f"solve {med['solve']:.1f} s"
+            f"solve {med['solve']:.1f} s, peak RSS {med['peak_mb']:,.0f} MB, "
+            f"objective {med['objective']:,.0f}, bound {med['bound']:,.0f}, gap {med['gap']:.2e}"
         )
     return 0
 
