@@ -260,12 +260,7 @@ class CutRounds:
             if cuts.weighted_violation <= CUT_MIN_GAIN * abs(best.bound):
                 break
             n = cuts.A.shape[0]
-            current = dataclasses.replace(
-                current,
-                A=sp.vstack([current.A, cuts.A], format="csr"),
-                row_lo=np.concatenate([current.row_lo, np.full(n, -np.inf)]),
-                row_hi=np.concatenate([current.row_hi, np.zeros(n)]),
-            )
+            current = current.with_rows(cuts.A, np.full(n, -np.inf), np.zeros(n))
             warm = None
             if last.row_dual is not None:
                 warm = (last.x, np.concatenate([last.row_dual, np.zeros(n)]))

@@ -9,12 +9,10 @@
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 
 import numpy as np
 import pytest
-import scipy.sparse as sp
 
 from netplan.costs import SiteCosts
 from netplan.coverage import build_coverage, linkage_pairs
@@ -47,12 +45,7 @@ def _feasible_plans(model: TieredModel, inst) -> np.ndarray:
 
 def _with_cuts(lp, cuts):
     n = cuts.A.shape[0]
-    return dataclasses.replace(
-        lp,
-        A=sp.vstack([lp.A, cuts.A], format="csr"),
-        row_lo=np.concatenate([lp.row_lo, np.full(n, -np.inf)]),
-        row_hi=np.concatenate([lp.row_hi, np.zeros(n)]),
-    )
+    return lp.with_rows(cuts.A, np.full(n, -np.inf), np.zeros(n))
 
 
 def test_every_feasible_plan_satisfies_every_cut():
