@@ -48,6 +48,16 @@ def _with_cuts(lp, cuts):
     return lp.with_rows(cuts.A, np.full(n, -np.inf), np.zeros(n))
 
 
+def _solved_instances(n: int):
+    """(seed, enumerated optimum, model, coverage LP) of the feasible random instances."""
+    for seed in range(n):
+        inst = random_instance(seed, "max_coverage")
+        expected = brute_force(inst)
+        if expected is not None:
+            model = TieredModel(inst.problem())
+            yield seed, expected, model, _coverage_lp(model)
+
+
 def test_every_feasible_plan_satisfies_every_cut():
     checked_cuts = 0
     for seed in range(24):
@@ -79,13 +89,7 @@ def test_every_feasible_plan_satisfies_every_cut():
 def test_cuts_keep_the_bound_above_the_optimum_and_tighten_it():
     tighter = 0
     compared = 0
-    for seed in range(30):
-        inst = random_instance(seed, "max_coverage")
-        expected = brute_force(inst)
-        if expected is None:
-            continue
-        model = TieredModel(inst.problem())
-        lp = _coverage_lp(model)
+    for seed, expected, model, lp in _solved_instances(30):
         x, _, rec = solve_relaxation(lp)
         if rec.status != "optimal":
             continue
@@ -156,13 +160,7 @@ def test_cut_rounds_bound_stays_valid_and_never_grows():
     from netplan.solver import SolverOptions
 
     rounds_run = 0
-    for seed in range(30):
-        inst = random_instance(seed, "max_coverage")
-        expected = brute_force(inst)
-        if expected is None:
-            continue
-        model = TieredModel(inst.problem())
-        lp = _coverage_lp(model)
+    for seed, expected, model, lp in _solved_instances(30):
         first = first_order_relaxation(lp, SolverOptions(time_limit=20))
         loop = CutRounds(model, lp, SolverOptions(), first, deadline=None, round_time=20.0)
         loop.run()  # in this thread
