@@ -35,7 +35,7 @@ from .reduction import (
     level_signature_matrix,
     merge_identical_rows,
 )
-from .solver import SolverOptions, SolverRecord, relative_gap, solve
+from .solver import SolverOptions, SolverRecord, relative_gap, search_record, solve
 
 # grid cells per reach: smaller cells give a tighter first relaxation, larger a smaller model
 # (national benchmark, 1M customers, 120 s: 2 per reach gave gap 10.4 %, 4 per reach 10.3 %
@@ -230,19 +230,16 @@ def solve_max_coverage_aggregated(
             break
     solver = last.solver if last is not None else "HiGHS"
     version = last.version if last is not None else ""
-    gap = relative_gap(lower, upper) if math.isfinite(lower) else math.inf
-    record = SolverRecord(
+    record = search_record(
         status,
         lower,
         upper,
-        0.0 if status == "optimal" and upper - lower <= 1e-9 * max(1.0, abs(lower)) else gap,
         time.perf_counter() - t0,
-        solver,
-        version,
-        options.time_limit,
-        options.mip_rel_gap,
+        options,
         "coverage",
         f"aggregation: {len(rounds)} rounds",
+        solver=solver,
+        version=version,
     )
     record.extra["aggregation_rounds"] = rounds
     return AggregationResult(best_tiers, record, rounds)

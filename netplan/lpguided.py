@@ -47,6 +47,7 @@ from .solver import (
     highs_model,
     highs_version,
     relative_gap,
+    search_record,
     solve,
 )
 
@@ -472,17 +473,12 @@ def solve_max_coverage_lp_guided(
     tiers = (
         None if best_x is None else model.site_tiers(np.concatenate([best_x, np.zeros(model.ny)]))
     )
-    gap = relative_gap(best, bound) if math.isfinite(best) else math.inf
-    record = SolverRecord(
+    record = search_record(
         status,
         best,
         bound,
-        0.0 if status == "optimal" and bound - best <= 1e-9 * max(1.0, abs(best)) else gap,
         time.perf_counter() - t0,
-        "HiGHS",
-        highs_version(),
-        options.time_limit,
-        options.mip_rel_gap,
+        options,
         "coverage",
         f"lp-guided: PDLP bound + {len(rounds)} restricted MIPs",
     )

@@ -204,6 +204,38 @@ def relative_gap(objective: float, bound: float) -> float:
     return diff / abs(objective)
 
 
+def search_record(
+    status: str,
+    objective: float,
+    bound: float,
+    seconds: float,
+    options: SolverOptions,
+    stage: str,
+    message: str,
+    solver: str = "HiGHS",
+    version: str | None = None,
+) -> SolverRecord:
+    """Record of a search made of several solves (grid aggregation, LP-guided search).
+
+    The gap is :func:`relative_gap` (0 when objective and bound agree), infinite without a
+    plan.
+    """
+    gap = relative_gap(objective, bound) if math.isfinite(objective) else math.inf
+    return SolverRecord(
+        status,
+        objective,
+        bound,
+        gap,
+        seconds,
+        solver,
+        highs_version() if version is None else version,
+        options.time_limit,
+        options.mip_rel_gap,
+        stage,
+        message,
+    )
+
+
 def solve(
     lp: LinearProgram, options: SolverOptions | None = None, start: np.ndarray | None = None
 ) -> tuple[np.ndarray | None, SolverRecord]:
