@@ -154,6 +154,10 @@ def frames(n_customers: int, n_sites: int, seed: int = 0):
     return dem, outlets, cand
 
 
+def _limit(seconds: float | None) -> str:
+    return "no limit" if seconds is None else f"{seconds:.1f} s"
+
+
 def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
@@ -187,10 +191,10 @@ def run_once(n_customers: int, n_sites: int, time_limit: float, gap: float, thre
         "gap": stage.gap,
         "reduction": p.reduction,
         "method": stage.message,
-        "stages": [(s.stage, s.status) for s in p.stages],
+        "stages": [(s.stage, s.status, s.seconds, s.time_limit) for s in p.stages],
         "pdlp": (stage.extra.get("pdlp_seconds"), stage.extra.get("pdlp_iterations")),
         "rounds": [
-            (r["free_columns"], r["rows"], r["solve_s"], r["status"], r["best"])
+            (r["neighbourhood"], r["free_columns"], r["rows"], r["solve_s"], r["status"], r["best"])
             for r in stage.extra.get("lp_guided_rounds", [])
         ],
         "cut_rounds": [
@@ -230,7 +234,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  model size: {r['reduction']}", flush=True)
         print(f"  method: {r['method']}; PDLP s / iterations: {r['pdlp']}", flush=True)
         print(
-            "  stages: " + ", ".join(f"{name} {status}" for name, status in r["stages"]),
+            "  stages: "
+            + ", ".join(
+                f"{name} {status} ({seconds:.1f} s of {_limit(limit)})"
+                for name, status, seconds, limit in r["stages"]
+            ),
             flush=True,
         )
         for n_cuts, secs, iterations, bound in r["cut_rounds"]:
@@ -239,9 +247,10 @@ def main(argv: list[str] | None = None) -> int:
                 f"{iterations} iterations, bound {bound:,.0f}",
                 flush=True,
             )
-        for free, rows, secs, status, best in r["rounds"]:
+        for around, free, rows, secs, status, best in r["rounds"]:
             print(
-                f"  restricted MIP: {free} free site columns, {rows} rows, {secs:.1f} s, "
+                f"  restricted MIP around the {around}: {free} free site columns, {rows} rows, "
+                f"{secs:.1f} s, "
                 f"{status}, best plan {best:,.0f}",
                 flush=True,
             )

@@ -125,7 +125,7 @@ def test_restricted_program_equals_fixing_by_bounds():
 
 
 def test_lp_guided_search_equals_enumeration():
-    proven = 0
+    proven = plan_rounds = 0
     for seed in range(16):
         inst = random_instance(seed, "max_coverage")
         expected = brute_force(inst)
@@ -135,6 +135,9 @@ def test_lp_guided_search_equals_enumeration():
             assert res.tiers is None, f"seed {seed}"
             continue
         rec = res.record
+        best = [r["best"] for r in res.rounds]
+        assert best == sorted(best), f"seed {seed}: the best plan got worse"
+        plan_rounds += sum(r["neighbourhood"] == "plan" for r in res.rounds)
         assert rec.bound >= expected[0] - 1e-6, f"seed {seed}: bound below the optimum"
         assert rec.status == "optimal", f"seed {seed}: {rec.status}"
         assert rec.objective == pytest.approx(expected[0], abs=1e-6), f"seed {seed}"
@@ -146,6 +149,7 @@ def test_lp_guided_search_equals_enumeration():
         assert lp.objective_value(x) == pytest.approx(expected[0], abs=1e-6)
         proven += 1
     assert proven >= 10
+    assert plan_rounds >= 5  # the searches around a plan were exercised (19 when written)
 
 
 def test_lp_guided_stopped_early_is_not_called_optimal():
@@ -205,3 +209,69 @@ def test_reduced_cost_test_needs_the_right_sign():
     # a column held by its bounds (a kept outlet) needs no test
     keep = np.array([0.0, 1.0, 0.0])  # lb: column 1 is fixed open by policy
     assert _fixings_proven(fixed, np.array([-5.0, -5.0, 0.0]), keep, ub, 4.0)
+
+
+def test_neighbourhood_frees_the_largest_disagreements_and_keeps_the_plan_elsewhere():
+    from netplan.lpguided import _neighbourhood
+
+    plan = np.array([1.0, 0.0, 1.0, 0.0, 0.0, 1.0])
+    x = np.array([0.75, 0.6, 0.125, 0.0, 0.25, 1.0])
+    reduced = np.array([0.0, 0.0, 0.0, -3.0, -1.0, 2.0])
+    fixed = _neighbourhood(plan, x, reduced, 3)
+    # disagreements 0.25, 0.6, 0.875, 0, 0.25, 0: columns 2 and 1, then of the tie 0 / 4 the
+    # one with the smaller reduced cost
+    assert np.flatnonzero(np.isnan(fixed)).tolist() == [0, 1, 2]
+    assert fixed[[3, 4, 5]].tolist() == [0.0, 0.0, 1.0]
+    assert np.isnan(_neighbourhood(plan, x, reduced, 6)).all()
+    assert _neighbourhood(plan, x, reduced, 0).tolist() == plan.tolist()
+
+
+def test_first_fixing_rounds_or_frees_to_the_width():
+    from netplan.lpguided import _fixing
+
+    x = np.array([0.01, 0.99, 0.5, 0.9, 0.2, 0.0])
+    reduced = np.array([-4.0, 1.0, 0.0, 0.0, 0.0, -0.5])
+    fixed = _fixing(x, reduced, 0.02, 1)
+    # three fractional columns, one may stay free: the one nearest 0.5; 0.9 -> 1, 0.2 -> 0
+    assert np.isnan(fixed[2]) and fixed[[0, 1, 3, 4, 5]].tolist() == [0.0, 1.0, 1.0, 0.0, 0.0]
+    fixed = _fixing(x, reduced, 0.02, 5)
+    # and two more than the fractional ones: the fixed columns of smallest |reduced cost|
+    assert np.flatnonzero(np.isnan(fixed)).tolist() == [1, 2, 3, 4, 5]
+    assert fixed[0] == 0.0
+
+
+def test_waiting_for_a_relaxation_point_ends_on_a_new_point_or_the_timeout():
+    import threading
+    import time
+
+    from netplan.lpguided import CutRounds
+
+    inst = random_instance(5, "max_coverage")
+    model = TieredModel(inst.problem())
+    obj = model.coverage_objective()
+    lp = model.lp.with_objective(obj.c, obj.sense, obj.offset)
+    first = first_order_relaxation(lp, SolverOptions(time_limit=5), iteration_limit=50)
+    rounds = CutRounds(model, lp, SolverOptions(), first, deadline=None, round_time=None)
+    t = time.perf_counter()
+    rounds.wait_for_new_point(first, None)  # no rounds running: nothing will come
+    assert time.perf_counter() - t < 0.1
+    stop = threading.Event()
+    rounds._thread = threading.Thread(target=stop.wait, daemon=True)  # stands in for the rounds
+    rounds._thread.start()
+    t = time.perf_counter()
+    rounds.wait_for_new_point(first, 0.3)
+    assert 0.25 <= time.perf_counter() - t < 2.0
+    newer = dataclasses.replace(first, bound=first.bound - 1.0)
+
+    def publish():
+        time.sleep(0.2)
+        with rounds._new_point:
+            rounds.last = newer
+            rounds._new_point.notify_all()
+
+    threading.Thread(target=publish, daemon=True).start()
+    t = time.perf_counter()
+    rounds.wait_for_new_point(first, 30.0)
+    assert time.perf_counter() - t < 5.0
+    assert rounds.snapshot()[1] is newer
+    stop.set()
