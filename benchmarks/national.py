@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import multiprocessing as mp
 import resource
+import signal
 import statistics
 import sys
 import time
@@ -220,6 +221,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--gap", type=float, default=0.0)
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args(argv)
+    # SIGTERM (e.g. pkill) ends the run through SystemExit, so the process pool's exit
+    # terminates its worker; by default the worker ran on for minutes beside the next run
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     runs = []
     for i in range(args.repeats):
         r = _in_child(run_once, args.customers, args.sites, args.time_limit, args.gap, args.threads)

@@ -38,6 +38,7 @@ import multiprocessing as mp
 import os
 import platform
 import resource
+import signal
 import statistics
 import sys
 import time
@@ -452,6 +453,9 @@ def main(argv: list[str] | None = None) -> int:
         "--limits", help="solver seconds for the time-limited cases, e.g. 60,300 (the default)"
     )
     args = parser.parse_args(argv)
+    # SIGTERM (e.g. pkill) ends the run through SystemExit, so the process pool's exit
+    # terminates its worker; by default the worker ran on for minutes beside the next run
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     if args.limits:
         os.environ["NETPLAN_SCALE_LIMITS"] = args.limits
         global LIMITS
