@@ -67,7 +67,7 @@ CUT_MIN_GAIN = 1e-4
 FIX_TOLERANCE = 0.02
 # ... which keeps at most this share of the x columns free: the most decided fractional
 # columns are rounded (national: 2 600-4 400 free sites hit the round's time cap with plans
-# 0.2-4 % short; 2 000 of 12 300 x columns solved in 13-24 s to 26,085,7xx-26,086,4xx)
+# 0.2-4 % short; 1 968 of 12 300 x columns solved in 6-24 s to 26,078,379-26,090,043)
 FIRST_FREE_SHARE = 0.16
 # once there is a plan, each restriction searches around it (RINS, Danna, Rothberg & Le Pape
 # 2005): every x column is fixed at the plan's value except the RINS_FREE_SHARE of them where
@@ -572,7 +572,7 @@ def _restricted_rounds(
             break
         relaxation, latest = cut_rounds.snapshot()
         bound, reduced = relaxation.bound, relaxation.reduced[:nx]
-        if found and (latest is not steered_by or not rounds[-1]["neighbourhood"] == "plan"):
+        if found and (latest is not steered_by or rounds[-1]["neighbourhood"] != "plan"):
             width = base_width  # a new point to steer by: a new neighbourhood at the start width
         steered_by = latest
         if found:
