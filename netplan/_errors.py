@@ -23,6 +23,10 @@ class InputDataError(NetplanError):
     """An input layer (demand, outlets, candidates, regions) is invalid."""
 
 
+class NetplanWarning(UserWarning):
+    """A recoverable input problem fixed by a documented rule (e.g. zero-weight demand dropped)."""
+
+
 class InputFileNotFoundError(InputDataError, FileNotFoundError):
     """An input file named by the scenario does not exist."""
 

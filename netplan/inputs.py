@@ -23,15 +23,11 @@ import numpy as np
 import pandas as pd
 from pyproj import CRS
 
-from ._errors import InputDataError, ScenarioError, did_you_mean
+from ._errors import InputDataError, NetplanWarning, ScenarioError, did_you_mean
 from .costs import SiteCosts
 from .geometry import metric_coords, point_coords, resolve_working_crs
 from .readers import file_sha256, read_layer, require_column
 from .scenario import OWNERSHIPS, POLICIES, LayerSpec, Scenario
-
-
-class NetplanWarning(UserWarning):
-    """A recoverable input problem fixed by a documented rule (e.g. zero-weight demand dropped)."""
 
 
 @dataclass

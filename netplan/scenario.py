@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
+import warnings
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
@@ -19,17 +21,28 @@ import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from ._errors import InputFileNotFoundError, ScenarioError, did_you_mean
+from ._errors import InputFileNotFoundError, NetplanWarning, ScenarioError, did_you_mean
+from .conditioning import Member, ratio_problem
 from .units import Quantity, parse_quantity
 
 POLICIES = ("keep", "may_close", "may_retier", "may_retier_or_close")
+MAX_HORIZON_YEARS = 100  # operating cost of more than a century is no planning horizon
 OWNERSHIPS = ("direct", "partner")
 
 
 class _Strict(BaseModel):
+    # allow_inf_nan=False: NaN and infinity are errors in every number of a scenario (a NaN
+    # level weight silently dropped its level, a NaN budget made every plan infeasible)
     model_config = ConfigDict(
-        extra="forbid", validate_assignment=True, arbitrary_types_allowed=True
+        extra="forbid", validate_assignment=True, arbitrary_types_allowed=True, allow_inf_nan=False
     )
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # assignment is validated too; its errors are explained like those of a file
+        try:
+            super().__setattr__(name, value)
+        except ValidationError as exc:
+            raise ScenarioError("\n".join(_explain_validation_error(exc, "scenario"))) from None
 
 
 class TierSpec(_Strict):
@@ -191,7 +204,10 @@ class TierCost(_Strict):
 
 class CostSpec(_Strict):
     horizon_years: float = Field(
-        default=1.0, gt=0, description="years of operating cost counted in the plan's cost"
+        default=1.0,
+        gt=0,
+        le=MAX_HORIZON_YEARS,
+        description=f"years of operating cost counted in the plan's cost (at most {MAX_HORIZON_YEARS})",
     )
     direct: dict[str, TierCost] = Field(default_factory=dict)
     partner: dict[str, TierCost] = Field(default_factory=dict)
@@ -202,6 +218,17 @@ class BudgetSpec(_Strict):
         default=None,
         description="limit on one-off + operating x horizon cost; a number, 'baseline' or '1.1 x baseline'",
     )
+
+    @field_validator("total", mode="before")
+    @classmethod
+    def _total_is_finite(cls, v: Any) -> Any:
+        # checked before the float | str union so that NaN gets one clear message, not two
+        if isinstance(v, float) and not math.isfinite(v):
+            raise ValueError(
+                f"NaN and infinity are not allowed, got {v!r}; give a number, 'baseline' or "
+                "'1.1 x baseline', or leave budget.total out for no limit"
+            )
+        return v
     capex: float | None = Field(
         default=None, ge=0, description="limit on one-off cost (open + convert + close)"
     )
@@ -235,9 +262,11 @@ class ObjectiveSpec(_Strict):
 class SolverSpec(_Strict):
     backend: Literal["highs", "cbc"] = "highs"
     time_limit: float | None = Field(
-        default=None, gt=0, description="seconds for all stages together"
+        default=None, gt=0, description="seconds for all stages together (finite, > 0)"
     )
-    mip_rel_gap: float = Field(default=0.0, ge=0)
+    mip_rel_gap: float = Field(
+        default=0.0, ge=0, lt=1, description="relative gap in [0, 1) at which a solve may stop"
+    )
     threads: int = Field(default=1, ge=1)
     seed: int = 0
     tie_break: bool = Field(
@@ -365,23 +394,17 @@ class Scenario(_Strict):
         InputFileNotFoundError
             If the file does not exist.
         ScenarioError
-            If the YAML cannot be parsed or breaks a rule (one line per problem).
+            If the file is a folder, unreadable, binary or not UTF-8, the YAML cannot be
+            parsed or is not a mapping, or a value breaks a rule (one line per problem).
         """
         path = Path(path)
+        if path.is_dir():
+            raise ScenarioError(
+                f"{path}: is a folder, not a scenario file; give the path of the scenario's .yaml file"
+            )
         if not path.is_file():
             raise InputFileNotFoundError(f"{path}: scenario file not found; check the path")
-        try:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f" line {mark.line + 1}" if mark is not None else ""
-            raise ScenarioError(
-                f"{path}{where}: not valid YAML ({getattr(exc, 'problem', exc)}); fix the syntax"
-            ) from None
-        if not isinstance(raw, dict):
-            raise ScenarioError(
-                f"{path}: a scenario must be a mapping of keys (name, tiers, demand, ...)"
-            )
+        raw = _yaml_mapping(path)
         return cls.from_dict(raw, base_dir=path.parent, source=path)
 
     @classmethod
@@ -400,10 +423,11 @@ class Scenario(_Strict):
             The file the dictionary came from, for messages.
         """
         where = str(source) if source else "scenario"
-        try:
-            scenario = cls.model_validate(raw)
-        except ValidationError as exc:
-            raise ScenarioError("\n".join(_explain_validation_error(exc, where))) from None
+        if not isinstance(raw, dict):
+            raise ScenarioError(
+                f"{where}: a scenario must be a mapping of keys (name, tiers, demand, ...), got {type(raw).__name__}"
+            )
+        scenario = cls._validated(raw, where)
         scenario.source = Path(source) if source else None
         base = Path(base_dir)
         for spec in scenario.layer_specs().values():
@@ -413,6 +437,14 @@ class Scenario(_Strict):
             scenario.travel.network = (base / scenario.travel.network).resolve()
         scenario._check_semantics(where)
         return scenario
+
+    @classmethod
+    def _validated(cls, raw: dict[str, Any], where: str) -> Scenario:
+        """``model_validate`` with pydantic's errors explained as one ScenarioError line each."""
+        try:
+            return cls.model_validate(raw)
+        except ValidationError as exc:
+            raise ScenarioError("\n".join(_explain_validation_error(exc, where))) from None
 
     def check_input_files(self) -> None:
         """Raise :class:`InputFileNotFoundError` naming every input file that does not exist."""
@@ -702,8 +734,54 @@ class Scenario(_Strict):
                     f"{where}: travel.crs: {crs.to_string()} is geographic (degrees) and 'planar' travel needs metres; "
                     "use a projected CRS such as a UTM zone, 'auto', or travel.mode: haversine"
                 )
+        if not problems:
+            problems += self._check_families(where)
         if problems:
             raise ScenarioError("\n".join(problems))
+
+    def _check_families(self, where: str) -> list[str]:
+        """The ratio rule (netplan.conditioning) on the level weights and on the reaches."""
+        problems = []
+        weights = self.level_weights()
+        if self.objective.type == "max_coverage" and not (weights > 0).any():
+            problems.append(
+                f"{where}: objective.level_weights: every level weighs 0, so no plan covers anything of value; "
+                "give at least one level a weight above 0"
+            )
+        given = self.objective.level_weights or {}
+        level_members = [
+            Member(
+                f"objective.level_weights.{key}" if key in given else f"level '{key}' (default)",
+                np.array([weights[i]]),
+            )
+            for i, key in enumerate(self.tier_keys)
+        ]
+        reach_members = [
+            Member(f"tiers[{i}].reach", np.array([q.value]))
+            for i, q in enumerate(parse_quantity(t.reach, "reach") for t in self.tiers)
+        ]
+        reach_members += [
+            Member(f"tiers[{i}].linkage", np.array([parse_quantity(t.linkage, "linkage").value]))
+            for i, t in enumerate(self.tiers)
+            if i > 0 and linkage_given(t)
+        ]
+        reach_members += [
+            Member(f"reach_overrides[{i}].reach", np.array([parse_quantity(o.reach, "reach").value]))
+            for i, o in enumerate(self.reach_overrides)
+        ]
+        for family, members in (
+            ("level weights", level_members),
+            (f"reaches and linkages (in {self.unit})", reach_members),
+        ):
+            fix = "fix them (a typo or a wrong unit?)" if family.startswith("reach") else None
+            found = ratio_problem(family, members, *([fix] if fix else []))
+            if found is None:
+                continue
+            if found[0] == "error":
+                problems.append(f"{where}: {found[1]}")
+            else:
+                warnings.warn(f"{where}: {found[1]}", NetplanWarning, stacklevel=4)
+        return problems
 
     def _check_network(self, where: str, dims: set[str]) -> list[str]:
         problems = []
@@ -839,21 +917,96 @@ class Scenario(_Strict):
         """A copy with top-level keys replaced, validated again (e.g. another budget)."""
         data = self.model_dump()
         data.update(changes)
-        out = Scenario.model_validate(data)
+        out = Scenario._validated(data, self._where())
         out.source = self.source
         out._check_semantics(self._where())
         return out
 
 
+# ------------------------------------------------------------------------- reading
+def _yaml_mapping(path: Path) -> dict[str, Any]:
+    """The top-level mapping of a YAML file; every way it can fail is one ScenarioError line."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ScenarioError(
+            f"{path}: cannot read the scenario file ({exc.strerror}); check its permissions"
+        ) from None
+    if b"\x00" in data:
+        raise ScenarioError(
+            f"{path}: a binary file, not a YAML scenario; give the scenario's .yaml text file"
+        )
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        offset = exc.start + (3 if data.startswith(b"\xef\xbb\xbf") else 0)
+        line = data[:offset].count(b"\n") + 1
+        raise ScenarioError(
+            f"{path}: line {line}: not UTF-8 text (byte 0x{data[offset]:02x}); save the file as UTF-8"
+        ) from None
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        problem = str(getattr(exc, "problem", None) or exc).splitlines()[0]
+        raise ScenarioError(f"{path}{where}: not valid YAML ({problem}); fix the syntax") from None
+    except (ValueError, RecursionError) as exc:  # e.g. an impossible date such as 2024-13-45
+        raise ScenarioError(
+            f"{path}: not valid YAML ({str(exc).splitlines()[0] or type(exc).__name__}); fix the value"
+        ) from None
+    if raw is None:
+        raise ScenarioError(
+            f"{path}: the scenario file is empty; write its keys (name, tiers, demand, ...) as in scenarios/demo.yaml"
+        )
+    if not isinstance(raw, dict):
+        kind = "a list" if isinstance(raw, list) else f"a single {type(raw).__name__} value"
+        raise ScenarioError(
+            f"{path}: the file holds {kind}; a scenario is a mapping of keys (name:, tiers:, demand:, ...) at the top level"
+        )
+    return raw
+
+
 # ------------------------------------------------------------------------- errors
+# the fix to suggest where a number is out of range or not finite, by key path
+_FIXES = {
+    "solver.mip_rel_gap": "the relative gap lies in [0, 1): 0 proves optimality, 0.01 stops within 1 %",
+    "solver.time_limit": "give seconds > 0, or leave solver.time_limit out for no limit",
+    "costs.horizon_years": f"give the years of operating cost to count, above 0 and at most {MAX_HORIZON_YEARS}",
+}
+_BOUNDS = {
+    "greater_than": ("gt", "greater than"),
+    "greater_than_equal": ("ge", "at least"),
+    "less_than": ("lt", "less than"),
+    "less_than_equal": ("le", "at most"),
+}
+# a loc part naming the branch of a union (``budget.total.float``), not a key
+_BRANCH = re.compile(r"^(str|int|float|bool|none|[a-z-]+\[.*\])$")
+
+
 def _explain_validation_error(exc: ValidationError, where: str) -> list[str]:
-    """Turn pydantic's errors into one line each: key path, problem, fix."""
-    lines = []
+    """Turn pydantic's errors into one line each: key path, problem, fix.
+
+    Errors of the branches of one union (``float | str``) become one line for the key.
+    """
+    lines: list[str] = []
+    union: dict[str, tuple[int, str, list[str]]] = {}  # path -> (line index, shown, messages)
     for err in exc.errors():
-        loc = [str(p) for p in err["loc"]]
-        path = _format_loc(err["loc"])
+        raw_loc = tuple(err["loc"])
+        while len(raw_loc) > 1 and isinstance(raw_loc[-1], str) and _BRANCH.match(raw_loc[-1]):
+            raw_loc = raw_loc[:-1]
+        loc = [str(p) for p in raw_loc]
+        path = _format_loc(raw_loc)
         kind = err["type"]
-        if kind == "extra_forbidden":
+        value = err.get("input")
+        shown = repr(value) if not isinstance(value, dict | list) else type(value).__name__
+        fix = _FIXES.get(path, "fix the value")
+        if len(raw_loc) < len(err["loc"]):  # one branch of a union: one line per key
+            if path not in union:
+                union[path] = (len(lines), shown, [])
+                lines.append("")
+            union[path][2].append(err["msg"])
+        elif kind == "extra_forbidden":
             allowed = _allowed_keys(loc[:-1])
             hint = did_you_mean(loc[-1], allowed)
             lines.append(
@@ -863,10 +1016,19 @@ def _explain_validation_error(exc: ValidationError, where: str) -> list[str]:
             lines.append(
                 f"{where}: missing key '{path}'; add it (see scenarios/demo.yaml for an example)"
             )
+        elif kind == "finite_number":
+            lines.append(f"{where}: {path}: NaN and infinity are not allowed (got {shown}); {fix}")
+        elif kind == "value_error":
+            lines.append(f"{where}: {path}: {err['ctx']['error']}")
+        elif kind in _BOUNDS:
+            name, words = _BOUNDS[kind]
+            lines.append(f"{where}: {path}: must be {words} {err['ctx'][name]:g}, got {shown}; {fix}")
         else:
-            value = err.get("input")
-            shown = repr(value) if not isinstance(value, dict | list) else type(value).__name__
-            lines.append(f"{where}: {path}: {err['msg']} (got {shown}); fix the value")
+            lines.append(f"{where}: {path}: {err['msg']} (got {shown}); {fix}")
+    for path, (index, shown, messages) in union.items():
+        first, *rest = dict.fromkeys(messages)  # "Input should be a valid number or a valid string"
+        text = first + "".join(" or " + m.removeprefix("Input should be ") for m in rest)
+        lines[index] = f"{where}: {path}: {text} (got {shown}); fix the value"
     return lines
 
 

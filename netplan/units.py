@@ -6,6 +6,7 @@ minutes, and guessing silently is the most common planning-tool bug.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Literal
@@ -41,6 +42,11 @@ _UNITS: dict[str, tuple[Dimension, float]] = {
     "sec": ("time", 1.0 / 60.0),
     "seconds": ("time", 1.0 / 60.0),
 }
+
+# Largest amounts a reach may have: no two places on Earth are more than half its
+# circumference (20,037.5 km) apart, and a drive time of a year is no service reach.
+MAX_VALUE: dict[Dimension, float] = {"distance": 20_037_500.0, "time": 365 * 24 * 60.0}
+_MAX_TEXT: dict[Dimension, str] = {"distance": "20037.5 km", "time": "8760 h"}
 
 _PATTERN = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*([A-Za-z]+)\s*$")
 
@@ -90,7 +96,9 @@ def parse_quantity(text: object, key: str) -> Quantity:
     Raises
     ------
     ScenarioError
-        If the value is a bare number, has an unknown unit, or is not strictly positive.
+        If the value is a bare number, has an unknown unit, is not strictly positive, is not
+        finite (``1e999 km``) or exceeds :data:`MAX_VALUE` (half the Earth's circumference,
+        or a year of driving).
     """
     if isinstance(text, Quantity):
         return text
@@ -117,7 +125,16 @@ def parse_quantity(text: object, key: str) -> Quantity:
         raise ScenarioError(
             f"{key}: reach must be greater than 0, got {text!r}; give a positive distance or time"
         )
-    return Quantity(number * factor, dimension, str(text).strip())
+    value = number * factor
+    if not math.isfinite(value):
+        raise ScenarioError(
+            f"{key}: {text!r} is not a finite amount; give a distance or time such as '20 km' or '30 min'"
+        )
+    if value > MAX_VALUE[dimension]:
+        raise ScenarioError(
+            f"{key}: {text!r} is longer than any {dimension} a reach can mean; give at most {_MAX_TEXT[dimension]}"
+        )
+    return Quantity(value, dimension, str(text).strip())
 
 
 def format_distance(metres: float) -> str:
