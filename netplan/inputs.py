@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,12 +22,14 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from pyproj import CRS
 
 from ._errors import InputDataError, NetplanWarning, ScenarioError, did_you_mean
 from .costs import SiteCosts
 from .geometry import metric_coords, point_coords, resolve_working_crs
-from .readers import file_sha256, read_layer, require_column
+from .conditioning import Member, ratio_problem
+from .readers import _X_NAMES, _Y_NAMES, check_duplicate_columns, file_sha256, read_layer, require_column
 from .scenario import OWNERSHIPS, POLICIES, LayerSpec, Scenario
 
 
@@ -186,6 +189,19 @@ def inputs_from_frames(
     notes: list[str] = []
     if outlets is None and candidates is None:
         raise InputDataError("give existing outlets or candidate sites (or both)")
+    spread = scenario.demand.spread
+    for key, frame, spec in (
+        ("demand", demand, scenario.demand),
+        ("outlets", outlets, scenario.outlets),
+        ("candidates", candidates, scenario.candidates),
+        ("regions", regions, scenario.regions),
+        ("competitors", competitors, scenario.competitors),
+        ("demand.spread.points", spread_points, spread.points if spread else None),
+    ):
+        if frame is not None and spec is not None:
+            note = _duplicate_columns(frame, spec, key, scenario)
+            if note:
+                notes.append(note)
     region_frame = (
         _load_regions(regions, scenario.regions)
         if regions is not None and scenario.regions
@@ -265,6 +281,9 @@ def inputs_from_frames(
     sites = gpd.GeoDataFrame(sites, geometry="geometry", crs=crs)
     allowed = np.vstack([f[1] for f in site_frames])
     costs = _stack_costs([f[2] for f in site_frames], scenario.costs.horizon_years)
+    column_members = [m for f in site_frames for m in f[2]["members"]]
+    if column_members:  # the scenario's own cost values alone are checked with the scenario
+        _apply_ratio_rule("costs", scenario.cost_members() + column_members, notes)
     dup = sites["site_id"].duplicated(keep=False)
     if dup.any():
         first = sites.loc[dup, "site_id"].iloc[0]
@@ -387,7 +406,7 @@ def _points(frame: gpd.GeoDataFrame, spec: LayerSpec, key: str, notes: list[str]
     if missing.any():
         row = int(np.flatnonzero(missing.to_numpy())[0])
         raise InputDataError(
-            f"{path}: row {_row(spec, row)}: empty or missing geometry ({int(missing.sum())} such rows); fix or remove them"
+            f"{path}: row {_row(spec, row)}: empty or missing geometry {_rows(spec, missing.to_numpy())}; fix or remove them"
         )
     kinds = geoms.geom_type
     polygonal = kinds.isin(["Polygon", "MultiPolygon"]).to_numpy()
@@ -397,11 +416,20 @@ def _points(frame: gpd.GeoDataFrame, spec: LayerSpec, key: str, notes: list[str]
         raise InputDataError(
             f"{path}: row {_row(spec, row)}: {kinds.iloc[row]} geometry where points are required; give points or polygons"
         )
+    # a NaN point is merely "invalid" to shapely: name the real problem first
+    coords, owner = shapely.get_coordinates(geoms.to_numpy(), return_index=True)
+    if not np.isfinite(coords).all():
+        bad = np.zeros(len(geoms), dtype=bool)
+        bad[owner[~np.isfinite(coords).all(axis=1)]] = True
+        row = int(np.flatnonzero(bad)[0])
+        raise InputDataError(
+            f"{path}: row {_row(spec, row)}: coordinates are NaN or infinite {_rows(spec, bad)}; fix or remove the rows"
+        )
     invalid = ~geoms.is_valid.to_numpy()
     if invalid.any():
         row = int(np.flatnonzero(invalid)[0])
         raise InputDataError(
-            f"{path}: row {_row(spec, row)}: invalid geometry ({int(invalid.sum())} such rows); repair it (e.g. shapely.make_valid)"
+            f"{path}: row {_row(spec, row)}: invalid geometry {_rows(spec, invalid)}; repair it (e.g. shapely.make_valid)"
         )
     if polygonal.any():
         geoms = geoms.copy()
@@ -493,6 +521,16 @@ def _row(spec: LayerSpec | None, i: int) -> int:
     return i + 1
 
 
+def _rows(spec: LayerSpec | None, mask: np.ndarray) -> str:
+    """``"(3 such rows: 6, 9, 12)"``: how many rows are affected and the first few, as in the file."""
+    idx = np.flatnonzero(mask)
+    if len(idx) == 1:
+        return "(1 such rows)"
+    shown = ", ".join(str(_row(spec, int(i))) for i in idx[:5])
+    more = f" and {len(idx) - 5} more" if len(idx) > 5 else ""
+    return f"({len(idx)} such rows: {shown}{more})"
+
+
 def _numeric(
     frame: pd.DataFrame,
     column: str,
@@ -501,30 +539,39 @@ def _numeric(
     setting: str,
     allow_nan: bool = False,
 ) -> np.ndarray:
-    """A numeric, finite, non-negative column; errors name the row."""
+    """A numeric, finite, non-negative column; errors name the rows.
+
+    With ``allow_nan`` an empty cell means "use the default" and comes back as NaN; the
+    text ``nan`` or an infinity is an error either way (NaN and inf are never data).
+    """
     raw = require_column(frame, column, Path(spec.path), key, setting)
     values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)
-    text = raw.astype(str).str.strip()
-    missing = (
-        raw.isna().to_numpy()
-        | text.str.lower().isin(["", "nan", "na", "n/a", "null", "none"]).to_numpy()
-    )
+    given = ~raw.isna().to_numpy()
+    lowered = raw.astype(str).str.strip().str.lower().to_numpy()
+    nan_text = given & (lowered == "nan")
+    missing = ~given | np.isin(lowered, ["", "na", "n/a", "null", "none"]) | nan_text
     not_number = np.isnan(values) & ~missing
     if not_number.any():
         row = int(np.flatnonzero(not_number)[0])
         raise InputDataError(
-            f"{_name(spec)}: row {_row(spec, row)}: column '{column}' holds {raw.iloc[row]!r}, not a number ({int(not_number.sum())} such rows); fix the values"
+            f"{_name(spec)}: row {_row(spec, row)}: column '{column}' holds {raw.iloc[row]!r}, not a number {_rows(spec, not_number)}; fix the values"
+        )
+    if allow_nan and nan_text.any():
+        row = int(np.flatnonzero(nan_text)[0])
+        raise InputDataError(
+            f"{_name(spec)}: row {_row(spec, row)}: column '{column}' is NaN {_rows(spec, nan_text)}; "
+            "leave the cell empty for the default or give a number"
         )
     if not allow_nan and np.isnan(values).any():
         row = int(np.flatnonzero(np.isnan(values))[0])
         raise InputDataError(
-            f"{_name(spec)}: row {_row(spec, row)}: column '{column}' is empty or NaN ({int(np.isnan(values).sum())} such rows); fill it in or remove the rows"
+            f"{_name(spec)}: row {_row(spec, row)}: column '{column}' is empty or NaN {_rows(spec, np.isnan(values))}; fill it in or remove the rows"
         )
     bad = ~np.isnan(values) & (~np.isfinite(values) | (values < 0))
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
         raise InputDataError(
-            f"{_name(spec)}: row {_row(spec, row)}: column '{column}' is {values[row]:g}; it must be a finite number >= 0 ({int(bad.sum())} such rows)"
+            f"{_name(spec)}: row {_row(spec, row)}: column '{column}' is {values[row]:g}; it must be a finite number >= 0 {_rows(spec, bad)}"
         )
     return values
 
@@ -613,6 +660,100 @@ def _load_regions(frame: gpd.GeoDataFrame, spec: LayerSpec) -> gpd.GeoDataFrame:
     )
 
 
+class _RowIds(Sequence):
+    """Row numbers as the user sees them in the file, made only when a message names them."""
+
+    def __init__(self, spec: LayerSpec, n: int) -> None:
+        self.spec, self.n = spec, n
+
+    def __getitem__(self, i: int) -> str:  # type: ignore[override]
+        return str(_row(self.spec, int(i)))
+
+    def __len__(self) -> int:
+        return self.n
+
+
+def _apply_ratio_rule(family: str, members: list[Member], notes: list[str]) -> str | None:
+    """Raise on a ratio above 1e9 (netplan.conditioning); note and return a warning above 1e6."""
+    found = ratio_problem(family, members)
+    if found is None:
+        return None
+    if found[0] == "error":
+        raise InputDataError(found[1])
+    notes.append(found[1])
+    return found[1]
+
+
+def _check_weight_families(
+    weights: np.ndarray,
+    spec: LayerSpec,
+    scenario: Scenario,
+    notes: list[str],
+    point_ids: list[str] | None,
+) -> None:
+    """The ratio rule on the demand weights of each level and, for max coverage, on level
+    weight x demand weight (the coefficients that meet in one objective)."""
+    keys = scenario.tier_keys
+    columns: list[str | None] = [spec.weight] * len(keys)
+    for level, column in (spec.weights or {}).items():
+        columns[scenario.tier_index(level)] = column
+    if point_ids is not None:
+        ids: Sequence[str] = point_ids
+        label, noun = f"{_name(spec)} (spread from zones) column '{{}}'", "point"
+    else:
+        ids, label, noun = _RowIds(spec, len(weights)), f"{_name(spec)} column '{{}}'", "row"
+    warned = False
+    for column in dict.fromkeys(c for c in columns if c is not None):
+        levels = [k for k, c in zip(keys, columns, strict=True) if c == column]
+        which = "every level" if len(levels) == len(keys) else "level " + ", ".join(levels)
+        values = weights[:, columns.index(column)]
+        member = Member(label.format(column), values, ids, noun)
+        warned |= _apply_ratio_rule(f"demand weights ({which})", [member], notes) is not None
+    if scenario.objective.type != "max_coverage":
+        return
+    level_weight = scenario.level_weights()
+    pairs = {
+        (columns[i], float(level_weight[i])): i for i in range(len(keys)) if level_weight[i] > 0
+    }
+    if len(pairs) < 2:
+        return  # one column at one level weight: the check above said it all
+    members = [
+        Member(
+            f"{label.format(column) if column else '(weight 1)'} x level weight {w:g} ({keys[i]})",
+            w * weights[:, i],
+            ids,
+            noun,
+        )
+        for (column, w), i in pairs.items()
+    ]
+    found = ratio_problem("coverage objective (level weight x demand weight)", members)
+    if found is not None and found[0] == "error":
+        raise InputDataError(found[1])
+    if found is not None and not warned:
+        notes.append(found[1])
+
+
+def _duplicate_columns(
+    frame: pd.DataFrame, spec: LayerSpec, key: str, scenario: Scenario
+) -> str | None:
+    """Columns named more than once: an error when netplan reads one, else a warning line."""
+    names = set(frame.attrs.get("duplicate_columns", []))
+    names |= {str(c) for c in frame.columns[frame.columns.duplicated()]}
+    if not names:
+        return None
+    used = {"id", "name", "region", "tier", "tiers", "policy", "ownership", "close_cost"}
+    for setting in ("x", "y", "id", "name", "region", "weight", "tier", "policy", "ownership", "tiers"):
+        value = getattr(spec, setting, None)
+        if isinstance(value, str):
+            used.add(value)
+    used |= set((getattr(spec, "weights", None) or {}).values())
+    for tier in scenario.tier_keys:
+        used |= {f"open_cost_{tier}", f"operate_cost_{tier}", f"convert_cost_{tier}", f"capacity_{tier}"}
+    if spec.x is None or spec.y is None:  # coordinates found by name (lon, lat, x, y, ...)
+        used |= {n for n in names if n.lower() in _COORD_NAMES}
+    return check_duplicate_columns(sorted(names), used, _name(spec), key)
+
+
 def _load_demand(
     frame: gpd.GeoDataFrame,
     scenario: Scenario,
@@ -638,6 +779,10 @@ def _load_demand(
         )
     for i, key in enumerate(keys):
         out[f"weight_{key}"] = weights[:, i]
+    spread = scenario.demand.spread is not None  # rows are the points zones were spread onto
+    _check_weight_families(
+        weights, spec, scenario, notes, out["demand_id"].tolist() if spread else None
+    )
     zero = weights.sum(axis=1) == 0
     if zero.all():
         raise InputDataError(
@@ -653,6 +798,7 @@ def _load_demand(
 
 
 _SPLIT = re.compile(r"[;,|]")
+_COORD_NAMES = set(_X_NAMES) | set(_Y_NAMES)
 
 
 def _parse_tier_list(text: str, scenario: Scenario, where: str) -> np.ndarray:
@@ -815,18 +961,22 @@ def _site_costs(
             out["operate"][rows, t] = cost.operate
             out["convert"][rows, t] = cost.convert
             close_default[rows, t] = cost.close
+    members = []  # the site columns' part of the cost family (netplan.conditioning)
     for name in ("open", "operate", "convert"):
         for t, tier in enumerate(keys):
             column = f"{name}_cost_{tier}"
             if column in frame.columns:
                 values = _numeric(frame, column, spec, key, column, allow_nan=True)
                 out[name][:, t] = np.where(np.isnan(values), out[name][:, t], values)
+                members.append(Member(f"{_name(spec)} column '{column}'", values, _RowIds(spec, n)))
     close = np.where(current >= 0, close_default[np.arange(n), np.maximum(current, 0)], 0.0)
     if "close_cost" in frame.columns:
         values = _numeric(frame, "close_cost", spec, key, "close_cost", allow_nan=True)
         close = np.where(np.isnan(values), close, values)
+        members.append(Member(f"{_name(spec)} column 'close_cost'", values, _RowIds(spec, n)))
     return {
         **out,
+        "members": members,
         "close": close,
         "current": current,
         "capacity": _site_capacity(frame, spec, key, scenario),

@@ -76,6 +76,7 @@ def _read_csv_points(path: Path, spec: LayerSpec, key: str) -> gpd.GeoDataFrame:
         raise InputDataError(
             f"{path}: cannot read the {key} CSV ({str(exc).splitlines()[0]}); save it as UTF-8 CSV"
         ) from None
+    duplicates = _duplicate_header(path, sep)
     columns = [str(c) for c in table.columns]
     xcol = spec.x or _guess(columns, _X_NAMES)
     ycol = spec.y or _guess(columns, _Y_NAMES)
@@ -95,13 +96,66 @@ def _read_csv_points(path: Path, spec: LayerSpec, key: str) -> gpd.GeoDataFrame:
     )
     if len(bad):
         row = int(bad[0])
+        rows = ", ".join(str(int(i) + 2) for i in bad[:5]) + (
+            f" and {len(bad) - 5} more" if len(bad) > 5 else ""
+        )
         raise InputDataError(
-            f"{path}: row {row + 2}: coordinates {xcol}={table[xcol].iloc[row]!r}, {ycol}={table[ycol].iloc[row]!r} are not numbers"
-            f" ({len(bad)} such rows); fill them in or remove the rows"
+            f"{path}: row {row + 2}: coordinates {xcol}={table[xcol].iloc[row]!r}, {ycol}={table[ycol].iloc[row]!r} are not finite numbers"
+            f" ({len(bad)} such rows: {rows}); fill them in or remove the rows"
         )
     crs = _parse_crs(spec.crs, path, key) if spec.crs is not None else CRS.from_epsg(4326)
     frame = gpd.GeoDataFrame(table, geometry=gpd.points_from_xy(x, y), crs=crs)
+    frame.attrs["duplicate_columns"] = duplicates  # checked in netplan.inputs, which knows the columns used
     return frame
+
+
+def _duplicate_header(path: Path, sep: str) -> list[str]:
+    """Names that occur more than once in a CSV's header (pandas renames the copies 'a.1')."""
+    import csv
+
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        header = next(csv.reader(fh, delimiter=sep), [])
+    names = [h.strip() for h in header]
+    return sorted({n for n in names if names.count(n) > 1})
+
+
+def check_duplicate_columns(
+    names: list[str], used: set[str], path: Path | str, key: str
+) -> str | None:
+    """Refuse a duplicated column that netplan reads; describe the others for a warning.
+
+    Parameters
+    ----------
+    names : list of str
+        Column names that occur more than once in the layer.
+    used : set of str
+        Columns netplan reads from the layer (ids, weights, tiers, coordinates, costs, ...).
+    path : Path or str
+        The file, for messages.
+    key : str
+        Scenario key of the layer.
+
+    Returns
+    -------
+    str or None
+        The warning for duplicated columns netplan does not read (only the first copy is
+        kept), or None when there are none.
+
+    Raises
+    ------
+    InputDataError
+        A column netplan reads occurs more than once: which copy is meant is unknown.
+    """
+    clash = sorted(set(names) & used)
+    if clash:
+        raise InputDataError(
+            f"{path}: column '{clash[0]}' occurs more than once in the {key} layer and netplan reads it; "
+            "rename or remove the extra copies"
+        )
+    if names:
+        listed = ", ".join(f"'{n}'" for n in names)
+        return f"{path}: columns occurring more than once in the {key} layer: {listed}; netplan does not read them (the first copy is kept)"
+    return None
 
 
 def _read_vector(path: Path, spec: LayerSpec, key: str) -> gpd.GeoDataFrame:

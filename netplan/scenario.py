@@ -739,6 +739,15 @@ class Scenario(_Strict):
         if problems:
             raise ScenarioError("\n".join(problems))
 
+    def cost_members(self) -> list[Member]:
+        """The scenario's cost values, as members of the cost family (netplan.conditioning)."""
+        return [
+            Member(f"costs.{owner}.{tier}.{name}", np.array([getattr(cost, name)]))
+            for owner in OWNERSHIPS
+            for tier, cost in getattr(self.costs, owner).items()
+            for name in ("open", "operate", "convert", "close")
+        ]
+
     def _check_families(self, where: str) -> list[str]:
         """The ratio rule (netplan.conditioning) on the level weights and on the reaches."""
         problems = []
@@ -772,6 +781,7 @@ class Scenario(_Strict):
         for family, members in (
             ("level weights", level_members),
             (f"reaches and linkages (in {self.unit})", reach_members),
+            ("costs", self.cost_members()),
         ):
             fix = "fix them (a typo or a wrong unit?)" if family.startswith("reach") else None
             found = ratio_problem(family, members, *([fix] if fix else []))
