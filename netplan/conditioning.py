@@ -103,7 +103,7 @@ def ratio_problem(
             reference.append(_describe(member, values, near))
     head = (
         f"{family}: the largest non-zero value is {ratio:.3g} times the smallest "
-        f"({hi:.6g} vs {lo:.6g}), above {limit:.0e}".replace("e+0", "e")
+        f"({hi:.10g} vs {lo:.10g}), above {f'{limit:.0e}'.replace('e+0', 'e')}"
     )
     where = f"{'largest' if large else 'smallest'} values: {'; '.join(outlying)}; compared with {'; '.join(reference)}"
     if kind == "error":
@@ -121,8 +121,8 @@ def _describe(member: Member, values: np.ndarray, mask: np.ndarray) -> str:
     """``"label rows 7 (1e+16), 9 (2e+16) and 3 more"`` or ``"label = 5e+06"``."""
     idx = np.flatnonzero(mask)
     if member.ids is None:
-        return f"{member.label} = {values[idx[0]]:.6g}"
-    shown = ", ".join(f"{member.ids[i]} ({values[i]:.6g})" for i in idx[:_SHOWN])
+        return f"{member.label} = {values[idx[0]]:.10g}"
+    shown = ", ".join(f"{member.ids[i]} ({values[i]:.10g})" for i in idx[:_SHOWN])
     more = f" and {len(idx) - _SHOWN} more" if len(idx) > _SHOWN else ""
     noun = member.noun if len(idx) == 1 else member.noun + "s"
     return f"{member.label} {noun} {shown}{more}"

@@ -1010,7 +1010,8 @@ def _explain_validation_error(exc: ValidationError, where: str) -> list[str]:
         kind = err["type"]
         value = err.get("input")
         shown = repr(value) if not isinstance(value, dict | list) else type(value).__name__
-        fix = _FIXES.get(path, "fix the value")
+        # an assignment (scenario.solver.mip_rel_gap = 2) reports the key without its parents
+        fix = next((v for k, v in _FIXES.items() if k == path or k.endswith("." + path)), "fix the value")
         if len(raw_loc) < len(err["loc"]):  # one branch of a union: one line per key
             if path not in union:
                 union[path] = (len(lines), shown, [])
@@ -1034,7 +1035,7 @@ def _explain_validation_error(exc: ValidationError, where: str) -> list[str]:
             name, words = _BOUNDS[kind]
             lines.append(f"{where}: {path}: must be {words} {err['ctx'][name]:g}, got {shown}; {fix}")
         else:
-            lines.append(f"{where}: {path}: {err['msg']} (got {shown}); {fix}")
+            lines.append(f"{where}: {path}: {err['msg']} (got {shown}); fix the value")
     for path, (index, shown, messages) in union.items():
         first, *rest = dict.fromkeys(messages)  # "Input should be a valid number or a valid string"
         text = first + "".join(" or " + m.removeprefix("Input should be ") for m in rest)
