@@ -337,6 +337,9 @@ def _spread_demand(
     _numeric(zones, spec.weight, spec, "demand", "weight")
     if spec.id is not None:
         _ids(zones, spec, "demand", "Z")
+    if points is not None and spread.points is not None and spread.points.weight:
+        # a blank point weight counts 0 (netplan.zones); NaN text, inf or a negative is an error
+        _numeric(points, spread.points.weight, spread.points, "demand.spread.points", "weight", allow_nan=True)
     out, spread_notes = spread_zones(
         zones,
         spec.weight,

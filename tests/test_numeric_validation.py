@@ -501,3 +501,27 @@ def test_ratio_rule_ignores_zeros_and_blanks():
     kind, line = ratio_problem("w", [Member("a", np.array([2.0])), Member("b", np.array([2e9 + 1]))])
     assert kind == "error"
     assert line.startswith("w: the largest non-zero value is 1e+09 times the smallest (2000000001 vs 2), above 1e9")
+
+
+def test_infinite_building_weight_for_spreading_zones(tmp_path):
+    """A point weight of the zones' spreading (e.g. footprint) is data too: inf is an error."""
+    from shapely.geometry import box
+
+    path = write_small_case(tmp_path / "c")
+    zones = gpd.GeoDataFrame({"zone": ["Z1"], "pop": [1000]}, geometry=[box(9.5, 47.1, 9.75, 47.25)], crs=4326)
+    zones.to_file(path.parent / "zones.gpkg")
+    pd.DataFrame(
+        {"lon": [9.55, 9.6, 9.7], "lat": [47.15, 47.2, 47.22], "footprint": ["120", "inf", "80"]}
+    ).to_csv(path.parent / "buildings.csv", index=False)
+    raw = yaml.safe_load(path.read_text())
+    raw["demand"] = {
+        "path": "zones.gpkg",
+        "weight": "pop",
+        "spread": {"method": "points", "points": {"path": "buildings.csv", "weight": "footprint"}},
+    }
+    path.write_text(yaml.safe_dump(raw, sort_keys=False))
+    with pytest.raises(InputDataError) as err:
+        netplan.load_inputs(Scenario.from_yaml(path))
+    assert str(err.value) == (
+        f"{path.parent / 'buildings.csv'}: row 3: column 'footprint' is inf; it must be a finite number >= 0 (1 such rows)"
+    )
