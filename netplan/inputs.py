@@ -702,7 +702,8 @@ def _check_weight_families(
         columns[scenario.tier_index(level)] = column
     if point_ids is not None:
         ids: Sequence[str] = point_ids
-        label, noun = f"{_name(spec)} (spread from zones) column '{{}}'", "point"
+        # one label for all: the zones' weight column, spread onto points named <zone>-<n>
+        label, noun = f"{_name(spec)} column '{scenario.demand.weight}' spread onto", "point"
     else:
         ids, label, noun = _RowIds(spec, len(weights)), f"{_name(spec)} column '{{}}'", "row"
     warned = False

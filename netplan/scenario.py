@@ -26,8 +26,8 @@ from .conditioning import Member, ratio_problem
 from .units import Quantity, parse_quantity
 
 POLICIES = ("keep", "may_close", "may_retier", "may_retier_or_close")
-MAX_HORIZON_YEARS = 100  # operating cost of more than a century is no planning horizon
 OWNERSHIPS = ("direct", "partner")
+MAX_HORIZON_YEARS = 100  # operating cost of more than a century is no planning horizon
 
 
 class _Strict(BaseModel):
@@ -218,6 +218,10 @@ class BudgetSpec(_Strict):
         default=None,
         description="limit on one-off + operating x horizon cost; a number, 'baseline' or '1.1 x baseline'",
     )
+    capex: float | None = Field(
+        default=None, ge=0, description="limit on one-off cost (open + convert + close)"
+    )
+    opex: float | None = Field(default=None, ge=0, description="limit on the yearly operating cost")
 
     @field_validator("total", mode="before")
     @classmethod
@@ -229,10 +233,6 @@ class BudgetSpec(_Strict):
                 "'1.1 x baseline', or leave budget.total out for no limit"
             )
         return v
-    capex: float | None = Field(
-        default=None, ge=0, description="limit on one-off cost (open + convert + close)"
-    )
-    opex: float | None = Field(default=None, ge=0, description="limit on the yearly operating cost")
 
 
 class CountRule(_Strict):
@@ -942,6 +942,8 @@ def _yaml_mapping(path: Path) -> dict[str, Any]:
         raise ScenarioError(
             f"{path}: cannot read the scenario file ({exc.strerror}); check its permissions"
         ) from None
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ScenarioError(f"{path}: the file is UTF-16 text; save it as UTF-8")
     if b"\x00" in data:
         raise ScenarioError(
             f"{path}: a binary file, not a YAML scenario; give the scenario's .yaml text file"

@@ -224,6 +224,7 @@ FILE_CASES = {
         b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR",
         "a binary file, not a YAML scenario; give the scenario's .yaml text file",
     ),
+    "UTF-16": ("name: Zürich\n".encode("utf-16"), "the file is UTF-16 text; save it as UTF-8"),
     "impossible date": (b"name: a\ndate: 2024-13-45\n", "not valid YAML (month must be in 1..12)"),
 }
 
@@ -525,3 +526,37 @@ def test_infinite_building_weight_for_spreading_zones(tmp_path):
     assert str(err.value) == (
         f"{path.parent / 'buildings.csv'}: row 3: column 'footprint' is inf; it must be a finite number >= 0 (1 such rows)"
     )
+
+
+def test_spread_demand_names_the_points_of_the_outlying_zone(tmp_path):
+    from shapely.geometry import box
+
+    path = write_small_case(tmp_path / "c")
+    zones = gpd.GeoDataFrame(
+        {"zone": ["Big", "Small"], "pop": [5_000_000_000, 1]},
+        geometry=[box(9.5, 47.1, 9.6, 47.25), box(9.6, 47.1, 9.75, 47.25)],
+        crs=4326,
+    )
+    zones.to_file(path.parent / "zones.gpkg")
+    pd.DataFrame({"lon": [9.55, 9.7], "lat": [47.15, 47.2], "footprint": [100, 100]}).to_csv(
+        path.parent / "buildings.csv", index=False
+    )
+    raw = yaml.safe_load(path.read_text())
+    raw["demand"] = {
+        "path": "zones.gpkg",
+        "id": "zone",
+        "weight": "pop",
+        "spread": {"method": "points", "points": {"path": "buildings.csv", "weight": "footprint"}},
+    }
+    path.write_text(yaml.safe_dump(raw, sort_keys=False))
+    with pytest.raises(InputDataError) as err:
+        netplan.load_inputs(Scenario.from_yaml(path))
+    assert str(err.value).startswith(
+        "demand weights (every level): the largest non-zero value is 5e+09 times the smallest "
+        "(5000000000 vs 1), above 1e9"
+    ), str(err.value)
+    zones_file = path.parent / "zones.gpkg"
+    assert (
+        f"Outlying largest values: {zones_file} column 'pop' spread onto point Big-1 (5000000000); "
+        f"compared with {zones_file} column 'pop' spread onto point Small-1 (1)"
+    ) in str(err.value)
