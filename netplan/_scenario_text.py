@@ -21,7 +21,23 @@ MAX_HORIZON_YEARS = 100  # operating cost of more than a century is no planning 
 
 # ------------------------------------------------------------------------- reading
 def read_yaml_mapping(path: Path) -> dict[str, Any]:
-    """The top-level mapping of a YAML file; every way it can fail is one ScenarioError line."""
+    """The top-level mapping of a YAML scenario file.
+
+    Parameters
+    ----------
+    path : Path
+        An existing file.
+
+    Returns
+    -------
+    dict
+
+    Raises
+    ------
+    ScenarioError
+        One line naming the file: unreadable, binary, UTF-16 or not UTF-8 (with the line of
+        the first bad byte), not valid YAML (with the line), empty, or not a mapping.
+    """
     try:
         data = path.read_bytes()
     except OSError as exc:

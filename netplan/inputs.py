@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,8 +27,16 @@ from pyproj import CRS
 from ._errors import InputDataError, NetplanWarning, ScenarioError, did_you_mean
 from .costs import SiteCosts
 from .geometry import metric_coords, point_coords, resolve_working_crs
-from .conditioning import Member, ratio_problem
-from .readers import _X_NAMES, _Y_NAMES, check_duplicate_columns, file_sha256, read_layer, require_column
+from .conditioning import Member
+from ._input_checks import RowIds as _RowIds
+from ._input_checks import apply_ratio_rule as _apply_ratio_rule
+from ._input_checks import check_weight_families as _check_weight_families
+from ._input_checks import duplicate_columns_note as _duplicate_columns
+from ._input_checks import file_row as _row
+from ._input_checks import layer_name as _name
+from ._input_checks import numeric_column as _numeric
+from ._input_checks import rows_text as _rows
+from .readers import file_sha256, read_layer, require_column
 from .scenario import OWNERSHIPS, POLICIES, LayerSpec, Scenario
 
 
@@ -397,10 +404,6 @@ def _discount_competitors(
 
 
 # ---------------------------------------------------------------------- helpers
-def _name(spec: LayerSpec | None) -> str:
-    return str(spec.path) if spec is not None else "input"
-
-
 def _points(frame: gpd.GeoDataFrame, spec: LayerSpec, key: str, notes: list[str]) -> gpd.GeoSeries:
     """Point geometries of a layer; polygons become their representative point (stated)."""
     path = _name(spec)
@@ -517,68 +520,6 @@ def _great_circle_km(lon1: float, lat1: float, lon2: float, lat2: float) -> floa
     return float(2 * 6371.0088 * np.arcsin(np.sqrt(min(h, 1.0))))
 
 
-def _row(spec: LayerSpec | None, i: int) -> int:
-    """Row number as a person sees it in the file: CSV counts the header line."""
-    if spec is not None and Path(spec.path).suffix.lower() in {".csv", ".txt", ".tsv"}:
-        return i + 2
-    return i + 1
-
-
-def _rows(spec: LayerSpec | None, mask: np.ndarray) -> str:
-    """``"(3 such rows: 6, 9, 12)"``: how many rows are affected and the first few, as in the file."""
-    idx = np.flatnonzero(mask)
-    if len(idx) == 1:
-        return "(1 such rows)"
-    shown = ", ".join(str(_row(spec, int(i))) for i in idx[:5])
-    more = f" and {len(idx) - 5} more" if len(idx) > 5 else ""
-    return f"({len(idx)} such rows: {shown}{more})"
-
-
-def _numeric(
-    frame: pd.DataFrame,
-    column: str,
-    spec: LayerSpec,
-    key: str,
-    setting: str,
-    allow_nan: bool = False,
-) -> np.ndarray:
-    """A numeric, finite, non-negative column; errors name the rows.
-
-    With ``allow_nan`` an empty cell means "use the default" and comes back as NaN; the
-    text ``nan`` or an infinity is an error either way (NaN and inf are never data).
-    """
-    raw = require_column(frame, column, Path(spec.path), key, setting)
-    values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)
-    given = ~raw.isna().to_numpy()
-    lowered = raw.astype(str).str.strip().str.lower().to_numpy()
-    nan_text = given & (lowered == "nan")
-    missing = ~given | np.isin(lowered, ["", "na", "n/a", "null", "none"]) | nan_text
-    not_number = np.isnan(values) & ~missing
-    if not_number.any():
-        row = int(np.flatnonzero(not_number)[0])
-        raise InputDataError(
-            f"{_name(spec)}: row {_row(spec, row)}: column '{column}' holds {raw.iloc[row]!r}, not a number {_rows(spec, not_number)}; fix the values"
-        )
-    if allow_nan and nan_text.any():
-        row = int(np.flatnonzero(nan_text)[0])
-        raise InputDataError(
-            f"{_name(spec)}: row {_row(spec, row)}: column '{column}' is NaN {_rows(spec, nan_text)}; "
-            "leave the cell empty for the default or give a number"
-        )
-    if not allow_nan and np.isnan(values).any():
-        row = int(np.flatnonzero(np.isnan(values))[0])
-        raise InputDataError(
-            f"{_name(spec)}: row {_row(spec, row)}: column '{column}' is empty or NaN {_rows(spec, np.isnan(values))}; fill it in or remove the rows"
-        )
-    bad = ~np.isnan(values) & (~np.isfinite(values) | (values < 0))
-    if bad.any():
-        row = int(np.flatnonzero(bad)[0])
-        raise InputDataError(
-            f"{_name(spec)}: row {_row(spec, row)}: column '{column}' is {values[row]:g}; it must be a finite number >= 0 {_rows(spec, bad)}"
-        )
-    return values
-
-
 def _ids(frame: pd.DataFrame, spec: LayerSpec, key: str, prefix: str) -> pd.Series:
     column = spec.id
     if column is None:
@@ -663,101 +604,6 @@ def _load_regions(frame: gpd.GeoDataFrame, spec: LayerSpec) -> gpd.GeoDataFrame:
     )
 
 
-class _RowIds(Sequence):
-    """Row numbers as the user sees them in the file, made only when a message names them."""
-
-    def __init__(self, spec: LayerSpec, n: int) -> None:
-        self.spec, self.n = spec, n
-
-    def __getitem__(self, i: int) -> str:  # type: ignore[override]
-        return str(_row(self.spec, int(i)))
-
-    def __len__(self) -> int:
-        return self.n
-
-
-def _apply_ratio_rule(family: str, members: list[Member], notes: list[str]) -> str | None:
-    """Raise on a ratio above 1e9 (netplan.conditioning); note and return a warning above 1e6."""
-    found = ratio_problem(family, members)
-    if found is None:
-        return None
-    if found[0] == "error":
-        raise InputDataError(found[1])
-    notes.append(found[1])
-    return found[1]
-
-
-def _check_weight_families(
-    weights: np.ndarray,
-    spec: LayerSpec,
-    scenario: Scenario,
-    notes: list[str],
-    point_ids: list[str] | None,
-) -> None:
-    """The ratio rule on the demand weights of each level and, for max coverage, on level
-    weight x demand weight (the coefficients that meet in one objective)."""
-    keys = scenario.tier_keys
-    columns: list[str | None] = [spec.weight] * len(keys)
-    for level, column in (spec.weights or {}).items():
-        columns[scenario.tier_index(level)] = column
-    if point_ids is not None:
-        ids: Sequence[str] = point_ids
-        # one label for all: the zones' weight column, spread onto points named <zone>-<n>
-        label, noun = f"{_name(spec)} column '{scenario.demand.weight}' spread onto", "point"
-    else:
-        ids, label, noun = _RowIds(spec, len(weights)), f"{_name(spec)} column '{{}}'", "row"
-    warned = False
-    for column in dict.fromkeys(c for c in columns if c is not None):
-        levels = [k for k, c in zip(keys, columns, strict=True) if c == column]
-        which = "every level" if len(levels) == len(keys) else "level " + ", ".join(levels)
-        values = weights[:, columns.index(column)]
-        member = Member(label.format(column), values, ids, noun)
-        warned |= _apply_ratio_rule(f"demand weights ({which})", [member], notes) is not None
-    if scenario.objective.type != "max_coverage":
-        return
-    level_weight = scenario.level_weights()
-    pairs = {
-        (columns[i], float(level_weight[i])): i for i in range(len(keys)) if level_weight[i] > 0
-    }
-    if len(pairs) < 2:
-        return  # one column at one level weight: the check above said it all
-    members = [
-        Member(
-            f"{label.format(column) if column else '(weight 1)'} x level weight {w:g} ({keys[i]})",
-            w * weights[:, i],
-            ids,
-            noun,
-        )
-        for (column, w), i in pairs.items()
-    ]
-    found = ratio_problem("coverage objective (level weight x demand weight)", members)
-    if found is not None and found[0] == "error":
-        raise InputDataError(found[1])
-    if found is not None and not warned:
-        notes.append(found[1])
-
-
-def _duplicate_columns(
-    frame: pd.DataFrame, spec: LayerSpec, key: str, scenario: Scenario
-) -> str | None:
-    """Columns named more than once: an error when netplan reads one, else a warning line."""
-    names = set(frame.attrs.get("duplicate_columns", []))
-    names |= {str(c) for c in frame.columns[frame.columns.duplicated()]}
-    if not names:
-        return None
-    used = {"id", "name", "region", "tier", "tiers", "policy", "ownership", "close_cost"}
-    for setting in ("x", "y", "id", "name", "region", "weight", "tier", "policy", "ownership", "tiers"):
-        value = getattr(spec, setting, None)
-        if isinstance(value, str):
-            used.add(value)
-    used |= set((getattr(spec, "weights", None) or {}).values())
-    for tier in scenario.tier_keys:
-        used |= {f"open_cost_{tier}", f"operate_cost_{tier}", f"convert_cost_{tier}", f"capacity_{tier}"}
-    if spec.x is None or spec.y is None:  # coordinates found by name (lon, lat, x, y, ...)
-        used |= {n for n in names if n.lower() in _COORD_NAMES}
-    return check_duplicate_columns(sorted(names), used, _name(spec), key)
-
-
 def _load_demand(
     frame: gpd.GeoDataFrame,
     scenario: Scenario,
@@ -802,7 +648,6 @@ def _load_demand(
 
 
 _SPLIT = re.compile(r"[;,|]")
-_COORD_NAMES = set(_X_NAMES) | set(_Y_NAMES)
 
 
 def _parse_tier_list(text: str, scenario: Scenario, where: str) -> np.ndarray:
