@@ -150,7 +150,9 @@ def explain_validation_error(exc: ValidationError, where: str, root: type[BaseMo
             lines.append(f"{where}: {path}: {err['ctx']['error']}")
         elif kind in _BOUNDS:
             name, words = _BOUNDS[kind]
-            lines.append(f"{where}: {path}: must be {words} {err['ctx'][name]:g}, got {shown}; {fix}")
+            limit = err["ctx"][name]
+            limit = str(int(limit)) if float(limit).is_integer() else f"{limit:g}"
+            lines.append(f"{where}: {path}: must be {words} {limit}, got {shown}; {fix}")
         else:
             lines.append(f"{where}: {path}: {err['msg']} (got {shown}); fix the value")
     for path, (index, shown, messages) in union.items():

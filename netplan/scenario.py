@@ -152,7 +152,7 @@ class GenerateSpec(_Strict):
     n: int = Field(default=20, ge=1, description="kmeans: number of demand-weighted centres")
     resolution: int = Field(default=8, ge=0, le=15, description="h3: H3 resolution")
     tiers: list[str] | str = Field(description="tiers the generated sites may host")
-    seed: int = 0
+    seed: int = Field(default=0, ge=0, le=2**32 - 1, description="kmeans: random seed")
 
 
 class CandidateSpec(LayerSpec):
@@ -266,8 +266,10 @@ class SolverSpec(_Strict):
     mip_rel_gap: float = Field(
         default=0.0, ge=0, lt=1, description="relative gap in [0, 1) at which a solve may stop"
     )
-    threads: int = Field(default=1, ge=1)
-    seed: int = 0
+    threads: int = Field(default=1, ge=1, le=256)
+    seed: int = Field(
+        default=0, ge=0, le=2**31 - 2, description="random seed of the solver (HiGHS takes 0..2^31-1)"
+    )
     tie_break: bool = Field(
         default=True, description="run the distance and site-id tie-break stages"
     )

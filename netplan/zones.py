@@ -24,6 +24,10 @@ from pyproj import CRS
 
 from ._errors import InputDataError
 
+# Most points zones may be spread onto in total: a too fine spacing or H3 resolution (1 mm, or
+# resolution 15 over a country) would otherwise exhaust memory before saying anything.
+MAX_SPREAD_POINTS = 10_000_000
+
 
 def largest_remainder(total: float, shares: np.ndarray) -> np.ndarray:
     """Whole numbers proportional to ``shares`` that sum exactly to the whole number ``total``.
@@ -60,6 +64,16 @@ def allocate(total: float, shares: np.ndarray, integer: bool) -> np.ndarray:
     out = shares / shares.sum() * total
     out[-1] = total - out[:-1].sum()  # the sum is the total, whatever the rounding
     return out
+
+
+def _estimated_points(polygon: shapely.Geometry, method: str, spacing: float, resolution: int) -> float:
+    """Upper estimate of the grid points (bounding box / spacing²) or H3 cells (area / cell area)."""
+    if method == "h3":
+        import h3
+
+        return polygon.area / h3.average_hexagon_area(resolution, unit="m^2")
+    x0, y0, x1, y1 = polygon.bounds
+    return (np.floor((x1 - x0) / spacing) + 1) * (np.floor((y1 - y0) / spacing) + 1)
 
 
 def _grid_points(polygon: shapely.Geometry, spacing: float) -> np.ndarray:
@@ -156,6 +170,20 @@ def spread_zones(
             ~joined.index.duplicated(keep="first")
         ]  # a point on a shared border: first zone
         assigned = (joined.index.to_numpy(), joined["index_right"].to_numpy(), pts, w)
+    if method != "points":  # points: the given layer's size is the user's choice
+        estimate = sum(
+            _estimated_points(g, method, spacing, resolution) for g in metric.geometry
+        )
+        if estimate > MAX_SPREAD_POINTS:
+            setting = (
+                f"demand.spread.resolution ({resolution})"
+                if method == "h3"
+                else f"demand.spread.spacing ({spacing:g} m)"
+            )
+            raise InputDataError(
+                f"demand.spread: about {estimate:,.0f} points from {setting}, more than {MAX_SPREAD_POINTS:,}; "
+                f"use a {'lower resolution' if method == 'h3' else 'larger spacing'}"
+            )
     rows_xy, rows_zone, rows_w = [], [], []
     fallback = []
     for z in range(len(zones)):  # one pass per zone (a handful to thousands), vectorised inside

@@ -560,3 +560,43 @@ def test_spread_demand_names_the_points_of_the_outlying_zone(tmp_path):
         f"Outlying largest values: {zones_file} column 'pop' spread onto point Big-1 (5000000000); "
         f"compared with {zones_file} column 'pop' spread onto point Small-1 (1)"
     ) in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("spread", "fragment"),
+    [
+        (
+            {"method": "uniform", "spacing": "1 m"},
+            "demand.spread: about 363,588,048 points from demand.spread.spacing (1 m), more than "
+            "10,000,000; use a larger spacing",
+        ),
+        ({"method": "h3", "resolution": 15}, "points from demand.spread.resolution (15), more than 10,000,000; use a lower resolution"),
+    ],
+)
+def test_too_fine_spreading_is_refused_before_it_exhausts_memory(tmp_path, spread, fragment):
+    from shapely.geometry import box
+
+    path = write_small_case(tmp_path / "c")
+    zones = gpd.GeoDataFrame({"zone": ["Z1"], "pop": [1000]}, geometry=[box(9.5, 47.1, 9.75, 47.27)], crs=4326)
+    zones.to_file(path.parent / "zones.gpkg")
+    raw = yaml.safe_load(path.read_text())
+    raw["demand"] = {"path": "zones.gpkg", "weight": "pop", "spread": spread}
+    path.write_text(yaml.safe_dump(raw, sort_keys=False))
+    with pytest.raises(InputDataError) as err:
+        netplan.load_inputs(Scenario.from_yaml(path))
+    assert fragment in str(err.value), str(err.value)
+    assert len(str(err.value).splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("changes", "fragment"),
+    [
+        ({"solver.seed": 2**40}, "solver.seed: must be at most 2147483646, got 1099511627776"),
+        ({"solver.seed": -1}, "solver.seed: must be at least 0, got -1"),
+        ({"solver.threads": 10**6}, "solver.threads: must be at most 256, got 1000000"),
+    ],
+)
+def test_solver_integers_in_the_solver_range(tmp_path, changes, fragment):
+    with pytest.raises(ScenarioError) as err:
+        Scenario.from_yaml(_scenario_file(tmp_path, changes))
+    assert fragment in str(err.value), str(err.value)
