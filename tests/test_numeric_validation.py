@@ -600,3 +600,55 @@ def test_solver_integers_in_the_solver_range(tmp_path, changes, fragment):
     with pytest.raises(ScenarioError) as err:
         Scenario.from_yaml(_scenario_file(tmp_path, changes))
     assert fragment in str(err.value), str(err.value)
+
+
+# ------------------------------------------------------------------------ fuzzing
+FUZZ_KEYS = [
+    "name", "tiers.0.reach", "tiers.1.reach", "tiers.1.linkage", "tiers.0.key",
+    "budget.total", "budget.capex", "budget.opex", "costs.horizon_years",
+    "costs.direct.hub.open", "costs.direct.point.operate", "objective.level_weights",
+    "objective.type", "solver.time_limit", "solver.mip_rel_gap", "solver.backend",
+    "solver.threads", "solver.seed", "travel.mode", "travel.crs", "counts",
+    "capacity", "reach_overrides", "demand.weight", "span_of_control",
+]  # fmt: skip
+FUZZ_VALUES = [
+    float("nan"), float("inf"), -float("inf"), -1, 0, 1e308, 1e-308, 2**70, "", "abc",
+    "1e999 km", "nan km", "-5 km", [], {}, None, True, {"hub": float("nan")},
+    [{"tier": "hub", "min": float("nan")}], {"per_tier": {"hub": -1}},
+]  # fmt: skip
+
+
+def _finite_everywhere(value) -> bool:
+    if isinstance(value, float):
+        return np.isfinite(value)
+    if isinstance(value, dict):
+        return all(_finite_everywhere(v) for v in value.values())
+    if isinstance(value, list):
+        return all(_finite_everywhere(v) for v in value)
+    return True
+
+
+def test_fuzzed_scenario_values_load_finite_or_raise_a_scenario_error(tmp_path):
+    """Any value at any of these keys: a ScenarioError line, or a scenario whose numbers are finite."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    path = write_small_case(tmp_path / "c")
+    base = yaml.safe_load(path.read_text())
+
+    @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(st.lists(st.tuples(st.sampled_from(FUZZ_KEYS), st.sampled_from(FUZZ_VALUES)), min_size=1, max_size=3))
+    def check(changes):
+        raw = yaml.safe_load(yaml.safe_dump(base))
+        for dotted, value in changes:
+            _set(raw, dotted, value)
+        try:
+            scenario = Scenario.from_dict(raw, base_dir=path.parent)
+        except ScenarioError as exc:
+            assert str(exc).strip()
+            assert "Traceback" not in str(exc)
+            return
+        assert _finite_everywhere(scenario.model_dump(mode="python"))
+        assert np.isfinite(scenario.reach_matrix[~np.isnan(scenario.reach_matrix)]).all()
+
+    check()
