@@ -231,6 +231,7 @@ def inputs_from_frames(
     demand_frame = _load_demand(demand, scenario, crs, region_frame, notes, spec=demand_spec)
     if competitors is not None and scenario.competitors is not None:
         _discount_competitors(demand_frame, competitors, scenario, crs, travel, notes)
+        _check_discounted_weights(demand_frame, scenario)
     if travel is not None:
         _, _, ok = travel.snap(point_coords(demand_frame.geometry))
         if not ok.all():
@@ -401,6 +402,26 @@ def _discount_competitors(
         f"{_name(spec)}: {int(within.sum())} demand points within a competitor's reach ({spec.reach}); "
         f"{float(np.mean(lost[within])) if within.any() else 0:.1%} of their weight discounted on average"
     )
+
+
+def _check_discounted_weights(demand: gpd.GeoDataFrame, scenario: Scenario) -> None:
+    """The ratio rule again after the discount: a share of 1 with a decay can leave 1e-12 of a weight."""
+    from .conditioning import ratio_problem
+
+    spec = scenario.competitors
+    for key in scenario.tier_keys:
+        member = Member(
+            f"weight_{key} after the discount", demand[f"weight_{key}"].to_numpy(),
+            demand["demand_id"].tolist(), "demand point",
+        )  # fmt: skip
+        found = ratio_problem(
+            f"demand weights of level {key} after the competitors' discount",
+            [member],
+            f"the discount (competitors.share {spec.share:g}) leaves almost nothing of the demand "
+            "nearest to a competitor; give a share below 1, e.g. 0.99",
+        )
+        if found is not None and found[0] == "error":
+            raise InputDataError(found[1])
 
 
 # ---------------------------------------------------------------------- helpers

@@ -652,3 +652,26 @@ def test_fuzzed_scenario_values_load_finite_or_raise_a_scenario_error(tmp_path):
         assert np.isfinite(scenario.reach_matrix[~np.isnan(scenario.reach_matrix)]).all()
 
     check()
+
+
+def test_competitor_discount_that_leaves_1e_minus_9_of_a_weight(tmp_path):
+    """share 1 with a long decay: a customer 0.1 mm from a competitor keeps ~1e-9 of its weight."""
+    path = write_small_case(tmp_path / "c")
+    demand = pd.read_csv(path.parent / "demand.csv")
+    pd.DataFrame({"lon": [demand.lon[0] + 1e-9], "lat": [demand.lat[0]]}).to_csv(
+        path.parent / "competitors.csv", index=False
+    )
+    raw = yaml.safe_load(path.read_text())
+    raw["competitors"] = {"path": "competitors.csv", "reach": "1 km", "share": 1, "decay": "100 km"}
+    path.write_text(yaml.safe_dump(raw, sort_keys=False))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NetplanWarning)
+        with pytest.raises(InputDataError) as err:
+            netplan.load_inputs(Scenario.from_yaml(path))
+    message = str(err.value)
+    assert message.startswith("demand weights of level hub after the competitors' discount: "), message
+    assert "Outlying smallest values: weight_hub after the discount demand point D0 (" in message
+    assert message.endswith(
+        "the discount (competitors.share 1) leaves almost nothing of the demand nearest to a "
+        "competitor; give a share below 1, e.g. 0.99"
+    ), message
