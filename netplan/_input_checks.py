@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ._errors import InputDataError
-from .conditioning import Member, ratio_problem
+from .conditioning import WARN_RATIO, Member, ratio_problem
 from .readers import _X_NAMES, _Y_NAMES, check_duplicate_columns, require_column
 from .scenario import LayerSpec, Scenario
 
@@ -145,7 +145,8 @@ def check_weight_families(
     """The ratio rule on the demand weights of each level and on level weight x demand weight.
 
     The second family applies to ``max_coverage`` only, where every level's coefficients meet
-    in one objective; its warning is left out when a column has been warned about already.
+    in one objective; its warning is left out when a column or the level weights have been
+    warned about already (its error never is).
 
     Parameters
     ----------
@@ -201,6 +202,8 @@ def check_weight_families(
     found = ratio_problem("coverage objective (level weight x demand weight)", members)
     if found is not None and found[0] == "error":
         raise InputDataError(found[1])
+    positive = level_weight[level_weight > 0]
+    warned |= positive.max() / positive.min() > WARN_RATIO  # the level weights' own warning
     if found is not None and not warned:
         notes.append(found[1])
 

@@ -27,7 +27,7 @@ from pyproj import CRS
 from ._errors import InputDataError, NetplanWarning, ScenarioError, did_you_mean
 from .costs import SiteCosts
 from .geometry import metric_coords, point_coords, resolve_working_crs
-from .conditioning import Member
+from .conditioning import Member, ratio_problem
 from ._input_checks import RowIds as _RowIds
 from ._input_checks import apply_ratio_rule as _apply_ratio_rule
 from ._input_checks import check_weight_families as _check_weight_families
@@ -290,8 +290,9 @@ def inputs_from_frames(
     allowed = np.vstack([f[1] for f in site_frames])
     costs = _stack_costs([f[2] for f in site_frames], scenario.costs.horizon_years)
     column_members = [m for f in site_frames for m in f[2]["members"]]
-    if column_members:  # the scenario's own cost values alone are checked with the scenario
+    if column_members:  # the scenario's cost tables with the sites' cost columns
         _apply_ratio_rule("costs", scenario.cost_members() + column_members, notes)
+    notes += scenario.family_checks(costs=not column_members)[1]  # its errors stopped validation
     dup = sites["site_id"].duplicated(keep=False)
     if dup.any():
         first = sites.loc[dup, "site_id"].iloc[0]
@@ -406,8 +407,6 @@ def _discount_competitors(
 
 def _check_discounted_weights(demand: gpd.GeoDataFrame, scenario: Scenario) -> None:
     """The ratio rule again after the discount: a share of 1 with a decay can leave 1e-12 of a weight."""
-    from .conditioning import ratio_problem
-
     spec = scenario.competitors
     for key in scenario.tier_keys:
         member = Member(

@@ -12,7 +12,6 @@ import hashlib
 import json
 import math
 import re
-import warnings
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
@@ -20,7 +19,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from ._errors import InputFileNotFoundError, NetplanWarning, ScenarioError, did_you_mean
+from ._errors import InputFileNotFoundError, ScenarioError, did_you_mean
 from ._scenario_text import MAX_HORIZON_YEARS, explain_validation_error, read_yaml_mapping
 from .conditioning import Member, ratio_problem
 from .units import Quantity, parse_quantity
@@ -750,14 +749,32 @@ class Scenario(_Strict):
         ]
 
     def _check_families(self, where: str) -> list[str]:
-        """The ratio rule (netplan.conditioning) on the level weights and on the reaches."""
+        """Errors of the ratio rule on the scenario's own numbers, one line each."""
         problems = []
-        weights = self.level_weights()
-        if self.objective.type == "max_coverage" and not (weights > 0).any():
+        if self.objective.type == "max_coverage" and not (self.level_weights() > 0).any():
             problems.append(
                 f"{where}: objective.level_weights: every level weighs 0, so no plan covers anything of value; "
                 "give at least one level a weight above 0"
             )
+        errors, _ = self.family_checks()
+        return problems + [f"{where}: {line}" for line in errors]
+
+    def family_checks(self, costs: bool = True) -> tuple[list[str], list[str]]:
+        """The ratio rule (netplan.conditioning) on the level weights, reaches and costs.
+
+        Parameters
+        ----------
+        costs : bool
+            Check the scenario's cost tables alone (False when netplan.inputs checks them
+            together with the sites' cost columns).
+
+        Returns
+        -------
+        errors, warnings : list of str
+            One line per family above 1e9 (errors, raised by validation) and above 1e6
+            (warnings, issued by :func:`netplan.load_inputs` and kept in run.json).
+        """
+        weights = self.level_weights()
         given = self.objective.level_weights or {}
         level_members = [
             Member(
@@ -779,20 +796,18 @@ class Scenario(_Strict):
             Member(f"reach_overrides[{i}].reach", np.array([parse_quantity(o.reach, "reach").value]))
             for i, o in enumerate(self.reach_overrides)
         ]
-        for family, members in (
-            ("level weights", level_members),
-            (f"reaches and linkages (in {self.unit})", reach_members),
-            ("costs", self.cost_members()),
-        ):
-            fix = "fix them (a typo or a wrong unit?)" if family.startswith("reach") else None
+        families = [
+            ("level weights", level_members, None),
+            (f"reaches and linkages (in {self.unit})", reach_members, "fix them (a typo or a wrong unit?)"),
+        ]
+        if costs:
+            families.append(("costs", self.cost_members(), None))
+        errors, notes = [], []
+        for family, members, fix in families:
             found = ratio_problem(family, members, *([fix] if fix else []))
-            if found is None:
-                continue
-            if found[0] == "error":
-                problems.append(f"{where}: {found[1]}")
-            else:
-                warnings.warn(f"{where}: {found[1]}", NetplanWarning, stacklevel=4)
-        return problems
+            if found is not None:
+                (errors if found[0] == "error" else notes).append(found[1])
+        return errors, notes
 
     def _check_network(self, where: str, dims: set[str]) -> list[str]:
         problems = []

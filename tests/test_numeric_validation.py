@@ -160,23 +160,53 @@ def test_scenario_ratio_names_the_outlying_key(tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("changes", "warned"),
+    ("changes", "warning"),
     [
-        ({"costs.direct.hub.open": 5_000_000.0}, False),  # ratio 1e6 exactly: no warning
-        ({"costs.direct.hub.open": 5_000_005.0}, True),  # just over 1e6: a warning
-        ({"costs.direct.hub.open": 5_000_000_000.0}, True),  # 1e9 exactly: a warning, no error
-        ({"objective.level_weights": {"hub": 1, "point": 1e-7}}, True),
+        ({"costs.direct.hub.open": 5_000_000.0}, None),  # ratio 1e6 exactly: no warning
+        (
+            {"costs.direct.hub.open": 5_000_005.0},  # just over 1e6: a warning
+            "costs: the largest non-zero value is 1e+06 times the smallest (5000005 vs 5), above 1e6: "
+            "the smallest may be lost within the solver's tolerances (about 1e-7 of the largest "
+            "coefficient). Outlying largest values: costs.direct.hub.open = 5000005; compared with "
+            "costs.direct.point.close = 5; check them",
+        ),
+        (
+            {"costs.direct.hub.open": 5_000_000_000.0},  # 1e9 exactly: a warning, no error
+            "costs: the largest non-zero value is 1e+09 times the smallest (5000000000 vs 5), above 1e6",
+        ),
+        (
+            {"objective.level_weights": {"hub": 1, "point": 1e-7}},
+            "level weights: the largest non-zero value is 1e+07 times the smallest (1 vs 1e-07), above 1e6",
+        ),
     ],
 )
-def test_scenario_ratio_warning_between_the_limits(tmp_path, changes, warned):
+def test_scenario_ratio_warning_between_the_limits(tmp_path, changes, warning):
+    """Scenario warnings come with the inputs' (printed once, kept in run.json), not on loading."""
     path = _scenario_file(tmp_path, changes)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", NetplanWarning)
+        scenario = Scenario.from_yaml(path)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        Scenario.from_yaml(path)
+        inputs = netplan.load_inputs(scenario)
     ours = [str(w.message) for w in caught if issubclass(w.category, NetplanWarning)]
-    assert len(ours) == int(warned), ours
-    if warned:
-        assert "above 1e6: the smallest may be lost within the solver's tolerances" in ours[0]
+    assert ours == inputs.warnings
+    if warning is None:
+        assert ours == []
+    else:
+        assert len(ours) == 1 and ours[0].startswith(warning), ours
+
+
+def test_cost_column_joins_the_scenario_costs_in_one_family(tmp_path):
+    """With a cost column the family is checked once, scenario values and column together."""
+    path = _scenario_file(tmp_path, {"costs.direct.hub.open": 5_000_005.0})
+    _edit(path, "candidates.csv", "open_cost_point", [3], "50")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        inputs = netplan.load_inputs(Scenario.from_yaml(path))
+    assert len(inputs.warnings) == 1 and len(caught) == 1
+    assert inputs.warnings[0].startswith("costs: the largest non-zero value is 1e+06 times the smallest (5000005 vs 5)")
+    assert "compared with costs.direct.point.close = 5" in inputs.warnings[0]
 
 
 def test_replace_from_dict_and_assignment_raise_scenario_errors(tmp_path):
