@@ -191,9 +191,9 @@ def _html_failure(folder: Path, exc: Exception) -> PartialOutputError:
     names = {p.name for p in Path(folder).iterdir()}
     if not {"plan.gpkg", "kpis.csv"} <= names or "run.json" in names:
         raise exc  # not a page: the data files themselves failed
-    # the map is written before the report; a report failure has report.py in its traceback
-    in_report = any(Path(f.filename).name == "report.py" for f in traceback.extract_tb(exc.__traceback__))
-    page = "report.html" if in_report and "map.html" in names else "map.html"
+    # the map (webmap.py) is written before the report: a complete map.html means the report failed
+    in_map = any(Path(f.filename).name == "webmap.py" for f in traceback.extract_tb(exc.__traceback__))
+    page = "report.html" if "map.html" in names and not in_map else "map.html"
     written = ["plan.gpkg", "kpis.csv", "run.json"] + (["map.html"] if page == "report.html" else [])
     why = f"{type(exc).__name__}: {(str(exc).splitlines() or [''])[0]}".rstrip(": ")
     return PartialOutputError(
