@@ -188,7 +188,13 @@ def _check_record(record: dict, file: Path) -> None:
 
 
 def _shown(value: object) -> str:
-    text = "null" if value is None else json.dumps(value) if isinstance(value, str) else repr(value)
+    if value is None:
+        return "null"
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and np.isnan(value):
+        return "empty"
+    text = json.dumps(value) if isinstance(value, str) else repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
 
