@@ -27,6 +27,7 @@ import click
 import numpy as np
 import typer
 from typer.core import TyperGroup
+from typer.exceptions import TyperException
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -42,6 +43,11 @@ EXIT_INTERRUPTED = 130
 BACKENDS = ("highs", "cbc")
 
 
+# click's own exits and usage errors (typer >= 0.2x vendors click: its BadParameter and friends
+# are TyperException; the installed click's are listed too for older typer)
+_CLICK_EXCEPTIONS = (click.exceptions.Exit, click.exceptions.Abort, click.ClickException)
+
+
 class _GuardedGroup(TyperGroup):
     """The command group with netplan's last-resort handler around every command.
 
@@ -50,17 +56,11 @@ class _GuardedGroup(TyperGroup):
     and exit 2, Ctrl-C exit 130, anything else :func:`_internal_error` (exit 70).
     """
 
-    def invoke(self, ctx: click.Context):
+    def invoke(self, ctx):
         try:
             return super().invoke(ctx)
-        except (
-            typer.Exit,
-            typer.Abort,
-            click.exceptions.Exit,
-            click.exceptions.Abort,
-            click.ClickException,
-        ):
-            raise  # typer.Exit from the commands, usage errors: click reports them
+        except (typer.Exit, typer.Abort, TyperException, *_CLICK_EXCEPTIONS):
+            raise  # typer.Exit from the commands, usage errors: typer/click report them
         except KeyboardInterrupt:
             err.print("[bold red]interrupted:[/] no output was written")
             raise typer.Exit(EXIT_INTERRUPTED) from None
