@@ -78,8 +78,9 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console()
-err = Console(stderr=True)
+# emoji=False: a name such as "Nord :x:" must print as written, not as an emoji
+out = Console(emoji=False)
+err = Console(stderr=True, emoji=False)
 
 STEP_LABELS = {
     "load": "load inputs",
@@ -346,7 +347,7 @@ def validate(scenario: Annotated[Path, typer.Argument(help="Scenario YAML file."
     inputs = prep.inputs
     summary = inputs.summary()
     out.print(f"[bold]{escape(loaded.name)}[/]: {escape(str(scenario))}", soft_wrap=True)
-    out.print(f"travel: {loaded.travel.mode}, working CRS {summary['crs']}")
+    out.print(f"travel: {loaded.travel.mode}, working CRS {summary['crs']}", markup=False)
     layers = Table(title="inputs", title_justify="left")
     for col in ("layer", "rows", "file"):
         layers.add_column(col)
@@ -533,7 +534,7 @@ def sweep(
         table.add_column(escape(head), justify="left" if col == "status" else "right", no_wrap=True)
     for r in t[list(shown)].itertuples(index=False):
         table.add_row(*(_cell(v) for v in r))
-    (out if out.is_terminal else Console(width=160)).print(table)
+    (out if out.is_terminal else Console(width=160, emoji=False)).print(table)
     b = result.baseline
     out.print(f"today: cost {b['cost']:,.0f}, coverage {b['coverage_pct']:.2f} %")
     failed = int((t["status"] == "failed").sum())
@@ -594,7 +595,7 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
         err.print(f"[yellow]warning:[/] {escape(str(message))}", soft_wrap=True)
     else:
         err.print(
-            f"[yellow]warning:[/] {escape(str(message))} ({category.__name__}, {filename}:{lineno})",
+            f"[yellow]warning:[/] {escape(str(message))} ({category.__name__}, {escape(str(filename))}:{lineno})",
             soft_wrap=True,
         )
 

@@ -264,6 +264,34 @@ def test_dangling_symlink_out_is_no_traceback(tmp_path):
     assert result.exit_code != 70
 
 
+def test_out_dot_inside_the_output_folder_is_no_traceback(tmp_path, monkeypatch):
+    """`--out . --overwrite` from inside a run folder (the folder rules are another part's)."""
+    scenario = write_small_case(tmp_path / "case")
+    first = runner.invoke(app, ["run", str(scenario), "--out", str(tmp_path / "o")])
+    assert first.exit_code == 0, first.stderr
+    monkeypatch.chdir(tmp_path / "o")
+    result = runner.invoke(app, ["run", str(scenario), "--out", ".", "--overwrite"])
+    assert "Traceback" not in result.stdout + result.stderr
+    assert "internal error" not in result.stderr
+    assert result.exit_code != 70
+
+
+def test_duplicate_column_names_warn(tmp_path):
+    """Two columns of the same name in an input: one warning line naming the file and the
+    column (the warning itself is inputs.py's, another part of issue 20)."""
+    scenario = write_small_case(tmp_path / "case")
+    path = tmp_path / "case" / "demand.csv"
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join(f"{line},{line.split(',')[3]}" for line in lines) + "\n")
+    assert path.read_text().splitlines()[0] == "cid,lon,lat,customers,customers"
+    result = runner.invoke(app, ["validate", str(scenario)])
+    assert result.exit_code == 0, result.stderr
+    warned = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    assert len(warned) == 1, result.stderr
+    assert "demand.csv" in warned[0] and "customers" in warned[0] and "duplicate" in warned[0]
+    assert "Traceback" not in result.stdout + result.stderr
+
+
 # ------------------------------------------------------------ last-resort handler
 
 
@@ -345,7 +373,7 @@ def test_ctrl_c_is_130(tmp_path, monkeypatch):
 
 
 # ------------------------------------------------------------------ markup names
-MARKUP = "North [/] South [bold red]x[/] [link=http://e.x]y"
+MARKUP = "North [/] South [bold red]x[/] [link=http://e.x]y :smile:"
 
 
 def test_names_with_rich_markup_print_literally(tmp_path):
