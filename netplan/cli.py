@@ -490,6 +490,8 @@ def sweep(
                 row = point.row
                 if point.ok:
                     what = f"cost {row['cost']:,.0f}, coverage {row['coverage_pct']:.2f} %, {row['status']}"
+                    if row.get("error"):  # the plan stands; a page of it could not be written
+                        what += f"; [yellow]{escape(row['error'])}[/]"
                 else:
                     what = f"[red]failed[/]: {escape(point.error or '')}"
                 progress.console.print(

@@ -456,7 +456,8 @@ def solve_point(
         result = RunResult(result_plan, ev, base, checks, timings)
         row.update(_row(result))
         row["seconds"] = time.perf_counter() - t0
-        payload = _files(result, html) if files else {}
+        payload, note = _files(result, html) if files else ({}, "")
+        row["error"] = note  # a page that failed: the plan stands, the row says what is missing
         return PointResult(point.index, row, result_plan.tiers, dict(result_plan.values), payload)
     except Exception as exc:  # a failed point is a row, not the end of the sweep
         message = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
@@ -506,12 +507,24 @@ def weighted_coverage(level_kpis: pd.DataFrame, scenario: Scenario) -> float:
     return float(100.0 * (w * covered).sum() / max((w * demand).sum(), 1e-12))
 
 
-def _files(result, html: bool) -> dict[str, bytes]:
+def _files(result, html: bool) -> tuple[dict[str, bytes], str]:
+    """The point's output files as bytes, and a note when its pages could not be rendered."""
     from .outputs import write_outputs
 
+    note = ""
     with tempfile.TemporaryDirectory(prefix="netplan-point-") as tmp:
-        written = write_outputs(result, tmp, html=html)
-        return {path.name: path.read_bytes() for path in written.values()}
+        try:
+            written = write_outputs(result, tmp, html=html)
+        except Exception as exc:
+            if not html:
+                raise
+            # map.html / report.html failed: keep the plan's data files (never lose a plan)
+            why = f"{type(exc).__name__}: {(str(exc).splitlines() or [''])[0]}".rstrip(": ")
+            note = f"map.html and report.html could not be written ({why})"
+            for child in Path(tmp).iterdir():
+                child.unlink()
+            written = write_outputs(result, tmp, html=False)
+        return {path.name: path.read_bytes() for path in written.values()}, note
 
 
 # ---------------------------------------------------------------------- knees

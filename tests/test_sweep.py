@@ -279,3 +279,25 @@ def test_existing_scheduler_address(small, sequential):
     assert result.workers == 1
     for i in range(2):
         assert result.points[i].values == sequential.points[i + 1].values
+
+
+def test_a_point_whose_map_fails_keeps_its_plan(small, monkeypatch):
+    """--maps: a page that cannot be rendered (as at the antimeridian) leaves the point's plan
+    standing, with plan.gpkg, kpis.csv and run.json, and the row says which pages are missing."""
+    import netplan.webmap as webmap
+
+    def broken(result, *args, **kwargs):
+        raise ValueError("side location conflict at 179.9 47.1")
+
+    monkeypatch.setattr(webmap, "plan_map", broken)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = sw.run_sweep(small, [sw.budget_axis("1.4x")], sequential=True, html=True)
+    point = result.points[0]
+    assert point.ok and result.table.loc[0, "status"] == "optimal"
+    assert result.table.loc[0, "error"] == (
+        "map.html and report.html could not be written (ValueError: side location conflict at 179.9 47.1)"
+    )
+    assert sorted(point.files) == ["kpis.csv", "plan.gpkg", "run.json"]
+    alone = plan(small.replace(budget={"total": "1.4 x baseline"}))
+    np.testing.assert_array_equal(point.tiers, alone.tiers)
