@@ -230,10 +230,8 @@ def _summary(result, out_dir: Path | None, written: list[str] | None = None) -> 
 def _run(
     scenario_path: Path | None, scenario, out_dir: Path, overwrite: bool, require_optimal: bool
 ) -> None:
-    from .pipeline import run_scenario, write_run
+    from .pipeline import PartialOutputError, run_scenario, write_run
     from .scenario import Scenario
-
-    from .pipeline import PartialOutputError
 
     t0 = time.perf_counter()
     partial = None
