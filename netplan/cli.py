@@ -607,7 +607,12 @@ def main() -> None:
         app()
     except KeyboardInterrupt:
         err.print("[bold red]interrupted[/]")
-        sys.exit(130)
+        sys.exit(EXIT_INTERRUPTED)
+    except Exception as exc:  # outside the commands (start-up): the same last resort
+        try:
+            _internal_error(exc)
+        except typer.Exit as done:
+            sys.exit(done.exit_code)
 
 
 if __name__ == "__main__":

@@ -476,3 +476,22 @@ def test_run_across_the_antimeridian_writes_plan_and_map(tmp_path):
     assert {"plan.gpkg", "kpis.csv", "run.json"} <= {p.name for p in out.iterdir()}
     assert result.exit_code == 0, result.stderr
     assert (out / "map.html").exists() and (out / "report.html").exists()
+
+
+def test_main_catches_what_escapes_the_commands(monkeypatch, traceback_dir, capsys):
+    """An error before any command runs (start-up) gets the same last resort from main()."""
+    import netplan.cli as cli
+
+    def broken_app():
+        raise ImportError("cannot import name 'x' from 'netplan.y'")
+
+    monkeypatch.setattr(cli, "app", broken_app)
+    with pytest.raises(SystemExit) as info:
+        cli.main()
+    assert info.value.code == 70
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.out + captured.err
+    assert captured.err.startswith(
+        "internal error: ImportError: cannot import name 'x' from 'netplan.y', please report; "
+        f"traceback saved to {traceback_dir}/netplan-traceback-"
+    )
