@@ -3,37 +3,84 @@
 A thin shell over the library: each command parses its options, calls
 :mod:`netplan.pipeline` with a progress display, and prints a summary. Bad input is one
 clear line per problem on stderr and exit code 2; a run stopped by its time limit exits 0
-(or 3 with ``--require-optimal``); Ctrl-C exits 130 and leaves no partial output.
+(or 3 with ``--require-optimal``); Ctrl-C exits 130 and leaves no partial output. Anything
+unexpected is caught by a last-resort handler: one ``internal error: ..., please report``
+line, exit code 70, and the traceback saved to a file in the system temp folder (never
+printed). User-given text (scenario, tier and region names, paths) is printed literally,
+never read as rich markup.
 """
 
 from __future__ import annotations
 
+import math
+import os
 import sys
 import tempfile
 import time
+import traceback
 import warnings
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
+import click
 import numpy as np
 import typer
+from typer.core import TyperGroup
+from typer.exceptions import TyperException
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ._errors import NetplanError
+from ._errors import NetplanError, ScenarioError
 from .inputs import NetplanWarning
 
+# exit codes: 2 bad input (one `error:` line), 3 not optimal under --require-optimal,
+# 70 internal error (EX_SOFTWARE), 130 interrupted (128 + SIGINT)
+EXIT_INTERNAL = 70
+EXIT_INTERRUPTED = 130
+BACKENDS = ("highs", "cbc")
+
+
+# click's own exits and usage errors (typer >= 0.2x vendors click: its BadParameter and friends
+# are TyperException; the installed click's are listed too for older typer)
+_CLICK_EXCEPTIONS = (click.exceptions.Exit, click.exceptions.Abort, click.ClickException)
+
+
+class _GuardedGroup(TyperGroup):
+    """The command group with netplan's last-resort handler around every command.
+
+    It sits inside the click command (not in :func:`main`), so ``typer.testing.CliRunner``
+    exercises it too: a :class:`NetplanError` that escaped a command is one ``error:`` line
+    and exit 2, Ctrl-C exit 130, anything else :func:`_internal_error` (exit 70).
+    """
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except (typer.Exit, typer.Abort, TyperException, *_CLICK_EXCEPTIONS):
+            raise  # typer.Exit from the commands, usage errors: typer/click report them
+        except KeyboardInterrupt:
+            err.print("[bold red]interrupted:[/] no output was written")
+            raise typer.Exit(EXIT_INTERRUPTED) from None
+        except NetplanError as exc:
+            _fail(exc)
+        except Exception as exc:  # MemoryError, OSError, pydantic's ValidationError, bugs
+            _internal_error(exc)
+
+
 app = typer.Typer(
+    cls=_GuardedGroup,
     name="netplan",
     help="Plan tiered service networks: where to keep, open, re-tier or close outlets, solved exactly.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console()
-err = Console(stderr=True)
+# emoji=False: a name such as "Nord :x:" must print as written, not as an emoji
+out = Console(emoji=False)
+err = Console(stderr=True, emoji=False)
 
 STEP_LABELS = {
     "load": "load inputs",
@@ -46,6 +93,9 @@ STEP_LABELS = {
     "evaluate": "evaluate plan and today's network",
     "write": "write outputs",
 }
+
+
+OUTPUT_FILES = ("plan.gpkg", "kpis.csv", "run.json", "map.html", "report.html")
 
 
 class _Steps:
@@ -79,12 +129,60 @@ def _fail(exc: BaseException, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
-def _summary(result, out_dir: Path | None) -> None:
+def traceback_path() -> Path:
+    """Where :func:`_internal_error` saves a traceback: the system temp folder, unique per run."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    return Path(tempfile.gettempdir()) / f"netplan-traceback-{stamp}-{os.getpid()}.txt"
+
+
+def _internal_error(exc: BaseException) -> None:
+    """One ``internal error`` line naming the saved traceback; exit code 70."""
+    path: Path | str = traceback_path()
+    try:
+        text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        Path(path).write_text(text, encoding="utf-8")
+    except Exception as why:  # the disk may be the very problem: say so, still no traceback
+        path = f"nowhere ({type(why).__name__}: could not write {path})"
+    message = (str(exc).splitlines() or [""])[0].strip()
+    if len(message) > 300:
+        message = message[:300] + "..."
+    what = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+    err.print(
+        f"internal error: {what}, please report; traceback saved to {path}",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
+    raise typer.Exit(EXIT_INTERNAL)
+
+
+def _check_time_limit(time_limit: float | None) -> None:
+    """``--time-limit`` at the CLI boundary: a finite number of seconds > 0."""
+    if time_limit is not None and not (math.isfinite(time_limit) and time_limit > 0):
+        raise ScenarioError(
+            f"--time-limit: must be a number of seconds > 0, got {time_limit:g}; e.g. --time-limit 60"
+        )
+
+
+def _check_backend(backend: str | None) -> None:
+    if backend is not None and backend not in BACKENDS:
+        raise ScenarioError(f"--backend: unknown solver {backend!r}; use one of {', '.join(BACKENDS)}")
+
+
+def _with_solver(scenario, **changes):
+    """The scenario with its solver section updated by CLI flags (checked before)."""
+    changes = {k: v for k, v in changes.items() if v is not None}
+    if not changes:
+        return scenario
+    return scenario.replace(solver={**scenario.solver.model_dump(), **changes})
+
+
+def _summary(result, out_dir: Path | None, written: list[str] | None = None) -> None:
     plan = result.plan
     kpis = result.kpi_table()
     kpis = kpis[kpis["region"] == "all"]
     unit = plan.scenario.unit
-    table = Table(title=f"{plan.scenario.name}: today → plan", title_justify="left")
+    table = Table(title=f"{escape(plan.scenario.name)}: today → plan", title_justify="left")
     for col in (
         "level",
         "covered % today",
@@ -115,25 +213,28 @@ def _summary(result, out_dir: Path | None) -> None:
         + ", ".join(
             f"{k}: keep {r['keep']}, open {r['open']}, re-tier {r['retier']}, close {r['close']}"
             for k, r in counts.iterrows()
-        )
+        ),
+        markup=False,
     )
     rec = plan.solver_record()
     gap = "n/a" if rec["gap"] is None else f"{rec['gap']:.3g}"
     where = f" (stopped in stage '{rec['stopped_stage']}')" if rec["stopped_stage"] else ""
     out.print(
-        f"solver: {rec['solver']} {rec['version']}, status [bold]{rec['status']}[/]{where}, objective {rec['objective']}, bound {rec['bound']}, gap {gap}, {rec['seconds']:.1f} s"
+        f"solver: {rec['solver']} {rec['version']}, status [bold]{rec['status']}[/]{escape(where)}, objective {rec['objective']}, bound {rec['bound']}, gap {gap}, {rec['seconds']:.1f} s"
     )
     if out_dir is not None:
-        out.print(f"outputs: {out_dir}/ (plan.gpkg, kpis.csv, run.json, map.html, report.html)")
+        names = ", ".join(written or OUTPUT_FILES)
+        out.print(f"outputs: {escape(str(out_dir))}/ ({names})", soft_wrap=True)
 
 
 def _run(
     scenario_path: Path | None, scenario, out_dir: Path, overwrite: bool, require_optimal: bool
 ) -> None:
-    from .pipeline import run_scenario, write_run
+    from .pipeline import PartialOutputError, run_scenario, write_run
     from .scenario import Scenario
 
     t0 = time.perf_counter()
+    partial = None
     try:
         from .outputs import check_output_dir
 
@@ -145,14 +246,19 @@ def _run(
         with _progress() as progress:
             steps = _Steps(progress)
             result = run_scenario(scenario, progress=steps)
-            write_run(result, out_dir, overwrite=overwrite, progress=steps)
+            try:
+                write_run(result, out_dir, overwrite=overwrite, progress=steps)
+            except PartialOutputError as exc:  # the plan is on disk; say what is missing
+                partial = exc
     except NetplanError as exc:
         _fail(exc)
     except KeyboardInterrupt:
         err.print("[bold red]interrupted:[/] no output was written")
         raise typer.Exit(130) from None
-    _summary(result, out_dir)
+    _summary(result, out_dir, written=partial.written if partial else None)
     out.print(f"done in {time.perf_counter() - t0:.1f} s")
+    if partial is not None:
+        _fail(partial)
     if require_optimal and result.plan.status != "optimal":
         err.print(
             f"[bold red]not optimal:[/] status {result.plan.status}; --require-optimal asks for a proven optimum"
@@ -190,15 +296,15 @@ def demo(
     from .demo import repo_scenario, write_demo
     from .scenario import Scenario
 
-    path = repo_scenario()
-    if path is None:  # installed without the source tree: generate the region first
-        path = write_demo(Path(tempfile.mkdtemp(prefix="netplan-demo-")))["scenario"]
-    scenario = Scenario.from_yaml(path)
-    if time_limit is not None:
-        scenario = scenario.replace(
-            solver={**scenario.solver.model_dump(), "time_limit": time_limit}
-        )
-    out.print(f"demo scenario: {path}")
+    try:
+        _check_time_limit(time_limit)
+        path = repo_scenario()
+        if path is None:  # installed without the source tree: generate the region first
+            path = write_demo(Path(tempfile.mkdtemp(prefix="netplan-demo-")))["scenario"]
+        scenario = _with_solver(Scenario.from_yaml(path), time_limit=time_limit)
+    except NetplanError as exc:
+        _fail(exc)
+    out.print(f"demo scenario: {escape(str(path))}", soft_wrap=True)
     _run(None, scenario, out_dir, overwrite, require_optimal)
 
 
@@ -217,14 +323,9 @@ def run(
     from .scenario import Scenario
 
     try:
-        loaded = Scenario.from_yaml(scenario)
-        changes = {}
-        if time_limit is not None:
-            changes["time_limit"] = time_limit
-        if backend is not None:
-            changes["backend"] = backend
-        if changes:
-            loaded = loaded.replace(solver={**loaded.solver.model_dump(), **changes})
+        _check_time_limit(time_limit)  # flags first: they are cheaper to fix than the file
+        _check_backend(backend)
+        loaded = _with_solver(Scenario.from_yaml(scenario), time_limit=time_limit, backend=backend)
     except NetplanError as exc:
         _fail(exc)
     _run(scenario, loaded, out_dir, overwrite, require_optimal)
@@ -244,7 +345,7 @@ def validate(scenario: Annotated[Path, typer.Argument(help="Scenario YAML file."
     inputs = prep.inputs
     summary = inputs.summary()
     out.print(f"[bold]{escape(loaded.name)}[/]: {escape(str(scenario))}", soft_wrap=True)
-    out.print(f"travel: {loaded.travel.mode}, working CRS {summary['crs']}")
+    out.print(f"travel: {loaded.travel.mode}, working CRS {summary['crs']}", markup=False)
     layers = Table(title="inputs", title_justify="left")
     for col in ("layer", "rows", "file"):
         layers.add_column(col)
@@ -257,7 +358,7 @@ def validate(scenario: Annotated[Path, typer.Argument(help="Scenario YAML file."
         n = rows.get(
             key, len(inputs.regions) if key == "regions" and inputs.regions is not None else ""
         )
-        layers.add_row(key, str(n), str(spec.path))
+        layers.add_row(key, str(n), escape(str(spec.path)))
     out.print(layers)
     tiers = Table(title="tiers (highest first)", title_justify="left")
     for col in ("tier", "name", "reach", "linkage", "today", "sites able to host"):
@@ -266,20 +367,22 @@ def validate(scenario: Annotated[Path, typer.Argument(help="Scenario YAML file."
         tiers.add_row(
             escape(t.key),
             escape(t.label),
-            str(t.reach),
-            str(t.linkage or "-"),
+            escape(str(t.reach)),
+            escape(str(t.linkage or "-")),
             str(summary["existing_by_tier"][t.key]),
             str(summary["sites_able_to_host"][t.key]),
         )
     out.print(tiers)
     for ov in loaded.reach_overrides:
-        out.print(f"reach override: tier {ov.tier} serves level {ov.level} within {ov.reach}")
+        out.print(
+            f"reach override: tier {ov.tier} serves level {ov.level} within {ov.reach}", markup=False
+        )
     never = prep.uncoverable()
     table = Table(title="demand no allowed site can ever reach", title_justify="left")
     for col in ("level", "points", "weight", "share %"):
         table.add_column(col, justify="right" if col != "level" else "left")
     for r in never.itertuples():
-        table.add_row(r.level, str(r.points), f"{r.weight:,.0f}", f"{100 * r.share:.2f}")
+        table.add_row(escape(str(r.level)), str(r.points), f"{r.weight:,.0f}", f"{100 * r.share:.2f}")
     out.print(table)
     factor = loaded.budget_factor_of_baseline()
     total = prep.baseline_cost * factor if factor is not None else loaded.budget.total
@@ -299,7 +402,7 @@ def sweep(
         str | None,
         typer.Option(
             "--budgets",
-            help="budget.total values: FROM:TO:N (linspace, both ends), a comma list, or multiples of today's cost (0.8x:1.4x:7).",
+            help="budget.total values: FROM:TO:N (linspace, both ends), a comma list, or multiples of today's cost (0.8x:1.4x:7); at most 1000 points.",
         ),
     ] = None,
     targets: Annotated[
@@ -345,19 +448,23 @@ def sweep(
     ] = 0.25,
     time_limit: TimeLimitOption = None,
 ) -> None:
-    """Solve one plan per budget, target or key value: sweep.csv, sweep.png and a plan folder per point in --out."""
+    """Solve one plan per budget, target or key value: sweep.csv, sweep.png and a plan folder per point in --out.
+
+    A sweep has at most 1000 points at once (split a longer one); it exits 2 when every
+    point failed.
+    """
     from rich.progress import BarColumn, MofNCompleteColumn
 
     from .outputs import check_output_dir
     from .scenario import Scenario
-    from .sweep import budget_axis, key_axis, run_sweep, target_axis
+    from .sweep import budget_axis, check_sweep_options, key_axis, run_sweep, target_axis
 
     t0 = time.perf_counter()
     try:
         check_output_dir(out_dir, overwrite)
-        loaded = Scenario.from_yaml(scenario)
-        if time_limit is not None:
-            loaded = loaded.replace(solver={**loaded.solver.model_dump(), "time_limit": time_limit})
+        _check_time_limit(time_limit)
+        check_sweep_options(workers, retries, knee_threshold)
+        loaded = _with_solver(Scenario.from_yaml(scenario), time_limit=time_limit)
         axes = []
         if budgets is not None:
             axes.append(budget_axis(budgets))
@@ -381,10 +488,13 @@ def sweep(
                 row = point.row
                 if point.ok:
                     what = f"cost {row['cost']:,.0f}, coverage {row['coverage_pct']:.2f} %, {row['status']}"
+                    if row.get("error"):  # the plan stands; a page of it could not be written
+                        what += f"; [yellow]{escape(row['error'])}[/]"
                 else:
                     what = f"[red]failed[/]: {escape(point.error or '')}"
                 progress.console.print(
-                    f"point {point.index}: {what} ({row.get('seconds', 0):.1f} s)"
+                    f"point {point.index}: {what} ({row.get('seconds', 0):.1f} s)",
+                    soft_wrap=True,
                 )
                 progress.advance(task)
 
@@ -417,19 +527,22 @@ def sweep(
     shown.update({"coverage_pct": "cov %", "cost": "cost"})
     shown.update({f"outlets_{k}": f"#{k}" for k in loaded.tier_keys})
     shown.update({"status": "status", "gap": "gap", "seconds": "s", "knee": "knee"})
-    table = Table(title=f"{loaded.name}: sweep of {', '.join(result.keys)}", title_justify="left")
+    table = Table(
+        title=escape(f"{loaded.name}: sweep of {', '.join(result.keys)}"), title_justify="left"
+    )
     for col, head in shown.items():
         table.add_column(escape(head), justify="left" if col == "status" else "right", no_wrap=True)
     for r in t[list(shown)].itertuples(index=False):
         table.add_row(*(_cell(v) for v in r))
-    (out if out.is_terminal else Console(width=160)).print(table)
+    (out if out.is_terminal else Console(width=160, emoji=False)).print(table)
     b = result.baseline
     out.print(f"today: cost {b['cost']:,.0f}, coverage {b['coverage_pct']:.2f} %")
     failed = int((t["status"] == "failed").sum())
     out.print(
         f"{len(t)} points, {failed} failed, solved in {result.seconds:.1f} s on "
         f"{'no Dask (sequential)' if not result.workers else f'{result.workers} workers'}; "
-        f"outputs: {out_dir}/ (sweep.csv, sweep.png, points/)"
+        f"outputs: {escape(str(out_dir))}/ (sweep.csv, sweep.png, points/)",
+        soft_wrap=True,
     )
     out.print(f"done in {time.perf_counter() - t0:.1f} s")
 
@@ -482,7 +595,7 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
         err.print(f"[yellow]warning:[/] {escape(str(message))}", soft_wrap=True)
     else:
         err.print(
-            f"[yellow]warning:[/] {escape(str(message))} ({category.__name__}, {filename}:{lineno})",
+            f"[yellow]warning:[/] {escape(str(message))} ({category.__name__}, {escape(str(filename))}:{lineno})",
             soft_wrap=True,
         )
 
@@ -494,7 +607,12 @@ def main() -> None:
         app()
     except KeyboardInterrupt:
         err.print("[bold red]interrupted[/]")
-        sys.exit(130)
+        sys.exit(EXIT_INTERRUPTED)
+    except Exception as exc:  # outside the commands (start-up): the same last resort
+        try:
+            _internal_error(exc)
+        except typer.Exit as done:
+            sys.exit(done.exit_code)
 
 
 if __name__ == "__main__":

@@ -116,6 +116,7 @@ def read_run(path: str | Path) -> RunFolder:
         raise CompareError(f"{path / 'run.json'}: not readable as JSON ({exc}); {hint}") from None
     if not isinstance(record, dict) or "netplan_run" not in record or "cost" not in record:
         raise CompareError(f"{path / 'run.json'}: not a netplan run record; {hint}")
+    _check_record(record, path / "run.json")
     try:
         kpis = pd.read_csv(path / "kpis.csv", keep_default_na=False, na_values=[""])
     except (OSError, ValueError) as exc:
@@ -126,6 +127,7 @@ def read_run(path: str | Path) -> RunFolder:
         what = f"no column {', '.join(absent[:3])}" if absent else "no row of region 'all'"
         raise CompareError(f"{path / 'kpis.csv'}: not a netplan KPI table ({what}); {hint}")
     kpis["region"] = kpis["region"].astype(str)
+    _check_kpis(kpis, path / "kpis.csv")
     try:
         layers = {str(name) for name, _ in pyogrio.list_layers(path / "plan.gpkg")}
         if not {"outlets", "demand"} <= layers:
@@ -140,7 +142,108 @@ def read_run(path: str | Path) -> RunFolder:
     for col in ("site_id", "name", "tier", "action", "current_tier", "region"):
         if col in outlets:
             outlets[col] = outlets[col].fillna("").astype(str)
+    _check_outlets(outlets, kpis, path / "plan.gpkg")
     return RunFolder(path, record, kpis, outlets)
+
+
+# What a comparison reads is checked against what netplan writes: a run folder edited by hand
+# must fail with the file and field named, never turn into zeros (a null total cost used to).
+EDITED = "not what netplan writes; was the file edited? run `netplan run` again to rewrite it"
+KPI_COUNTS = ("demand", "covered", "gap", "overlap", "outlets_serving", "outlets_of_tier")
+
+
+def _is_number(value: object) -> bool:
+    return (
+        isinstance(value, int | float) and not isinstance(value, bool) and np.isfinite(value)
+    )
+
+
+def _check_record(record: dict, file: Path) -> None:
+    """The run.json fields a comparison uses: cost.plan numbers, budget, scenario, inputs."""
+    cost = record.get("cost")
+    plan = cost.get("plan") if isinstance(cost, dict) else None
+    if not isinstance(plan, dict) or not plan:
+        raise CompareError(f"{file}: field 'cost.plan' is {_shown(plan)}, {EDITED}")
+    if "total" not in plan:
+        raise CompareError(f"{file}: field 'cost.plan.total' is missing, {EDITED}")
+    for key, value in plan.items():
+        if not _is_number(value):
+            raise CompareError(
+                f"{file}: field 'cost.plan.{key}' is {_shown(value)}, not a number; {EDITED}"
+            )
+    for section, fields in (("scenario", ("name", "sha256")), ("budget", ("total",))):
+        part = record.get(section, {})
+        if not isinstance(part, dict):
+            raise CompareError(f"{file}: field '{section}' is {_shown(part)}, {EDITED}")
+        for name in fields:
+            value = part.get(name)
+            ok = value is None or (_is_number(value) if section == "budget" else isinstance(value, str))
+            if not ok:
+                raise CompareError(f"{file}: field '{section}.{name}' is {_shown(value)}, {EDITED}")
+    inputs = record.get("inputs", {})
+    if not isinstance(inputs, dict) or not all(
+        isinstance(v, dict) and isinstance(v.get("sha256"), str | None) for v in inputs.values()
+    ):
+        raise CompareError(f"{file}: field 'inputs' is {_shown(inputs)}, {EDITED}")
+
+
+def _shown(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and np.isnan(value):
+        return "empty"
+    text = json.dumps(value) if isinstance(value, str) else repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _check_kpis(kpis: pd.DataFrame, file: Path) -> None:
+    """kpis.csv: numbers in every KPI column of the plan, counts never empty, one row per level."""
+    for col in [f"{c}_plan" for c in KPI_COLUMNS]:
+        values = pd.to_numeric(kpis[col], errors="coerce")
+        bad = values.isna() & kpis[col].notna()
+        if col.removesuffix("_plan") in KPI_COUNTS:
+            bad |= values.isna() | (values < 0)
+        bad |= np.isinf(values.to_numpy(dtype=float))
+        if bad.any():
+            i = int(np.flatnonzero(bad.to_numpy())[0])
+            raise CompareError(
+                f"{file}: row {i + 2}: column '{col}' is {_shown(kpis[col].iloc[i])}, {EDITED}"
+            )
+        kpis[col] = values
+    for col in ("level", "level_name", "unit"):
+        kpis[col] = kpis[col].fillna("").astype(str)
+    empty = kpis["level"] == ""
+    twice = kpis.duplicated(["region", "level"])
+    for bad, what in ((empty, "an empty level"), (twice, "a second row of the same region and level")):
+        if bad.any():
+            i = int(np.flatnonzero(bad.to_numpy())[0])
+            raise CompareError(f"{file}: row {i + 2}: {what}, {EDITED}")
+
+
+def _check_outlets(outlets: gpd.GeoDataFrame, kpis: pd.DataFrame, file: Path) -> None:
+    """Layer outlets of plan.gpkg: unique site ids, tiers of the run's levels, numeric costs."""
+    for col in ("site_id", "tier"):
+        if col not in outlets:
+            raise CompareError(f"{file}: layer 'outlets' has no column '{col}', {EDITED}")
+    ids = outlets["site_id"]
+    for bad, what in ((ids == "", "an empty site_id"), (ids.duplicated(), "a duplicate site_id")):
+        if bad.any():
+            i = int(np.flatnonzero(bad.to_numpy())[0])
+            raise CompareError(f"{file}: layer 'outlets', row {i + 1}: {what} {_shown(ids.iloc[i])}, {EDITED}")
+    tiers = set(kpis.loc[kpis["region"] == "all", "level"]) | {""}
+    unknown = ~outlets["tier"].isin(tiers)
+    if unknown.any():
+        i = int(np.flatnonzero(unknown.to_numpy())[0])
+        raise CompareError(
+            f"{file}: layer 'outlets', row {i + 1}: tier {_shown(outlets['tier'].iloc[i])} is not a level of kpis.csv, {EDITED}"
+        )
+    if "cost" in outlets:
+        cost = pd.to_numeric(outlets["cost"], errors="coerce")
+        if (cost.isna() & outlets["cost"].notna()).any() or np.isinf(cost.to_numpy(dtype=float)).any():
+            raise CompareError(f"{file}: layer 'outlets': column 'cost' is not a number everywhere, {EDITED}")
+        outlets["cost"] = cost
 
 
 def _check_comparable(a: RunFolder, b: RunFolder) -> list[str]:

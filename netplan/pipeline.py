@@ -8,12 +8,14 @@ place at the end, so a failed or interrupted run leaves nothing half-written.
 from __future__ import annotations
 
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
+from ._errors import OutputError
 from .evaluate import Evaluation, baseline_outlets, evaluate
 from .planner import Plan, plan, prepare
 from .scenario import Scenario
@@ -157,12 +159,46 @@ def write_run(
 
     t0 = time.perf_counter()
     _tell(progress, "write", "start")
+    failed = None
     with atomic_directory(out, overwrite=overwrite) as tmp:
         result.timings["write"] = 0.0
-        write_outputs(result, tmp, started=t0)
+        try:
+            write_outputs(result, tmp, started=t0)
+        except Exception as exc:
+            # a page that cannot be rendered must not lose the finished plan: keep the data files
+            failed = _html_failure(tmp, exc)
+            for child in Path(tmp).iterdir():
+                if child.name not in failed.written:  # a map written before the report failed
+                    child.unlink()
+            write_outputs(result, tmp, started=t0, html=False)
     result.timings["write"] = time.perf_counter() - t0
     _tell(progress, "write", "done")
+    if failed is not None:
+        raise failed
     return Path(out)
+
+
+class PartialOutputError(OutputError):
+    """The plan's data files were written but a page (map.html, report.html) was not."""
+
+    def __init__(self, message: str, written: list[str]):
+        super().__init__(message)
+        self.written = written
+
+
+def _html_failure(folder: Path, exc: Exception) -> PartialOutputError:
+    """The error to report when rendering a page failed; re-raise anything else."""
+    names = {p.name for p in Path(folder).iterdir()}
+    if not {"plan.gpkg", "kpis.csv"} <= names or "run.json" in names:
+        raise exc  # not a page: the data files themselves failed
+    # the map (webmap.py) is written before the report: a complete map.html means the report failed
+    in_map = any(Path(f.filename).name == "webmap.py" for f in traceback.extract_tb(exc.__traceback__))
+    page = "report.html" if "map.html" in names and not in_map else "map.html"
+    written = ["plan.gpkg", "kpis.csv", "run.json"] + (["map.html"] if page == "report.html" else [])
+    why = f"{type(exc).__name__}: {(str(exc).splitlines() or [''])[0]}".rstrip(": ")
+    return PartialOutputError(
+        f"{page} could not be written ({why}); {', '.join(written)} were written", written
+    )
 
 
 def _tell(progress: Progress | None, step: str, state: str) -> None:

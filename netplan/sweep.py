@@ -19,7 +19,9 @@ How a sweep is spelled (the CLI options map one to one onto :func:`budget_axis`,
   comma list read as YAML scalars (``35 km``, ``true``). The key is checked by the
   scenario's own strict validation, so a typo gets a "did you mean".
 
-Several axes move together (zipped), they are not crossed.
+Several axes move together (zipped), they are not crossed. A sweep has at most
+:data:`MAX_POINTS` (1000) points at once: each point is a full plan, and ``1:2:100000000``
+would otherwise fill the memory before the first solve; split a longer sweep into several.
 
 Sharing: the inputs and coverage matrices are built once on the client and scattered to
 every worker (``client.scatter(..., broadcast=True)``), with today's network evaluated once.
@@ -32,7 +34,8 @@ lexicographic tie-break, so a sweep on any number of workers gives the same plan
 running the points one by one.
 
 Failures: a point that raises (infeasible, validation) is caught inside its task and
-reported as ``failed`` with the reason while the others complete. A point whose worker
+reported as ``failed`` with the reason while the others complete. A sweep whose every
+point failed raises :class:`SweepFailedError` (nothing is written). A point whose worker
 process dies is rescheduled by Dask; after ``retries`` deaths
 (``distributed.scheduler.allowed-failures``, set for the local cluster) it is reported as
 failed (``KilledWorker``).
@@ -94,6 +97,40 @@ CRASH_ONCE_ENV = "NETPLAN_TEST_CRASH_ONCE"
 
 PointCallback = Callable[["PointResult"], None]
 
+# Points of one sweep at most (see the module docstring; the CLI's --help says the same).
+MAX_POINTS = 1000
+
+
+class SweepFailedError(NetplanError):
+    """Every point of a sweep failed; ``result`` holds the table with each point's reason."""
+
+    def __init__(self, message: str, result: SweepResult | None = None):
+        super().__init__(message)
+        self.result = result
+
+
+def check_sweep_options(
+    workers: int | None = None, retries: int = 2, knee_threshold: float = 0.25
+) -> None:
+    """Check the options of :func:`run_sweep` (the CLI's ``--workers``, ``--retries``,
+    ``--knee-threshold``) before anything is loaded.
+
+    Raises
+    ------
+    ScenarioError
+        ``workers`` < 1, ``retries`` < 0, or ``knee_threshold`` not a finite number >= 0.
+    """
+    if workers is not None and workers < 1:
+        raise ScenarioError(
+            f"--workers must be at least 1, got {workers}; leave it out to use every CPU core"
+        )
+    if retries < 0:
+        raise ScenarioError(f"--retries must be >= 0, got {retries}")
+    if not (math.isfinite(knee_threshold) and knee_threshold >= 0):
+        raise ScenarioError(
+            f"--knee-threshold must be a finite number >= 0, got {knee_threshold:g}; e.g. 0.25"
+        )
+
 
 # ----------------------------------------------------------------------- axes
 @dataclass(frozen=True)
@@ -129,13 +166,24 @@ def parse_values(text: str, what: str) -> list[Any]:
             ) from None
         if n < 1:
             raise ScenarioError(f"{what}: the number of points in {text!r} must be at least 1")
+        if n > MAX_POINTS:  # refuse before allocating: 1e8 points would fill the memory
+            raise ScenarioError(
+                f"{what}: {n} points in {text!r}; a sweep has at most {MAX_POINTS} points at once, split it into several"
+            )
+        if not (math.isfinite(a) and math.isfinite(b)):
+            raise ScenarioError(f"{what}: FROM and TO must be finite numbers, got {text!r}")
         return [float(v) for v in np.linspace(a, b, n)]
     if ":" in text:  # never let YAML read '1:2' as a base-60 number
         raise ScenarioError(
             f"{what}: cannot read {text!r}; give FROM:TO:N (start, stop, number of points) or v1,v2,..."
         )
+    items = text.split(",")
+    if len(items) > MAX_POINTS:
+        raise ScenarioError(
+            f"{what}: {len(items)} values; a sweep has at most {MAX_POINTS} points at once, split it into several"
+        )
     values = []
-    for item in text.split(","):
+    for item in items:
         if not item.strip():
             raise ScenarioError(f"{what}: empty value in {text!r}; give FROM:TO:N or v1,v2,...")
         values.append(yaml.safe_load(item.strip()))
@@ -196,9 +244,12 @@ def key_axis(text: str) -> SweepAxis:
 
 def _number(value: Any, what: str) -> float:
     try:
-        return float(value)
-    except (TypeError, ValueError):
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
         raise ScenarioError(f"{what}: {value!r} is not a number") from None
+    if not math.isfinite(number):
+        raise ScenarioError(f"{what}: {value!r} is not a finite number")
+    return number
 
 
 def _key_parts(key: str) -> list[str | int]:
@@ -405,7 +456,8 @@ def solve_point(
         result = RunResult(result_plan, ev, base, checks, timings)
         row.update(_row(result))
         row["seconds"] = time.perf_counter() - t0
-        payload = _files(result, html) if files else {}
+        payload, note = _files(result, html) if files else ({}, "")
+        row["error"] = note  # a page that failed: the plan stands, the row says what is missing
         return PointResult(point.index, row, result_plan.tiers, dict(result_plan.values), payload)
     except Exception as exc:  # a failed point is a row, not the end of the sweep
         message = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
@@ -455,12 +507,24 @@ def weighted_coverage(level_kpis: pd.DataFrame, scenario: Scenario) -> float:
     return float(100.0 * (w * covered).sum() / max((w * demand).sum(), 1e-12))
 
 
-def _files(result, html: bool) -> dict[str, bytes]:
+def _files(result, html: bool) -> tuple[dict[str, bytes], str]:
+    """The point's output files as bytes, and a note when its pages could not be rendered."""
     from .outputs import write_outputs
 
+    note = ""
     with tempfile.TemporaryDirectory(prefix="netplan-point-") as tmp:
-        written = write_outputs(result, tmp, html=html)
-        return {path.name: path.read_bytes() for path in written.values()}
+        try:
+            written = write_outputs(result, tmp, html=html)
+        except Exception as exc:
+            if not html:
+                raise
+            # map.html / report.html failed: keep the plan's data files (never lose a plan)
+            why = f"{type(exc).__name__}: {(str(exc).splitlines() or [''])[0]}".rstrip(": ")
+            note = f"map.html and report.html could not be written ({why})"
+            for child in Path(tmp).iterdir():
+                child.unlink()
+            written = write_outputs(result, tmp, html=False)
+        return {path.name: path.read_bytes() for path in written.values()}, note
 
 
 # ---------------------------------------------------------------------- knees
@@ -753,9 +817,10 @@ def run_sweep(
     ------
     NetplanError
         Bad sweep or scenario (before anything is solved), or inputs that cannot be loaded.
+    SweepFailedError
+        Every point failed (its ``result`` holds the table of reasons; nothing is written).
     """
-    if knee_threshold < 0:
-        raise ScenarioError(f"--knee-threshold must be >= 0, got {knee_threshold}")
+    check_sweep_options(workers, retries, knee_threshold)
     if out is not None:
         from .outputs import check_output_dir
 
@@ -821,6 +886,12 @@ def run_sweep(
             scenario,
             knee_threshold,
         )
+        if results and not any(r.ok for r in results):  # raised inside: nothing is written
+            first = min(results, key=lambda r: r.index)
+            raise SweepFailedError(
+                f"sweep: all {len(results)} points failed; the first (point {first.index}): {first.error}",
+                result,
+            )
         if tmp is not None:
             _write_summary(tmp, result)
     return result

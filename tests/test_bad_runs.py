@@ -12,8 +12,9 @@ import warnings
 from pathlib import Path
 
 import pandas as pd
+import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
@@ -145,27 +146,31 @@ DEFECTS = [
     "swap lon/lat", "drop column", "empty", "zero weights", "unknown tier", "bad policy",
 ]  # fmt: skip
 
+# what the error of each defect says (the file is named too: demand.csv or outlets.csv)
+FRAGMENTS = {
+    "nan": r"demand\.csv: row \d+: column 'customers' is empty or NaN",
+    "negative": r"demand\.csv: row \d+: column 'customers' is -3; it must be a finite number >= 0",
+    "text": r"demand\.csv: row \d+: coordinates .* are not numbers",
+    "blank id": r"demand\.csv: row \d+: empty id in column 'cid'; give every row an id",
+    "duplicate id": r"demand\.csv: row \d+: duplicate id '.*' in column 'cid'",
+    "huge coordinate": r"demand\.csv: row \d+: coordinates .* are outside longitude/latitude range",
+    "swap lon/lat": r"demand\.csv: row \d+: .* longitude and latitude look swapped",
+    "drop column": r"demand\.csv: column 'customers' \(from 'demand\.weight'\) not found",
+    "empty": r"demand\.csv: the demand layer has no rows",
+    "zero weights": r"demand\.csv: every demand weight is 0",
+    "unknown tier": r"outlets\.csv: row \d+: unknown tier 'mega' in column 'tier'",
+    "bad policy": r"outlets\.csv: row \d+: policy 'maybe' \(did you mean 'may_close'\?\) is not one of",
+}
 
-@settings(
-    max_examples=40,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-@given(
-    defects=st.lists(st.sampled_from(DEFECTS), min_size=1, max_size=3),
-    row=st.integers(0, 20),
-    seed=st.integers(0, 3),
-)
-def test_validate_accepts_or_raises_the_typed_error(tmp_path_factory, defects, row, seed):
-    folder = tmp_path_factory.mktemp("prop")
-    scenario = write_small_case(folder / "case", seed=seed)
-    demand = pd.read_csv(folder / "case" / "demand.csv", dtype=str)
-    outlets = pd.read_csv(folder / "case" / "outlets.csv", dtype=str)
+
+def _apply_defects(folder: Path, defects: list[str], row: int) -> None:
+    demand = pd.read_csv(folder / "demand.csv", dtype=str)
+    outlets = pd.read_csv(folder / "outlets.csv", dtype=str)
     for defect in defects:
         r = row % max(len(demand), 1)
-        if defect == "nan" and len(demand):
+        if defect == "nan" and len(demand) and "customers" in demand:
             demand.loc[r, "customers"] = "NaN"
-        elif defect == "negative" and len(demand):
+        elif defect == "negative" and len(demand) and "customers" in demand:
             demand.loc[r, "customers"] = "-3"
         elif defect == "text" and len(demand):
             demand.loc[r, "lon"] = "east"
@@ -187,14 +192,62 @@ def test_validate_accepts_or_raises_the_typed_error(tmp_path_factory, defects, r
             outlets.loc[row % len(outlets), "tier"] = "mega"
         elif defect == "bad policy":
             outlets.loc[row % len(outlets), "policy"] = "maybe"
-    demand.to_csv(folder / "case" / "demand.csv", index=False)
-    outlets.to_csv(folder / "case" / "outlets.csv", index=False)
+    demand.to_csv(folder / "demand.csv", index=False)
+    outlets.to_csv(folder / "outlets.csv", index=False)
+
+
+def _defective(defects: list[str]) -> bool:
+    """Whether the inputs are broken: every defect breaks them, except "none" and an even
+    number of lon/lat swaps (which swap them back)."""
+    real = [d for d in defects if d not in ("none", "swap lon/lat")]
+    return bool(real) or defects.count("swap lon/lat") % 2 == 1
+
+
+@pytest.mark.parametrize("defect", [d for d in DEFECTS if d != "none"])
+def test_each_defect_raises_its_own_typed_error(tmp_path, defect):
+    """One defect at a time: the exact message (removing any one check makes this fail)."""
+    scenario = write_small_case(tmp_path / "case", seed=1)
+    _apply_defects(tmp_path / "case", [defect], row=5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", netplan.NetplanWarning)
+        with pytest.raises(netplan.InputDataError) as info:
+            netplan.prepare(netplan.Scenario.from_yaml(scenario))
+    assert re.search(FRAGMENTS[defect], str(info.value)), str(info.value)
+    assert len(str(info.value).splitlines()) == 1
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    defects=st.lists(st.sampled_from(DEFECTS), min_size=1, max_size=3),
+    row=st.integers(0, 20),
+    seed=st.integers(0, 3),
+)
+@example(defects=["none"], row=0, seed=0)
+@example(defects=["swap lon/lat", "none", "swap lon/lat"], row=0, seed=1)
+@example(defects=["blank id"], row=3, seed=2)
+@example(defects=["bad policy"], row=1, seed=3)
+def test_validate_accepts_or_raises_the_typed_error(tmp_path_factory, defects, row, seed):
+    """Defective inputs always raise the typed error naming one of their defects; clean inputs
+    (no defect, or lon/lat swapped twice) always pass. The inputs are never modified."""
+    folder = tmp_path_factory.mktemp("prop")
+    scenario = write_small_case(folder / "case", seed=seed)
+    _apply_defects(folder / "case", defects, row)
     before = {p.name: p.read_bytes() for p in (folder / "case").iterdir()}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", netplan.NetplanWarning)
-        try:
-            netplan.prepare(netplan.Scenario.from_yaml(scenario))
-        except netplan.NetplanError as exc:
-            assert isinstance(exc, ValueError)
-            assert str(exc).strip(), "an empty error message"
+        if _defective(defects):
+            with pytest.raises(netplan.InputDataError) as info:
+                netplan.prepare(netplan.Scenario.from_yaml(scenario))
+            message = str(info.value)
+            assert len(message.splitlines()) == 1
+            named = [d for d in set(defects) if d != "none" and re.search(FRAGMENTS[d], message)]
+            assert named, f"{defects}: {message}"
+        else:
+            prep = netplan.prepare(netplan.Scenario.from_yaml(scenario))
+            assert len(prep.inputs.demand) == 300
     assert {p.name: p.read_bytes() for p in (folder / "case").iterdir()} == before

@@ -44,6 +44,31 @@ def test_values_are_a_linspace_with_both_ends_or_a_list():
         sw.parse_values("1:2:0", "--budgets")
 
 
+def test_more_points_than_the_limit_are_refused_before_any_allocation():
+    assert len(sw.parse_values(f"0:1:{sw.MAX_POINTS}", "x")) == sw.MAX_POINTS
+    with pytest.raises(ScenarioError, match=r"1001 points in '0:1:1001'; a sweep has at most 1000"):
+        sw.parse_values("0:1:1001", "--budgets")
+    with pytest.raises(ScenarioError, match="100000000 points"):
+        sw.budget_axis("1:2:100000000")
+    with pytest.raises(ScenarioError, match="1001 values; a sweep has at most 1000"):
+        sw.key_axis("solver.mip_rel_gap=" + ",".join(["0"] * 1001))
+
+
+def test_non_finite_sweep_values_are_refused():
+    with pytest.raises(ScenarioError, match="FROM and TO must be finite numbers"):
+        sw.parse_values("0:nan:3", "--budgets")
+    with pytest.raises(ScenarioError, match="'inf' is not a finite number"):
+        sw.budget_axis("inf,1")
+    with pytest.raises(ScenarioError, match="is not a finite number"):
+        sw.budget_axis("nanx,1x")
+    with pytest.raises(ScenarioError, match="--knee-threshold must be a finite number >= 0, got nan"):
+        sw.check_sweep_options(knee_threshold=float("nan"))
+    with pytest.raises(ScenarioError, match="--workers must be at least 1, got 0"):
+        sw.check_sweep_options(workers=0)
+    with pytest.raises(ScenarioError, match="--retries must be >= 0, got -1"):
+        sw.check_sweep_options(retries=-1)
+
+
 def test_budget_axis_absolute_and_relative():
     assert sw.budget_axis("1e6:3e6:3").values == (1e6, 2e6, 3e6)
     assert sw.budget_axis("0.8x:1.2x:3").values == (
@@ -182,10 +207,9 @@ def test_point_fails_once_its_worker_died_more_than_the_retries(small, tmp_path,
     # (one point only: Dask also counts a death against tasks merely queued on that worker)
     marker = tmp_path / "crashed"
     monkeypatch.setenv(sw.CRASH_ONCE_ENV, f"0:99:{marker}")
-    result = sw.run_sweep(small, [sw.budget_axis("1.1x")], workers=2, retries=1)
-    t = result.table
+    with pytest.raises(sw.SweepFailedError, match=r"all 1 points failed; the first \(point 0\): KilledWorker"):
+        sw.run_sweep(small, [sw.budget_axis("1.1x")], workers=2, retries=1)
     assert marker.read_text().splitlines() == ["crashed", "crashed"]
-    assert t.loc[0, "status"] == "failed" and "KilledWorker" in t.loc[0, "error"]
 
 
 # ----------------------------------------------------------------------- cli
@@ -255,3 +279,25 @@ def test_existing_scheduler_address(small, sequential):
     assert result.workers == 1
     for i in range(2):
         assert result.points[i].values == sequential.points[i + 1].values
+
+
+def test_a_point_whose_map_fails_keeps_its_plan(small, monkeypatch):
+    """--maps: a page that cannot be rendered (as at the antimeridian) leaves the point's plan
+    standing, with plan.gpkg, kpis.csv and run.json, and the row says which pages are missing."""
+    import netplan.webmap as webmap
+
+    def broken(result, *args, **kwargs):
+        raise ValueError("side location conflict at 179.9 47.1")
+
+    monkeypatch.setattr(webmap, "plan_map", broken)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = sw.run_sweep(small, [sw.budget_axis("1.4x")], sequential=True, html=True)
+    point = result.points[0]
+    assert point.ok and result.table.loc[0, "status"] == "optimal"
+    assert result.table.loc[0, "error"] == (
+        "map.html and report.html could not be written (ValueError: side location conflict at 179.9 47.1)"
+    )
+    assert sorted(point.files) == ["kpis.csv", "plan.gpkg", "run.json"]
+    alone = plan(small.replace(budget={"total": "1.4 x baseline"}))
+    np.testing.assert_array_equal(point.tiers, alone.tiers)
