@@ -4,7 +4,10 @@ Tier names, the scenario name, site ids and names, regions, folder names and col
 free text and may hold markup (``<img src=x onerror=...>``), a script end (``</script>``),
 quotes or template syntax. Each insertion point has its own rule:
 
-- HTML text and attribute values: :func:`html_text` (``& < > " '``).
+- HTML text and attribute values: :func:`html_text` (``& < > " '``, and ``{ }``: folium's
+  branca renders every page fragment as a jinja2 template a second time, so a name holding
+  ``{{ … }}`` would be *run* as Python-reachable template code while the map is built —
+  ``{{ cycler.__init__.__globals__.os… }}`` reaches the os module).
 - Text that Leaflet renders as HTML — layer-control labels, tooltips, popups, the KPI box and
   the legend: :func:`html_text` as well; folium then JSON-encodes the string with ``<``, ``>``,
   ``&`` and ``'`` as ``\\u00XX`` escapes, so no ``</script>`` or ``<!--`` ends up in a script.
@@ -19,6 +22,7 @@ import json
 import math
 
 # characters that would end or confuse an inline <script> (or a JS string) if left raw
+_HTML_BRACES = str.maketrans({"{": "&#123;", "}": "&#125;"})
 _SCRIPT_ESCAPES = str.maketrans({
     "<": "\\u003c",
     ">": "\\u003e",
@@ -40,11 +44,12 @@ def html_text(value: object) -> str:
     Returns
     -------
     str
-        ``str(value)`` with ``& < > " '`` replaced by character references.
+        ``str(value)`` with ``& < > " ' { }`` replaced by character references (the braces so
+        that no jinja2 pass over the page can read template code in it).
     """
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return ""
-    return html.escape(str(value), quote=True)
+    return html.escape(str(value), quote=True).translate(_HTML_BRACES)
 
 
 def script_json(obj: object) -> str:
@@ -68,5 +73,10 @@ def script_json(obj: object) -> str:
 
 
 def mpl_text(value: object) -> str:
-    """``value`` as a matplotlib label shown literally (``$`` escaped, so no mathtext)."""
-    return str(value).replace("$", r"\$")
+    """``value`` as a matplotlib label that is drawn literally.
+
+    ``$`` is escaped (a pair would start mathtext: ``$\\x$`` even fails to draw), and a
+    leading ``_`` gets a space in front (legends leave out labels starting with ``_``).
+    """
+    text = str(value).replace("$", r"\$")
+    return " " + text if text.startswith("_") else text

@@ -205,7 +205,7 @@ def evaluation_map(ev):
             group,
             wm._cells(gaps, gaps["weight"].to_numpy(), size),
             wm.GAP_COLOURS,
-            lambda v, n, lab=html.escape(label): f"{lab}: {v} uncovered demand ({n} points)",
+            lambda v, n, lab=wm._esc(label): f"{lab}: {v} uncovered demand ({n} points)",
             centre,
         )
         over = ev.overlaps()
@@ -216,7 +216,7 @@ def evaluation_map(ev):
         wm._add_overlap_cells(
             group,
             wm.overlap_cells(over, over["weight"].to_numpy(), over["n_covering"].to_numpy(), size),
-            html.escape(label),
+            wm._esc(label),
             centre,
         )
     outlets = ev.open_outlets
