@@ -31,7 +31,7 @@ import shapely
 from branca.element import Element, MacroElement
 from jinja2 import Template
 
-from ._markup import html_text
+from ._markup import html_text, script_json
 from .geometry import cell_polygons, grid_cells, point_coords, reach_areas, to_wgs84
 from .roads import data_attribution_html
 
@@ -601,7 +601,7 @@ class FitData(MacroElement):
     var width = map.getSize().x;
     var left = Math.min({{ this.left }}, Math.floor(0.3 * width));
     var right = Math.min({{ this.right }}, Math.floor(0.3 * width));
-    map.fitBounds({{ this.bounds|tojson }},
+    map.fitBounds({{ this.bounds }},
                   {paddingTopLeft: [left, 10], paddingBottomRight: [right, 10]});
 })();
 {% endmacro %}
@@ -612,7 +612,7 @@ class FitData(MacroElement):
         super().__init__()
         self._name = "FitData"
         minx, miny, maxx, maxy = (float(v) for v in bounds)
-        self.bounds = [[miny, minx], [maxy, maxx]]
+        self.bounds = script_json([[miny, minx], [maxy, maxx]])
         self.left, self.right = int(left), int(right)
 
 

@@ -143,6 +143,21 @@ def test_template_code_in_a_name_is_not_run(tmp_path, monkeypatch):
     )
 
 
+def test_escaping_helpers():
+    from netplan._markup import html_text, mpl_text, script_json
+
+    assert html_text(f"{IMG} {QUOTES} {TEMPLATE}") == (
+        "&lt;img src=x onerror=alert(1)&gt; &quot;&#x27; ` &#123;&#123; 7*7 &#125;&#125;"
+    )
+    assert html_text(None) == "" and html_text(float("nan")) == "" and html_text(3) == "3"
+    assert script_json({"n": f"{SCRIPT}{COMMENT}\u2028'&"}) == (
+        '{"n": "\\u003c/script\\u003e\\u003cscript\\u003ealert(2)\\u003c/script\\u003e'
+        '\\u003c!--\\u2028\\u0027\\u0026"}'
+    )
+    assert mpl_text("$\\oops$ costs $5") == "\\$\\oops\\$ costs \\$5"
+    assert mpl_text("_hidden") == " _hidden"
+
+
 def test_lon_centre_and_unwrap():
     from netplan.webmap import lon_centre, unwrap_lon
 
