@@ -21,16 +21,19 @@ import html
 import json
 import math
 
-# characters that would end or confuse an inline <script> (or a JS string) if left raw
+# braces: no jinja2 pass over the page may find template code in a name
 _HTML_BRACES = str.maketrans({"{": "&#123;", "}": "&#125;"})
-_SCRIPT_ESCAPES = str.maketrans({
-    "<": "\\u003c",
-    ">": "\\u003e",
-    "&": "\\u0026",
-    "'": "\\u0027",
-    "\u2028": "\\u2028",
-    "\u2029": "\\u2029",
-})
+# characters that would end or confuse an inline <script> (or a JS string) if left raw
+_SCRIPT_ESCAPES = str.maketrans(
+    {
+        "<": "\\u003c",
+        ">": "\\u003e",
+        "&": "\\u0026",
+        "'": "\\u0027",
+        "\u2028": "\\u2028",
+        "\u2029": "\\u2029",
+    }
+)
 
 
 def html_text(value: object) -> str:
