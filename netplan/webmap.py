@@ -142,6 +142,17 @@ def unwrap_lon(geoms: np.ndarray, centre: float) -> np.ndarray:
     Leaflet draws longitudes beyond ±180 on the neighbouring copy of the world, so a polygon
     whose corners lie on both sides of the antimeridian stays small and the view can fit data
     on both sides.
+
+    Parameters
+    ----------
+    geoms : ndarray of shapely geometries
+        In EPSG:4326.
+    centre : float
+        Longitude to unwrap around, e.g. :func:`lon_centre` of the data.
+
+    Returns
+    -------
+    ndarray of shapely geometries
     """
 
     def shift(xy: np.ndarray) -> np.ndarray:
@@ -617,8 +628,20 @@ class FitData(MacroElement):
 
 
 def layer_group(m: folium.Map, name: str, show: bool) -> folium.FeatureGroup:
-    """A layer of the layer control; ``name`` is plain text (Leaflet renders it as HTML, so it is
-    escaped here)."""
+    """A layer of the map's layer control, added to ``m``.
+
+    Parameters
+    ----------
+    m : folium.Map
+    name : str
+        The label, as plain text: Leaflet renders labels as HTML, so it is escaped here.
+    show : bool
+        Whether the layer is on when the page opens.
+
+    Returns
+    -------
+    folium.FeatureGroup
+    """
     return folium.FeatureGroup(name=_esc(name), show=show).add_to(m)
 
 
