@@ -46,6 +46,7 @@ REGION_W = f"West {IMG} {QUOTES}"
 REGION_E = f"East {SCRIPT} {TEMPLATE} {COMMENT}"
 SITE_NAMES = [f"Site {i} {PAYLOADS[i % len(PAYLOADS)]}" for i in range(30)]
 OUTLET_NAMES = [f"Hub {SCRIPT}", f"Point {IMG}", f"Point {QUOTES}\u2028{DOLLAR}"]
+RUN_A = f"run {IMG} {QUOTES} {TEMPLATE} {DOLLAR}"  # a folder name: no "/" in it
 
 
 def _payload_case(folder: Path, budget: str) -> Path:
@@ -94,15 +95,15 @@ def payload_pages(tmp_path_factory):
     import netplan
 
     root = tmp_path_factory.mktemp("payloads")
-    result = _run(_payload_case(root / "case_a", "1.5 x baseline"), root / "a")
+    result = _run(_payload_case(root / "case_a", "1.5 x baseline"), root / RUN_A)
     _run(_payload_case(root / "case_b", "1.1 x baseline"), root / "b")
-    comparison = netplan.compare(root / "a", root / "b")
+    comparison = netplan.compare(root / RUN_A, root / "b")  # the folder name labels run A
     netplan.write_comparison(comparison, root / "cmp")
     return {
         "result": result,
         "comparison": comparison,
-        "map": root / "a" / "map.html",
-        "report": root / "a" / "report.html",
+        "map": root / RUN_A / "map.html",
+        "report": root / RUN_A / "report.html",
         "compare": root / "cmp" / "compare.html",
     }
 
@@ -315,6 +316,8 @@ def test_compare_runs_no_payload_and_shows_names(browser, payload_pages):
     assert f"Covered in B only: {HUB} (" in labels and f"Covered in A only: {POINT} (" in labels
     panel = page.locator("#np-kpi").inner_text()
     assert HUB in panel and POINT in panel
+    assert f"A: {RUN_A} → B: b" in panel
+    assert page.title() == f"netplan · compare {RUN_A} → b"
     popups = "\n".join(shown["popups"])
     for name in comparison.sites["name"]:
         assert name in popups, name
