@@ -577,6 +577,7 @@ def compare_map(c: Comparison) -> folium.Map:
         _tier_style,
         base_map,
         data_view,
+        in_metres,
         layer_group,
         symbol_svg,
     )
@@ -589,7 +590,7 @@ def compare_map(c: Comparison) -> folium.Map:
     keys, labels = c.a.tier_keys, c.a.tier_labels
     cov = c.coverage
     if len(cov):
-        metric = cov.to_crs(cov.estimate_utm_crs()) if not cov.crs.is_projected else cov
+        metric = in_metres(cov)
         x0, y0, x1, y1 = metric.total_bounds
         size = float(np.clip(max(x1 - x0, y1 - y0) / 60.0, 500.0, 5000.0))
     for level, (key, label) in enumerate(zip(keys, labels, strict=True)):

@@ -203,6 +203,30 @@ def data_view(*layers: gpd.GeoSeries) -> tuple[float, tuple[float, float, float,
     return centre, tuple(float(v) for v in bounds)
 
 
+def in_metres(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The frame in a metric CRS for drawing cells: as it is when projected, else in its UTM
+    zone, else (beyond 84° N or 80° S, where there is none) in an azimuthal equidistant
+    projection centred on the data.
+
+    Parameters
+    ----------
+    frame : GeoDataFrame
+        Non-empty, with a CRS.
+
+    Returns
+    -------
+    GeoDataFrame
+    """
+    if frame.crs.is_projected:
+        return frame
+    try:
+        return frame.to_crs(frame.estimate_utm_crs())
+    except RuntimeError:  # pyproj: "Unable to determine UTM CRS"
+        xy = shapely.get_coordinates(to_wgs84(frame).geometry.to_numpy())
+        lon0, lat0 = lon_centre(xy[:, 0]), float(np.mean(xy[:, 1]))
+        return frame.to_crs(f"+proj=aeqd +lat_0={lat0} +lon_0={lon0} +datum=WGS84 +units=m")
+
+
 # ------------------------------------------------------------------------ layers
 _BIND = folium.JsCode(
     """function(feature, layer) {
@@ -349,7 +373,7 @@ def _cells(
     """
     if points.empty:
         return gpd.GeoDataFrame({"value": [], "count": []}, geometry=[], crs=points.crs)
-    metric = points if points.crs.is_projected else points.to_crs(points.estimate_utm_crs())
+    metric = in_metres(points)
     keys, origins, size = _cell_keys(point_coords(metric.geometry), size, max_cells)
     frame = pd.DataFrame(
         {"kx": keys[:, 0], "ky": keys[:, 1], "v": values, "ox": origins[:, 0], "oy": origins[:, 1]}
@@ -394,7 +418,7 @@ def overlap_cells(
     cols = ["value", "count", "w2", "w3", "w4", "max_covering", "cls"]
     if points.empty:
         return gpd.GeoDataFrame({c: [] for c in cols}, geometry=[], crs=points.crs)
-    metric = points if points.crs.is_projected else points.to_crs(points.estimate_utm_crs())
+    metric = in_metres(points)
     keys, origins, size = _cell_keys(point_coords(metric.geometry), size, max_cells)
     n = np.asarray(n_covering, dtype=np.int64)
     w = np.asarray(weights, dtype=float)

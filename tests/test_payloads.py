@@ -410,3 +410,21 @@ def test_antimeridian_pages_show_every_marker_in_view(browser, antimeridian_page
     assert len(spans) > 20
     assert max(spans) < 0.35, max(spans)
     context.close()
+
+
+def test_cells_near_the_pole_use_a_local_projection():
+    """Beyond 84° N there is no UTM zone (pyproj raised and the map of a haversine run was
+    lost); the cells are drawn in an azimuthal equidistant projection centred on the data."""
+    from netplan.webmap import _cells, in_metres
+
+    lon, lat = np.array([179.8, 179.9, -179.9, -179.9]), np.array([89.5, 89.5, 89.51, 89.49])
+    points = gpd.GeoDataFrame(geometry=gpd.points_from_xy(lon, lat), crs=4326)
+    operation = in_metres(points).crs.coordinate_operation
+    assert operation.method_name == "Azimuthal Equidistant"
+    origin = {p.name: p.value for p in operation.params}
+    assert origin["Latitude of natural origin"] == pytest.approx(89.5)
+    assert origin["Longitude of natural origin"] == pytest.approx(179.95)  # across ±180
+    cells = _cells(points, np.array([1.0, 2.0, 3.0, 4.0]), 500.0)
+    assert cells["value"].sum() == 10.0 and cells["count"].sum() == 4
+    south = gpd.GeoDataFrame(geometry=gpd.points_from_xy([9.5], [47.1]), crs=4326)
+    assert in_metres(south).crs.to_epsg() == 32632  # elsewhere: the UTM zone, as before
