@@ -187,7 +187,7 @@ def test_report_charts_draw_names_literally(payload_pages):
 
 
 def test_jupyter_reprs_escape_names(payload_pages):
-    from netplan.display import evaluation_html, plan_html, run_html
+    from netplan.display import evaluation_html, evaluation_map, plan_html, run_html
 
     result = payload_pages["result"]
     for text in (
@@ -195,8 +195,12 @@ def test_jupyter_reprs_escape_names(payload_pages):
         plan_html(result.plan),
         evaluation_html(result.evaluation),
         result.explore()._repr_html_(),
+        evaluation_map(result.baseline)._repr_html_(),
     ):
         assert IMG not in text and SCRIPT not in text and COMMENT not in text
+    # the layer labels of the evaluation map: escaped (braces too), then JSON-encoded
+    page = evaluation_map(result.baseline)._repr_html_()
+    assert "gaps: Hub \\u0026lt;img src=x onerror=alert(1)\\u0026gt;" in page
     assert "Plan &lt;img src=x onerror=alert(1)&gt;" in run_html(result)
 
 
