@@ -671,6 +671,7 @@ def compare_map(c: Comparison) -> folium.Map:
     from .webmap import (
         _BIND,
         _CSS,
+        FitData,
         _add_cells,
         _cells,
         _esc,
@@ -678,24 +679,21 @@ def compare_map(c: Comparison) -> folium.Map:
         _points_geojson,
         _tier_style,
         base_map,
+        data_view,
+        in_metres,
+        layer_group,
         symbol_svg,
     )
 
-    frames = [g for g in (c.sites.geometry, to_wgs84(c.coverage).geometry) if len(g)]
-    bounds = (
-        np.array([g.total_bounds for g in frames])
-        if frames
-        else np.array([[-10.0, 35.0, 30.0, 60.0]])
-    )
-    minx, miny = bounds[:, 0].min(), bounds[:, 1].min()
-    maxx, maxy = bounds[:, 2].max(), bounds[:, 3].max()
-    m = base_map(minx, miny, maxx, maxy)
+    # longitudes unwrapped around the data's centre: runs across the antimeridian draw as one
+    centre, bounds = data_view(c.sites.geometry, c.coverage.geometry)
+    m = base_map(*bounds)
 
     # coverage gained and lost per level, as cells sized to the area (no reach in a run folder)
     keys, labels = c.a.tier_keys, c.a.tier_labels
     cov = c.coverage
     if len(cov):
-        metric = cov.to_crs(cov.estimate_utm_crs()) if not cov.crs.is_projected else cov
+        metric = in_metres(cov)
         x0, y0, x1, y1 = metric.total_bounds
         size = float(np.clip(max(x1 - x0, y1 - y0) / 60.0, 500.0, 5000.0))
     for level, (key, label) in enumerate(zip(keys, labels, strict=True)):
@@ -706,16 +704,17 @@ def compare_map(c: Comparison) -> folium.Map:
             sel = (
                 metric[(metric["level"] == key) & (metric["change"] == change)] if len(cov) else cov
             )
-            group = folium.FeatureGroup(
-                name=f"{text}: {label} ({_money(sel['weight'].sum())})",
-                show=level == len(keys) - 1,
-            ).add_to(m)
+            group = layer_group(
+                m, f"{text}: {label} ({_money(sel['weight'].sum())})", level == len(keys) - 1
+            )
             if len(sel):
+                what = text[0].lower() + text[1:]
                 _add_cells(
                     group,
                     _cells(sel, sel["weight"].to_numpy(), size),
                     colours,
-                    f"{_esc(label)}: {{value}} demand {text[0].lower() + text[1:]} ({{count}} points)",
+                    lambda v, n, lab=_esc(label), w=what: f"{lab}: {v} demand {w} ({n} points)",
+                    centre,
                 )
 
     # sites by change; symbols keep the tier's shape and colour of webmap
@@ -724,7 +723,7 @@ def compare_map(c: Comparison) -> folium.Map:
     for change in (*CHANGES, "unchanged"):
         action, tier_col, text = _CHANGE_STYLE[change]
         sel = c.sites.loc[c.sites["change"] == change]
-        group = folium.FeatureGroup(name=f"{text} ({len(sel)})", show=True).add_to(m)
+        group = layer_group(m, f"{text} ({len(sel)})", True)
         for tier, part in sel.groupby(tier_col, sort=False):
             k = tier_pos.get(tier, 0)
             colour, shape, size_px = _tier_style(k)
@@ -739,7 +738,7 @@ def compare_map(c: Comparison) -> folium.Map:
             popups = [_site_popup(r, label_of) for _, r in part.iterrows()]
             tips = [f"{_esc(n)} · {text.lower()}" for n in part["name"]]
             folium.GeoJson(
-                _points_geojson(part, popups, tips),
+                _points_geojson(part, popups, tips, centre),
                 marker=folium.Marker(icon=icon),
                 on_each_feature=_BIND,
                 name=None,
@@ -747,9 +746,7 @@ def compare_map(c: Comparison) -> folium.Map:
             ).add_to(group)
 
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
-    m.fit_bounds(
-        [[miny, minx], [maxy, maxx]], padding_top_left=(260, 10), padding_bottom_right=(240, 10)
-    )
+    FitData(bounds).add_to(m)
     root = m.get_root()
     root.header.add_child(Element(_CSS))
     root.html.add_child(Element(_panel(c)))

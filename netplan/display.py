@@ -180,8 +180,8 @@ def evaluation_map(ev):
 
     scenario = ev.scenario
     unit = scenario.unit
-    demand = wm.to_wgs84(ev.demand)
-    minx, miny, maxx, maxy = demand.total_bounds
+    centre, bounds = wm.data_view(ev.demand.geometry)
+    minx, miny, maxx, maxy = bounds
     m = folium.Map(
         location=[(miny + maxy) / 2, (minx + maxx) / 2],
         zoom_start=9,
@@ -198,35 +198,35 @@ def evaluation_map(ev):
         size = wm._cell_size(reach[level, level], unit)
         gaps = ev.gaps()
         gaps = gaps[gaps["level"] == key]
-        group = folium.FeatureGroup(
-            name=f"gaps: {label} ({wm._money(gaps['weight'].sum())} uncovered)",
-            show=level == last,
-        ).add_to(m)
+        group = wm.layer_group(
+            m, f"gaps: {label} ({wm._money(gaps['weight'].sum())} uncovered)", level == last
+        )
         wm._add_cells(
             group,
             wm._cells(gaps, gaps["weight"].to_numpy(), size),
             wm.GAP_COLOURS,
-            f"{html.escape(label)}: {{value}} uncovered demand ({{count}} points)",
+            lambda v, n, lab=wm._esc(label): f"{lab}: {v} uncovered demand ({n} points)",
+            centre,
         )
         over = ev.overlaps()
         over = over[over["level"] == key]
-        group = folium.FeatureGroup(
-            name=f"overlaps: {label} ({wm._money(over['weight'].sum())} by 2+ outlets)",
-            show=False,
-        ).add_to(m)
+        group = wm.layer_group(
+            m, f"overlaps: {label} ({wm._money(over['weight'].sum())} by 2+ outlets)", False
+        )
         wm._add_overlap_cells(
             group,
             wm.overlap_cells(over, over["weight"].to_numpy(), over["n_covering"].to_numpy(), size),
-            html.escape(label),
+            wm._esc(label),
+            centre,
         )
     outlets = ev.open_outlets
     horizon = scenario.costs.horizon_years
     for k, (key, label) in enumerate(zip(scenario.tier_keys, scenario.tier_labels, strict=True)):
         sel = outlets[outlets["tier"] == key]
-        group = folium.FeatureGroup(name=f"{label} ({len(sel)})", show=True).add_to(m)
-        wm._add_outlets(group, sel, k, "keep", unit, horizon)
+        group = wm.layer_group(m, f"{label} ({len(sel)})", True)
+        wm._add_outlets(group, sel, k, "keep", unit, horizon, centre=centre)
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
-    m.fit_bounds([[miny, minx], [maxy, maxx]])
+    wm.FitData(bounds, left=10, right=10).add_to(m)
     m.get_root().header.add_child(Element(wm._CSS))
     return _offline(m)
 

@@ -4,7 +4,8 @@ Sections: the scenario in plain words; KPIs per level and per region (baseline, 
 charts (coverage per level, distance to the nearest serving outlet, cost by tier and action,
 outlets per tier); the solver record; the sites opened, closed and re-tiered; the diagnosis of
 today's network (gaps, overlaps, redundant outlets, unsupported outlets); the validator's
-checks. Every text from the inputs is HTML-escaped.
+checks. Every text from the inputs is HTML-escaped, and shown literally in the charts too
+(``$`` would start matplotlib's mathtext; see :mod:`netplan._markup`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from html import escape
 import numpy as np
 import pandas as pd
 
+from ._markup import mpl_text
 from .roads import OSM_ATTRIBUTION
 
 PLAN_COLOUR, BASE_COLOUR = "#1f6fb2", "#b0b7bf"
@@ -52,7 +54,7 @@ def coverage_chart(kpis: pd.DataFrame) -> str:
     ax.bar(x + 0.2, rows["covered_pct_plan"], 0.4, label="plan", color=PLAN_COLOUR)
     for xi, value in zip(x, rows["covered_pct_plan"], strict=True):
         ax.text(xi + 0.2, value + 1, f"{value:.1f}", ha="center", fontsize=8)
-    ax.set_xticks(x, rows["level_name"])
+    ax.set_xticks(x, [mpl_text(v) for v in rows["level_name"]])
     ax.set_ylim(0, 118)
     ax.set_yticks(range(0, 101, 20))
     ax.set_ylabel("covered demand, %")
@@ -84,7 +86,7 @@ def distance_chart(result) -> str:
                 style,
                 color=colours[level % 5],
                 lw=1.4,
-                label=f"{label} ({name})",
+                label=mpl_text(f"{label} ({name})"),
             )
     what = "drive time" if unit == "min" else "distance"
     ax.set_xlabel(f"{what} to the nearest outlet serving the level, {unit}")
@@ -100,10 +102,12 @@ def cost_chart(costs: pd.DataFrame, labels: list[str]) -> str:
     """Plan cost by tier, stacked by action (keep = operating a kept outlet)."""
     fig, ax = _figure()
     bottom = np.zeros(len(costs))
+    y = np.arange(len(labels))  # positions, not categories: two tiers may share a name
     for action, colour in ACTION_COLOURS.items():
         values = costs[action].to_numpy(dtype=float) if action in costs else np.zeros(len(costs))
-        ax.barh(labels, values, left=bottom, color=colour, label=action)
+        ax.barh(y, values, left=bottom, color=colour, label=action)
         bottom += values
+    ax.set_yticks(y, [mpl_text(v) for v in labels])
     from matplotlib.ticker import FuncFormatter
 
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))  # no "1e6" offset
@@ -120,7 +124,7 @@ def outlets_chart(counts_today: pd.Series, counts_plan: pd.Series, labels: list[
     x = np.arange(len(labels))
     ax.bar(x - 0.2, counts_today.to_numpy(), 0.4, label="today", color=BASE_COLOUR)
     ax.bar(x + 0.2, counts_plan.to_numpy(), 0.4, label="plan", color=PLAN_COLOUR)
-    ax.set_xticks(x, labels)
+    ax.set_xticks(x, [mpl_text(v) for v in labels])
     ax.set_ylabel("open outlets")
     ax.legend(frameon=False)
     ax.spines[["top", "right"]].set_visible(False)

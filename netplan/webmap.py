@@ -6,15 +6,21 @@ become data URIs, and nothing else is loaded — no jQuery, Bootstrap or icon fo
 symbols are inline SVG. Map tiles are an optional base layer; the default background is
 plain, so the data layers draw with the network off.
 
-Every text that comes from input files is HTML-escaped before it reaches the page.
+Every text that comes from the user (tier, site, region and scenario names, …) is HTML-escaped
+before it reaches the page, also where Leaflet renders it as HTML: layer-control labels,
+tooltips, popups, the KPI box and the legend (see :mod:`netplan._markup`).
+
+Longitudes are unwrapped around the data's centre (:func:`lon_centre`), so a network that
+straddles the antimeridian (Fiji, Chukotka) draws as one piece: a cell or reach area crossing
+±180° stays a small polygon instead of spanning the world, and the view fits the data.
 """
 
 from __future__ import annotations
 
 import base64
-import html
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import folium
@@ -22,8 +28,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import Element
+from branca.element import Element, MacroElement
+from jinja2 import Template
 
+from ._markup import html_text, script_json
 from .geometry import cell_polygons, grid_cells, point_coords, reach_areas, to_wgs84
 from .roads import data_attribution_html
 
@@ -86,10 +94,7 @@ def _tier_style(k: int) -> tuple[str, str, int]:
     )
 
 
-def _esc(value) -> str:
-    if value is None or (isinstance(value, float) and not np.isfinite(value)):
-        return ""
-    return html.escape(str(value), quote=True)
+_esc = html_text  # every user-given text on the page goes through this
 
 
 def _money(value: float) -> str:
@@ -104,6 +109,124 @@ def _dist(value: float, unit: str) -> str:
     return f"{value:.1f} min"
 
 
+# ---------------------------------------------------------------- longitudes
+def lon_centre(lon: np.ndarray) -> float:
+    """Centre of the shortest arc of longitude holding every point (the arc may cross ±180°).
+
+    Parameters
+    ----------
+    lon : ndarray
+        Longitudes in degrees (non-finite values are ignored).
+
+    Returns
+    -------
+    float
+        Degrees in [-180, 180); 0 when there is no finite longitude.
+    """
+    lon = np.asarray(lon, dtype=float)
+    lon = lon[np.isfinite(lon)]
+    if len(lon) == 0:
+        return 0.0
+    x = np.sort((lon + 180.0) % 360.0 - 180.0)
+    gaps = np.diff(np.append(x, x[0] + 360.0))  # the gap after each point; the last wraps round
+    widest = int(np.argmax(gaps))  # the data lie on the arc outside the widest gap
+    start = x[(widest + 1) % len(x)]
+    centre = start + (360.0 - gaps[widest]) / 2.0
+    return float((centre + 180.0) % 360.0 - 180.0)
+
+
+def unwrap_lon(geoms: np.ndarray, centre: float) -> np.ndarray:
+    """Longitude/latitude geometries with each longitude moved by whole turns to within 180° of
+    ``centre`` (a longitude already there is left exactly as it is).
+
+    Leaflet draws longitudes beyond ±180 on the neighbouring copy of the world, so a polygon
+    whose corners lie on both sides of the antimeridian stays small and the view can fit data
+    on both sides.
+
+    Parameters
+    ----------
+    geoms : ndarray of shapely geometries
+        In EPSG:4326.
+    centre : float
+        Longitude to unwrap around, e.g. :func:`lon_centre` of the data.
+
+    Returns
+    -------
+    ndarray of shapely geometries
+    """
+
+    def shift(xy: np.ndarray) -> np.ndarray:
+        off = xy[:, 0] - centre
+        far = np.abs(off) > 180.0
+        if far.any():
+            xy = xy.copy()
+            xy[far, 0] = centre + (off[far] + 180.0) % 360.0 - 180.0
+        return xy
+
+    return shapely.transform(np.asarray(geoms, dtype=object), shift)
+
+
+def _wgs(geoms: gpd.GeoSeries, centre: float) -> np.ndarray:
+    """Geometries in EPSG:4326 with longitudes unwrapped around ``centre``."""
+    wgs = to_wgs84(gpd.GeoDataFrame(geometry=geoms.reset_index(drop=True), crs=geoms.crs))
+    return unwrap_lon(wgs.geometry.to_numpy(), centre)
+
+
+def data_view(*layers: gpd.GeoSeries) -> tuple[float, tuple[float, float, float, float]]:
+    """Centre longitude and unwrapped bounds (minx, miny, maxx, maxy) of the given layers.
+
+    Parameters
+    ----------
+    *layers : GeoSeries
+        Geometries in any CRS; empty layers are skipped.
+
+    Returns
+    -------
+    centre : float
+        See :func:`lon_centre`.
+    bounds : tuple of float
+        In degrees, longitudes unwrapped around ``centre`` (may pass ±180); a box around
+        Europe when every layer is empty.
+    """
+    parts = [
+        to_wgs84(gpd.GeoDataFrame(geometry=g.reset_index(drop=True), crs=g.crs)).geometry
+        for g in layers
+        if len(g)
+    ]
+    parts = [g[~(g.is_empty | g.isna())] for g in parts]
+    parts = [g for g in parts if len(g)]
+    if not parts:
+        return 0.0, (-10.0, 35.0, 30.0, 60.0)
+    coords = np.concatenate([shapely.get_coordinates(g.to_numpy()) for g in parts])
+    centre = lon_centre(coords[:, 0])
+    bounds = shapely.total_bounds(unwrap_lon(np.concatenate([g.to_numpy() for g in parts]), centre))
+    return centre, tuple(float(v) for v in bounds)
+
+
+def in_metres(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The frame in a metric CRS for drawing cells: as it is when projected, else in its UTM
+    zone, else (beyond 84° N or 80° S, where there is none) in an azimuthal equidistant
+    projection centred on the data.
+
+    Parameters
+    ----------
+    frame : GeoDataFrame
+        Non-empty, with a CRS.
+
+    Returns
+    -------
+    GeoDataFrame
+    """
+    if frame.crs.is_projected:
+        return frame
+    try:
+        return frame.to_crs(frame.estimate_utm_crs())
+    except RuntimeError:  # pyproj: "Unable to determine UTM CRS"
+        xy = shapely.get_coordinates(to_wgs84(frame).geometry.to_numpy())
+        lon0, lat0 = lon_centre(xy[:, 0]), float(np.mean(xy[:, 1]))
+        return frame.to_crs(f"+proj=aeqd +lat_0={lat0} +lon_0={lon0} +datum=WGS84 +units=m")
+
+
 # ------------------------------------------------------------------------ layers
 _BIND = folium.JsCode(
     """function(feature, layer) {
@@ -113,8 +236,12 @@ _BIND = folium.JsCode(
 )
 
 
-def _points_geojson(frame: gpd.GeoDataFrame, popups: list[str], tips: list[str]) -> dict:
-    xy = point_coords(to_wgs84(frame).geometry)
+def _points_geojson(
+    frame: gpd.GeoDataFrame, popups: list[str], tips: list[str], centre: float = 0.0
+) -> dict:
+    """Points as GeoJSON with their popup and tooltip HTML (already escaped by the caller)."""
+    wgs = _wgs(frame.geometry, centre)
+    xy = np.column_stack([shapely.get_x(wgs), shapely.get_y(wgs)])
     features = [
         {
             "type": "Feature",
@@ -126,9 +253,8 @@ def _points_geojson(frame: gpd.GeoDataFrame, popups: list[str], tips: list[str])
     return {"type": "FeatureCollection", "features": features}
 
 
-def _shapes_geojson(geoms: gpd.GeoSeries, props: list[dict]) -> dict:
-    wgs = to_wgs84(gpd.GeoDataFrame(geometry=geoms.reset_index(drop=True))).geometry
-    wgs = shapely.set_precision(wgs.to_numpy(), 1e-6)
+def _shapes_geojson(geoms: gpd.GeoSeries, props: list[dict], centre: float = 0.0) -> dict:
+    wgs = shapely.set_precision(_wgs(geoms, centre), 1e-6)
     features = [
         {"type": "Feature", "geometry": json.loads(shapely.to_geojson(g)), "properties": p}
         for g, p in zip(wgs, props, strict=True)
@@ -138,16 +264,21 @@ def _shapes_geojson(geoms: gpd.GeoSeries, props: list[dict]) -> dict:
 
 
 def _add_shapes(
-    group: folium.FeatureGroup, geoms: gpd.GeoSeries, props: list[dict], style: dict | None = None
+    group: folium.FeatureGroup,
+    geoms: gpd.GeoSeries,
+    props: list[dict],
+    style: dict | None = None,
+    centre: float = 0.0,
 ) -> None:
     """Polygons or lines as one GeoJSON layer with popups/tooltips; the style is shared, or per
-    feature from each ``props[i]["_style"]`` when ``style`` is None."""
+    feature from each ``props[i]["_style"]`` when ``style`` is None; longitudes unwrapped
+    around ``centre``."""
     if style is None:
         style_function = lambda f: f["properties"]["_style"]  # noqa: E731
     else:
         style_function = lambda f, fixed=style: fixed  # noqa: E731
     folium.GeoJson(
-        _shapes_geojson(geoms, props),
+        _shapes_geojson(geoms, props, centre),
         style_function=style_function,
         on_each_feature=_BIND,
         control=False,
@@ -194,6 +325,7 @@ def _add_outlets(
     unit: str,
     horizon: float,
     grey: bool = False,
+    centre: float = 0.0,
 ) -> None:
     if frame.empty:
         return
@@ -210,7 +342,7 @@ def _add_outlets(
         html=svg, icon_size=(size, size), icon_anchor=(size // 2, size // 2), class_name="np-icon"
     )
     folium.GeoJson(
-        _points_geojson(frame, popups, tips),
+        _points_geojson(frame, popups, tips, centre),
         marker=folium.Marker(icon=icon),
         on_each_feature=_BIND,
         name=None,
@@ -241,7 +373,7 @@ def _cells(
     """
     if points.empty:
         return gpd.GeoDataFrame({"value": [], "count": []}, geometry=[], crs=points.crs)
-    metric = points if points.crs.is_projected else points.to_crs(points.estimate_utm_crs())
+    metric = in_metres(points)
     keys, origins, size = _cell_keys(point_coords(metric.geometry), size, max_cells)
     frame = pd.DataFrame(
         {"kx": keys[:, 0], "ky": keys[:, 1], "v": values, "ox": origins[:, 0], "oy": origins[:, 1]}
@@ -286,7 +418,7 @@ def overlap_cells(
     cols = ["value", "count", "w2", "w3", "w4", "max_covering", "cls"]
     if points.empty:
         return gpd.GeoDataFrame({c: [] for c in cols}, geometry=[], crs=points.crs)
-    metric = points if points.crs.is_projected else points.to_crs(points.estimate_utm_crs())
+    metric = in_metres(points)
     keys, origins, size = _cell_keys(point_coords(metric.geometry), size, max_cells)
     n = np.asarray(n_covering, dtype=np.int64)
     w = np.asarray(weights, dtype=float)
@@ -342,14 +474,20 @@ def _classes(values: np.ndarray, n: int) -> np.ndarray:
 
 
 def _add_cells(
-    group: folium.FeatureGroup, cells: gpd.GeoDataFrame, colours: list[str], tip: str
+    group: folium.FeatureGroup,
+    cells: gpd.GeoDataFrame,
+    colours: list[str],
+    tip: Callable[[str, int], str],
+    centre: float = 0.0,
 ) -> None:
+    """Cells coloured by class of value; ``tip(value_text, points)`` gives each tooltip's HTML
+    (a function, not a format string: a name holding ``{`` must not be read as a field)."""
     if cells.empty:
         return
     cls = _classes(cells["value"].to_numpy(), len(colours))
     props = [
         {
-            "_tip": tip.format(value=_money(v), count=int(c)),
+            "_tip": tip(_money(v), int(c)),
             "_style": {
                 "fillColor": colours[int(k)],
                 "color": colours[int(k)],
@@ -359,11 +497,15 @@ def _add_cells(
         }
         for v, c, k in zip(cells["value"], cells["count"], cls, strict=True)
     ]
-    _add_shapes(group, cells.geometry, props)
+    _add_shapes(group, cells.geometry, props, centre=centre)
 
 
-def _add_overlap_cells(group: folium.FeatureGroup, cells: gpd.GeoDataFrame, label: str) -> None:
-    """Overlap cells coloured by the number of covering outlets (2, 3, 4+); darker = more demand."""
+def _add_overlap_cells(
+    group: folium.FeatureGroup, cells: gpd.GeoDataFrame, label: str, centre: float = 0.0
+) -> None:
+    """Overlap cells coloured by the number of covering outlets (2, 3, 4+); darker = more demand.
+
+    ``label`` is HTML (escaped by the caller)."""
     if cells.empty:
         return
     strength = _classes(cells["value"].to_numpy(), 4)
@@ -387,7 +529,7 @@ def _add_overlap_cells(group: folium.FeatureGroup, cells: gpd.GeoDataFrame, labe
                 },
             }
         )
-    _add_shapes(group, cells.geometry, props)
+    _add_shapes(group, cells.geometry, props, centre=centre)
 
 
 def _cell_size(reach: float, unit: str) -> float:
@@ -481,11 +623,58 @@ _CSS = """
 
 
 # -------------------------------------------------------------------------- map
+class FitData(MacroElement):
+    """Fit the map to the data, clear of the KPI panel (left) and the layer control and legend
+    (right); the side margins shrink to 30 % of the width each on a narrow screen (fixed
+    margins wider than the map make Leaflet's zoom NaN)."""
+
+    _template = Template(
+        """
+{% macro script(this, kwargs) %}
+(function () {
+    var map = {{ this._parent.get_name() }};
+    var width = map.getSize().x;
+    var left = Math.min({{ this.left }}, Math.floor(0.3 * width));
+    var right = Math.min({{ this.right }}, Math.floor(0.3 * width));
+    map.fitBounds({{ this.bounds }},
+                  {paddingTopLeft: [left, 10], paddingBottomRight: [right, 10]});
+})();
+{% endmacro %}
+"""
+    )
+
+    def __init__(self, bounds: tuple[float, float, float, float], left: int = 260, right: int = 240):
+        super().__init__()
+        self._name = "FitData"
+        minx, miny, maxx, maxy = (float(v) for v in bounds)
+        self.bounds = script_json([[miny, minx], [maxy, maxx]])
+        self.left, self.right = int(left), int(right)
+
+
+def layer_group(m: folium.Map, name: str, show: bool) -> folium.FeatureGroup:
+    """A layer of the map's layer control, added to ``m``.
+
+    Parameters
+    ----------
+    m : folium.Map
+    name : str
+        The label, as plain text: Leaflet renders labels as HTML, so it is escaped here.
+    show : bool
+        Whether the layer is on when the page opens.
+
+    Returns
+    -------
+    folium.FeatureGroup
+    """
+    return folium.FeatureGroup(name=_esc(name), show=show).add_to(m)
+
+
 def base_map(minx: float, miny: float, maxx: float, maxy: float) -> folium.Map:
     """An empty map centred on the bounds: inlined Leaflet, a plain background, optional tiles.
 
     The plain background is the default base layer, so the page needs no network; the
-    OpenStreetMap tiles are a second base layer for when one is available.
+    OpenStreetMap tiles are a second base layer for when one is available. Longitudes may
+    pass ±180 (see :func:`data_view`).
     """
     m = folium.Map(
         location=[(miny + maxy) / 2, (minx + maxx) / 2],
@@ -524,14 +713,13 @@ def plan_map(result) -> folium.Map:
     scenario, plan, ev, base = result.scenario, result.plan, result.evaluation, result.baseline
     unit = scenario.unit
     horizon = scenario.costs.horizon_years
-    demand_wgs = to_wgs84(ev.demand)
-    minx, miny, maxx, maxy = demand_wgs.total_bounds
-    m = base_map(minx, miny, maxx, maxy)
+    centre, bounds = data_view(ev.demand.geometry)
+    m = base_map(*bounds)
 
     # regions
     regions = plan.inputs.regions
     if regions is not None and len(regions):
-        group = folium.FeatureGroup(name="Regions", show=True).add_to(m)
+        group = layer_group(m, "Regions", show=True)
         props = [{"_tip": f"Region {_esc(r)}"} for r in regions["region"]]
         _add_shapes(
             group,
@@ -544,6 +732,7 @@ def plan_map(result) -> folium.Map:
                 "weight": 1.5,
                 "dashArray": "6,4",
             },
+            centre,
         )
 
     # gaps and overlaps per level (plan and today), as coloured cells
@@ -558,27 +747,27 @@ def plan_map(result) -> folium.Map:
         ):
             gaps = evaluation.gaps()
             gaps = gaps[gaps["level"] == key]
-            group = folium.FeatureGroup(
-                name=f"{who} · gaps: {label} ({_money(gaps['weight'].sum())} uncovered)",
-                show=default,
-            ).add_to(m)
+            group = layer_group(
+                m, f"{who} · gaps: {label} ({_money(gaps['weight'].sum())} uncovered)", default
+            )
             _add_cells(
                 group,
                 _cells(gaps, gaps["weight"].to_numpy(), size),
                 GAP_COLOURS,
-                f"{_esc(label)}: {{value}} uncovered demand ({{count}} points)",
+                lambda v, n, lab=_esc(label): f"{lab}: {v} uncovered demand ({n} points)",
+                centre,
             )
         for who, evaluation in (("Plan", ev), ("Today", base)):
             over = evaluation.overlaps()
             over = over[over["level"] == key]
-            group = folium.FeatureGroup(
-                name=f"{who} · overlaps: {label} ({_money(over['weight'].sum())} by 2+ outlets)",
-                show=False,
-            ).add_to(m)
+            group = layer_group(
+                m, f"{who} · overlaps: {label} ({_money(over['weight'].sum())} by 2+ outlets)", False
+            )
             _add_overlap_cells(
                 group,
                 overlap_cells(over, over["weight"].to_numpy(), over["n_covering"].to_numpy(), size),
                 _esc(label),
+                centre,
             )
 
     # reach areas of the plan's outlets, one layer per tier
@@ -586,9 +775,7 @@ def plan_map(result) -> folium.Map:
     tiers_of = open_out["tier"].map({k: i for i, k in enumerate(scenario.tier_keys)}).to_numpy()
     for k, label in enumerate(scenario.tier_labels):
         sel = open_out[tiers_of == k]
-        group = folium.FeatureGroup(
-            name=f"Plan · reach: {label} ({_dist(reach[k, k], unit)})", show=False
-        ).add_to(m)
+        group = layer_group(m, f"Plan · reach: {label} ({_dist(reach[k, k], unit)})", False)
         if len(sel):
             areas = reach_areas(
                 point_coords(sel.geometry),
@@ -603,14 +790,13 @@ def plan_map(result) -> folium.Map:
                 areas,
                 props,
                 {"fillColor": colour, "color": colour, "weight": 1, "fillOpacity": 0.08},
+                centre,
             )
 
     # linkage lines
     for who, evaluation, show in (("Plan", ev, True), ("Today", base, False)):
         links = evaluation.links()
-        group = folium.FeatureGroup(
-            name=f"{who} · linkage to supporting outlet ({len(links)})", show=show
-        ).add_to(m)
+        group = layer_group(m, f"{who} · linkage to supporting outlet ({len(links)})", show)
         if len(links):
             props = [
                 {"_tip": f"{_esc(a)} → {_esc(b)} ({_dist(d, unit)})"}
@@ -623,37 +809,30 @@ def plan_map(result) -> folium.Map:
                 links.geometry,
                 props,
                 {"color": "#444444", "weight": 1.5, "dashArray": "5,4", "opacity": 0.8},
+                centre,
             )
 
     # today's network (grey) and the plan's outlets by tier; closed outlets apart
     today = base.outlets
-    group = folium.FeatureGroup(name=f"Today · outlets ({len(today)})", show=False).add_to(m)
+    group = layer_group(m, f"Today · outlets ({len(today)})", False)
     for k in range(scenario.n_tiers):
-        _add_outlets(
-            group,
-            today[today["tier"] == scenario.tier_keys[k]],
-            k,
-            "keep",
-            unit,
-            horizon,
-            grey=True,
-        )
+        sel = today[today["tier"] == scenario.tier_keys[k]]
+        _add_outlets(group, sel, k, "keep", unit, horizon, grey=True, centre=centre)
     outlets = ev.outlets
     for k, (key, label) in enumerate(zip(scenario.tier_keys, scenario.tier_labels, strict=True)):
         sel = outlets[outlets["tier"] == key]
-        group = folium.FeatureGroup(name=f"Plan · {label} ({len(sel)})", show=True).add_to(m)
+        group = layer_group(m, f"Plan · {label} ({len(sel)})", True)
         for action in ("keep", "retier", "open"):
-            _add_outlets(group, sel[sel["action"] == action], k, action, unit, horizon)
+            part = sel[sel["action"] == action]
+            _add_outlets(group, part, k, action, unit, horizon, centre=centre)
     closed = outlets[outlets["action"] == "close"]
-    group = folium.FeatureGroup(name=f"Plan · closed outlets ({len(closed)})", show=True).add_to(m)
+    group = layer_group(m, f"Plan · closed outlets ({len(closed)})", True)
     for k, key in enumerate(scenario.tier_keys):
-        _add_outlets(group, closed[closed["current_tier"] == key], k, "close", unit, horizon)
+        part = closed[closed["current_tier"] == key]
+        _add_outlets(group, part, k, "close", unit, horizon, centre=centre)
 
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
-    # keep the data clear of the KPI panel (left) and the layer control and legend (right)
-    m.fit_bounds(
-        [[miny, minx], [maxy, maxx]], padding_top_left=(260, 10), padding_bottom_right=(240, 10)
-    )
+    FitData(bounds).add_to(m)
     root = m.get_root()
     root.header.add_child(Element(_CSS))
     root.html.add_child(Element(kpi_panel(result)))

@@ -198,3 +198,24 @@ def test_compare_map_offline(browser, demo_compare, tmp_path):
     assert shot.stat().st_size > 40_000  # a blank page compresses to a few kB
     assert errors == [] and failed == []
     context.close()
+
+
+@pytest.mark.parametrize("page_name", ["map", "compare"])
+def test_demo_pages_open_at_phone_size(browser, demo_run, demo_compare, page_name):
+    """At 390 × 844 the fixed side margins of fitBounds (500 px) were wider than the map and
+    Leaflet threw ``Invalid LatLng object: (NaN, NaN)``; the margins now shrink with the width
+    and the view fits the data."""
+    path = demo_run[1] / "map.html" if page_name == "map" else demo_compare[1] / "compare.html"
+    context = browser.new_context(viewport={"width": 390, "height": 844}, offline=True)
+    page, errors, failed = _watched_page(context)
+    page.goto(path.as_uri())
+    page.wait_for_selector(".leaflet-control-layers")
+    page.wait_for_timeout(300)
+    assert errors == [] and failed == []
+    view = page.evaluate(
+        "() => { const m = Object.values(window).find(v => v instanceof L.Map);"
+        " const c = m.getCenter(); return [c.lat, c.lng, m.getZoom()]; }"
+    )
+    assert all(v == v for v in view), view  # no NaN
+    assert 5 <= view[2] <= 12, view  # zoomed to the region, not to the world or a street
+    context.close()
