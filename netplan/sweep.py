@@ -69,6 +69,7 @@ import yaml
 from pydantic import ValidationError
 
 from ._errors import NetplanError, ScenarioError
+from ._markup import html_text, mpl_text
 from .checks import check_prepared
 from .evaluate import Evaluation, baseline_outlets, evaluate
 from .planner import Prepared, plan, prepare
@@ -625,7 +626,7 @@ class SweepResult:
         for k, (key, label) in enumerate(zip(keys, labels, strict=True)):
             c = colours[k % len(colours)]
             ax.plot(
-                t_ok[self.x], t_ok[f"covered_pct_{key}"], "-o", ms=3.5, color=c, lw=1.2, label=label
+                t_ok[self.x], t_ok[f"covered_pct_{key}"], "-o", ms=3.5, color=c, lw=1.2, label=mpl_text(label)
             )
             ax.plot(
                 [self.baseline["cost"]],
@@ -677,7 +678,7 @@ class SweepResult:
         ax.xaxis.set_major_formatter(FuncFormatter(_money_tick(ax.get_xlim())))
         ax.grid(alpha=0.3)
         swept = "" if self.keys == ["budget.total"] else f" (sweep of {', '.join(self.keys)})"
-        ax.set_title(f"{self.scenario.name}: coverage by {xlabel}{swept}", fontsize=10)
+        ax.set_title(mpl_text(f"{self.scenario.name}: coverage by {xlabel}{swept}"), fontsize=10)
         ax.legend(fontsize=8, loc="lower right")
         fig.tight_layout()
         return fig
@@ -685,7 +686,7 @@ class SweepResult:
     def _repr_html_(self) -> str:
         cols = [c for c in self.table.columns if c not in ("error",) or self.table["error"].any()]
         return (
-            f"<p><b>sweep</b> of {', '.join(self.keys)}: {len(self.table)} points, "
+            f"<p><b>sweep</b> of {html_text(', '.join(self.keys))}: {len(self.table)} points, "
             f"{int((self.table['status'] == 'failed').sum())} failed, {self.seconds:.1f} s on "
             f"{self.workers or 'no'} workers; today: cost {self.baseline['cost']:,.0f}, "
             f"coverage {self.baseline['coverage_pct']:.1f} %</p>"

@@ -432,3 +432,24 @@ def test_cells_near_the_pole_use_a_local_projection():
     assert cells["value"].sum() == 10.0 and cells["count"].sum() == 4
     south = gpd.GeoDataFrame(geometry=gpd.points_from_xy([9.5], [47.1]), crs=4326)
     assert in_metres(south).crs.to_epsg() == 32632  # elsewhere: the UTM zone, as before
+
+
+def test_sweep_figure_and_repr_draw_names_literally(tmp_path):
+    """A sweep of the payload case: the figure draws the tier and scenario names (``$\\oops$``
+    unescaped fails to draw) and the Jupyter table shows them as text."""
+    import io
+
+    import netplan.sweep as sw
+    from netplan.scenario import Scenario
+
+    scenario = Scenario.from_yaml(_payload_case(tmp_path / "case", "1.5 x baseline"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = sw.run_sweep(scenario, [sw.budget_axis("1.2x,1.5x")], sequential=True)
+    figure = result.figure()
+    figure.savefig(io.BytesIO(), format="png")  # drawing is where mathtext would fail
+    texts = [t.get_text() for t in figure.axes[0].get_legend().get_texts()]
+    assert POINT.replace("$", "\\$") in texts
+    assert figure.axes[0].get_title().startswith(SCENARIO_NAME.replace("$", "\\$"))
+    html = result._repr_html_()
+    assert IMG not in html and SCRIPT not in html
