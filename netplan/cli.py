@@ -8,6 +8,8 @@ clear line per problem on stderr and exit code 2; a run stopped by its time limi
 
 from __future__ import annotations
 
+import functools
+import signal
 import sys
 import tempfile
 import time
@@ -79,6 +81,28 @@ def _fail(exc: BaseException, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
+def _reserve(out_dir: Path, overwrite: bool, protect) -> None:
+    """Check --out before any work and lock it until written (see :mod:`netplan.outdir`)."""
+    from .outdir import check_output_dir
+
+    check_output_dir(out_dir, overwrite, protect=protect, hold_lock=True)
+
+
+def _releasing_locks(command):
+    """Release the --out lock of :func:`_reserve` when a command ends without writing."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        from .outdir import release_held_locks
+
+        try:
+            return command(*args, **kwargs)
+        finally:
+            release_held_locks()
+
+    return wrapper
+
+
 def _summary(result, out_dir: Path | None) -> None:
     plan = result.plan
     kpis = result.kpi_table()
@@ -127,6 +151,7 @@ def _summary(result, out_dir: Path | None) -> None:
         out.print(f"outputs: {out_dir}/ (plan.gpkg, kpis.csv, run.json, map.html, report.html)")
 
 
+@_releasing_locks
 def _run(
     scenario_path: Path | None, scenario, out_dir: Path, overwrite: bool, require_optimal: bool
 ) -> None:
@@ -135,11 +160,11 @@ def _run(
 
     t0 = time.perf_counter()
     try:
-        from .outputs import check_output_dir
+        from .outdir import scenario_paths
 
-        check_output_dir(
-            out_dir, overwrite
-        )  # refuse an unusable folder before spending time on the plan
+        # refuse an unusable folder before spending time on the plan
+        protect = scenario_paths(scenario) if scenario else [("the scenario file", scenario_path)]
+        _reserve(out_dir, overwrite, protect)
         if scenario is None:
             scenario = Scenario.from_yaml(scenario_path)
         with _progress() as progress:
@@ -293,6 +318,7 @@ def validate(scenario: Annotated[Path, typer.Argument(help="Scenario YAML file."
 
 
 @app.command()
+@_releasing_locks
 def sweep(
     scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
     budgets: Annotated[
@@ -348,13 +374,12 @@ def sweep(
     """Solve one plan per budget, target or key value: sweep.csv, sweep.png and a plan folder per point in --out."""
     from rich.progress import BarColumn, MofNCompleteColumn
 
-    from .outputs import check_output_dir
     from .scenario import Scenario
     from .sweep import budget_axis, key_axis, run_sweep, target_axis
 
     t0 = time.perf_counter()
     try:
-        check_output_dir(out_dir, overwrite)
+        _reserve(out_dir, overwrite, [("the scenario file", scenario)])
         loaded = Scenario.from_yaml(scenario)
         if time_limit is not None:
             loaded = loaded.replace(solver={**loaded.solver.model_dump(), "time_limit": time_limit})
@@ -445,6 +470,7 @@ def _cell(value) -> str:
 
 
 @app.command()
+@_releasing_locks
 def compare(
     run_a: Annotated[Path, typer.Argument(help="Run folder A (written by `netplan run`).")],
     run_b: Annotated[
@@ -460,10 +486,9 @@ def compare(
     """
     from .compare import compare as compare_runs
     from .compare import print_summary, write_comparison
-    from .outputs import check_output_dir
 
     try:
-        check_output_dir(out_dir, overwrite)
+        _reserve(out_dir, overwrite, [("run A", run_a), ("run B", run_b)])
         result = compare_runs(run_a, run_b)
         write_comparison(result, out_dir, overwrite=overwrite)
     except NetplanError as exc:
@@ -487,9 +512,14 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
         )
 
 
+def _terminate(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> None:
     """Entry point of the ``netplan`` command."""
     warnings.showwarning = _show_warning
+    signal.signal(signal.SIGTERM, _terminate)  # clean up like Ctrl-C: no half-written output
     try:
         app()
     except KeyboardInterrupt:

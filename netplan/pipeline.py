@@ -152,12 +152,23 @@ def run(
 def write_run(
     result: RunResult, out: str | Path, overwrite: bool = False, progress: Progress | None = None
 ) -> Path:
-    """Write the outputs of a run into ``out`` atomically (see :mod:`netplan.outputs`)."""
-    from .outputs import atomic_directory, write_outputs
+    """Write the outputs of a run into ``out`` atomically (see :mod:`netplan.outdir`).
+
+    ``out`` gets a marker file; ``overwrite`` replaces only a folder netplan wrote, and never
+    one that is or holds the scenario file or one of its inputs.
+
+    Raises
+    ------
+    OutputError
+        ``out`` cannot be written or must not be replaced (see :func:`netplan.outdir.check_output_dir`).
+    """
+    from .outdir import atomic_directory, scenario_paths
+    from .outputs import write_outputs
 
     t0 = time.perf_counter()
     _tell(progress, "write", "start")
-    with atomic_directory(out, overwrite=overwrite) as tmp:
+    protect = scenario_paths(result.plan.scenario)
+    with atomic_directory(out, overwrite=overwrite, protect=protect, kind="run") as tmp:
         result.timings["write"] = 0.0
         write_outputs(result, tmp, started=t0)
     result.timings["write"] = time.perf_counter() - t0
