@@ -374,15 +374,16 @@ def sweep(
     """Solve one plan per budget, target or key value: sweep.csv, sweep.png and a plan folder per point in --out."""
     from rich.progress import BarColumn, MofNCompleteColumn
 
+    from .outdir import scenario_paths
     from .scenario import Scenario
     from .sweep import budget_axis, key_axis, run_sweep, target_axis
 
     t0 = time.perf_counter()
     try:
-        _reserve(out_dir, overwrite, [("the scenario file", scenario)])
         loaded = Scenario.from_yaml(scenario)
         if time_limit is not None:
             loaded = loaded.replace(solver={**loaded.solver.model_dump(), "time_limit": time_limit})
+        _reserve(out_dir, overwrite, scenario_paths(loaded))
         axes = []
         if budgets is not None:
             axes.append(budget_axis(budgets))
