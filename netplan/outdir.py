@@ -185,9 +185,10 @@ def _check_protected(target: Path, real: Path, protect: list) -> None:
             continue
         p = Path(os.path.realpath(path))
         if _within(p, real):
+            what = f"is {label}" if p == real else f"holds {label} ({path})"
             raise OutputError(
-                f"{target}: the output folder {'is' if p == real else 'holds'} {label} ({path}); "
-                "netplan never writes over what it reads: choose another --out"
+                f"{target}: the output folder {what}; netplan never writes over what it reads: "
+                "choose another --out"
             )
         if p.is_dir() and _within(real, p):
             raise OutputError(

@@ -170,11 +170,11 @@ REFUSED = {
     ),
     "compare: --out is run A": (
         ["compare", "{w}/runs/A", "{w}/runs/B", "--out", "{w}/runs/A", "--overwrite"],
-        "{w}/runs/A: the output folder is run A ({w}/runs/A); " + NOT_READ,
+        "{w}/runs/A: the output folder is run A; " + NOT_READ,
     ),
     "compare: --out is run B": (
         ["compare", "{w}/runs/A", "{w}/runs/B", "--out", "{w}/runs/B", "--overwrite"],
-        "{w}/runs/B: the output folder is run B ({w}/runs/B); " + NOT_READ,
+        "{w}/runs/B: the output folder is run B; " + NOT_READ,
     ),
     "compare: --out holds the runs": (
         ["compare", "{w}/runs/A", "{w}/runs/B", "--out", "{w}/runs", "--overwrite"],
@@ -286,7 +286,7 @@ def test_library_refuses_with_a_netplan_error(made, world):
     )
     with pytest.raises(netplan.NetplanError) as err:
         netplan.write_comparison(comparison, w / "runs" / "B", overwrite=True)
-    assert str(err.value) == f"{w}/runs/B: the output folder is run B ({w}/runs/B); " + NOT_READ
+    assert str(err.value) == f"{w}/runs/B: the output folder is run B; " + NOT_READ
     sweep = made["sweep_result"]  # its scenario is the case in `made`
     with pytest.raises(netplan.OutputError) as err:
         sw.write_sweep(sweep, made["root"], overwrite=True)
