@@ -135,7 +135,7 @@ def run(
     out : str or Path, optional
         Output folder (written atomically); nothing is written without it.
     overwrite : bool
-        Replace a non-empty output folder.
+        Replace a non-empty output folder netplan wrote (see :func:`write_run`).
 
     Returns
     -------
@@ -143,6 +143,10 @@ def run(
     """
     if not isinstance(scenario, Scenario):
         scenario = Scenario.from_yaml(scenario)
+    if out is not None:  # refuse an unusable folder before spending time on the plan
+        from .outdir import check_output_dir, scenario_paths
+
+        check_output_dir(out, overwrite, protect=scenario_paths(scenario))
     result = run_scenario(scenario, progress=progress)
     if out is not None:
         write_run(result, out, overwrite=overwrite, progress=progress)

@@ -25,7 +25,7 @@ import yaml
 from typer.testing import CliRunner
 
 import netplan
-from netplan import outdir
+from netplan import outdir, pipeline
 from netplan import sweep as sw
 from netplan.cli import _show_warning, app
 
@@ -271,7 +271,7 @@ def test_refused_with_one_line_and_nothing_changed(world, case, monkeypatch):
     assert _tree(w.parent) == before
 
 
-def test_library_refuses_with_a_netplan_error(made, world):
+def test_library_refuses_with_a_netplan_error(made, world, monkeypatch):
     """The same rules hold for write_run, write_comparison and write_sweep."""
     w = world
     with warnings.catch_warnings():
@@ -283,6 +283,15 @@ def test_library_refuses_with_a_netplan_error(made, world):
         netplan.write_run(result, w / "case", overwrite=True)
     assert str(err.value) == (
         f"{w}/case: the output folder holds the scenario file ({w}/case/scenario.yaml); " + NOT_READ
+    )
+    def no_planning(*args, **kwargs):
+        raise AssertionError("netplan.run planned before refusing its output folder")
+
+    monkeypatch.setattr(pipeline, "run_scenario", no_planning)
+    with pytest.raises(netplan.OutputError) as err:
+        netplan.run(w / "elsewhere" / "s.yaml", out=w / "case", overwrite=True)
+    assert str(err.value) == (
+        f"{w}/case: the output folder holds input layer 'demand' ({w}/case/demand.csv); " + NOT_READ
     )
     with pytest.raises(netplan.NetplanError) as err:
         netplan.write_comparison(comparison, w / "runs" / "B", overwrite=True)
