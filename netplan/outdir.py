@@ -214,6 +214,8 @@ def _why_not_netplans(folder: Path) -> str | None:
     if _read_marker(folder) is not None:
         return None
     names = sorted(p.name for p in folder.iterdir())
+    if MARKER in names:
+        return f"its {MARKER} marker is not one netplan wrote"
     for record, allowed in (
         ("run.json", RUN_NAMES),
         ("compare.json", COMPARE_NAMES),
@@ -238,7 +240,8 @@ def _why_not_netplans(folder: Path) -> str | None:
             inner = sorted(p.name for p in point.iterdir()) if point.is_dir() else []
             odd = [n for n in inner if n not in RUN_NAMES]
             if not re.fullmatch(r"p\d{3,}", point.name) or not inner or odd:
-                return f"it holds points/{point.name}{'/' + odd[0] if odd else ''}, which netplan does not write"
+                where = f"points/{point.name}" + (f"/{odd[0]}" if odd else "")
+                return f"it holds {where}, which netplan does not write"
             if not _is_record(point / "run.json"):
                 return f"its points/{point.name}/run.json is not one netplan wrote"
     return None
@@ -421,7 +424,9 @@ def atomic_directory(
     try:
         real, parent = _check(target, overwrite, protect)  # again: it may have changed meanwhile
         if target.is_symlink():
-            _note(f"{target}: --out is a symbolic link; writing into the folder it leads to, {real}")
+            _note(
+                f"{target}: --out is a symbolic link; writing into the folder it leads to, {real}"
+            )
         _remove_leftovers(parent, real.name)
         tmp = parent / f".{real.name}.tmp-{uuid.uuid4().hex[:8]}"
         try:
@@ -476,7 +481,8 @@ def _exchange(a: Path, b: Path) -> bool:
         renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
     except (OSError, AttributeError):
         return False
-    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    path, fd = ctypes.c_char_p, ctypes.c_int
+    renameat2.argtypes = [fd, path, fd, path, ctypes.c_uint]
     if renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
         return True
     code = ctypes.get_errno()
@@ -554,7 +560,9 @@ def _remove_leftovers(parent: Path, own: str) -> None:
             f"writing: {', '.join(removed)}"
         )
     if restored:
-        _note(f"put back output folder(s) a killed netplan run was replacing: {', '.join(restored)}")
+        _note(
+            "put back output folder(s) a killed netplan run was replacing: " + ", ".join(restored)
+        )
 
 
 def _note(message: str) -> None:

@@ -23,7 +23,11 @@ import numpy as np
 import pandas as pd
 import pyogrio
 
-from .outdir import atomic_directory, check_output_dir, scenario_paths  # noqa: F401 (public here too)
+from .outdir import (  # noqa: F401 (also importable from here, as before)
+    atomic_directory,
+    check_output_dir,
+    scenario_paths,
+)
 from .roads import OSM_ATTRIBUTION
 
 PACKAGES = [

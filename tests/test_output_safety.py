@@ -135,6 +135,9 @@ def world(made, tmp_path):
     (w / "oldplus" / "notes.txt").write_text("mine")
     shutil.copytree(old, w / "fakerun")
     (w / "fakerun" / "run.json").write_text(json.dumps({"name": "not netplan's"}))
+    (w / "forged").mkdir()
+    (w / "forged" / ".netplan-output").write_text('{"kind": "run"}')
+    (w / "forged" / "thesis.tex").write_text("mine")
     (w / "caselink").symlink_to(w / "case", target_is_directory=True)
     (w / "dangling").symlink_to(w / "nowhere")
     return w
@@ -212,6 +215,12 @@ REFUSED = {
         "{w}/fakerun: not an output folder netplan wrote (its run.json is not one netplan "
         "wrote); --overwrite replaces only those: choose another --out, or empty the folder "
         "yourself",
+    ),
+    "run: --overwrite of a folder with a marker netplan did not write": (
+        ["run", "{w}/case/scenario.yaml", "--out", "{w}/forged", "--overwrite"],
+        "{w}/forged: not an output folder netplan wrote (its .netplan-output marker is not one "
+        "netplan wrote); --overwrite replaces only those: choose another --out, or empty the "
+        "folder yourself",
     ),
     "sweep: --overwrite of a folder netplan did not write": (
         ["sweep", "{w}/case/scenario.yaml", "--budgets", "1x", "--out", "{w}/mine", "--overwrite"],
