@@ -247,6 +247,17 @@ def _why_not_netplans(folder: Path) -> str | None:
     return None
 
 
+def _kind(folder: Path) -> str:
+    """What a netplan output folder holds: from its marker, or an earlier release's record."""
+    marker = _read_marker(folder) or {}
+    if isinstance(marker.get("kind"), str):
+        return marker["kind"]
+    for kind, record in (("compare", "compare.json"), ("sweep", "sweep.csv")):
+        if (folder / record).exists():
+            return kind
+    return "run"
+
+
 def _is_record(path: Path) -> bool:
     """Whether ``path`` is a record netplan writes: run.json, compare.json or sweep.csv."""
     try:
@@ -458,7 +469,7 @@ def _swap(tmp: Path, target: Path) -> Path | None:
                 os.rename(tmp, target)  # replaces an empty folder in one step
                 return None
             # from here on the old folder carries this process's marker: a leftover of it is known
-            _write_marker(target, "old", "replaced")
+            _write_marker(target, _kind(target), "replaced")
             if _exchange(tmp, target):
                 return tmp
             old = target.parent / f".{target.name}.old-{uuid.uuid4().hex[:8]}"

@@ -396,11 +396,19 @@ def test_a_symlinked_out_writes_into_its_target(made, world):
 def test_replacing_without_an_atomic_exchange_leaves_no_debris(made, world, monkeypatch):
     """Where renameat2 is missing, the old folder is renamed aside, then removed."""
     monkeypatch.setattr(outdir, "_exchange", lambda a, b: False)
+    removed = []
+    monkeypatch.setattr(outdir, "_remove", removed.append)  # look at the old folder first
     w = world
     result = _cli("run", w / "case" / "scenario.yaml", "--out", w / "runs" / "A", "--overwrite")
     assert result.exit_code == 0, result.stderr
-    assert sorted(p.name for p in (w / "runs").iterdir()) == ["A", "B"]
     assert _marker(w / "runs" / "A")["pid"] == os.getpid()
+    [old] = removed
+    assert old.parent == w / "runs" and old.name.startswith(".A.old-")
+    marker = _marker(old)  # known as this process's leftover, were it killed now
+    assert (marker["kind"], marker["state"], marker["pid"]) == ("run", "replaced", os.getpid())
+    monkeypatch.undo()
+    outdir._remove(old)
+    assert sorted(p.name for p in (w / "runs").iterdir()) == ["A", "B"]
 
 
 def _start(scenario: Path, out: Path, *extra) -> subprocess.Popen:
