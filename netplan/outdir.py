@@ -303,13 +303,20 @@ def _write_marker(folder: Path, kind: str, state: str) -> None:
     (folder / MARKER).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
 
 
-def _start_time(pid: int) -> int | None:
-    """Start time of a process (Linux), so that a reused process id is not taken for its writer."""
+def _proc_stat(pid: int) -> tuple[str, int] | None:
+    """State and start time of a process (Linux ``/proc``), None where unknown."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
-        return int(stat[stat.rindex(")") + 2 :].split()[19])
+        fields = stat[stat.rindex(")") + 2 :].split()
+        return fields[0], int(fields[19])
     except (OSError, ValueError, IndexError):
         return None
+
+
+def _start_time(pid: int) -> int | None:
+    """Start time of a process, so that a reused process id is not taken for its writer."""
+    stat = _proc_stat(pid)
+    return None if stat is None else stat[1]
 
 
 def _gone(marker: dict) -> bool:
@@ -317,15 +324,20 @@ def _gone(marker: dict) -> bool:
     pid = marker.get("pid")
     if marker.get("host") != socket.gethostname() or not isinstance(pid, int) or pid <= 0:
         return False
+    if os.name != "posix":  # os.kill(pid, 0) would end the process on Windows
+        return False
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return True
     except OSError:  # another user's process: alive
         return False
+    stat = _proc_stat(pid)
+    if stat is None:
+        return False
+    state, started = stat
     start = marker.get("pid_start")
-    now = _start_time(pid)
-    return start is not None and now is not None and now != start
+    return state in ("Z", "X") or (start is not None and started != start)  # zombie, or reused
 
 
 # ------------------------------------------------------------------------------ locks
