@@ -12,8 +12,10 @@ never read as rich markup.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
+import signal
 import sys
 import tempfile
 import time
@@ -177,6 +179,28 @@ def _with_solver(scenario, **changes):
     return scenario.replace(solver={**scenario.solver.model_dump(), **changes})
 
 
+def _reserve(out_dir: Path, overwrite: bool, protect) -> None:
+    """Check --out before any work and lock it until written (see :mod:`netplan.outdir`)."""
+    from .outdir import check_output_dir
+
+    check_output_dir(out_dir, overwrite, protect=protect, hold_lock=True)
+
+
+def _releasing_locks(command):
+    """Release the --out lock of :func:`_reserve` when a command ends without writing."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        from .outdir import release_held_locks
+
+        try:
+            return command(*args, **kwargs)
+        finally:
+            release_held_locks()
+
+    return wrapper
+
+
 def _summary(result, out_dir: Path | None, written: list[str] | None = None) -> None:
     plan = result.plan
     kpis = result.kpi_table()
@@ -227,6 +251,7 @@ def _summary(result, out_dir: Path | None, written: list[str] | None = None) -> 
         out.print(f"outputs: {escape(str(out_dir))}/ ({names})", soft_wrap=True)
 
 
+@_releasing_locks
 def _run(
     scenario_path: Path | None, scenario, out_dir: Path, overwrite: bool, require_optimal: bool
 ) -> None:
@@ -236,11 +261,11 @@ def _run(
     t0 = time.perf_counter()
     partial = None
     try:
-        from .outputs import check_output_dir
+        from .outdir import scenario_paths
 
-        check_output_dir(
-            out_dir, overwrite
-        )  # refuse an unusable folder before spending time on the plan
+        # refuse an unusable folder before spending time on the plan
+        protect = scenario_paths(scenario) if scenario else [("the scenario file", scenario_path)]
+        _reserve(out_dir, overwrite, protect)
         if scenario is None:
             scenario = Scenario.from_yaml(scenario_path)
         with _progress() as progress:
@@ -396,6 +421,7 @@ def validate(scenario: Annotated[Path, typer.Argument(help="Scenario YAML file."
 
 
 @app.command()
+@_releasing_locks
 def sweep(
     scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
     budgets: Annotated[
@@ -455,16 +481,16 @@ def sweep(
     """
     from rich.progress import BarColumn, MofNCompleteColumn
 
-    from .outputs import check_output_dir
+    from .outdir import scenario_paths
     from .scenario import Scenario
     from .sweep import budget_axis, check_sweep_options, key_axis, run_sweep, target_axis
 
     t0 = time.perf_counter()
     try:
-        check_output_dir(out_dir, overwrite)
         _check_time_limit(time_limit)
         check_sweep_options(workers, retries, knee_threshold)
         loaded = _with_solver(Scenario.from_yaml(scenario), time_limit=time_limit)
+        _reserve(out_dir, overwrite, scenario_paths(loaded))
         axes = []
         if budgets is not None:
             axes.append(budget_axis(budgets))
@@ -558,6 +584,7 @@ def _cell(value) -> str:
 
 
 @app.command()
+@_releasing_locks
 def compare(
     run_a: Annotated[Path, typer.Argument(help="Run folder A (written by `netplan run`).")],
     run_b: Annotated[
@@ -573,10 +600,9 @@ def compare(
     """
     from .compare import compare as compare_runs
     from .compare import print_summary, write_comparison
-    from .outputs import check_output_dir
 
     try:
-        check_output_dir(out_dir, overwrite)
+        _reserve(out_dir, overwrite, [("run A", run_a), ("run B", run_b)])
         result = compare_runs(run_a, run_b)
         write_comparison(result, out_dir, overwrite=overwrite)
     except NetplanError as exc:
@@ -600,9 +626,14 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
         )
 
 
+def _terminate(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> None:
     """Entry point of the ``netplan`` command."""
     warnings.showwarning = _show_warning
+    signal.signal(signal.SIGTERM, _terminate)  # clean up like Ctrl-C: no half-written output
     try:
         app()
     except KeyboardInterrupt:

@@ -545,14 +545,17 @@ def write_comparison(
     Raises
     ------
     OutputError
-        ``out`` exists and is not empty (without ``overwrite``), or cannot be written.
+        ``out`` exists and is not empty (without ``overwrite``), is or holds run A or B, was
+        not written by netplan, or cannot be written.
     """
-    from .outputs import _jsonable, atomic_directory
+    from .outdir import atomic_directory
+    from .outputs import _jsonable
     from .webmap import save_map
 
     out = Path(out)
     names = ["sites.csv", "kpi_deltas.csv", "cost.csv", "outlets.csv", "compare.json"]
-    with atomic_directory(out, overwrite=overwrite) as tmp:
+    runs = [("run A", comparison.a.path), ("run B", comparison.b.path)]  # never replaced
+    with atomic_directory(out, overwrite=overwrite, protect=runs, kind="compare") as tmp:
         changed = comparison.changed
         xy = changed.geometry
         table = pd.DataFrame(changed.drop(columns="geometry"))

@@ -1,22 +1,19 @@
 """Write a run's outputs: plan.gpkg, kpis.csv, run.json and map.html, atomically.
 
-Everything is written into a temporary folder beside the target and renamed into place
-at the end. A failure or an interrupt (Ctrl-C) removes the temporary folder, so the target
-is either the complete new output or untouched.
+Everything is written into a temporary folder beside the target and swapped into place at
+the end (:mod:`netplan.outdir`: which folders may be replaced, the lock, the marker file). A
+failure or an interrupt (Ctrl-C) removes the temporary folder, so the target is either the
+complete new output or untouched.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import os
 import platform
-import shutil
 import sys
 import time
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -26,7 +23,11 @@ import numpy as np
 import pandas as pd
 import pyogrio
 
-from ._errors import OutputError
+from .outdir import (  # noqa: F401 (also importable from here, as before)
+    atomic_directory,
+    check_output_dir,
+    scenario_paths,
+)
 from .roads import OSM_ATTRIBUTION
 
 PACKAGES = [
@@ -44,75 +45,6 @@ PACKAGES = [
     "folium",
     "pydantic",
 ]
-
-
-def check_output_dir(target: str | Path, overwrite: bool = False) -> Path:
-    """Refuse an unusable output folder before any work is done; returns its (created) parent.
-
-    Raises
-    ------
-    OutputError
-        ``target`` is a file, exists and is not empty (without ``overwrite``), or its
-        parent cannot be created or written.
-    """
-    target = Path(target)
-    if target.exists() and not target.is_dir():
-        raise OutputError(f"{target}: exists and is a file; give a folder path for --out")
-    if target.is_dir() and any(target.iterdir()) and not overwrite:
-        raise OutputError(
-            f"{target}: output folder exists and is not empty; choose another folder or pass --overwrite"
-        )
-    parent = target.resolve().parent
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OutputError(
-            f"{parent}: cannot create the output's parent folder ({exc.strerror}); choose a writable place"
-        ) from None
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise OutputError(f"{parent}: folder is not writable; choose a writable place for --out")
-    return parent
-
-
-@contextlib.contextmanager
-def atomic_directory(target: str | Path, overwrite: bool = False) -> Iterator[Path]:
-    """A temporary folder that replaces ``target`` only if the block finishes.
-
-    Parameters
-    ----------
-    target : str or Path
-        The output folder.
-    overwrite : bool
-        Replace an existing, non-empty ``target``; otherwise that is an error.
-
-    Raises
-    ------
-    OutputError
-        ``target`` exists and is not empty (without ``overwrite``), is a file, or its parent
-        is not writable.
-    """
-    target = Path(target)
-    parent = check_output_dir(target, overwrite)
-    tmp = parent / f".{target.name}.tmp-{uuid.uuid4().hex[:8]}"
-    try:
-        # mkdir inside the cleanup's try: a Ctrl-C right after it must not leave the folder
-        try:
-            tmp.mkdir()
-        except OSError as exc:
-            raise OutputError(
-                f"{parent}: cannot write there ({exc.strerror}); choose a writable place for --out"
-            ) from None
-        yield tmp
-        old = None
-        if target.exists():
-            old = parent / f".{target.name}.old-{uuid.uuid4().hex[:8]}"
-            target.rename(old)
-        tmp.rename(target)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
 
 
 def _clean(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

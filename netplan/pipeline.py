@@ -137,7 +137,7 @@ def run(
     out : str or Path, optional
         Output folder (written atomically); nothing is written without it.
     overwrite : bool
-        Replace a non-empty output folder.
+        Replace a non-empty output folder netplan wrote (see :func:`write_run`).
 
     Returns
     -------
@@ -145,6 +145,10 @@ def run(
     """
     if not isinstance(scenario, Scenario):
         scenario = Scenario.from_yaml(scenario)
+    if out is not None:  # refuse an unusable folder before spending time on the plan
+        from .outdir import check_output_dir, scenario_paths
+
+        check_output_dir(out, overwrite, protect=scenario_paths(scenario))
     result = run_scenario(scenario, progress=progress)
     if out is not None:
         write_run(result, out, overwrite=overwrite, progress=progress)
@@ -154,13 +158,24 @@ def run(
 def write_run(
     result: RunResult, out: str | Path, overwrite: bool = False, progress: Progress | None = None
 ) -> Path:
-    """Write the outputs of a run into ``out`` atomically (see :mod:`netplan.outputs`)."""
-    from .outputs import atomic_directory, write_outputs
+    """Write the outputs of a run into ``out`` atomically (see :mod:`netplan.outdir`).
+
+    ``out`` gets a marker file; ``overwrite`` replaces only a folder netplan wrote, and never
+    one that is or holds the scenario file or one of its inputs.
+
+    Raises
+    ------
+    OutputError
+        ``out`` cannot be written or must not be replaced (see :func:`netplan.outdir.check_output_dir`).
+    """
+    from .outdir import MARKER, atomic_directory, scenario_paths
+    from .outputs import write_outputs
 
     t0 = time.perf_counter()
     _tell(progress, "write", "start")
     failed = None
-    with atomic_directory(out, overwrite=overwrite) as tmp:
+    protect = scenario_paths(result.plan.scenario)
+    with atomic_directory(out, overwrite=overwrite, protect=protect, kind="run") as tmp:
         result.timings["write"] = 0.0
         try:
             write_outputs(result, tmp, started=t0)
@@ -168,7 +183,9 @@ def write_run(
             # a page that cannot be rendered must not lose the finished plan: keep the data files
             failed = _html_failure(tmp, exc)
             for child in Path(tmp).iterdir():
-                if child.name not in failed.written:  # a map written before the report failed
+                # keep a map written before the report failed, and the marker that makes a
+                # killed run's leftover recognisable as netplan's
+                if child.name not in failed.written and child.name != MARKER:
                     child.unlink()
             write_outputs(result, tmp, started=t0, html=False)
     result.timings["write"] = time.perf_counter() - t0

@@ -823,9 +823,9 @@ def run_sweep(
     """
     check_sweep_options(workers, retries, knee_threshold)
     if out is not None:
-        from .outputs import check_output_dir
+        from .outdir import check_output_dir, scenario_paths
 
-        check_output_dir(out, overwrite)  # before any work
+        check_output_dir(out, overwrite, protect=scenario_paths(scenario))  # before any work
     points = sweep_points(scenario, axes)
     if on_start is not None:
         on_start(len(points))
@@ -836,9 +836,12 @@ def run_sweep(
     with contextlib.ExitStack() as stack:
         tmp = None
         if out is not None:
-            from .outputs import atomic_directory
+            from .outdir import atomic_directory
 
-            tmp = stack.enter_context(atomic_directory(out, overwrite=overwrite))
+            protect = scenario_paths(scenario)
+            tmp = stack.enter_context(
+                atomic_directory(out, overwrite=overwrite, protect=protect, kind="sweep")
+            )
 
         def finished(res: PointResult) -> None:
             if tmp is not None:  # stream each plan to disk rather than hold every one in memory
@@ -984,11 +987,13 @@ def write_sweep(result: SweepResult, out: str | Path, overwrite: bool = False) -
     Raises
     ------
     OutputError
-        ``out`` exists and is not empty (without ``overwrite``) or cannot be written.
+        ``out`` exists and is not empty (without ``overwrite``), holds the scenario or an
+        input, was not written by netplan, or cannot be written.
     """
-    from .outputs import atomic_directory
+    from .outdir import atomic_directory, scenario_paths
 
-    with atomic_directory(out, overwrite=overwrite) as tmp:
+    protect = scenario_paths(result.scenario)
+    with atomic_directory(out, overwrite=overwrite, protect=protect, kind="sweep") as tmp:
         for p in result.points:
             _write_point(tmp, p)
         _write_summary(tmp, result)

@@ -46,9 +46,16 @@ def test_non_empty_output_folder_is_refused_unless_overwrite(tmp_path):
         result.stderr,
     )
     assert (out / "keep.txt").read_text() == "mine"
+    # --overwrite replaces only a folder netplan wrote (tests/test_output_safety.py)
+    result = runner.invoke(app, ["run", str(scenario), "--out", str(out), "--overwrite"])
+    assert result.exit_code == 2
+    assert "not an output folder netplan wrote (it holds keep.txt" in result.stderr
+    assert (out / "keep.txt").read_text() == "mine"
+    (out / "keep.txt").unlink()
+    assert runner.invoke(app, ["run", str(scenario), "--out", str(out)]).exit_code == 0
     result = runner.invoke(app, ["run", str(scenario), "--out", str(out), "--overwrite"])
     assert result.exit_code == 0, result.stderr
-    assert (out / "run.json").exists() and not (out / "keep.txt").exists()
+    assert (out / "run.json").exists() and (out / ".netplan-output").exists()
 
 
 def test_output_path_that_cannot_be_a_folder(tmp_path):

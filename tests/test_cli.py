@@ -54,6 +54,7 @@ def test_run_small_case_writes_every_output(tmp_path):
     result = runner.invoke(app, ["run", str(scenario), "--out", str(out)])
     assert result.exit_code == 0, result.stderr + result.stdout
     assert sorted(p.name for p in out.iterdir()) == [
+        ".netplan-output",
         "kpis.csv",
         "map.html",
         "plan.gpkg",

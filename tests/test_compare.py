@@ -115,6 +115,7 @@ def test_cli_compare_writes_and_refuses_a_non_empty_folder(demo_run, demo_run_b,
         f"{counts['retiered']} re-tiered" in result.stdout
     )
     assert {p.name for p in target.iterdir()} == {
+        ".netplan-output",
         "sites.csv",
         "kpi_deltas.csv",
         "cost.csv",

@@ -134,6 +134,7 @@ def test_more_budget_buys_coverage(demo_prepared, demo_run):
 def test_outputs_are_complete_and_readable(demo_run):
     result, out = demo_run
     assert sorted(p.name for p in out.iterdir()) == [
+        ".netplan-output",
         "kpis.csv",
         "map.html",
         "plan.gpkg",
