@@ -157,7 +157,7 @@ DEFECTS = [
 FRAGMENTS = {
     "nan": r"demand\.csv: row \d+: column 'customers' is empty or NaN",
     "negative": r"demand\.csv: row \d+: column 'customers' is -3; it must be a finite number >= 0",
-    "text": r"demand\.csv: row \d+: coordinates .* are not numbers",
+    "text": r"demand\.csv: row \d+: coordinates .* are not finite numbers",
     "blank id": r"demand\.csv: row \d+: empty id in column 'cid'; give every row an id",
     "duplicate id": r"demand\.csv: row \d+: duplicate id '.*' in column 'cid'",
     "huge coordinate": r"demand\.csv: row \d+: coordinates .* are outside longitude/latitude range",
