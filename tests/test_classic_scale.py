@@ -27,10 +27,11 @@ from netplan.classic import (
     reduce_set_covering,
     set_covering,
 )
-from netplan.orlib import PMED_OPTIMA, read_pmed
+from netplan.orlib import read_pmed
 from netplan.solver import SolverOptions
 
 from conftest import on_ci
+from orlib_optima import PMED_OPTIMA
 
 ORLIB = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "orlib"
 
