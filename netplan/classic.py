@@ -32,7 +32,9 @@ from .solver import (
     LinearProgram,
     SolverOptions,
     SolverRecord,
+    cbc_version,
     csr_from_pieces,
+    highs_version,
     relative_gap,
     solve,
     solve_relaxation,
@@ -381,6 +383,27 @@ def _out_of_time(options: SolverOptions | None, t0: float) -> bool:
     )
 
 
+def _timed_out(options: SolverOptions | None, stage: str | None = None) -> SolverRecord:
+    """Record of a solve not started: the time limit was spent before it (no plan)."""
+    options = options or SolverOptions()
+    cbc = options.backend == "cbc"
+    solver, version = ("CBC", cbc_version()) if cbc else ("HiGHS", highs_version())
+    return SolverRecord(
+        "no_solution", math.nan, math.nan, math.nan, 0.0, solver, version, options.time_limit,
+        options.mip_rel_gap, stage, "the time limit was spent before this solve could start",
+    )  # fmt: skip
+
+
+def _solve_in_time(
+    lp: LinearProgram, options: SolverOptions | None, t0: float, start=None
+) -> tuple[np.ndarray | None, SolverRecord, float]:
+    """:func:`_timed_solve` within what is left of the limit since ``t0``; without a start
+    and with nothing left, no solve at all (so a spent limit always means no plan)."""
+    if start is None and _out_of_time(options, t0):
+        return None, _timed_out(options), 0.0
+    return _timed_solve(lp, _left(options, t0), start=start)
+
+
 # ------------------------------------------------------- set covering reductions
 def _containment_pairs(
     A: sp.csr_matrix, chunk_nnz: int = 4_000_000
@@ -556,7 +579,7 @@ def set_covering(
     if max_sites is not None:
         lp = lp.with_rows(*_p_row(r, r, max_sites, exact=False))
     build = time.perf_counter() - t0 - t_reduce
-    x_r, record, seconds = _timed_solve(lp, _left(options, t0))
+    x_r, record, seconds = _solve_in_time(lp, options, t0)
     x = None
     if x_r is not None:
         x = np.zeros(m)
@@ -697,7 +720,7 @@ def max_covering(
         x0[m:] = covered_start.astype(float)
         start_objective = float(lp.c @ x0 + lp.offset)
     t_start = time.perf_counter() - t_start
-    x, record, seconds = _timed_solve(lp, _left(options, t0), start=x0)
+    x, record, seconds = _solve_in_time(lp, options, t0, start=x0)
     covered = float(record.objective) if x is not None else math.nan
     return _result(
         "max_covering",
@@ -936,7 +959,7 @@ def backup_covering(
     )
     lp = lp.with_rows(*_p_row(m, n_cols, min(p, m), exact=True))
     build = time.perf_counter() - t0
-    x1, r1, s1 = _timed_solve(lp, _left(options, t0))
+    x1, r1, s1 = _solve_in_time(lp, options, t0)
     r1.stage = "coverage"
     if r1.status != "optimal":
         return _result("backup_covering", data, x1, r1, {"build": build, "solve": s1}, records=[r1])
@@ -949,7 +972,7 @@ def backup_covering(
     lp2 = lp.with_rows(
         fix, np.array([covered - tolerance(covered)]), np.array([INF])
     ).with_objective(c2, "max")
-    x2, r2, s2 = _timed_solve(lp2, _left(options, t0), start=x1)
+    x2, r2, s2 = _solve_in_time(lp2, options, t0, start=x1)
     r2.stage = "backup"
     x = x2 if x2 is not None else x1
     backup = _weight_covered(data, x, 2)
@@ -1705,9 +1728,10 @@ def p_center(
         if below is not None and below not in checks:
             feasible(hi - 1)  # the proof that nothing smaller works
     except _Stopped as stop:
-        if best_x is None:
+        if best_x is None:  # stopped before any plan
+            status = "no_solution" if stop.status == "time_limit" else stop.status
             return LocationResult(
-                "p_center", stop.status, math.nan, float(values[lo]), math.nan,
+                "p_center", status, math.nan, float(values[lo]), math.nan,
                 np.zeros(0, np.int64), [], None, {"solve": time.perf_counter() - t0}, records,
                 {"checks": checks},
             )  # fmt: skip
@@ -1832,7 +1856,7 @@ def facility_location(
         row_hi=np.concatenate(hi),
     )
     build = time.perf_counter() - t0
-    x, record, seconds = _timed_solve(lp, _left(options, t0))
+    x, record, seconds = _solve_in_time(lp, options, t0)
     assignment = _shares(data, x)
     name = "capacitated_facility_location" if capacitated else "facility_location"
     return _result(
@@ -1895,7 +1919,7 @@ def capacitated_max_covering(
     t0 = time.perf_counter()
     lp, _ = _capacitated_covering(data, single_source, "max_covering", p)
     build = time.perf_counter() - t0
-    x, record, seconds = _timed_solve(lp, _left(options, t0))
+    x, record, seconds = _solve_in_time(lp, options, t0)
     return _result(
         "capacitated_max_covering",
         data,
@@ -1921,7 +1945,7 @@ def capacitated_set_covering(
     t0 = time.perf_counter()
     lp, coverable = _capacitated_covering(data, single_source, "set_covering", None)
     build = time.perf_counter() - t0
-    x, record, seconds = _timed_solve(lp, _left(options, t0))
+    x, record, seconds = _solve_in_time(lp, options, t0)
     return _result(
         "capacitated_set_covering", data, x, record, {"build": build, "solve": seconds},
         assignment=_shares(data, x), single_source=single_source,

@@ -191,9 +191,8 @@ class SolverRecord:
 
     @property
     def has_solution(self) -> bool:
-        return self.status in ("optimal", "time_limit", "interrupted", "unproven") and math.isfinite(
-            self.objective
-        )
+        with_plan = ("optimal", "time_limit", "interrupted", "unproven")
+        return self.status in with_plan and math.isfinite(self.objective)
 
 
 def relative_gap(objective: float, bound: float) -> float:
@@ -313,7 +312,9 @@ def solve(
         # a checked plan wins (a misreported one may gain from the solver's tolerances); else
         # the better one
         if x is not None and (
-            agrees or best_x is None or _better(lp, lp.objective_value(x), lp.objective_value(best_x))
+            agrees
+            or best_x is None
+            or _better(lp, lp.objective_value(x), lp.objective_value(best_x))
         ):
             best_x = x
         if x is None and best_x is not None and record.status in ("no_solution", "time_limit"):
