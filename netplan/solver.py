@@ -317,8 +317,6 @@ def solve(
             or _better(lp, lp.objective_value(x), lp.objective_value(best_x))
         ):
             best_x = x
-        if x is None and best_x is not None and record.status in ("no_solution", "time_limit"):
-            record.status = "time_limit"  # stopped before the re-solve found a plan
     if resolves or not agrees:
         record.extra["solver_objective"] = first_objective
         record.extra["objective_resolves"] = float(len(resolves))
@@ -328,6 +326,8 @@ def solve(
     x = best_x if best_x is not None else fallback
     if x is None:
         return None, record
+    if record.status == "no_solution":
+        record.status = "time_limit"  # the re-solve stopped before a plan: an earlier one's
     record.objective = lp.objective_value(x)
     if not agrees:
         record.bound = float("nan")  # the bound of a solve that misreports its plan
@@ -639,7 +639,9 @@ def _solve_cbc(
         objective = float(reported.group(1)) + lp.offset if reported else lp.objective_value(x)
     bound = float("nan")
     if status == "optimal":
-        bound = objective
+        # proven: the plan's own value when the log's (8 decimals) agrees with it
+        value = lp.objective_value(x)
+        bound = value if abs(objective - value) <= 1e-8 else objective
     else:
         match = _BOUND_RE.search(text)
         if match:
