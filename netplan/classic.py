@@ -1019,6 +1019,11 @@ def p_median(
     nearest, i.e. up to n·m — fine to a few million pairs; the MIP keeps only the sites
     that survive fixing (typically 10–30 % on OR-Library instances). Beyond that use
     :func:`p_median_radius` (one variable per distinct distance, Lagrangian reductions).
+
+    ``options.time_limit`` covers the whole call: the LP and the MIP get what is left. Stopped,
+    the result keeps the best plan (the heuristic's at least) and the best bound known (each
+    demand's cheapest cost, the LP's, the MIP's), and its gap is computed from those two; it
+    is ``optimal`` whenever that gap meets ``mip_rel_gap``.
     """
     data = _as_data(data)
     t0 = time.perf_counter()
@@ -1678,6 +1683,10 @@ def p_center(
     is the smallest feasible distinct cost; the check at the largest distinct cost below r*
     is infeasible, which proves that no radius below r* works (coverage sets only change at
     distinct costs). Both checks are kept in ``details``.
+
+    ``options.time_limit`` covers all the checks together. Stopped, the result keeps the
+    smallest radius proven feasible so far (with its sites) and, as bound, the smallest
+    radius not yet proven infeasible; ``no_solution`` when no radius was proven yet.
     """
     data = _as_data(data)
     if not data.coverable().all():
