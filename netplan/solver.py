@@ -181,7 +181,7 @@ class SolverRecord:
     mip_rel_gap: float
     stage: str | None = None
     message: str = ""
-    extra: dict[str, float] = field(default_factory=dict)
+    extra: dict[str, object] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -320,7 +320,7 @@ def solve(
     if resolves or not agrees:
         record.extra["solver_objective"] = first_objective
         record.extra["objective_resolves"] = float(len(resolves))
-        if agrees:
+        if agrees and x is not None:
             record.extra["resolved_by"] = resolves[-1]
     record.seconds = time.perf_counter() - t0
     x = best_x if best_x is not None else fallback

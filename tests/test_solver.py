@@ -218,6 +218,29 @@ def test_a_misreported_objective_with_no_time_left_is_a_time_limit(monkeypatch):
     assert record.extra["objective_resolves"] == 0.0
 
 
+def test_a_re_solve_without_a_plan_keeps_the_earlier_plan_as_time_limit(monkeypatch):
+    import netplan.solver as solver_module
+
+    real = solver_module._solve_highs
+    calls = []
+
+    def fake(lp, options, start):
+        calls.append(start is not None)
+        x, record = real(lp, options, start)
+        if start is not None:  # the first solve misreports its plan's value
+            record.objective -= 2.0
+            return x, record
+        record.status, record.objective, record.bound = "no_solution", float("nan"), float("nan")
+        return None, record  # the re-solve is stopped before it finds one
+
+    monkeypatch.setattr(solver_module, "_solve_highs", fake)
+    x, record = solve(_knapsack(), SolverOptions(highs_presolve=False), np.array([1.0, 0, 1]))
+    assert calls == [True, False]
+    assert x.round().tolist() == [1.0, 1.0, 0.0]
+    assert (record.status, record.objective, record.bound) == ("time_limit", 9.0, 12.0)
+    assert record.extra["objective_resolves"] == 1.0 and "resolved_by" not in record.extra
+
+
 def test_a_claimed_optimum_whose_bound_misses_the_gap_setting_is_unproven(monkeypatch):
     calls = _lying_highs(monkeypatch, lie=0.0, bound_shift=0.5)  # bound 9.5 for 9
     x, record = solve(_knapsack(), SolverOptions(mip_rel_gap=0.05))
