@@ -1746,8 +1746,9 @@ def p_center(
             )  # fmt: skip
         # the best radius proven feasible so far, and the smallest not yet proven infeasible
         sites, radius, bound = np.asarray(best_x), float(values[best_k[0]]), float(values[lo])
+        status = "time_limit" if stop.status == "no_solution" else stop.status
         return LocationResult(
-            "p_center", stop.status, radius, bound, relative_gap(radius, bound), sites,
+            "p_center", status, radius, bound, relative_gap(radius, bound), sites,
             [data.site_ids[j] for j in sites], _nearest_assignment(data, sites),
             {"solve": time.perf_counter() - t0}, records, {"radius": radius, "checks": checks},
         )  # fmt: skip

@@ -708,6 +708,32 @@ def test_time_limit_is_never_optimal():
     assert pc.bound == nearest.max()
 
 
+def test_p_center_stopped_after_a_feasible_radius_keeps_it(monkeypatch):
+    """The first check (the largest distance) finds a plan, the second is stopped: the result
+    is that plan, status time_limit, bounded below by the cheapest-site radius."""
+    import netplan.classic as classic
+
+    data, dist, _ = _big_instance(n=60, m=20)
+    real, calls = classic.set_covering, []
+
+    def second_stopped(*args, **kwargs):
+        calls.append(kwargs["options"])
+        result = real(*args, **kwargs)
+        if len(calls) == 2:
+            result.status, result.sites = "no_solution", np.zeros(0, np.int64)
+        return result
+
+    monkeypatch.setattr(classic, "set_covering", second_stopped)
+    pc = p_center(data, 3, SolverOptions(time_limit=60))
+    assert len(calls) == 2
+    assert calls[1].time_limit < 60  # the second check gets what is left, not the full limit
+    assert pc.status == "time_limit"
+    assert pc.objective == dist.max()
+    assert len(pc.sites) >= 1 and (dist[:, pc.sites].min(axis=1) <= pc.objective).all()
+    assert pc.bound == dist.min(axis=1).max()
+    assert pc.gap == pytest.approx((pc.objective - pc.bound) / pc.objective)
+
+
 # ====================================================================== backends
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_cbc_backend_agrees(seed):
