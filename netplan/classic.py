@@ -1026,6 +1026,7 @@ def p_median(
     is ``optimal`` whenever that gap meets ``mip_rel_gap``.
     """
     data = _as_data(data)
+    options = options or SolverOptions()
     t0 = time.perf_counter()
     m = data.n_sites
     if not data.coverable().all():
@@ -1093,16 +1094,15 @@ def p_median(
     if status == "no_solution":
         status = "time_limit"
     gap = relative_gap(objective, lower)
-    if gap <= (options or SolverOptions()).mip_rel_gap:
+    if gap <= options.mip_rel_gap:
         status = "optimal"  # the best bound proves the plan, whoever found it
     elif status == "optimal":
         status = "unproven"
     final = SolverRecord(
         status, objective, lower, gap, sum(r.seconds for r in records),
         records[-1].solver if records else "HiGHS", records[-1].version if records else "",
-        None if options is None else options.time_limit,
-        0.0 if options is None else options.mip_rel_gap,
-        "p_median", "the best plan and the best bound of the heuristic, LP and MIP",
+        options.time_limit, options.mip_rel_gap, "p_median",
+        "the best plan and the best bound of the heuristic, LP and MIP",
     )  # fmt: skip
     full_x = np.zeros(m)
     full_x[chosen] = 1.0
