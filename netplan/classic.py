@@ -32,7 +32,9 @@ from .solver import (
     LinearProgram,
     SolverOptions,
     SolverRecord,
+    cbc_version,
     csr_from_pieces,
+    highs_version,
     relative_gap,
     solve,
     solve_relaxation,
@@ -366,6 +368,42 @@ def _timed_solve(
     return x, record, time.perf_counter() - t0
 
 
+def _left(options: SolverOptions | None, t0: float) -> SolverOptions:
+    """``options`` with the time limit cut to what is left of it since ``t0``: a model's time
+    limit covers the whole call (heuristics, bounds, every solve), not each solve anew."""
+    options = options or SolverOptions()
+    if options.time_limit is None:
+        return options
+    return replace(options, time_limit=max(options.time_limit - (time.perf_counter() - t0), 0.01))
+
+
+def _out_of_time(options: SolverOptions | None, t0: float) -> bool:
+    return bool(options and options.time_limit is not None) and (
+        time.perf_counter() - t0 >= options.time_limit
+    )
+
+
+def _timed_out(options: SolverOptions | None, stage: str | None = None) -> SolverRecord:
+    """Record of a solve not started: the time limit was spent before it (no plan)."""
+    options = options or SolverOptions()
+    cbc = options.backend == "cbc"
+    solver, version = ("CBC", cbc_version()) if cbc else ("HiGHS", highs_version())
+    return SolverRecord(
+        "no_solution", math.nan, math.nan, math.nan, 0.0, solver, version, options.time_limit,
+        options.mip_rel_gap, stage, "the time limit was spent before this solve could start",
+    )  # fmt: skip
+
+
+def _solve_in_time(
+    lp: LinearProgram, options: SolverOptions | None, t0: float, start=None
+) -> tuple[np.ndarray | None, SolverRecord, float]:
+    """:func:`_timed_solve` within what is left of the limit since ``t0``; without a start
+    and with nothing left, no solve at all (so a spent limit always means no plan)."""
+    if start is None and _out_of_time(options, t0):
+        return None, _timed_out(options), 0.0
+    return _timed_solve(lp, _left(options, t0), start=start)
+
+
 # ------------------------------------------------------- set covering reductions
 def _containment_pairs(
     A: sp.csr_matrix, chunk_nnz: int = 4_000_000
@@ -541,7 +579,7 @@ def set_covering(
     if max_sites is not None:
         lp = lp.with_rows(*_p_row(r, r, max_sites, exact=False))
     build = time.perf_counter() - t0 - t_reduce
-    x_r, record, seconds = _timed_solve(lp, options)
+    x_r, record, seconds = _solve_in_time(lp, options, t0)
     x = None
     if x_r is not None:
         x = np.zeros(m)
@@ -682,7 +720,7 @@ def max_covering(
         x0[m:] = covered_start.astype(float)
         start_objective = float(lp.c @ x0 + lp.offset)
     t_start = time.perf_counter() - t_start
-    x, record, seconds = _timed_solve(lp, options, start=x0)
+    x, record, seconds = _solve_in_time(lp, options, t0, start=x0)
     covered = float(record.objective) if x is not None else math.nan
     return _result(
         "max_covering",
@@ -921,7 +959,7 @@ def backup_covering(
     )
     lp = lp.with_rows(*_p_row(m, n_cols, min(p, m), exact=True))
     build = time.perf_counter() - t0
-    x1, r1, s1 = _timed_solve(lp, options)
+    x1, r1, s1 = _solve_in_time(lp, options, t0)
     r1.stage = "coverage"
     if r1.status != "optimal":
         return _result("backup_covering", data, x1, r1, {"build": build, "solve": s1}, records=[r1])
@@ -934,7 +972,7 @@ def backup_covering(
     lp2 = lp.with_rows(
         fix, np.array([covered - tolerance(covered)]), np.array([INF])
     ).with_objective(c2, "max")
-    x2, r2, s2 = _timed_solve(lp2, options, start=x1)
+    x2, r2, s2 = _solve_in_time(lp2, options, t0, start=x1)
     r2.stage = "backup"
     x = x2 if x2 is not None else x1
     backup = _weight_covered(data, x, 2)
@@ -981,8 +1019,14 @@ def p_median(
     nearest, i.e. up to n·m — fine to a few million pairs; the MIP keeps only the sites
     that survive fixing (typically 10–30 % on OR-Library instances). Beyond that use
     :func:`p_median_radius` (one variable per distinct distance, Lagrangian reductions).
+
+    ``options.time_limit`` covers the whole call: the LP and the MIP get what is left. Stopped,
+    the result keeps the best plan (the heuristic's at least) and the best bound known (each
+    demand's cheapest cost, the LP's, the MIP's), and its gap is computed from those two; it
+    is ``optimal`` whenever that gap meets ``mip_rel_gap``.
     """
     data = _as_data(data)
+    options = options or SolverOptions()
     t0 = time.perf_counter()
     m = data.n_sites
     if not data.coverable().all():
@@ -995,51 +1039,86 @@ def p_median(
     heuristic, upper = _p_median_heuristic(weighted, p)
     t_heur = time.perf_counter() - t0
     records: list[SolverRecord] = []
-    # LP bound and reduced-cost fixing on the full site set
+    # every demand pays at least its cheapest allowed cost: the bound before any solve
+    starts = np.searchsorted(data.demand, np.arange(data.n_demand))
+    lower = float(data.weights @ data.cost[starts])
+    # LP bound and reduced-cost fixing on the full site set (within the one time limit)
     lp, _ = _p_median_assignment_lp(data, np.arange(m), p)
-    x_lp, reduced, rec_lp = solve_relaxation(lp, options)
-    rec_lp.stage = "lp_bound"
-    s_lp = rec_lp.seconds
-    records.append(rec_lp)
+    s_lp = 0.0
     keep = np.ones(m, dtype=bool)
-    lower = rec_lp.objective if rec_lp.status == "optimal" else -INF
-    if rec_lp.status == "optimal":
-        keep = ~((x_lp[:m] < 1e-9) & (reduced[:m] > upper - lower + 1e-6 * max(1.0, abs(upper))))
-        keep[heuristic] = True
+    if not _out_of_time(options, t0):
+        # presolve finds nothing to reduce in this LP but spends seconds past the time limit
+        # looking (n=900, p=90: 7 s in a 3 s limit; without it 3.2 s)
+        lp_options = replace(_left(options, t0), highs_presolve=False)
+        x_lp, reduced, rec_lp = solve_relaxation(lp, lp_options)
+        rec_lp.stage = "lp_bound"
+        s_lp = rec_lp.seconds
+        records.append(rec_lp)
+        if rec_lp.status == "optimal":
+            lower = max(lower, rec_lp.objective)
+            slack = upper - lower + 1e-6 * max(1.0, abs(upper))
+            keep = ~((x_lp[:m] < 1e-9) & (reduced[:m] > slack))
+            keep[heuristic] = True
+    lp_bound = lower
     sites = np.flatnonzero(keep)
-    build = time.perf_counter() - t0 - s_lp
-    lp, zsite = _p_median_assignment_lp(data, sites, p)
-    start = np.zeros(lp.n_cols)
-    pos = np.searchsorted(sites, heuristic)
-    start[pos] = 1.0
-    nearest = _nearest_assignment(data, heuristic)
-    # z of each demand's nearest heuristic site
-    zkey = {(d_, s_): i for i, (d_, s_) in enumerate(zip(zsite[0], zsite[1], strict=True))}
-    for d_, s_ in zip(nearest["demand"], nearest["site"], strict=True):
-        start[len(sites) + zkey[(int(d_), int(s_))]] = 1.0
-    x, record, seconds = _timed_solve(lp, options, start=start)
-    records.append(record)
-    chosen = (
-        sites[np.flatnonzero(np.round(x[: len(sites)]) > 0.5)]
+    build = time.perf_counter() - t0 - s_lp - t_heur
+    x, seconds, n_cols = None, 0.0, 0
+    if not _out_of_time(options, t0):
+        tb = time.perf_counter()
+        lp, zsite = _p_median_assignment_lp(data, sites, p)
+        n_cols = lp.n_cols
+        start = np.zeros(lp.n_cols)
+        start[np.searchsorted(sites, heuristic)] = 1.0
+        # z of each demand's nearest heuristic site (one of its r - p + 1 nearest kept sites)
+        nearest = _nearest_assignment(data, heuristic)
+        keys = zsite[0] * m + zsite[1]
+        order = np.argsort(keys, kind="stable")
+        wanted = nearest["demand"].to_numpy() * m + nearest["site"].to_numpy()
+        start[len(sites) + order[np.searchsorted(keys[order], wanted)]] = 1.0
+        build += time.perf_counter() - tb
+        x, record, seconds = _timed_solve(lp, _left(options, t0), start=start)
+        record.stage = "mip"
+        records.append(record)
+    chosen = sites[np.flatnonzero(np.round(x[: len(sites)]) > 0.5)] if x is not None else heuristic
+    objective = (
+        float(_nearest_assignment(data, chosen)["cost"].to_numpy() @ data.weights)
         if x is not None
-        else np.zeros(0, dtype=np.int64)
+        else float(upper)
     )
+    if x is not None and objective > upper:  # a re-solve stopped early: the start was better
+        chosen, objective = heuristic, float(upper)
+    if x is not None and math.isfinite(record.bound):
+        lower = max(lower, record.bound)  # fixing keeps every optimal plan: valid for all
+    # the plan is the heuristic's when the MIP found none (stopped first)
+    status = record.status if x is not None else "time_limit"
+    if status == "no_solution":
+        status = "time_limit"
+    gap = relative_gap(objective, lower)
+    if gap <= options.mip_rel_gap:
+        status = "optimal"  # the best bound proves the plan, whoever found it
+    elif status == "optimal":
+        status = "unproven"
+    final = SolverRecord(
+        status, objective, lower, gap, sum(r.seconds for r in records),
+        records[-1].solver if records else "HiGHS", records[-1].version if records else "",
+        options.time_limit, options.mip_rel_gap, "p_median",
+        "the best plan and the best bound of the heuristic, LP and MIP",
+    )  # fmt: skip
     full_x = np.zeros(m)
     full_x[chosen] = 1.0
-    result = _result(
+    return _result(
         "p_median",
         data,
-        full_x if x is not None else None,
-        record,
+        full_x,
+        final,
         {"build": build, "heuristic": t_heur, "lp": s_lp, "solve": seconds},
-        records=records,
-        assignment=_nearest_assignment(data, chosen) if x is not None else None,
+        records=records + [final],
+        assignment=_nearest_assignment(data, chosen),
         heuristic_objective=float(upper),
-        lp_bound=float(lower),
+        lp_bound=float(lp_bound),
         sites_after_fixing=int(len(sites)),
-        assignment_columns=int(lp.n_cols - len(sites)),
+        assignment_columns=int(n_cols - len(sites)) if n_cols else 0,
     )
-    return result
 
 
 DENSE_PAIRS_LIMIT = 50_000_000  # 400 MB of float64 costs
@@ -1524,8 +1603,8 @@ def p_median_radius(
             # the reductions keep every plan as good as ``upper``: a bound above it only
             # says no better plan exists
             lower = max(lower, min(record.bound, upper))
-        if x is None:
-            status = record.status
+        if x is None:  # the best plan so far stays the answer
+            status = "time_limit" if record.status == "no_solution" else record.status
             break
         sites = np.flatnonzero(np.round(x[:m]) > 0.5)
         cost = plan_cost(sites)
@@ -1536,7 +1615,9 @@ def p_median_radius(
         served = _served_level(lv, is_open, n)
         beyond = (served < 0) | (served >= kept)
         if record.status == "optimal" and not beyond.any():
-            lower, status = max(lower, record.objective), "optimal"
+            # the relaxation's optimum serves within the kept levels: its bound (taken into
+            # ``lower`` above) is the plan's; the gap below is checked, never assumed
+            status = "optimal"
             break
         if math.isfinite(upper) and upper <= lower + 1e-9 * max(1.0, abs(upper)):
             status = "optimal"
@@ -1548,11 +1629,16 @@ def p_median_radius(
         # it uses, and at least double, so few rounds are needed
         grow = np.where(served[beyond] >= 0, served[beyond] + 1, n_levels[beyond])
         kept[beyond] = np.minimum(np.maximum(grow, 2 * kept[beyond]), limit[beyond])
+    gap = relative_gap(upper, lower)
+    if gap <= options.mip_rel_gap:
+        status = "optimal"  # the best bound proves the best plan, whoever found them
+    elif status == "optimal":
+        status = "unproven"
     final = SolverRecord(
         status,
         upper,
         lower,
-        relative_gap(upper, lower) if status != "optimal" else 0.0,
+        gap,
         sum(r.seconds for r in records),
         records[-1].solver if records else "HiGHS",
         records[-1].version if records else "",
@@ -1597,6 +1683,10 @@ def p_center(
     is the smallest feasible distinct cost; the check at the largest distinct cost below r*
     is infeasible, which proves that no radius below r* works (coverage sets only change at
     distinct costs). Both checks are kept in ``details``.
+
+    ``options.time_limit`` covers all the checks together. Stopped, the result keeps the
+    smallest radius proven feasible so far (with its sites) and, as bound, the smallest
+    radius not yet proven infeasible; ``no_solution`` when no radius was proven yet.
     """
     data = _as_data(data)
     if not data.coverable().all():
@@ -1619,7 +1709,9 @@ def p_center(
         if not within.coverable().all():  # some demand has no site this close: no plan at all
             checks[float(values[k])] = "infeasible"
             return False
-        res = set_covering(within, options=options, max_sites=p)
+        if _out_of_time(options, t0):  # the time limit is for all the checks together
+            raise _Stopped("time_limit")
+        res = set_covering(within, options=_left(options, t0), max_sites=p)
         records.extend(res.records)
         status = res.status
         checks[float(values[k])] = status
@@ -1645,19 +1737,21 @@ def p_center(
         if below is not None and below not in checks:
             feasible(hi - 1)  # the proof that nothing smaller works
     except _Stopped as stop:
+        if best_x is None:  # stopped before any plan
+            status = "no_solution" if stop.status == "time_limit" else stop.status
+            return LocationResult(
+                "p_center", status, math.nan, float(values[lo]), math.nan,
+                np.zeros(0, np.int64), [], None, {"solve": time.perf_counter() - t0}, records,
+                {"checks": checks},
+            )  # fmt: skip
+        # the best radius proven feasible so far, and the smallest not yet proven infeasible
+        sites, radius, bound = np.asarray(best_x), float(values[best_k[0]]), float(values[lo])
+        status = "time_limit" if stop.status == "no_solution" else stop.status
         return LocationResult(
-            "p_center",
-            stop.status,
-            math.nan,
-            math.nan,
-            math.nan,
-            np.zeros(0, np.int64),
-            [],
-            None,
-            {"solve": time.perf_counter() - t0},
-            records,
-            {"checks": checks},
-        )
+            "p_center", status, radius, bound, relative_gap(radius, bound), sites,
+            [data.site_ids[j] for j in sites], _nearest_assignment(data, sites),
+            {"solve": time.perf_counter() - t0}, records, {"radius": radius, "checks": checks},
+        )  # fmt: skip
     seconds = time.perf_counter() - t0
     sites = np.asarray(best_x)
     lower_check = checks.get(below) if below is not None else None
@@ -1772,7 +1866,7 @@ def facility_location(
         row_hi=np.concatenate(hi),
     )
     build = time.perf_counter() - t0
-    x, record, seconds = _timed_solve(lp, options)
+    x, record, seconds = _solve_in_time(lp, options, t0)
     assignment = _shares(data, x)
     name = "capacitated_facility_location" if capacitated else "facility_location"
     return _result(
@@ -1835,7 +1929,7 @@ def capacitated_max_covering(
     t0 = time.perf_counter()
     lp, _ = _capacitated_covering(data, single_source, "max_covering", p)
     build = time.perf_counter() - t0
-    x, record, seconds = _timed_solve(lp, options)
+    x, record, seconds = _solve_in_time(lp, options, t0)
     return _result(
         "capacitated_max_covering",
         data,
@@ -1861,7 +1955,7 @@ def capacitated_set_covering(
     t0 = time.perf_counter()
     lp, coverable = _capacitated_covering(data, single_source, "set_covering", None)
     build = time.perf_counter() - t0
-    x, record, seconds = _timed_solve(lp, options)
+    x, record, seconds = _solve_in_time(lp, options, t0)
     return _result(
         "capacitated_set_covering", data, x, record, {"build": build, "solve": seconds},
         assignment=_shares(data, x), single_source=single_source,

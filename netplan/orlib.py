@@ -7,6 +7,9 @@ Formats as described in ``shared/benchmarks/orlib/README.md``:
   directions, the LAST cost of a repeated edge winning; then all-pairs shortest paths.
 - ``capN.txt``: ``m n``; ``m`` lines ``capacity fixed_cost``; then per customer its demand
   and the ``m`` costs of serving all of its demand from each warehouse (wrapping lines).
+
+Readers only: the published optima the classic models are checked against live with the
+tests (``tests/orlib_optima.py``), not in the code under test.
 """
 
 from __future__ import annotations
@@ -17,26 +20,6 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import shortest_path
-
-PMED_OPTIMA = {
-    "pmed1": 5819, "pmed2": 4093, "pmed3": 4250, "pmed4": 3034, "pmed5": 1355,
-    "pmed6": 7824, "pmed7": 5631, "pmed8": 4445, "pmed9": 2734, "pmed10": 1255,
-    "pmed11": 7696, "pmed12": 6634, "pmed13": 4374, "pmed14": 2968, "pmed15": 1729,
-    "pmed16": 8162, "pmed17": 6999, "pmed18": 4809, "pmed19": 2845, "pmed20": 1789,
-}  # fmt: skip
-PCENTER_RADII = dict(
-    zip(
-        (f"pmed{i}" for i in range(1, 21)),
-        (127, 98, 93, 74, 48, 84, 64, 55, 37, 20, 59, 51, 36, 26, 18, 47, 39, 28, 18, 13),
-        strict=True,
-    )
-)
-UFL_OPTIMA = {
-    "cap71": 932615.750, "cap72": 977799.400, "cap73": 1010641.450, "cap74": 1034976.975,
-    "cap101": 796648.437, "cap102": 854704.200, "cap103": 893782.112, "cap104": 928941.750,
-    "cap131": 793439.562, "cap132": 851495.325, "cap133": 893076.712, "cap134": 928941.750,
-}  # fmt: skip
-
 
 @dataclass(frozen=True)
 class PMedianInstance:

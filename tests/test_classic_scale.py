@@ -27,10 +27,11 @@ from netplan.classic import (
     reduce_set_covering,
     set_covering,
 )
-from netplan.orlib import PMED_OPTIMA, read_pmed
+from netplan.orlib import read_pmed
 from netplan.solver import SolverOptions
 
 from conftest import on_ci
+from orlib_optima import PMED_OPTIMA
 
 ORLIB = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "orlib"
 
@@ -410,3 +411,65 @@ def test_radius_p_median_with_a_start_runs_beyond_the_dense_limit(monkeypatch):
     assert res.details["lagrangian_iterations"] == 0
     with pytest.raises(ValueError, match="more than 5e7 demand-site pairs"):
         p_median_radius(data, 3)
+
+
+# ------------------------------------------- honest bounds and one time limit per call
+def test_p_median_stopped_in_the_mip_keeps_the_lp_bound(monkeypatch):
+    """A MIP stopped by its limit (HiGHS then reports the column bound, 0) must not hide the
+    LP bound already computed: 30 demands, 14 sites, p = 5, LP 2313.5 < optimum 2330."""
+    import netplan.classic as classic
+    from netplan.solver import SolverRecord
+
+    d, w = _points(4, 30, 14)
+    data = LocationData.from_matrix(d, weights=w)
+    assert _brute_median(d, w, 5) == 2330.0
+
+    def stopped(lp, options, start=None):  # what HiGHS returns when stopped at once
+        value = lp.objective_value(start)
+        return start, SolverRecord(
+            "time_limit", value, 0.0, 1.0, 0.0, "HiGHS", "1.16.0", options.time_limit, 0.0
+        )
+
+    monkeypatch.setattr(classic, "solve", stopped)
+    res = p_median(data, 5)
+    assert res.status == "time_limit"
+    assert res.objective == res.details["heuristic_objective"] == 2341.0
+    assert res.bound == res.details["lp_bound"] == 2313.5
+    assert res.gap == pytest.approx((2341.0 - 2313.5) / 2341.0)
+    assert res.records[-1].bound == 2313.5
+
+
+def test_p_median_time_limit_covers_the_whole_call():
+    """600 demands x 600 sites, p = 60, 1 s: the LP alone needs several seconds (its smaller
+    sibling, 500 x 500 with p = 50, took 5-8 s here), so the call stops in it and keeps the
+    heuristic plan and the bound every plan respects (each demand's cheapest cost)."""
+    import time
+
+    d, w = _points(3, 600, 600, side=1000.0, integer=False)
+    data = LocationData.from_matrix(d, weights=w)
+    t0 = time.perf_counter()
+    res = p_median(data, 60, options=SolverOptions(time_limit=1.0))
+    seconds = time.perf_counter() - t0
+    assert seconds < 1.0 + 2.0, seconds  # model building and HiGHS's loose checks
+    assert [r.stage for r in res.records] == ["lp_bound", "p_median"]
+    assert res.records[0].status == "time_limit"
+    assert res.status == "time_limit"
+    assert res.objective == pytest.approx(res.details["heuristic_objective"], rel=1e-12)
+    assert res.bound == pytest.approx(float(w @ d.min(axis=1)), rel=1e-12)
+
+
+def test_radius_p_median_does_not_take_a_misreported_round_on_pmed20():
+    """pmed20's first radius round: HiGHS called its start optimal at 1682 (worth 1789); the
+    round is solved again without the start and the plan is proven by its own bound."""
+    if not ORLIB.is_dir():
+        if on_ci():
+            pytest.fail(f"OR-Library instances missing at {ORLIB} (required on CI)")
+        pytest.skip(f"OR-Library instances not found at {ORLIB}")
+    inst = read_pmed(ORLIB / "pmed20.txt")
+    res = p_median_radius(inst.distances, inst.p)
+    rounds = [r for r in res.records if r.stage == "radius round 1"]
+    assert len(rounds) == 1
+    assert rounds[0].extra["solver_objective"] == 1682.0
+    assert rounds[0].extra["resolved_by"] == "no start"
+    assert (rounds[0].status, rounds[0].objective, rounds[0].bound) == ("optimal", 1789.0, 1789.0)
+    assert (res.status, res.objective, res.bound, res.gap) == ("optimal", 1789.0, 1789.0, 0.0)

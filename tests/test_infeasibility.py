@@ -73,8 +73,23 @@ def test_count_minimum_beyond_the_budget_names_what_fits(tmp_path):
     )
     # infeasible again; now relaxing the budget by 25 % is the smaller relative change than
     # relaxing the count by one of three, and the explanation says so
-    message = _error(bad)
-    assert "counts[0]" in message or "budget.total: the other rules need" in message
+    assert fits == 2
+    assert _error(bad) == (
+        "no feasible plan; the smallest relaxation that makes one possible: budget.total: the "
+        "other rules need 60 more (25.0 % above 240); raise it or relax the rules that force "
+        "the spending"
+    )
+    # and that relaxation is enough: 25 % more budget, one more point outlet
+    enough = write_small_case(
+        tmp_path / "d",
+        counts=[{"tier": "point", "min": fits + 1}],
+        budget={"total": "1.25 x baseline"},
+    )
+    assert netplan.plan(netplan.Scenario.from_yaml(enough)).status == "optimal"
+    short = write_small_case(
+        tmp_path / "e", counts=[{"tier": "point", "min": fits + 1}], budget={"total": 299.9}
+    )
+    assert _error(short).startswith("no feasible plan; the smallest relaxation")  # 60 is least
 
 
 def test_cli_prints_the_explanation_and_exits_2(tmp_path):

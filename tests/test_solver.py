@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import geopandas as gpd
 import numpy as np
 import pytest
 import scipy.sparse as sp
 
 import netplan
-from netplan.solver import LinearProgram, SolverOptions, relative_gap, solve, write_model
+from netplan.solver import (
+    LinearProgram,
+    SolverOptions,
+    _solve_highs,
+    relative_gap,
+    solve,
+    write_model,
+)
 
 
 def _knapsack() -> LinearProgram:
@@ -121,3 +130,131 @@ def test_box_bound_is_the_best_value_over_the_column_bounds():
     assert box_bound(lp([2, -1, 0], [0, -2, -np.inf], [3, 4, np.inf], "min")) == -4 + 1.5
     assert np.isnan(box_bound(lp([1, 0], [0, 0], [np.inf, 1], "max")))  # unbounded that way
     assert box_bound(lp([1, 0], [0, 0], [np.inf, 1], "min")) == 1.5
+
+
+# ------------------------------------------------- the solver's objective is checked
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def _pmed20_round() -> tuple[LinearProgram, np.ndarray]:
+    """Round 1 of ``p_median_radius`` on OR-Library pmed20 (400 vertices, p = 133) and the
+    heuristic plan it starts from (cost 1789, the published optimum)."""
+    f = np.load(DATA / "pmed20_radius_round1.npz")
+    A = sp.csr_matrix((f["data"], f["indices"], f["indptr"]), shape=tuple(f["shape"]))
+    lp = LinearProgram(
+        c=f["c"], lb=f["lb"], ub=f["ub"], integer=f["integer"], A=A,
+        row_lo=f["row_lo"], row_hi=f["row_hi"],
+    )  # fmt: skip
+    return lp, f["start"]
+
+
+def test_highs_misreports_the_objective_of_a_start_and_solve_solves_again():
+    """HiGHS 1.16 with presolve and this start says "Optimal" at 1682 and returns the start,
+    worth 1789; solve() sees c·x disagree, solves again without the start and reports 1789."""
+    lp, start = _pmed20_round()
+    assert lp.max_violation(start) == 0.0 and lp.objective_value(start) == 1789.0
+    raw_x, raw = _solve_highs(lp, SolverOptions(), start)
+    assert (raw.status, raw.objective, raw.bound) == ("optimal", 1682.0, 1682.0)
+    assert lp.objective_value(raw_x) == 1789.0  # the plan it returns is not worth 1682
+    # the same model without the start, and with presolve off, agree on 1789
+    for options, st in [(SolverOptions(), None), (SolverOptions(highs_presolve=False), start)]:
+        x_ref, ref = _solve_highs(lp, options, st)
+        assert (ref.status, ref.objective, lp.objective_value(x_ref)) == ("optimal", 1789.0, 1789.0)
+
+    x, record = solve(lp, SolverOptions(), start=start)
+    assert record.status == "optimal"
+    assert record.objective == lp.objective_value(x) == 1789.0
+    assert record.bound == 1789.0 and record.gap == 0.0
+    assert record.extra["solver_objective"] == 1682.0
+    assert record.extra["objective_resolves"] == 1.0
+    assert record.extra["resolved_by"] == "no start"
+
+
+def _lying_highs(monkeypatch, lie: float, bound_shift: float = 0.0, sleep: float = 0.0):
+    """Make every HiGHS solve report ``lie`` more than c·x of its plan (bound shifted too)."""
+    import time
+
+    import netplan.solver as solver_module
+
+    calls = []
+    real = solver_module._solve_highs
+
+    def fake(lp, options, start):
+        calls.append((start is not None, options.highs_presolve, options.time_limit))
+        time.sleep(sleep)
+        x, record = real(lp, options, start)
+        record.objective += lie
+        record.bound = record.objective + bound_shift
+        return x, record
+
+    monkeypatch.setattr(solver_module, "_solve_highs", fake)
+    return calls
+
+
+def test_an_objective_that_never_agrees_is_not_called_optimal(monkeypatch):
+    calls = _lying_highs(monkeypatch, lie=-2.0)  # says 7 for the plan worth 9
+    lp = _knapsack()
+    start = np.array([1.0, 0.0, 1.0])  # worth 8
+    x, record = solve(lp, SolverOptions(), start=start)
+    # with the start, then without it, then without presolve: each claims 7
+    assert calls == [(True, True, None), (False, True, None), (False, False, None)]
+    assert x.round().tolist() == [1.0, 1.0, 0.0]
+    assert record.status == "unproven"
+    assert record.objective == 9.0
+    assert record.bound == 5 + 4 + 3  # the column bounds' bound: the solver's is not used
+    assert record.gap == pytest.approx(3 / 9)
+    assert record.extra["solver_objective"] == 7.0
+    assert record.extra["objective_resolves"] == 2.0
+    assert "resolved_by" not in record.extra
+
+
+def test_a_misreported_objective_with_no_time_left_is_a_time_limit(monkeypatch):
+    calls = _lying_highs(monkeypatch, lie=-2.0, sleep=0.3)
+    lp = _knapsack()
+    x, record = solve(lp, SolverOptions(time_limit=0.2), start=np.array([1.0, 0.0, 1.0]))
+    assert len(calls) == 1  # no time left to solve again
+    assert record.status == "time_limit"
+    assert record.objective == 9.0 and record.bound == 12.0
+    assert record.extra["objective_resolves"] == 0.0
+
+
+def test_a_re_solve_without_a_plan_keeps_the_earlier_plan_as_time_limit(monkeypatch):
+    import netplan.solver as solver_module
+
+    real = solver_module._solve_highs
+    calls = []
+
+    def fake(lp, options, start):
+        calls.append(start is not None)
+        x, record = real(lp, options, start)
+        if start is not None:  # the first solve misreports its plan's value
+            record.objective -= 2.0
+            return x, record
+        record.status, record.objective, record.bound = "no_solution", float("nan"), float("nan")
+        return None, record  # the re-solve is stopped before it finds one
+
+    monkeypatch.setattr(solver_module, "_solve_highs", fake)
+    x, record = solve(_knapsack(), SolverOptions(highs_presolve=False), np.array([1.0, 0, 1]))
+    assert calls == [True, False]
+    assert x.round().tolist() == [1.0, 1.0, 0.0]
+    assert (record.status, record.objective, record.bound) == ("time_limit", 9.0, 12.0)
+    assert record.extra["objective_resolves"] == 1.0 and "resolved_by" not in record.extra
+
+
+def test_a_claimed_optimum_whose_bound_misses_the_gap_setting_is_unproven(monkeypatch):
+    calls = _lying_highs(monkeypatch, lie=0.0, bound_shift=0.5)  # bound 9.5 for 9
+    x, record = solve(_knapsack(), SolverOptions(mip_rel_gap=0.05))
+    assert len(calls) == 1  # objective and c·x agree: nothing to solve again
+    assert record.status == "unproven"
+    assert record.gap == pytest.approx(0.5 / 9)
+    x, record = solve(_knapsack(), SolverOptions(mip_rel_gap=0.06))
+    assert record.status == "optimal" and record.gap == pytest.approx(0.5 / 9)
+
+
+def test_cbc_objective_is_read_from_its_log_and_checked():
+    from dataclasses import replace
+
+    lp = replace(_knapsack(), offset=2.5)
+    x, record = solve(lp, SolverOptions(backend="cbc"), start=np.array([1.0, 0.0, 1.0]))
+    assert record.status == "optimal" and record.objective == 11.5 and record.bound == 11.5
+    assert "solver_objective" not in record.extra
