@@ -194,8 +194,12 @@ def test_certify_needs_the_gap_from_the_plan_and_the_bound():
     ok = scaling.certify(_record(bound=1.4011e-4), plan_value, "max", 0.002, scale)
     assert ok.status == "optimal"
     # a plan better than the bound: the bound is wrong
-    wrong = scaling.certify(_record(bound=2836.0), 2961.0, "min", 0.0, 2048.0)
+    wrong = scaling.certify(_record(bound=2961.0), 2836.0, "min", 0.0, 2048.0)
     assert wrong.status == "unproven"
+    # ... while a plan worse than the bound is a gap
+    gap = scaling.certify(_record(bound=2836.0), 2961.0, "min", 0.0, 2048.0)
+    assert gap.status == "feasible"
+    assert gap.gap == pytest.approx(125.0 / 2961.0)
     assert "better than the solver's bound" in wrong.message
     # no bound: not proven
     none = scaling.certify(_record(bound=math.nan), 5.0, "min", 0.0, 4.0)
