@@ -298,7 +298,12 @@ class Plan:
     @property
     def gap(self) -> float:
         """Largest relative gap over the stages solved (0 when every stage is proven optimal)."""
-        gaps = [r.gap for r in self.stages if r.has_solution]
+        # a stage netplan could not certify (feasible, unproven) has a plan and a gap too
+        gaps = [
+            r.gap
+            for r in self.stages
+            if r.has_solution or (r.status in ("feasible", "unproven") and math.isfinite(r.gap))
+        ]
         return max(gaps) if gaps else math.nan
 
     @property

@@ -316,3 +316,64 @@ def _problem_of(prep):
     from netplan.planner import build_problem
 
     return build_problem(prep)[0]
+
+
+# ---------------------------------------------------------------- through the CLI
+def _cli_run(tmp_path, name: str, factor: float, *extra: str):
+    import json
+
+    import pandas as pd
+    from typer.testing import CliRunner
+
+    from netplan.cli import app
+
+    from conftest import write_small_case
+
+    scenario = write_small_case(tmp_path / name)
+    demand = pd.read_csv(scenario.parent / "demand.csv")
+    demand["customers"] = demand["customers"] * factor
+    demand.to_csv(scenario.parent / "demand.csv", index=False)
+    out = tmp_path / f"{name}-out"
+    try:  # click < 8.2 mixes stderr into stdout unless told not to
+        runner = CliRunner(mix_stderr=False)
+    except TypeError:
+        runner = CliRunner()
+    result = runner.invoke(app, ["run", str(scenario), "--out", str(out), *extra])
+    run = json.loads((out / "run.json").read_text()) if (out / "run.json").exists() else None
+    return result, run
+
+
+def test_cli_run_json_in_user_units_with_the_scale_factors(tmp_path):
+    plain, run1 = _cli_run(tmp_path, "plain", 1.0, "--require-optimal")
+    tiny, run2 = _cli_run(tmp_path, "tiny", 1e-9, "--require-optimal")
+    assert plain.exit_code == 0, plain.stderr
+    assert tiny.exit_code == 0, tiny.stderr
+    s1, s2 = run1["solver"], run2["solver"]
+    assert s1["status"] == s2["status"] == "optimal"
+    assert s2["objective"] == pytest.approx(s1["objective"] * 1e-9, rel=1e-9)
+    assert s2["bound"] == pytest.approx(s1["bound"] * 1e-9, rel=1e-9)
+    assert s1["gap"] == s2["gap"] == 0.0
+    f1, f2 = s1["scale_factors"]["objective"], s2["scale_factors"]["objective"]
+    assert set(f1) == set(f2) >= {"coverage", "cost"}
+    assert f1["cost"] == f2["cost"]  # costs did not change
+    assert 0.5 <= f2["coverage"] / (f1["coverage"] * 1e-9) <= 2.0
+    assert s1["scale_factors"]["rows"]["budget.total"] == s2["scale_factors"]["rows"]["budget.total"]
+
+
+def test_cli_require_optimal_exits_3_when_the_solver_objective_is_not_its_solutions(
+    tmp_path, monkeypatch
+):
+    real_solve = scaling.solve
+
+    def lying_solve(lp, options=None, start=None):
+        x, record = real_solve(lp, options, start)
+        if record.status == "optimal":
+            record.objective = record.bound = record.objective * 1.01
+        return x, record
+
+    monkeypatch.setattr(scaling, "solve", lying_solve)
+    result, run = _cli_run(tmp_path, "lying", 1.0, "--require-optimal")
+    assert result.exit_code == 3, result.stderr
+    assert "status unproven" in result.stderr
+    assert run["solver"]["status"] == "unproven"
+    assert "optimality not proven" in run["solver"]["stages"][0]["message"]
