@@ -33,6 +33,14 @@ SEEDS = (0, 1, 2, 3, 4, 5, 6, 7)
 
 
 def _scaled_instance(inst, family: str, factor: float):
+    if family == "distances":  # coordinates, reach and linkage in another unit
+        return dataclasses.replace(
+            inst,
+            demand_xy=inst.demand_xy * factor,
+            site_xy=inst.site_xy * factor,
+            reach=inst.reach * factor,
+            linkage=inst.linkage * factor,
+        )
     if family == "weights":
         return dataclasses.replace(inst, weights=inst.weights * factor)
     c = inst.costs
@@ -99,7 +107,7 @@ def _check_scaled(seed: int, objective: str, family: str, k: int, backend: str) 
     want = {
         "coverage": coverage * (factor if family == "weights" else 1.0),
         "cost": cost * (factor if family == "costs" else 1.0),
-        "distance": distance * (factor if family == "weights" else 1.0),
+        "distance": distance * (factor if family in ("weights", "distances") else 1.0),
         "site_id": rank,
     }
     for stage, value in want.items():
@@ -136,6 +144,15 @@ def test_extreme_units_on_every_seed(family, k):
     for seed in SEEDS:
         for objective in ("max_coverage", "min_cost"):
             _check_scaled(seed, objective, family, k, "highs")
+
+
+@pytest.mark.parametrize("k", [-3, 3])
+def test_distances_in_another_unit(k):
+    """Metres to kilometres or millimetres: coverage's reach tolerance is absolute (1e-6), so
+    the range here is the range of real units, not 10^±12."""
+    for seed in SEEDS:
+        for objective in ("max_coverage", "min_cost"):
+            _check_scaled(seed, objective, "distances", k, "highs")
 
 
 # ---------------------------------------------------------------- the scaling itself
