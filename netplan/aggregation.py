@@ -200,7 +200,8 @@ def solve_max_coverage_aggregated(
         value = exact_coverage(problem, tiers, levels)
         if value > lower:
             lower, best_tiers = value, tiers
-        info.update({"exact_objective": value, "best": lower, "gap": scaled_gap(lower, upper, scale)})
+        gap = scaled_gap(lower, upper, scale)
+        info.update({"exact_objective": value, "best": lower, "gap": gap})
         rounds.append(info)
         if on_round is not None:
             on_round(info)

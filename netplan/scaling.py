@@ -118,7 +118,8 @@ def solve_scaled(
     ``record.extra`` gets ``objective_scale`` and, when the solver returned a solution,
     ``solution_objective`` (``c·x + offset`` of the returned columns, user units). A solver
     that says ``optimal`` with an objective that is not that of its own solution (beyond
-    ``OBJECTIVE_MATCH`` relative, in scaled units) gets the status ``unproven``.
+    ``OBJECTIVE_MATCH`` relative in scaled units, plus :func:`noise_allowance`) gets the
+    status ``unproven``. ``noise_allowance`` (user units) is recorded for :func:`certify`.
     """
     scaled = equilibrate(lp)
     x, record = solve(scaled.lp, options, start=start)
