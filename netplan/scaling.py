@@ -25,6 +25,7 @@ rank) is held to ``OBJECTIVE_MATCH`` alone.
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -121,7 +122,11 @@ def solve_scaled(
     ``OBJECTIVE_MATCH`` relative in scaled units, plus :func:`noise_allowance`) gets the
     status ``unproven``. ``noise_allowance`` (user units) is recorded for :func:`certify`.
     """
+    t0 = time.perf_counter()
     scaled = equilibrate(lp)
+    if options.time_limit is not None:  # the limit covers the scaling too
+        spent = time.perf_counter() - t0
+        options = replace(options, time_limit=max(options.time_limit - spent, 0.01))
     x, record = solve(scaled.lp, options, start=start)
     s = scaled.objective_scale
     noise = noise_allowance(scaled.lp)
