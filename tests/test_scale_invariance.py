@@ -122,7 +122,8 @@ def _check_scaled(seed: int, objective: str, family: str, k: int, backend: str) 
 
 @pytest.mark.parametrize("backend", ["highs", "cbc"])
 @settings(
-    max_examples=12,
+    max_examples=50,
+    database=None,
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.too_slow],
@@ -137,13 +138,16 @@ def test_plan_does_not_depend_on_the_unit(backend, seed, objective, family, k):
     _check_scaled(seed, objective, family, k, backend)
 
 
-@pytest.mark.parametrize("k", [-12, -9, 9, 12])
+@pytest.mark.parametrize(
+    "backend, k",
+    [("highs", -12), ("highs", -9), ("highs", 9), ("highs", 12), ("cbc", -12), ("cbc", 12)],
+)
 @pytest.mark.parametrize("family", ["weights", "costs"])
-def test_extreme_units_on_every_seed(family, k):
-    """The ends of the range on every small instance and both objectives (HiGHS)."""
+def test_extreme_units_on_every_seed(family, backend, k):
+    """The ends of the range on every small instance and both objectives."""
     for seed in SEEDS:
         for objective in ("max_coverage", "min_cost"):
-            _check_scaled(seed, objective, family, k, "highs")
+            _check_scaled(seed, objective, family, k, backend)
 
 
 @pytest.mark.parametrize("k", [-3, 3])
