@@ -227,6 +227,22 @@ def test_equilibrate_scales_rows_and_objective_exactly():
     assert scaled.lp.offset * scaled.objective_scale == lp.offset
 
 
+def test_stage_tolerance_is_relative_to_the_scaled_objective():
+    from netplan.lexicographic import _fix_row, tolerance
+
+    c = np.array([3.0, 5.0, 0.0])  # scale 4
+    for k in (-40, -10, 0, 10, 40):
+        f = 2.0**k
+        assert tolerance(164375.0 * f, 4.0 * f) == tolerance(164375.0, 4.0) * f
+        _, lo, _ = _fix_row(c * f, "max", 8.0 * f, 0.0)
+        assert lo[0] == (8.0 - tolerance(8.0, 4.0)) * f
+    # demo coverage with weights x 1e-9: 1e-9 of the value, not the absolute 1e-6 of before
+    # (which was larger than one customer, 1e-9)
+    tol = tolerance(1.6e-4, 2.0**-30)
+    assert tol == pytest.approx(1e-9 * 1.6e-4 + 1e-6 * 2.0**-30, rel=1e-12)
+    assert tol < 1e-12
+
+
 def _record(status="optimal", objective=10.0, bound=10.0) -> SolverRecord:
     return SolverRecord(status, objective, bound, 0.0, 0.0, "HiGHS", "x", None, 0.0)
 
