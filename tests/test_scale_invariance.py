@@ -447,3 +447,24 @@ def test_cli_require_optimal_exits_3_when_the_solver_objective_is_not_its_soluti
     assert "status unproven" in result.stderr
     assert run["solver"]["status"] == "unproven"
     assert "optimality not proven" in run["solver"]["stages"][0]["message"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("k", [-9, 12])
+def test_demo_plan_does_not_depend_on_the_unit_of_the_costs(demo_prepared, k):
+    """Costs and the budget (today's cost) in another unit: the same plan, cost x 10^k."""
+    _, base = _demo_base(demo_prepared)
+    prep, scaled = _demo_plan(demo_prepared, "costs", k)
+    assert scaled.status == "optimal", scaled.stages[-1].message
+    assert scaled.solver_record()["gap"] == 0.0
+    assert scaled.tiers.tolist() == base.tiers.tolist()
+    assert [round(s, 4) for s in _coverage_shares(_problem_of(prep), scaled.tiers)] == (
+        DEMO_COVERAGE
+    )
+    factor = 10.0**k
+    assert scaled.values["coverage"] == base.values["coverage"]
+    assert scaled.values["cost"] == pytest.approx(base.values["cost"] * factor, rel=1e-9)
+    assert scaled.cost()["total"] == pytest.approx(8_480_000 * factor, rel=1e-9)
+    rows = scaled.solver_record()["scale_factors"]["rows"]
+    base_rows = base.solver_record()["scale_factors"]["rows"]
+    assert 0.5 <= rows["budget.total"] / (base_rows["budget.total"] * factor) <= 2.0
