@@ -725,7 +725,8 @@ class TieredModel:
         ``("target", region or None, level)``."""
         out: dict[tuple, float] = {}
         first, end = self.row_blocks["budget"]
-        for (key, _, _), f in zip(self.budget_rows, row_scales(self.lp.A[first:end]), strict=True):
+        budget = row_scales(self.lp.A[first:end])
+        for (key, _, _), f in zip(self.budget_rows, budget, strict=True):
             out[("budget", key)] = float(f)
         first, end = self.row_blocks["targets"]
         for (region, level, _), f in zip(

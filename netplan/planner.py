@@ -514,15 +514,8 @@ def plan(
     reduction = dict(model.reduction, **result.sizes)
     covered = model.covered_by_level(result.x)
     assignment = parents = None
-    keys, names = scenario.tier_keys, prep.region_names
     row_scales = {
-        (
-            key[1]
-            if key[0] == "budget"
-            else f"objective.targets.{keys[key[2]]}"
-            if key[1] is None
-            else f"objective.region_targets.{names[key[1]]}.{keys[key[2]]}"
-        ): factor
+        _row_label(key, scenario.tier_keys, prep.region_names): factor
         for key, factor in model.row_scale_factors().items()
     }
     if model.has_extensions:
@@ -588,6 +581,16 @@ def _aggregation(
         xy = np.column_stack([np.radians(xy[:, 0]) * np.cos(lat0), np.radians(xy[:, 1])])
         xy = xy * EARTH_RADIUS_M
     return xy, cell_sizes(scenario.reach_matrix)
+
+
+def _row_label(key: tuple, tier_keys: list[str], region_names: list[str]) -> str:
+    """Scenario key of a budget or target row of :meth:`TieredModel.row_scale_factors`."""
+    if key[0] == "budget":
+        return key[1]
+    _, region, level = key
+    if region is None:
+        return f"objective.targets.{tier_keys[level]}"
+    return f"objective.region_targets.{region_names[region]}.{tier_keys[level]}"
 
 
 def _assignment_tables(
