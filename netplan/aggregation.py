@@ -35,7 +35,8 @@ from .reduction import (
     level_signature_matrix,
     merge_identical_rows,
 )
-from .solver import SolverOptions, SolverRecord, relative_gap, search_record, solve
+from .scaling import equilibrate, pow2_scale, scaled_gap, solve_scaled
+from .solver import SolverOptions, SolverRecord, search_record
 
 # grid cells per reach: smaller cells give a tighter first relaxation, larger a smaller model
 # (national benchmark, 1M customers, 120 s: 2 per reach gave gap 10.4 %, 4 per reach 10.3 %
@@ -153,6 +154,9 @@ def solve_max_coverage_aggregated(
     upper = float(
         sum(lw[lv] * problem.weights[problem.coverage.coverable(lv), lv].sum() for lv in levels)
     )
+    # the objective's scale (a power of two at the largest weighted demand): gaps and the
+    # stopping test are judged in scaled units, whatever the unit of the weights
+    scale = pow2_scale(problem.weights[:, levels] * lw[levels])
     target = options.mip_rel_gap
     rounds: list[dict] = []
     status, last = "time_limit", None
@@ -167,12 +171,12 @@ def solve_max_coverage_aggregated(
         obj = model.coverage_objective()
         lp = model.lp.with_objective(obj.c, obj.sense, obj.offset)
         x0 = None if best_tiers is None else model.x_from_tiers(best_tiers)
-        if x0 is not None and lp.max_violation(x0) > 1e-6:  # the start breaks a rule
+        if x0 is not None and equilibrate(lp).lp.max_violation(x0) > 1e-6:  # breaks a rule
             x0, best_tiers, lower = None, None, -math.inf
         build = time.perf_counter() - tb
         if left is not None:
             left = max(left - build, 1e-3)
-        x, last = solve(lp, dataclasses.replace(options, time_limit=left), start=x0)
+        x, last = solve_scaled(lp, dataclasses.replace(options, time_limit=left), start=x0)
         if math.isfinite(last.bound):
             upper = min(upper, last.bound)
         info = {
@@ -196,15 +200,17 @@ def solve_max_coverage_aggregated(
         value = exact_coverage(problem, tiers, levels)
         if value > lower:
             lower, best_tiers = value, tiers
-        info.update({"exact_objective": value, "best": lower, "gap": relative_gap(lower, upper)})
+        gap = scaled_gap(lower, upper, scale)
+        info.update({"exact_objective": value, "best": lower, "gap": gap})
         rounds.append(info)
         if on_round is not None:
             on_round(info)
-        if upper - lower <= max(target * abs(lower), 1e-9 * max(1.0, abs(lower))):
+        if upper - lower <= max(target * abs(lower), 1e-9 * max(scale, abs(lower))):
             status = "optimal"
             break
         if last.status != "optimal":
-            break  # out of time inside the round
+            status = last.status  # out of time inside the round, or a solve not proven
+            break
         # split what this plan over-counts: covered as a group, not every member covered
         split = 0
         for lv in groups:
@@ -241,5 +247,7 @@ def solve_max_coverage_aggregated(
         solver=solver,
         version=version,
     )
+    record.gap = scaled_gap(lower, upper, scale) if math.isfinite(lower) else math.inf
+    record.extra["objective_scale"] = scale
     record.extra["aggregation_rounds"] = rounds
     return AggregationResult(best_tiers, record, rounds)

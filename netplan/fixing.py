@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from .scaling import equilibrate
 from .solver import LinearProgram, SolverOptions, highs_model
 
 
@@ -59,6 +60,10 @@ def prove_fixings(
     import highspy
 
     t0 = time.perf_counter()
+    # rows and objective scaled by powers of two: the LP's absolute tolerances and the
+    # margin below mean the same whatever the unit of weights or costs
+    scaled = equilibrate(lp)
+    lp, cutoff = scaled.lp, cutoff / scaled.objective_scale
     sign = -1.0 if lp.sense == "max" else 1.0  # work on a minimisation
     limit = sign * (cutoff - lp.offset)
     h = highs_model(

@@ -2,10 +2,19 @@
 
 ``max_coverage`` ranks plans by coverage (higher), then cost, then distance, then site id;
 ``min_cost`` by cost, then coverage, then distance, then site id. After each stage its
-objective is fixed at the optimum within ``STAGE_TOLERANCE_REL · max(1, |optimum|) +
-STAGE_TOLERANCE_ABS`` (exact whenever weights and costs are multiples of 1e-3 and totals
-stay below 10⁶ · 1e3, as money and customer counts are), and the next stage starts from the
-previous solution. Every stage is solved with the requested MIP gap (default 0).
+objective is fixed at the optimum within ``s · (STAGE_TOLERANCE_REL · max(1, |optimum / s|) +
+STAGE_TOLERANCE_ABS)``, where ``s`` is the power of two at the objective's largest coefficient
+(:func:`netplan.scaling.pow2_scale`): the same tolerance whatever the unit of weights or costs,
+exact while the smallest difference between two plans is above 1e-6 of the largest
+coefficient. The next stage starts from the previous solution. Every stage is solved with the
+requested MIP gap (default 0), on the program with each row and the objective divided by a
+power of two (:mod:`netplan.scaling`).
+
+Each stage's result is re-evaluated from the plan: a stage is ``optimal`` only when the
+solver's objective is that of its solution and the gap between the plan's exact value and the
+solver's bound, computed here in scaled units, meets ``mip_rel_gap``
+(:func:`netplan.scaling.certify`); otherwise the run stops there with status ``feasible``
+(gap not met) or ``unproven`` (objective and solution, or plan and bound, disagree).
 
 The distance stage uses :class:`netplan.assignment.NearestAssignment`: a relaxation with
 truncated candidate lists that is re-solved with longer lists until its optimum attains the
@@ -32,10 +41,17 @@ from .assignment import NearestAssignment
 from .fixing import Fixings, prove_fixings
 from .lpguided import solve_max_coverage_lp_guided
 from .model import StageObjective, TieredModel, TieredProblem
-from .solver import LinearProgram, SolverOptions, SolverRecord, solve
+from .scaling import (
+    STAGE_TOLERANCE_ABS,  # noqa: F401  (re-exported: the documented constants)
+    STAGE_TOLERANCE_REL,  # noqa: F401
+    certify,
+    equilibrate,
+    pow2_scale,
+    solve_scaled,
+    stage_tolerance,
+)
+from .solver import LinearProgram, SolverOptions, SolverRecord
 
-STAGE_TOLERANCE_REL = 1e-9
-STAGE_TOLERANCE_ABS = 1e-6
 MAX_DISTANCE_ROUNDS = 50
 PROBING_SECONDS = 20.0  # before the distance model, where fixings shrink the lists
 FIRST_PROBING_SECONDS = 2.0  # after stage 1, where reduced-cost fixing does most of the work
@@ -84,19 +100,30 @@ class LexicographicResult:
     sizes: dict[str, int] = field(default_factory=dict)
 
 
-def tolerance(value: float) -> float:
-    """Slack allowed when a stage's optimum is fixed for the next stages."""
-    return STAGE_TOLERANCE_REL * max(1.0, abs(value)) + STAGE_TOLERANCE_ABS
+def tolerance(value: float, scale: float = 1.0) -> float:
+    """Slack allowed when a stage's optimum is fixed for the next stages.
+
+    Parameters
+    ----------
+    value : float
+        The stage optimum, in the user's units.
+    scale : float
+        The objective's scale (:func:`netplan.scaling.pow2_scale` of its coefficients): the
+        tolerance is relative to the scaled objective, so it does not depend on the unit.
+    """
+    return stage_tolerance(value, scale)
 
 
 def _fix_row(
     c: np.ndarray, sense: str, value: float, offset: float
 ) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
-    row = sp.csr_matrix(np.asarray(c, dtype=float).reshape(1, -1))
+    c = np.asarray(c, dtype=float)
+    row = sp.csr_matrix(c.reshape(1, -1))
     rhs = value - offset
+    slack = tolerance(value, pow2_scale(c))
     if sense == "max":
-        return row, np.array([rhs - tolerance(value)]), np.array([np.inf])
-    return row, np.array([-np.inf]), np.array([rhs + tolerance(value)])
+        return row, np.array([rhs - slack]), np.array([np.inf])
+    return row, np.array([-np.inf]), np.array([rhs + slack])
 
 
 def solve_lexicographic(
@@ -165,7 +192,7 @@ def solve_lexicographic(
         if left is not None and left <= STAGE_MIN_SHARE * options.time_limit:
             return None, _skipped(stage, options)
         stage_options = dataclasses.replace(options, time_limit=left)
-        new_x, record = solve(stage_lp, stage_options, start=start)
+        new_x, record = solve_scaled(stage_lp, stage_options, start=start)
         record.stage = stage
         return new_x, record
 
@@ -201,10 +228,11 @@ def solve_lexicographic(
     if new_x is not None:
         tiers = model.site_tiers(new_x)
         x = model.x_from_tiers(tiers)
+        # the plan's own value, re-evaluated here, decides (never the solver's word alone)
+        certify(record, _exact(obj1, x), obj1.sense, options.mip_rel_gap, pow2_scale(obj1.c))
     if record.status != "optimal":
         return LexicographicResult(tiers, x, records, record.status, first, values, sizes)
     values[first] = _exact(obj1, x)
-    record.extra["exact_objective"] = values[first]
     lp = lp.with_rows(*_fix_row(obj1.c, obj1.sense, values[first], obj1.offset))
     # columns constant in every stage-1 optimal plan: valid for all later stages
     lp, fixed = _fix_columns(model, lp, obj1, values[first], x, remaining(), FIRST_PROBING_SECONDS)
@@ -227,11 +255,14 @@ def solve_lexicographic(
             tiers = model.site_tiers(new_x)
             x = model.x_from_tiers(tiers)
         values[second] = _exact(obj2, x)
-        record.extra["exact_objective"] = values[second]
+        if new_x is not None:
+            certify(
+                record, values[second], obj2.sense, options.mip_rel_gap, pow2_scale(obj2.c)
+            )
         stopped = None if record.status == "optimal" else second
         return LexicographicResult(tiers, x, records, record.status, stopped, values, sizes)
     plans, values[second], outcome = _second_stage(
-        model, lp, obj2, tiers, max_enumerated, second, run, records
+        model, lp, obj2, tiers, max_enumerated, second, run, records, options.mip_rel_gap
     )
     tiers = plans[0]
     x = model.x_from_tiers(tiers)
@@ -270,7 +301,16 @@ def solve_lexicographic(
         if stage == "site_id" and on_stage is not None:
             on_stage(stage)
         result = _solve_with_distance(
-            stage, model, nearest, lp, tie, values.get("distance"), tiers, run, records
+            stage,
+            model,
+            nearest,
+            lp,
+            tie,
+            values.get("distance"),
+            tiers,
+            run,
+            records,
+            options.mip_rel_gap,
         )
         if result is None:
             return LexicographicResult(tiers, x, records, records[-1].status, stage, values, sizes)
@@ -278,7 +318,6 @@ def solve_lexicographic(
         sizes.update(built)
         x = model.x_from_tiers(tiers)
         values[stage] = model.distance_of(tiers) if stage == "distance" else _exact(tie, x)
-        records[-1].extra["exact_objective"] = values[stage]
     return LexicographicResult(tiers, x, records, "optimal", None, values, sizes)
 
 
@@ -334,27 +373,29 @@ def _solve_with_assignments(
         if left is not None and left <= 0:
             records.append(_skipped(stage, options))
             return LexicographicResult(tiers, x, records, "time_limit", stage, values)
-        new_x, record = solve(
+        new_x, record = solve_scaled(
             lp.with_objective(obj.c, obj.sense, obj.offset),
             dataclasses.replace(options, time_limit=left),
             start=start,
         )
         record.stage = stage
         records.append(record)
+        scale = pow2_scale(obj.c)
         if new_x is not None:
             start = new_x  # the solver's own values: feasible within its tolerances
             x = np.where(lp.integer, np.round(new_x), new_x)
             tiers = model.site_tiers(x)
+            certify(record, _exact(obj, x), obj.sense, options.mip_rel_gap, scale)
         if record.status != "optimal":
             return LexicographicResult(tiers, x, records, record.status, stage, values)
         values[stage] = _exact(obj, x)
-        record.extra["exact_objective"] = values[stage]
-        # continuous assignments carry the solver's feasibility noise (up to ~1e-6 each), so a
-        # stage fixed on them gets that much more slack; binary-only stages stay tight
+        # continuous assignments carry the solver's feasibility noise (up to ~1e-6 each, on
+        # rows scaled to unit largest coefficient), so a stage fixed on them gets that much
+        # more slack; binary-only stages stay tight
         noise = MIP_FEASIBILITY * float(np.abs(obj.c[~lp.integer]).sum())
         row, lo, hi = _fix_row(obj.c, obj.sense, values[stage], obj.offset)
         lp = lp.with_rows(row, lo - noise, hi + noise)
-        record.extra["fix_slack"] = tolerance(values[stage]) + noise
+        record.extra["fix_slack"] = tolerance(values[stage], scale) + noise
     sizes = {"assignment_columns": int(model.na), "parent_columns": int(model.nv)}
     return LexicographicResult(tiers, x, records, "optimal", None, values, sizes)
 
@@ -372,7 +413,8 @@ def _feasible_start(model: TieredModel, lp: LinearProgram) -> np.ndarray | None:
     if tiers is None:
         return None
     x = model.x_from_tiers(tiers)
-    if lp.max_violation(x) > 1e-6:
+    # judged on the scaled rows: a budget in 1e12 cents is met to 1e-6 of its scale
+    if equilibrate(lp).lp.max_violation(x) > 1e-6:
         return None
     return x
 
@@ -403,8 +445,9 @@ def _exact(objective: StageObjective, x: np.ndarray) -> float:
     return float(objective.c[: len(x)] @ x[: len(objective.c)] + objective.offset)
 
 
-def _better(value: float, best: float, sense: str) -> bool:
-    return value < best - tolerance(best) if sense == "min" else value > best + tolerance(best)
+def _better(value: float, best: float, sense: str, scale: float) -> bool:
+    slack = tolerance(best, scale)
+    return value < best - slack if sense == "min" else value > best + slack
 
 
 def _fix_columns(
@@ -418,7 +461,8 @@ def _fix_columns(
 ) -> tuple[LinearProgram, Fixings]:
     """Bounds of site-tier columns proven constant in every plan optimal so far."""
     budget = seconds if left is None else min(seconds, PROBING_SHARE * max(left, 0.0))
-    cutoff = value - tolerance(value) if objective.sense == "max" else value + tolerance(value)
+    slack = tolerance(value, pow2_scale(objective.c))
+    cutoff = value - slack if objective.sense == "max" else value + slack
     fixed = prove_fixings(
         lp.with_objective(objective.c, objective.sense, objective.offset),
         model.nx,
@@ -450,6 +494,7 @@ def _second_stage(
     stage: str,
     run: Callable,
     records: list[SolverRecord],
+    mip_rel_gap: float = 0.0,
 ) -> tuple[list[np.ndarray], float, str]:
     """Optimise the second objective and list every plan attaining it (up to ``limit`` + 1).
 
@@ -470,9 +515,10 @@ def _second_stage(
     """
     plans = [tiers]
     best = _exact(objective, model.x_from_tiers(tiers))
+    scale = pow2_scale(objective.c)
     while True:
         cut = sp.csr_matrix(objective.c.reshape(1, -1))
-        slack = tolerance(best)
+        slack = tolerance(best, scale)
         if objective.sense == "min":
             lo, hi = [-np.inf], [best - objective.offset + slack]
         else:
@@ -493,13 +539,18 @@ def _second_stage(
             record.status = "optimal"
             record.objective = record.bound = best
             record.gap = 0.0
+            record.extra["exact_objective"] = best
             record.message = f"proved that no other plan is as good ({len(plans)} optimal plan(s))"
             return plans, best, "complete"
-        if record.status != "optimal" or new_x is None:
+        if new_x is None:
             return plans, best, record.status
         found = model.site_tiers(new_x)
         value = _exact(objective, model.x_from_tiers(found))
-        if _better(value, best, objective.sense):
+        # this round's plan against this round's bound: the best plan other than the known ones
+        certify(record, value, objective.sense, mip_rel_gap, scale)
+        if record.status != "optimal":
+            return plans, best, record.status
+        if _better(value, best, objective.sense, scale):
             plans, best = [found], value
         else:
             plans.append(found)
@@ -534,6 +585,7 @@ def _solve_with_distance(
     tiers: np.ndarray,
     run: Callable,
     records: list[SolverRecord],
+    mip_rel_gap: float = 0.0,
 ) -> tuple[np.ndarray, dict[str, int]] | None:
     """Solve the distance stage, or the site-id stage with distance fixed, until no list overflows."""
     for _ in range(MAX_DISTANCE_ROUNDS):
@@ -556,6 +608,14 @@ def _solve_with_distance(
         if record.status != "optimal":
             return None
         if nearest.overflowing(candidate) == 0:
+            # no list overflows: the relaxation's value is the plan's exact value
+            if stage == "distance":
+                value, scale = model.distance_of(candidate), pow2_scale(c_dist)
+            else:
+                value, scale = _exact(tie, model.x_from_tiers(candidate)), pow2_scale(tie.c)
+            certify(record, value, "min", mip_rel_gap, scale)
+            if record.status != "optimal":
+                return None
             return candidate, sizes
         # the relaxation's optimum used an overflow: lengthen those lists and solve again
         nearest.extend(candidate)

@@ -43,6 +43,7 @@ import scipy.sparse as sp
 from .cuts import LinkageCoverCuts
 from .model import TieredModel
 from .reduction import merge_identical_rows
+from .scaling import equilibrate
 from .solver import (
     LinearProgram,
     SolverOptions,
@@ -219,8 +220,12 @@ class CutRounds:
         deadline: float | None,
         round_time: float | None,
         max_rounds: int = MAX_CUT_ROUNDS,
+        objective_scale: float = 1.0,
     ):
         self.lp, self.options = lp, options
+        # the cuts' violation is weighted by the model's demand weights; ``lp`` may carry them
+        # divided by this power of two (see netplan.scaling)
+        self.objective_scale = objective_scale
         self.deadline, self.round_time, self.max_rounds = deadline, round_time, max_rounds
         self.separator = LinkageCoverCuts(model)
         self.best = self.last = first
@@ -287,7 +292,8 @@ class CutRounds:
                 break
             best, last = self.snapshot()
             cuts = self.separator.separate(last.x)
-            if cuts.weighted_violation <= CUT_MIN_GAIN * abs(best.bound):
+            violation = cuts.weighted_violation / self.objective_scale
+            if violation <= CUT_MIN_GAIN * abs(best.bound):
                 break
             n = cuts.A.shape[0]
             current = current.with_rows(cuts.A, np.full(n, -np.inf), np.zeros(n))
@@ -312,7 +318,7 @@ class CutRounds:
                         "round": k,
                         "cuts": int(n),
                         "rows": int(current.n_rows),
-                        "weighted_violation": round(cuts.weighted_violation, 1),
+                        "weighted_violation": violation,
                         "pdlp_s": round(solved.seconds, 3),
                         "pdlp_iterations": solved.iterations,
                         "bound": solved.bound,
@@ -474,7 +480,11 @@ def solve_max_coverage_lp_guided(
     """
     t0 = time.perf_counter()
     obj = model.coverage_objective()
-    lp = model.lp.with_objective(obj.c, obj.sense, obj.offset)
+    # every row and the objective divided by a power of two (netplan.scaling): the whole
+    # search runs in these units, so its tolerances do not depend on the unit of the weights;
+    # the record converts back
+    scaled = equilibrate(model.lp.with_objective(obj.c, obj.sense, obj.offset))
+    lp, scale = scaled.lp, scaled.objective_scale
 
     # kept back from the limit for joining the cut thread, mapping the plan back and the
     # planner's work after this stage (national: with 1.5 s the run ended 0.5 s over the
@@ -501,6 +511,7 @@ def solve_max_coverage_lp_guided(
         deadline=None if limit is None else t0 + limit - reserve,
         round_time=None if limit is None else max(1.0, CUT_ROUND_SHARE * limit),
         max_rounds=max_cut_rounds,
+        objective_scale=scale,
     )
     cut_rounds.start()
     try:
@@ -527,10 +538,15 @@ def solve_max_coverage_lp_guided(
         "coverage",
         f"lp-guided: PDLP bound + {len(rounds)} restricted MIPs",
     )
+    # objective and bound back in the user's units (exact: the scale is a power of two); the
+    # rounds' figures stay in scaled units
+    record.objective *= scale
+    record.bound *= scale
+    record.extra["objective_scale"] = scale
     record.extra["lp_guided_rounds"] = rounds
     record.extra["pdlp_seconds"] = round(cut_rounds.seconds, 3)
     record.extra["pdlp_iterations"] = cut_rounds.iterations
-    record.extra["pdlp_bound"] = cut_rounds.best.bound
+    record.extra["pdlp_bound"] = cut_rounds.best.bound * scale
     record.extra["cut_rounds"] = cut_rounds.rounds
     return LPGuidedResult(tiers, record, rounds)
 

@@ -42,6 +42,7 @@ import scipy.sparse as sp
 from .costs import SiteCosts
 from .coverage import Coverage, Pairs
 from .reduction import DemandGroups, level_signature_matrix, merge_identical_rows
+from .scaling import row_scales
 from .solver import LinearProgram, csr_from_pieces
 
 INF = np.inf
@@ -717,6 +718,22 @@ class TieredModel:
             }
         )
         return demand, parents
+
+    def row_scale_factors(self) -> dict[tuple, float]:
+        """The power of two each budget and target row is divided by before a solve
+        (:func:`netplan.scaling.row_scales`), keyed ``("budget", key)`` or
+        ``("target", region or None, level)``."""
+        out: dict[tuple, float] = {}
+        first, end = self.row_blocks["budget"]
+        budget = row_scales(self.lp.A[first:end])
+        for (key, _, _), f in zip(self.budget_rows, budget, strict=True):
+            out[("budget", key)] = float(f)
+        first, end = self.row_blocks["targets"]
+        for (region, level, _), f in zip(
+            self.target_rows, row_scales(self.lp.A[first:end]), strict=True
+        ):
+            out[("target", region, level)] = float(f)
+        return out
 
     def coverable_weight(self, level: int, region: int | None = None) -> float:
         """Demand weight at ``level`` that some allowed site and tier could cover (optionally in one region)."""

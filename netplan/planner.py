@@ -233,7 +233,10 @@ class Plan:
     tiers : ndarray (m,)
         Tier index of each site in the plan (-1 = closed or not opened).
     status : str
-        ``optimal`` only if every lexicographic stage was proven optimal; else
+        ``optimal`` only if every lexicographic stage was proven optimal, judged by netplan
+        from the plan's own objective and the best bound (:func:`netplan.scaling.certify`);
+        else ``feasible`` (the gap to the bound is above ``mip_rel_gap``), ``unproven`` (the
+        solver's objective is not its solution's, or the plan beats the bound),
         ``time_limit``, ``infeasible``, ``no_solution`` or ``interrupted``.
     stopped_stage : str or None
         The stage that did not finish.
@@ -256,6 +259,9 @@ class Plan:
         Under a span of control: ``site_id`` and its supporting ``parent_id``, ``distance``.
     levels : list of int
         Levels the optimisation modelled (positive weight or a target).
+    row_scales : dict
+        The power of two each budget and coverage-target row was divided by before the
+        solver saw it, by scenario key (see :mod:`netplan.scaling`).
     """
 
     scenario: Scenario
@@ -273,6 +279,7 @@ class Plan:
     levels: list[int] = field(default_factory=list)
     assignment: pd.DataFrame | None = None
     parents: pd.DataFrame | None = None
+    row_scales: dict[str, float] = field(default_factory=dict)
 
     # ------------------------------------------------------------ solver facts
     @property
@@ -291,7 +298,12 @@ class Plan:
     @property
     def gap(self) -> float:
         """Largest relative gap over the stages solved (0 when every stage is proven optimal)."""
-        gaps = [r.gap for r in self.stages if r.has_solution]
+        # a stage netplan could not certify (feasible, unproven) has a plan and a gap too
+        gaps = [
+            r.gap
+            for r in self.stages
+            if r.has_solution or (r.status in ("feasible", "unproven") and math.isfinite(r.gap))
+        ]
         return max(gaps) if gaps else math.nan
 
     @property
@@ -314,8 +326,18 @@ class Plan:
             "time_limit": self.scenario.solver.time_limit,
             "mip_rel_gap": self.scenario.solver.mip_rel_gap,
             "stage_order": list(STAGE_ORDER[self.scenario.objective.type]),
+            "scale_factors": self.scale_factors(),
             "stages": [r.to_dict() for r in self.stages],
         }
+
+    def scale_factors(self) -> dict[str, object]:
+        """The powers of two the solver's program was divided by (objective, bound and gap
+        above are in the user's units): per stage objective, and per budget / target row."""
+        objective: dict[str, float] = {}
+        for r in self.stages:
+            if r.stage is not None and "objective_scale" in r.extra:
+                objective.setdefault(r.stage, float(r.extra["objective_scale"]))
+        return {"objective": objective, "rows": dict(self.row_scales)}
 
     # ------------------------------------------------------------- the plan
     @property
@@ -492,6 +514,10 @@ def plan(
     reduction = dict(model.reduction, **result.sizes)
     covered = model.covered_by_level(result.x)
     assignment = parents = None
+    row_scales = {
+        _row_label(key, scenario.tier_keys, prep.region_names): factor
+        for key, factor in model.row_scale_factors().items()
+    }
     if model.has_extensions:
         assignment, parents = _assignment_tables(model, result.x, prep)
     return Plan(
@@ -510,6 +536,7 @@ def plan(
         levels=list(model.levels),
         assignment=assignment if problem.capacity is not None else None,
         parents=parents if problem.span is not None else None,
+        row_scales=row_scales,
     )
 
 
@@ -554,6 +581,16 @@ def _aggregation(
         xy = np.column_stack([np.radians(xy[:, 0]) * np.cos(lat0), np.radians(xy[:, 1])])
         xy = xy * EARTH_RADIUS_M
     return xy, cell_sizes(scenario.reach_matrix)
+
+
+def _row_label(key: tuple, tier_keys: list[str], region_names: list[str]) -> str:
+    """Scenario key of a budget or target row of :meth:`TieredModel.row_scale_factors`."""
+    if key[0] == "budget":
+        return key[1]
+    _, region, level = key
+    if region is None:
+        return f"objective.targets.{tier_keys[level]}"
+    return f"objective.region_targets.{region_names[region]}.{tier_keys[level]}"
 
 
 def _assignment_tables(
