@@ -31,10 +31,17 @@ from dataclasses import dataclass, replace
 import numpy as np
 import scipy.sparse as sp
 
-from .solver import LinearProgram, SolverOptions, SolverRecord, relative_gap, solve
+from .solver import (
+    MIP_FEASIBILITY,
+    LinearProgram,
+    SolverOptions,
+    SolverRecord,
+    noise_allowance,
+    relative_gap,
+    solve,
+)
 
 OBJECTIVE_MATCH = 1e-9
-MIP_FEASIBILITY = 1e-6  # HiGHS' default mip_feasibility_tolerance (on the scaled rows)
 # two objective values closer than this are equal (scaled units: relative to the value, and
 # absolute against a largest coefficient in [1, 2)); the same slack fixes finished stages
 STAGE_TOLERANCE_REL = 1e-9
@@ -102,13 +109,6 @@ def equilibrate(lp: LinearProgram) -> ScaledProgram:
         offset=lp.offset / os_,
     )
     return ScaledProgram(scaled, os_, rs)
-
-
-def noise_allowance(lp: LinearProgram) -> float:
-    """How far the objective of a solution may move when its continuous columns move by the
-    solver's feasibility tolerance: ``MIP_FEASIBILITY · Σ |c_j|`` over continuous columns
-    (in ``lp``'s units)."""
-    return MIP_FEASIBILITY * float(np.abs(lp.c[~lp.integer]).sum())
 
 
 def solve_scaled(
