@@ -28,12 +28,12 @@ from typing import Annotated
 import click
 import numpy as np
 import typer
-from typer.core import TyperGroup
-from typer.exceptions import TyperException
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from typer.core import TyperGroup
+from typer.exceptions import TyperException
 
 from ._errors import NetplanError, ScenarioError
 from .inputs import NetplanWarning

@@ -712,11 +712,12 @@ def compare_map(c: Comparison) -> folium.Map:
             )
             if len(sel):
                 what = text[0].lower() + text[1:]
+                html_label = _esc(label)
                 _add_cells(
                     group,
                     _cells(sel, sel["weight"].to_numpy(), size),
                     colours,
-                    lambda v, n, lab=_esc(label), w=what: f"{lab}: {v} demand {w} ({n} points)",
+                    lambda v, n, lab=html_label, w=what: f"{lab}: {v} demand {w} ({n} points)",
                     centre,
                 )
 

@@ -201,11 +201,12 @@ def evaluation_map(ev):
         group = wm.layer_group(
             m, f"gaps: {label} ({wm._money(gaps['weight'].sum())} uncovered)", level == last
         )
+        html_label = wm._esc(label)
         wm._add_cells(
             group,
             wm._cells(gaps, gaps["weight"].to_numpy(), size),
             wm.GAP_COLOURS,
-            lambda v, n, lab=wm._esc(label): f"{lab}: {v} uncovered demand ({n} points)",
+            lambda v, n, lab=html_label: f"{lab}: {v} uncovered demand ({n} points)",
             centre,
         )
         over = ev.overlaps()

@@ -25,9 +25,6 @@ import shapely
 from pyproj import CRS
 
 from ._errors import InputDataError, NetplanWarning, ScenarioError, did_you_mean
-from .costs import SiteCosts
-from .geometry import metric_coords, point_coords, resolve_working_crs
-from .conditioning import Member, ratio_problem
 from ._input_checks import RowIds as _RowIds
 from ._input_checks import apply_ratio_rule as _apply_ratio_rule
 from ._input_checks import check_weight_families as _check_weight_families
@@ -36,6 +33,9 @@ from ._input_checks import file_row as _row
 from ._input_checks import layer_name as _name
 from ._input_checks import numeric_column as _numeric
 from ._input_checks import rows_text as _rows
+from .conditioning import Member, ratio_problem
+from .costs import SiteCosts
+from .geometry import metric_coords, point_coords, resolve_working_crs
 from .readers import file_sha256, read_layer, require_column
 from .scenario import OWNERSHIPS, POLICIES, LayerSpec, Scenario
 

@@ -21,6 +21,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import shortest_path
 
+
 @dataclass(frozen=True)
 class PMedianInstance:
     """A ``pmed`` instance: the shortest-path distance matrix and p."""

@@ -32,7 +32,6 @@ import numpy as np
 import scipy.sparse as sp
 
 from .solver import (
-    MIP_FEASIBILITY,
     LinearProgram,
     SolverOptions,
     SolverRecord,

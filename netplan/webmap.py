@@ -750,11 +750,12 @@ def plan_map(result) -> folium.Map:
             group = layer_group(
                 m, f"{who} · gaps: {label} ({_money(gaps['weight'].sum())} uncovered)", default
             )
+            html_label = _esc(label)
             _add_cells(
                 group,
                 _cells(gaps, gaps["weight"].to_numpy(), size),
                 GAP_COLOURS,
-                lambda v, n, lab=_esc(label): f"{lab}: {v} uncovered demand ({n} points)",
+                lambda v, n, lab=html_label: f"{lab}: {v} uncovered demand ({n} points)",
                 centre,
             )
         for who, evaluation in (("Plan", ev), ("Today", base)):

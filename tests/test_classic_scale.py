@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from orlib_optima import PMED_OPTIMA
 
 from netplan.classic import (
     LocationData,
@@ -31,7 +32,6 @@ from netplan.orlib import read_pmed
 from netplan.solver import SolverOptions
 
 from conftest import on_ci
-from orlib_optima import PMED_OPTIMA
 
 ORLIB = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "orlib"
 

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from orlib_optima import PCENTER_RADII, PMED_OPTIMA, UFL_OPTIMA
 
 from netplan.classic import LocationData, facility_location, p_center, p_median
 from netplan.orlib import read_cap, read_pmed
 
 from conftest import on_ci
-from orlib_optima import PCENTER_RADII, PMED_OPTIMA, UFL_OPTIMA
 
 ORLIB = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "orlib"
 
