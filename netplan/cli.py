@@ -416,7 +416,8 @@ def validate(scenario: Annotated[Path, typer.Argument(help="Scenario YAML file."
     )
     out.print(f"regions: {escape(', '.join(summary['regions'])) or 'none'}")
     for note in inputs.warnings:
-        err.print(f"[yellow]warning:[/] {escape(note)}", soft_wrap=True)
+        if note not in _SHOWN_WARNINGS:  # printed already as it was raised (see main)
+            err.print(f"[yellow]warning:[/] {escape(note)}", soft_wrap=True)
     out.print("[green]valid[/]")
 
 
@@ -615,8 +616,12 @@ def compare(
     )
 
 
+_SHOWN_WARNINGS: set[str] = set()
+
+
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
     """Warnings as one ``warning:`` line on stderr; netplan's own without a source location."""
+    _SHOWN_WARNINGS.add(str(message))
     if issubclass(category, NetplanWarning):
         err.print(f"[yellow]warning:[/] {escape(str(message))}", soft_wrap=True)
     else:

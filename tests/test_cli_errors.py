@@ -12,7 +12,10 @@ tested below the table.
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -507,3 +510,20 @@ def test_main_catches_what_escapes_the_commands(monkeypatch, traceback_dir, caps
         "internal error: ImportError: cannot import name 'x' from 'netplan.y', please report; "
         f"traceback saved to {traceback_dir}/netplan-traceback-"
     )
+
+
+def test_validate_prints_each_warning_once_in_a_real_process(tmp_path):
+    """`netplan validate` shows a warning as it is raised and again from the inputs' list
+    only when it was not shown already (a real process installs the warning printer)."""
+    scenario = write_small_case(tmp_path / "case")
+    path = tmp_path / "case" / "demand.csv"
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join([lines[0] + ",note,note"] + [f"{line},x,y" for line in lines[1:]]) + "\n")
+    proc = subprocess.run(
+        [sys.executable, "-m", "netplan.cli", "validate", str(scenario)],
+        capture_output=True, text=True, timeout=300, env={**os.environ, "COLUMNS": "400"},
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    warned = [line for line in proc.stderr.splitlines() if line.startswith("warning:")]
+    assert len(warned) == 1, proc.stderr
+    assert "columns occurring more than once in the demand layer: 'note'" in warned[0]
