@@ -118,8 +118,9 @@ def explain_infeasible(
         if slack.kind == "budget":
             (limit,) = slack.info
             lines.append(
-                f"{slack.label}: the other rules need {amount:,.0f} more ({100 * amount / max(limit, 1e-9):.1f} % above "
-                f"{limit:,.0f}); raise it or relax the rules that force the spending"
+                f"{slack.label}: the other rules need {_money(amount)} more "
+                f"({100 * amount / max(limit, 1e-9):.3g} % above {_money(limit)}); raise it or "
+                "relax the rules that force the spending"
             )
         elif slack.kind == "min":
             (lo,) = slack.info
@@ -150,3 +151,9 @@ def explain_infeasible(
     return "no feasible plan; the smallest relaxation that makes one possible: " + "; and ".join(
         lines
     )
+
+
+def _money(value: float) -> str:
+    """Whole units with thousands separators, or 4 significant digits below 1 000 (a budget of
+    299.9 short by 0.1 must not read "need 0 more ... above 300")."""
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
