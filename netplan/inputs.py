@@ -360,6 +360,7 @@ def _spread_demand(
         point_weight=spread.points.weight if spread.points is not None else None,
         id_column=spec.id,
         carry=[spec.region] if spec.region else None,
+        small_zones=spread.small_zones,
     )
     notes += [f"{_name(spec)}: {n}" for n in spread_notes]
     new_spec = spec.model_copy(

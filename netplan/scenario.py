@@ -114,6 +114,11 @@ class SpreadSpec(_Strict):
     points: PointsSpec | None = Field(
         default=None, description="points: the layer to spread onto (zones without any: uniform)"
     )
+    small_zones: Literal["fractional", "fewer_points"] = Field(
+        default="fractional",
+        description="a zone with too few people for a whole person on each point: exact "
+        "fractional weights (no point dropped) or whole people on fewer points",
+    )
 
 
 class DemandSpec(LayerSpec):

@@ -10,8 +10,14 @@ Three ways, all preserving every zone's total exactly:
   falls back to ``uniform``, with a warning.
 
 A zone too small for any grid point or cell centre gets one point at its representative
-point. When every zone total is a whole number, the shares are whole numbers too (largest
-remainder rounding); otherwise they are exact fractions of the total.
+point.
+
+Whole people where possible, fractions where not (decided per zone, see :func:`spread_weights`):
+a zone whose total is a whole number gets whole numbers (largest remainder rounding) when that
+gives every point of a positive share at least one; otherwise (fewer people than points, or
+points whose share is under one person) its weights stay exact fractions, so no point is
+dropped and the zone keeps its geography. ``small_zones="fewer_points"`` instead keeps whole
+people and leaves out the points rounded to none. Every zone total is exact either way.
 """
 
 from __future__ import annotations
@@ -55,15 +61,78 @@ def largest_remainder(total: float, shares: np.ndarray) -> np.ndarray:
 
 
 def allocate(total: float, shares: np.ndarray, integer: bool) -> np.ndarray:
-    """Split ``total`` in proportion to ``shares``: whole numbers, or fractions that sum to it."""
+    """Split ``total`` in proportion to ``shares``: whole numbers, or fractions that sum to it.
+
+    Parameters
+    ----------
+    total : float
+        The amount to split (>= 0; a whole number when ``integer``).
+    shares : ndarray
+        Non-negative weights; all zero means equal shares.
+    integer : bool
+        Whole numbers by largest remainder rounding, else exact fractions.
+
+    Returns
+    -------
+    ndarray of float
+        One value per share, summing to ``total`` (fractions: to the last bits of a float).
+    """
     shares = np.asarray(shares, dtype=float)
     if shares.sum() <= 0:
         shares = np.ones(len(shares))
     if integer:
         return largest_remainder(total, shares)
     out = shares / shares.sum() * total
-    out[-1] = total - out[:-1].sum()  # the sum is the total, whatever the rounding
+    # the rounding residue goes to the largest value, where it is relatively smallest (on the
+    # last value it could turn a tiny share of a huge total negative)
+    big = int(np.argmax(out))
+    out[big] += total - out.sum()
     return out
+
+
+SMALL_ZONES = ("fractional", "fewer_points")
+
+
+def spread_weights(total: float, shares: np.ndarray, small_zones: str = "fractional") -> tuple[np.ndarray, int]:
+    """One zone's total split over its points: whole people where possible.
+
+    A demanding planner wants each zone's people exactly where the data puts them: rounding
+    3 people over 1 000 buildings to whole people keeps 3 buildings (chosen by rounding
+    remainders, i.e. by chance) and drops 997, so whether the zone counts as covered depends
+    on which 3 survived. Fractional weights (0.003 each) keep every building, the zone's
+    total and its geography exactly, hence the default.
+
+    Parameters
+    ----------
+    total : float
+        The zone total (>= 0).
+    shares : ndarray
+        Non-negative share of each point (all zero: equal shares).
+    small_zones : {"fractional", "fewer_points"}
+        What a zone gets when whole numbers would give a point of a positive share 0:
+        exact fractions (default), or whole numbers with those points left at 0.
+
+    Returns
+    -------
+    weights : ndarray of float
+        Sums to ``total``. Whole numbers when ``total`` is whole and every point of a positive
+        share gets at least one (or with ``"fewer_points"``), else exact fractions. A weight is
+        0 only where the share is 0 or the total is 0 (or, with ``"fewer_points"``, where
+        rounding left the point none).
+    short : int
+        Points of a positive share that whole numbers would leave at 0 (0 when the total is
+        0 or not a whole number).
+    """
+    shares = np.asarray(shares, dtype=float)
+    if shares.sum() <= 0:
+        shares = np.ones(len(shares))
+    if not (0 < total <= 2.0**53 and total == np.round(total)):  # beyond 2**53 no float is odd
+        return allocate(total, shares, False), 0
+    whole = largest_remainder(total, shares)
+    short = int(np.count_nonzero((whole == 0) & (shares > 0)))
+    if short and small_zones == "fractional":
+        return allocate(total, shares, False), short
+    return whole, short
 
 
 def _estimated_points(polygon: shapely.Geometry, method: str, spacing: float, resolution: int) -> float:
@@ -100,6 +169,7 @@ def spread_zones(
     point_weight: str | None = None,
     id_column: str | None = None,
     carry: list[str] | None = None,
+    small_zones: str = "fractional",
 ) -> tuple[gpd.GeoDataFrame, list[str]]:
     """Spread each zone's weight onto points.
 
@@ -124,6 +194,10 @@ def spread_zones(
         Zone id column (default: row number).
     carry : list of str, optional
         Zone columns copied onto its points (e.g. a region column).
+    small_zones : {"fractional", "fewer_points"}
+        A zone that whole people would leave some of its points without: exact fractions
+        (default; no point dropped), or whole people on fewer points (the others left out).
+        See :func:`spread_weights`.
 
     Returns
     -------
@@ -131,7 +205,8 @@ def spread_zones(
         Columns ``id`` (``<zone>-<n>``), ``zone``, ``weight``, the carried columns, point
         geometry in ``crs``.
     notes : list of str
-        Warnings (zones that fell back to uniform spreading or to one point).
+        Warnings (zones that fell back to uniform spreading or to one point; zones with too
+        few people to give each point a whole person).
     """
     if method not in {"uniform", "h3", "points"}:
         raise InputDataError(
@@ -139,13 +214,16 @@ def spread_zones(
         )
     if method == "points" and points is None:
         raise InputDataError("demand.spread: method 'points' needs a points layer")
+    if small_zones not in SMALL_ZONES:
+        raise InputDataError(
+            f"demand.spread.small_zones: unknown value {small_zones!r}; use fractional or fewer_points"
+        )
     if not 0 <= resolution <= 15:
         raise InputDataError(f"demand.spread.resolution: H3 resolution is 0..15, got {resolution}")
     carry = [c for c in (carry or []) if c in zones.columns]
     metric = zones.to_crs(crs)
     wgs = zones.to_crs(4326)
     totals = pd.to_numeric(zones[weight], errors="coerce").to_numpy(dtype=float)
-    integer = bool(np.all(np.isfinite(totals)) and np.all(totals == np.round(totals)))
     zone_ids = (
         zones[id_column].astype(str).to_numpy()
         if id_column
@@ -186,6 +264,8 @@ def spread_zones(
             )
     rows_xy, rows_zone, rows_w = [], [], []
     fallback = []
+    short_zones: list[tuple[str, float, int, int]] = []  # (zone, total, points, points short)
+    n_short = 0  # points left out (fewer_points)
     for z in range(len(zones)):  # one pass per zone (a handful to thousands), vectorised inside
         total = totals[z]
         if not np.isfinite(total) or total < 0:
@@ -227,13 +307,22 @@ def spread_zones(
             notes.append(
                 f"zone {zone_ids[z]}: too small for the spreading grid; its demand sits at one point"
             )
+        weights, short = spread_weights(total, share, small_zones)
+        if short:
+            short_zones.append((zone_ids[z], total, len(xy), short))
+            if small_zones == "fewer_points":  # whole people on fewer points: leave the rest out
+                keep = (weights > 0) | (share <= 0)  # a zero share is the user's 0, dropped later
+                xy, weights = xy[keep], weights[keep]
+                n_short += short
         rows_xy.append(xy)
         rows_zone.append(np.full(len(xy), z))
-        rows_w.append(allocate(total, share, integer))
+        rows_w.append(weights)
     if fallback:
         notes.append(
             f"{len(fallback)} zones hold no demand point and were spread uniformly instead: {', '.join(fallback)}"
         )
+    if short_zones:
+        notes.append(_short_note(short_zones, sum(len(x) for x in rows_xy) + n_short, small_zones))
     xy = np.vstack(rows_xy)
     zone = np.concatenate(rows_zone)
     out = pd.DataFrame({"zone": zone_ids[zone]})
@@ -242,3 +331,30 @@ def spread_zones(
     for column in carry:
         out[column] = zones[column].to_numpy()[zone]
     return gpd.GeoDataFrame(out, geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=crs), notes
+
+
+def _count(n: float) -> str:
+    """``2 428``: whole numbers grouped by thin spaces, as in the README."""
+    return f"{n:,.0f}".replace(",", " ")
+
+
+def _short_note(zones: list[tuple[str, float, int, int]], n_points: int, small_zones: str) -> str:
+    """The warning naming the zones whole people would leave points without, and the counts."""
+    short = sum(z[3] for z in zones)
+    fewer = sum(1 for z in zones if z[1] < z[2])
+    what = (
+        f"{len(zones)} zones have fewer people than spread points"
+        if fewer == len(zones)
+        else f"{len(zones)} zones have too few people for a whole person on each spread point "
+        f"({fewer} with fewer people than points, {len(zones) - fewer} with points whose share "
+        f"is under one person)"
+    )
+    listed = ", ".join(f"{zid} {_count(t)} people over {_count(p)} points" for zid, t, p, _ in zones[:5])
+    listed += f" and {len(zones) - 5} more" if len(zones) > 5 else ""
+    counts = f"{what}: {listed}; rounded to whole people, {_count(short)} of {_count(n_points)} points would get none"
+    if small_zones == "fewer_points":
+        return (
+            f"{counts}, and are left out (demand.spread.small_zones: fewer_points keeps whole "
+            f"people; zone totals exact)"
+        )
+    return f"{counts}, so their weights stay fractional and no point is dropped (zone totals exact)"

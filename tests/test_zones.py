@@ -17,7 +17,7 @@ from shapely.geometry import box
 
 from netplan.candidates import generate_candidates, h3_sites, kmeans_sites
 from netplan.scenario import GenerateSpec
-from netplan.zones import largest_remainder, spread_zones
+from netplan.zones import largest_remainder, spread_weights, spread_zones
 
 from conftest import SHARED, on_ci, write_small_case
 
@@ -125,8 +125,12 @@ def test_liechtenstein_municipalities_spread_over_buildings_keep_their_populatio
     )
     got = points.groupby("zone")["weight"].sum()
     want = zones.set_index("name")["population"]
-    assert (got.reindex(want.index) == want).all()
-    assert points["weight"].sum() == 36838
+    assert np.allclose(got.reindex(want.index), want, rtol=1e-12, atol=0)
+    assert points["weight"].sum() == pytest.approx(36838, rel=1e-12)
+    # every building inside a municipality is kept; only the one of footprint 0 weighs 0
+    # (whole people by footprint would have left 835 more with none: every zone has sheds)
+    assert len(points) == 8962 and int((points["weight"] == 0).sum()) == 1
+    assert len(notes) == 1 and "835 of 8 962 points would get none" in notes[0]
 
 
 def test_kmeans_centres_are_weighted_means_of_separated_clusters():
@@ -203,3 +207,128 @@ def test_competitors_discount_demand_within_their_reach(tmp_path):
     assert np.allclose(inputs.weights[:, 0], base * np.where(within, 0.6, 1.0))
     decayed = results["600 m"].weights[:, 0]
     assert np.allclose(decayed, base * np.where(within, 1 - 0.4 * np.exp(-d / 600.0), 1.0))
+
+
+# --- issue 21: spreading keeps small zones (fractional weights, no point dropped) ---------------
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    total=st.one_of(
+        st.integers(0, 50),  # fewer people than points, and 0-people zones
+        st.integers(0, 10**7),
+        st.integers(10**12, 2**53),  # huge totals, still whole
+        st.floats(0, 1e18, allow_nan=False),  # any total, fractional or beyond 2**53
+    ),
+    shares=st.lists(
+        st.one_of(st.just(0.0), st.floats(1e-6, 1e6, allow_nan=False)), min_size=1, max_size=300
+    ),
+    small_zones=st.sampled_from(["fractional", "fewer_points"]),
+)
+def test_spread_weights_keep_the_total_exact_and_drop_no_point(total, shares, small_zones):
+    shares = np.array(shares)
+    weights, short = spread_weights(total, shares, small_zones)
+    assert len(weights) == len(shares)
+    assert np.all(weights >= 0)
+    assert abs(weights.sum() - total) <= 1e-9 * max(total, 1e-300)
+    effective = shares if shares.sum() > 0 else np.ones(len(shares))  # all zero: equal shares
+    whole = 0 < total <= 2**53 and total == round(total)
+    rounded = largest_remainder(total, effective) if whole else None
+    want_short = int(np.sum((rounded == 0) & (effective > 0))) if whole else 0
+    assert short == want_short
+    if total == 0:
+        assert np.all(weights == 0)
+    elif small_zones == "fractional" or short == 0:
+        # a point gets 0 only for a zero share (the user's 0), never for rounding
+        assert np.all((weights > 0) == (effective > 0))
+    if whole and short == 0 or whole and small_zones == "fewer_points":
+        assert np.array_equal(weights, rounded)  # the old integer behaviour, unchanged
+    else:
+        assert np.allclose(weights, effective / effective.sum() * total, rtol=1e-9, atol=0)
+
+
+def test_a_zone_with_enough_people_keeps_whole_people():
+    weights, short = spread_weights(10.0, np.array([1.0, 1.0, 1.0]))
+    assert weights.tolist() == [4.0, 3.0, 3.0] and short == 0
+
+
+def test_a_zone_with_fewer_people_than_points_stays_fractional():
+    weights, short = spread_weights(3.0, np.ones(1000))
+    assert short == 997  # whole people would leave 997 of the 1 000 points with none
+    assert np.allclose(weights, 0.003, rtol=1e-12) and abs(weights.sum() - 3.0) < 1e-12
+    whole, short = spread_weights(3.0, np.ones(1000), "fewer_points")
+    assert short == 997 and whole.sum() == 3.0 and np.count_nonzero(whole) == 3
+
+
+def _two_zone_buildings() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Zone A (1 001 people) over 40 buildings, one of them a tiny shed; zone B (7) over 30."""
+    x0, y0 = 758_000.0, 5_225_000.0
+    zones = gpd.GeoDataFrame(
+        {"zid": ["A", "B"], "pop": [1001, 7]},
+        geometry=[box(x0, y0, x0 + 2000, y0 + 2000), box(x0 + 3000, y0, x0 + 5000, y0 + 2000)],
+        crs=UTM,
+    )
+    xs = np.concatenate([x0 + 50 + 45 * np.arange(40), x0 + 3050 + 60 * np.arange(30)])
+    footprint = np.concatenate([[1.0], np.full(39, 200.0), np.full(30, 100.0)])
+    buildings = gpd.GeoDataFrame(
+        {"footprint": footprint}, geometry=gpd.points_from_xy(xs, np.full(70, y0 + 1000)), crs=UTM
+    )
+    return zones, buildings
+
+
+def test_spreading_drops_no_point_and_names_the_small_zones():
+    zones, buildings = _two_zone_buildings()
+    points, notes = spread_zones(
+        zones, "pop", "points", UTM, points=buildings, point_weight="footprint", id_column="zid"
+    )
+    assert len(points) == 70 and np.all(points["weight"] > 0)  # no point dropped
+    totals = points.groupby("zone")["weight"].sum()
+    assert totals["A"] == pytest.approx(1001, rel=1e-12) and totals["B"] == pytest.approx(7, rel=1e-12)
+    a = points[points["zone"] == "A"]["weight"].to_numpy()
+    # the shed's quota is 1001 / 7 801 = 0.128 people: rounding would leave it none, so A is fractional
+    assert a[0] == pytest.approx(1001 / 7801, rel=1e-12)
+    assert np.allclose(points[points["zone"] == "B"]["weight"], 7 / 30, rtol=1e-12)
+    assert notes == [
+        "2 zones have too few people for a whole person on each spread point (1 with fewer people "
+        "than points, 1 with points whose share is under one person): A 1 001 people over 40 "
+        "points, B 7 people over 30 points; rounded to whole people, 24 of 70 points would get "
+        "none, so their weights stay fractional and no point is dropped (zone totals exact)"
+    ]
+
+
+def test_fewer_points_keeps_whole_people_and_leaves_the_rest_out():
+    zones, buildings = _two_zone_buildings()
+    points, notes = spread_zones(
+        zones, "pop", "points", UTM, points=buildings, point_weight="footprint", id_column="zid",
+        small_zones="fewer_points",
+    )
+    assert np.all(points["weight"] == np.round(points["weight"])) and np.all(points["weight"] > 0)
+    assert points.groupby("zone")["weight"].sum().to_dict() == {"A": 1001.0, "B": 7.0}
+    assert len(points) == 70 - 24
+    assert notes[0].endswith(
+        "rounded to whole people, 24 of 70 points would get none, and are left out "
+        "(demand.spread.small_zones: fewer_points keeps whole people; zone totals exact)"
+    )
+
+
+def test_zones_with_enough_people_keep_whole_people_and_no_warning():
+    zones, buildings = _two_zone_buildings()
+    buildings["footprint"] = 100.0
+    zones["pop"] = [1001, 57]
+    points, notes = spread_zones(
+        zones, "pop", "points", UTM, points=buildings, point_weight="footprint", id_column="zid"
+    )
+    assert notes == []
+    assert np.all(points["weight"] == np.round(points["weight"]))
+    assert points.groupby("zone")["weight"].sum().to_dict() == {"A": 1001.0, "B": 57.0}
+    assert sorted(set(points[points["zone"] == "B"]["weight"])) == [1.0, 2.0]  # 57 over 30
+
+
+def test_a_zone_of_zero_people_gives_zero_weights_without_a_warning():
+    zones, buildings = _two_zone_buildings()
+    zones["pop"] = [0, 60]
+    buildings["footprint"] = 100.0
+    points, notes = spread_zones(zones, "pop", "points", UTM, points=buildings, id_column="zid")
+    assert notes == []
+    assert np.all(points[points["zone"] == "A"]["weight"] == 0)
+    assert np.all(points[points["zone"] == "B"]["weight"] == 2.0)
