@@ -38,6 +38,7 @@ from .costs import SiteCosts
 from .geometry import metric_coords, point_coords, resolve_working_crs
 from .readers import file_sha256, read_layer, require_column
 from .scenario import OWNERSHIPS, POLICIES, LayerSpec, Scenario
+from .zones import small_zone_hint
 
 
 @dataclass
@@ -651,9 +652,19 @@ def _load_demand(
     for i, key in enumerate(keys):
         out[f"weight_{key}"] = weights[:, i]
     spread = scenario.demand.spread is not None  # rows are the points zones were spread onto
-    _check_weight_families(
-        weights, spec, scenario, notes, out["demand_id"].tolist() if spread else None
-    )
+    n_notes = len(notes)
+    try:
+        _check_weight_families(
+            weights, spec, scenario, notes, out["demand_id"].tolist() if spread else None
+        )
+    except InputDataError as err:  # a small zone's fractional share: say so and how to avoid it
+        hint = small_zone_hint(frame["zone"].to_numpy(), base) if spread else ""
+        if not hint:
+            raise
+        raise InputDataError(f"{err}{hint}") from None
+    if spread and len(notes) > n_notes:
+        hint = small_zone_hint(frame["zone"].to_numpy(), base)
+        notes[n_notes:] = [n + hint for n in notes[n_notes:]]
     zero = weights.sum(axis=1) == 0
     if zero.all():
         raise InputDataError(

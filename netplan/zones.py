@@ -333,6 +333,43 @@ def spread_zones(
     return gpd.GeoDataFrame(out, geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=crs), notes
 
 
+def small_zone_hint(zone: np.ndarray, weight: np.ndarray) -> str:
+    """Explain a ratio-rule message whose smallest weight is a small zone's fractional share.
+
+    Fractional weights (:func:`spread_weights`) of a zone with few people over many points
+    can be far below the largest point's weight; what the solver may lose is then at most
+    that zone's few people, but the ratio rule (netplan.conditioning) judges single values.
+
+    Parameters
+    ----------
+    zone : ndarray of str
+        Zone id of each spread point.
+    weight : ndarray of float
+        Weight of each spread point.
+
+    Returns
+    -------
+    str
+        ``""`` unless the smallest non-zero weight is a fraction in a zone whose total is a
+        whole number; else a sentence naming that zone and the fix, to append to the message.
+    """
+    weight = np.asarray(weight, dtype=float)
+    positive = np.flatnonzero(weight > 0)
+    if len(positive) == 0:
+        return ""
+    i = positive[np.argmin(weight[positive])]
+    mine = zone == zone[i]
+    total = float(weight[mine].sum())
+    if weight[i] == np.round(weight[i]) or abs(total - np.round(total)) > 1e-9 * max(total, 1.0):
+        return ""
+    return (
+        f". The smallest is a fractional share of zone {zone[i]} ({_count(total)} people over "
+        f"{_count(mine.sum())} points, kept fractional so no point is dropped): set "
+        f"demand.spread.small_zones: fewer_points to put such zones' people on whole-person "
+        f"points, or spread onto fewer points"
+    )
+
+
 def _count(n: float) -> str:
     """``2 428``: whole numbers grouped by thin spaces, as in the README."""
     return f"{n:,.0f}".replace(",", " ")
@@ -342,10 +379,11 @@ def _short_note(zones: list[tuple[str, float, int, int]], n_points: int, small_z
     """The warning naming the zones whole people would leave points without, and the counts."""
     short = sum(z[3] for z in zones)
     fewer = sum(1 for z in zones if z[1] < z[2])
+    n_zones = f"{len(zones)} zones have" if len(zones) > 1 else "1 zone has"
     what = (
-        f"{len(zones)} zones have fewer people than spread points"
+        f"{n_zones} fewer people than spread points"
         if fewer == len(zones)
-        else f"{len(zones)} zones have too few people for a whole person on each spread point "
+        else f"{n_zones} too few people for a whole person on each spread point "
         f"({fewer} with fewer people than points, {len(zones) - fewer} with points whose share "
         f"is under one person)"
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import warnings
 
 import geopandas as gpd
@@ -332,3 +333,124 @@ def test_a_zone_of_zero_people_gives_zero_weights_without_a_warning():
     assert notes == []
     assert np.all(points[points["zone"] == "A"]["weight"] == 0)
     assert np.all(points[points["zone"] == "B"]["weight"] == 2.0)
+
+
+def _big_and_small_zones(folder, n_big: int, big: int, small_zones: str | None = None):
+    """Zone Big (``big`` people over ``n_big`` buildings) beside Small (3 people, 1 000)."""
+    path = write_small_case(folder)
+    zones = gpd.GeoDataFrame(
+        {"zone": ["Big", "Small"], "pop": [big, 3]},
+        geometry=[box(9.5, 47.1, 9.6, 47.25), box(9.6, 47.1, 9.75, 47.25)],
+        crs=4326,
+    )
+    zones.to_file(path.parent / "zones.gpkg")
+    rng = np.random.default_rng(0)
+    lon = np.concatenate([rng.uniform(9.51, 9.59, n_big), rng.uniform(9.61, 9.74, 1000)])
+    lat = rng.uniform(47.11, 47.24, n_big + 1000)
+    pd.DataFrame({"lon": lon, "lat": lat}).to_csv(path.parent / "buildings.csv", index=False)
+    raw = yaml.safe_load(path.read_text())
+    raw["demand"] = {
+        "path": "zones.gpkg",
+        "id": "zone",
+        "weight": "pop",
+        "spread": {"method": "points", "points": {"path": "buildings.csv"}},
+    }
+    if small_zones:
+        raw["demand"]["spread"]["small_zones"] = small_zones
+    path.write_text(yaml.safe_dump(raw, sort_keys=False))
+    return path
+
+
+def _load(path):
+    from netplan.inputs import load_inputs
+    from netplan.scenario import Scenario
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return load_inputs(Scenario.from_yaml(path))
+
+
+HINT = (
+    ". The smallest is a fractional share of zone Small (3 people over 1 000 points, kept "
+    "fractional so no point is dropped): set demand.spread.small_zones: fewer_points to put such "
+    "zones' people on whole-person points, or spread onto fewer points"
+)
+
+
+def test_ratio_rule_is_not_tripped_by_a_small_zone_beside_a_big_one(tmp_path):
+    # 3 people over 1 000 points (0.003 each) beside 1 000 000 over 1 000 (1 000 each): 3.3e5
+    inputs = _load(_big_and_small_zones(tmp_path / "c", 1000, 1_000_000))
+    zones_file = tmp_path / "c" / "zones.gpkg"
+    assert inputs.warnings == [
+        f"{zones_file}: 1 zone has fewer people than spread points: Small 3 people over 1 000 "
+        "points; rounded to whole people, 997 of 2 000 points would get none, so their weights "
+        "stay fractional and no point is dropped (zone totals exact)"
+    ]
+    w = inputs.weights[:, 0]
+    assert len(w) == 2000 and np.all(w > 0)
+    assert np.allclose(w[1000:], 0.003, rtol=1e-12)
+
+
+def test_ratio_rule_on_fractional_points_says_which_zone_and_the_fix(tmp_path):
+    # the big zone on 10 points (100 000 each): 3.3e7 is above 1e6, a warning
+    inputs = _load(_big_and_small_zones(tmp_path / "c", 10, 1_000_000))
+    ratio = [n for n in inputs.warnings if n.startswith("demand weights")]
+    assert len(ratio) == 1 and ratio[0].startswith(
+        "demand weights (every level): the largest non-zero value is 3.33e+07 times the smallest "
+        "(100000 vs 0.003), above 1e6"
+    )
+    assert ratio[0].endswith("spread onto point Small-1 (0.003); check them" + HINT)
+
+
+def test_ratio_error_from_fractional_points_is_avoided_by_fewer_points(tmp_path):
+    from netplan import InputDataError
+
+    # 10 000 000 people on one point vs 0.003: 3.3e9, above 1e9: an error naming the fix
+    with pytest.raises(InputDataError) as err:
+        _load(_big_and_small_zones(tmp_path / "a", 1, 10_000_000))
+    assert str(err.value).startswith(
+        "demand weights (every level): the largest non-zero value is 3.33e+09 times the smallest "
+        "(10000000 vs 0.003), above 1e9"
+    )
+    assert str(err.value).endswith(HINT) and len(str(err.value).splitlines()) == 1
+    # the fix it names: whole people on 3 points, a ratio of 1e7 (a warning, no error)
+    inputs = _load(_big_and_small_zones(tmp_path / "b", 1, 10_000_000, "fewer_points"))
+    assert sorted(inputs.weights[:, 0].tolist()) == [1.0, 1.0, 1.0, 10_000_000.0]
+    ratio = [n for n in inputs.warnings if n.startswith("demand weights")]
+    assert len(ratio) == 1 and "1e+07 times the smallest (10000000 vs 1)" in ratio[0]
+    assert "fractional share" not in ratio[0]
+
+
+def test_validate_reports_the_small_zones_and_keeps_every_point(tmp_path):
+    from typer.testing import CliRunner
+
+    from netplan.cli import app
+
+    path = _big_and_small_zones(tmp_path / "c", 1000, 1_000_000)
+    before = {p.name: p.read_bytes() for p in path.parent.iterdir()}
+    try:  # click < 8.2 mixes stderr into stdout unless told not to
+        runner = CliRunner(mix_stderr=False)
+    except TypeError:
+        runner = CliRunner()
+    result = runner.invoke(app, ["validate", str(path)])
+    assert result.exit_code == 0, result.stdout + result.stderr
+    warned = [line for line in result.stderr.splitlines() if "spread points" in line]
+    assert warned == [
+        f"warning: {path.parent / 'zones.gpkg'}: 1 zone has fewer people than spread points: "
+        "Small 3 people over 1 000 points; rounded to whole people, 997 of 2 000 points would "
+        "get none, so their weights stay fractional and no point is dropped (zone totals exact)"
+    ]
+    assert "dropped (rule: zero-weight demand is ignored)" not in result.stderr
+    assert re.search(r"│ demand +│ 2000 │", result.stdout), result.stdout  # every point kept
+    assert {p.name: p.read_bytes() for p in path.parent.iterdir()} == before
+
+
+def test_small_zones_option_is_validated(tmp_path):
+    from netplan import NetplanError
+    from netplan.scenario import Scenario
+
+    path = _big_and_small_zones(tmp_path / "c", 10, 1000, "fewest")
+    with pytest.raises(NetplanError) as err:
+        Scenario.from_yaml(path)
+    assert "demand.spread.small_zones" in str(err.value) and "fewer_points" in str(err.value)
+    assert len(str(err.value).splitlines()) == 1
