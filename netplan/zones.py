@@ -93,7 +93,9 @@ def allocate(total: float, shares: np.ndarray, integer: bool) -> np.ndarray:
 SMALL_ZONES = ("fractional", "fewer_points")
 
 
-def spread_weights(total: float, shares: np.ndarray, small_zones: str = "fractional") -> tuple[np.ndarray, int]:
+def spread_weights(
+    total: float, shares: np.ndarray, small_zones: str = "fractional"
+) -> tuple[np.ndarray, int]:
     """One zone's total split over its points: whole people where possible.
 
     A demanding planner wants each zone's people exactly where the data puts them: rounding
@@ -380,16 +382,24 @@ def _short_note(zones: list[tuple[str, float, int, int]], n_points: int, small_z
     short = sum(z[3] for z in zones)
     fewer = sum(1 for z in zones if z[1] < z[2])
     n_zones = f"{len(zones)} zones have" if len(zones) > 1 else "1 zone has"
-    what = (
-        f"{n_zones} fewer people than spread points"
-        if fewer == len(zones)
-        else f"{n_zones} too few people for a whole person on each spread point "
-        f"({fewer} with fewer people than points, {len(zones) - fewer} with points whose share "
-        f"is under one person)"
+    if fewer == len(zones):
+        what = f"{n_zones} fewer people than spread points"
+    elif fewer == 0:
+        what = f"{n_zones} spread points whose share is under one person"
+    else:
+        what = (
+            f"{n_zones} too few people for a whole person on each spread point ({fewer} with "
+            f"fewer people than points, {len(zones) - fewer} with points whose share is under one)"
+        )
+    zones = sorted(zones, key=lambda z: -z[3])  # the zones that empty most points first
+    listed = ", ".join(
+        f"{zid} {_count(t)} people over {_count(p)} points" for zid, t, p, _ in zones[:5]
     )
-    listed = ", ".join(f"{zid} {_count(t)} people over {_count(p)} points" for zid, t, p, _ in zones[:5])
     listed += f" and {len(zones) - 5} more" if len(zones) > 5 else ""
-    counts = f"{what}: {listed}; rounded to whole people, {_count(short)} of {_count(n_points)} points would get none"
+    counts = (
+        f"{what}: {listed}; rounded to whole people, {_count(short)} of {_count(n_points)} "
+        f"points would get none"
+    )
     if small_zones == "fewer_points":
         return (
             f"{counts}, and are left out (demand.spread.small_zones: fewer_points keeps whole "
