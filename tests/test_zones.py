@@ -460,3 +460,50 @@ def test_small_zones_option_is_validated(tmp_path):
         Scenario.from_yaml(path)
     assert "demand.spread.small_zones" in str(err.value) and "fewer_points" in str(err.value)
     assert len(str(err.value).splitlines()) == 1
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    zones=st.lists(
+        st.tuples(
+            st.one_of(st.integers(0, 30), st.integers(0, 10**9), st.just(2**53), st.floats(0, 1e15)),
+            st.lists(st.one_of(st.just(0.0), st.floats(0.1, 1e4)), min_size=1, max_size=60),
+        ),
+        min_size=1,
+        max_size=5,
+    )
+)
+def test_spread_zones_keeps_every_total_and_every_point(zones):
+    """Random zones (0 people, fewer people than points, huge totals) over random buildings."""
+    x0, y0 = 758_000.0, 5_225_000.0
+    polygons, xs, ys, footprints = [], [], [], []
+    for z, (_, feet) in enumerate(zones):
+        polygons.append(box(x0 + 2000 * z, y0, x0 + 2000 * z + 1000, y0 + 1000))
+        xs += list(x0 + 2000 * z + 10 + 15 * np.arange(len(feet)))
+        ys += [y0 + 500.0] * len(feet)
+        footprints += feet
+    frame = gpd.GeoDataFrame(
+        {"zid": [f"Z{z}" for z in range(len(zones))], "pop": [float(t) for t, _ in zones]},
+        geometry=polygons,
+        crs=UTM,
+    )
+    buildings = gpd.GeoDataFrame(
+        {"footprint": footprints}, geometry=gpd.points_from_xy(xs, ys), crs=UTM
+    )
+    points, notes = spread_zones(
+        frame, "pop", "points", UTM, points=buildings, point_weight="footprint", id_column="zid"
+    )
+    assert len(points) == len(buildings)  # no point dropped
+    got = points.groupby("zone", sort=False)["weight"].sum()
+    short = 0
+    for z, (total, feet) in enumerate(zones):
+        assert abs(got[f"Z{z}"] - total) <= 1e-9 * total
+        w = points.loc[points["zone"] == f"Z{z}", "weight"].to_numpy()
+        feet = np.array(feet) if sum(feet) > 0 else np.ones(len(feet))
+        assert np.all((w > 0) == ((feet > 0) & (total > 0)))  # 0 only for a 0 total or share
+        short += spread_weights(float(total), feet)[1]
+    if short == 0:
+        assert notes == []
+    else:
+        counted = f" {short:,} of {len(buildings):,} points would get none".replace(",", " ")
+        assert len(notes) == 1 and counted in notes[0]
