@@ -114,34 +114,44 @@ def write_drive_xml(
             ways.append((way.id, refs, tags))
     needed = np.unique(np.concatenate([r for _, r, _ in ways])) if ways else np.empty(0, np.int64)
 
-    clipped = pieces = written = 0
-    with osmium.SimpleWriter(str(out), overwrite=True) as writer:
-        found = []
-        nodes = osmium.FileProcessor(_osmium_file(src), osmium.osm.NODE).with_filter(
+    # only the needed nodes reach Python (the id filter runs in C++); kept as plain copies
+    # because pyosmium's objects die with the iteration step
+    nodes = [
+        osmium.osm.mutable.Node(
+            id=node.id,
+            location=(node.location.lon, node.location.lat),
+            tags=dict(node.tags) if len(node.tags) else {},
+        )
+        for node in osmium.FileProcessor(_osmium_file(src), osmium.osm.NODE).with_filter(
             osmium.filter.IdFilter(needed.tolist())
         )
-        for node in nodes:  # only the needed nodes reach Python (the filter runs in C++)
+    ]
+    node_ids = np.fromiter((n.id for n in nodes), dtype=np.int64, count=len(nodes))
+    found_ids = np.unique(node_ids)
+    missing = np.setdiff1d(needed, found_ids, assume_unique=True)
+    # one membership test for all ways, then cut per way (a way is a slice of `flat`)
+    flat = np.concatenate([r for _, r, _ in ways]) if ways else np.empty(0, np.int64)
+    flat_present = np.isin(flat, found_ids)
+    bounds = np.cumsum([0] + [len(r) for _, r, _ in ways])
+    out_ways: list[tuple[int, np.ndarray, dict[str, str]]] = []
+    clipped = pieces = 0
+    for k, (way_id, refs, tags) in enumerate(ways):
+        present = flat_present[bounds[k] : bounds[k + 1]]
+        if present.all():
+            out_ways.append((way_id, refs, tags))
+            continue
+        clipped += 1
+        for part in split_at_gaps(refs, present):
+            pieces += 1
+            out_ways.append((-pieces, part, tags))  # negative: no real OSM id is
+    used = np.concatenate([r for _, r, _ in out_ways]) if out_ways else np.empty(0, np.int64)
+    keep_node = np.isin(node_ids, used)  # not the lone nodes of dropped one-node remnants
+    with osmium.SimpleWriter(str(out), overwrite=True) as writer:
+        for node in (n for n, k in zip(nodes, keep_node.tolist(), strict=True) if k):
             writer.add_node(node)
-            found.append(node.id)
-        found_ids = np.unique(np.asarray(found, dtype=np.int64))
-        missing = np.setdiff1d(needed, found_ids, assume_unique=True)
-        # one membership test for all ways, then cut per way (a way is a slice of `flat`)
-        flat = np.concatenate([r for _, r, _ in ways]) if ways else np.empty(0, np.int64)
-        flat_present = np.isin(flat, found_ids, assume_unique=False)
-        bounds = np.cumsum([0] + [len(r) for _, r, _ in ways])
-        next_id = -1
-        for k, (way_id, refs, tags) in enumerate(ways):
-            present = flat_present[bounds[k] : bounds[k + 1]]
-            if present.all():
-                writer.add_way(osmium.osm.mutable.Way(id=way_id, nodes=refs.tolist(), tags=tags))
-                written += 1
-                continue
-            clipped += 1
-            for part in split_at_gaps(refs, present):
-                writer.add_way(osmium.osm.mutable.Way(id=next_id, nodes=part.tolist(), tags=tags))
-                next_id -= 1
-                pieces += 1
-                written += 1
+        for way_id, refs, tags in out_ways:
+            writer.add_way(osmium.osm.mutable.Way(id=way_id, nodes=refs.tolist(), tags=tags))
+    written = len(out_ways)
     return ExtractSummary(len(ways), clipped, int(len(missing)), pieces, written)
 
 

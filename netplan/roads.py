@@ -2,9 +2,11 @@
 
 Travel mode ``network`` measures reach in minutes of driving on a road graph:
 
-- :func:`load_network` reads ``.osm`` / ``.osm.bz2`` XML (``osmnx.graph_from_xml``), GraphML
-  (``osmnx.load_graphml``) or an ``.osm.pbf`` extract (pyosmium keeps the drivable
-  ``highway=*`` ways and their nodes, then osmnx builds the graph). Never downloads.
+- :func:`load_network` reads an OSM extract, ``.osm.pbf`` or ``.osm`` / ``.osm.bz2`` XML
+  (pyosmium keeps the drivable ``highway=*`` ways and their nodes, splitting ways cut by a
+  clipped extract at the missing nodes, see :mod:`netplan.osm_extract`; then
+  ``osmnx.graph_from_xml`` builds the graph), or GraphML (``osmnx.load_graphml``). Never
+  downloads.
 - Each edge's speed is its OSM ``maxspeed`` where tagged (the mean of several values, as
   osmnx does), else the default of its ``highway`` type (:data:`DEFAULT_SPEEDS_KMH`, which a
   scenario may override); travel time = length / speed, in minutes.
@@ -39,7 +41,7 @@ from scipy.spatial import cKDTree
 
 from ._errors import InputDataError, InputFileNotFoundError, NetplanWarning
 from .coverage import REACH_TOLERANCE, Pairs
-from .osm_extract import ExtractSummary, write_drive_xml
+from .osm_extract import write_drive_xml
 
 #: Attribution every output derived from OpenStreetMap data must carry.
 OSM_ATTRIBUTION = "© OpenStreetMap contributors, ODbL"
@@ -204,8 +206,18 @@ def read_graph(path: str | Path) -> nx.MultiDiGraph:
         raise InputDataError(f"{path}: unknown road network format; give {_ACCEPTED}")
     with tempfile.TemporaryDirectory(prefix="netplan-osm-") as tmp:
         xml = Path(tmp) / "drive.osm"
-        _pbf_to_drive_xml(path, xml)
-        return ox.graph_from_xml(xml)
+        kind = _osm_to_drive_xml(path, xml)
+        try:
+            return ox.graph_from_xml(xml)
+        except (OSError, ValueError, KeyError, SyntaxError, nx.NetworkXError) as exc:
+            raise InputDataError(
+                f"{path}: cannot build the road graph from {kind} ({_first_line(exc)}); "
+                "check the extract with `netplan validate` and `osmium fileinfo`"
+            ) from None
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}" + ("" if n == 1 else "s")
 
 
 def _first_line(exc: BaseException) -> str:
@@ -213,10 +225,10 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def _pbf_to_drive_xml(path: Path, out: Path) -> ExtractSummary:
+def _osm_to_drive_xml(path: Path, out: Path) -> str:
     """Write the drivable ways of an OSM file (split at missing nodes) and their nodes to XML.
 
-    Warns (:class:`NetplanWarning`) when ways were split; raises :class:`InputDataError` naming
+    Returns what the file is ("this .osm.pbf" or "this OSM XML file"), for messages. Warns (:class:`NetplanWarning`) when ways were split; raises :class:`InputDataError` naming
     the cause and the fix when the file cannot be read or holds no drivable roads.
     """
     pbf = path.name.lower().endswith(".pbf")
@@ -242,12 +254,12 @@ def _pbf_to_drive_xml(path: Path, out: Path) -> ExtractSummary:
     if summary.clipped_ways:
         warnings.warn(
             f"{path}: clipped extract: {summary.clipped_ways:,} of {summary.ways:,} drivable ways "
-            f"reference {summary.missing_nodes:,} nodes not in the file; kept their parts between "
-            f"known nodes (split into {summary.pieces:,} pieces)",
+            f"reference {_plural(summary.missing_nodes, 'node')} not in the file; kept their parts "
+            f"between known nodes (split into {_plural(summary.pieces, 'piece')})",
             NetplanWarning,
             stacklevel=3,
         )
-    return summary
+    return kind
 
 
 # ------------------------------------------------------------------- the network
