@@ -228,8 +228,9 @@ def _first_line(exc: BaseException) -> str:
 def _osm_to_drive_xml(path: Path, out: Path) -> str:
     """Write the drivable ways of an OSM file (split at missing nodes) and their nodes to XML.
 
-    Returns what the file is ("this .osm.pbf" or "this OSM XML file"), for messages. Warns (:class:`NetplanWarning`) when ways were split; raises :class:`InputDataError` naming
-    the cause and the fix when the file cannot be read or holds no drivable roads.
+    Returns what the file is ("this .osm.pbf" or "this OSM XML file"), for messages. Warns
+    (:class:`NetplanWarning`) when ways were split; raises :class:`InputDataError` naming the
+    cause and the fix when the file cannot be read or holds no drivable roads.
     """
     pbf = path.name.lower().endswith(".pbf")
     kind = "this .osm.pbf" if pbf else "this OSM XML file"
@@ -242,7 +243,8 @@ def _osm_to_drive_xml(path: Path, out: Path) -> str:
         ) from None
     if summary.written_ways == 0:
         clipped = (
-            f" ({summary.clipped_ways:,} drivable ways have fewer than 2 of their nodes in the file)"
+            f" ({summary.clipped_ways:,} drivable ways have fewer than 2 of their nodes "
+            "in the file)"
             if summary.clipped_ways
             else ""
         )
