@@ -3,10 +3,11 @@
 Extracts cut to a bounding box (``osmium extract --bbox``, download services) keep every way
 that touches the box with its *full* node list, but drop the nodes outside the box, so osmnx
 refuses them ("Some edges missing nodes"). :func:`write_drive_xml` reads any OSM file pyosmium
-reads (``.osm.pbf``, ``.osm``, ``.osm.bz2``), keeps the drivable ways, splits each way that
+reads (``.osm.pbf``, ``.osm``, ``.osm.bz2``), keeps the road ways, splits each way that
 references missing nodes into its runs of two or more consecutive known nodes (each piece a
-new negative way id, which no real OSM object has, with the way's tags), and writes those
-ways and their nodes, tags unchanged, to OSM XML that ``osmnx.graph_from_xml`` reads.
+new negative way id below any in the file, which no real OSM object has, with the way's
+tags), and writes those ways and their nodes, tags unchanged, to OSM XML that
+``osmnx.graph_from_xml`` reads.
 """
 
 from __future__ import annotations
@@ -135,6 +136,9 @@ def write_drive_xml(
     bounds = np.cumsum([0] + [len(r) for _, r, _ in ways])
     out_ways: list[tuple[int, np.ndarray, dict[str, str]]] = []
     clipped = pieces = 0
+    # pieces count down from below every kept id: negative ids are never real OSM objects,
+    # and files edited in JOSM may already hold some (its new objects)
+    base = min([0, *(way_id for way_id, _, _ in ways)])
     for k, (way_id, refs, tags) in enumerate(ways):
         present = flat_present[bounds[k] : bounds[k + 1]]
         if present.all():
@@ -143,7 +147,7 @@ def write_drive_xml(
         clipped += 1
         for part in split_at_gaps(refs, present):
             pieces += 1
-            out_ways.append((-pieces, part, tags))  # negative: no real OSM id is
+            out_ways.append((base - pieces, part, tags))
     used = np.concatenate([r for _, r, _ in out_ways]) if out_ways else np.empty(0, np.int64)
     keep_node = np.isin(node_ids, used)  # not the lone nodes of dropped one-node remnants
     with osmium.SimpleWriter(str(out), overwrite=True) as writer:

@@ -243,8 +243,8 @@ def _osm_to_drive_xml(path: Path, out: Path) -> str:
         ) from None
     if summary.written_ways == 0:
         clipped = (
-            f" ({summary.clipped_ways:,} drivable ways have fewer than 2 of their nodes "
-            "in the file)"
+            f" ({_plural(summary.clipped_ways, 'drivable way')} cut by the clip, none with 2 "
+            "nodes in the file)"
             if summary.clipped_ways
             else ""
         )

@@ -227,15 +227,28 @@ def test_clipped_extract_validates_and_plans_to_a_proven_optimum(clipped, tmp_pa
     assert hub["covered_pct_plan"] > 50
 
 
-def _osm_xml(path: Path, way_nodes: list[int], node_ids: list[int], tags: str) -> Path:
+def _osm_xml(
+    path: Path,
+    way_nodes: list[int],
+    node_ids: list[int],
+    tags: str,
+    extra: dict[int, list[int]] | None = None,
+) -> Path:
+    """OSM XML with these nodes (on a diagonal), way 7 and the ``extra`` ways, all with ``tags``."""
     nodes = "\n".join(
         f'  <node id="{i}" version="1" lat="{47.14 + 0.001 * i:.7f}" lon="{9.52 + 0.001 * i:.7f}"/>'
         for i in node_ids
     )
-    refs = "".join(f'<nd ref="{r}"/>' for r in way_nodes)
+    body = []
+    for way_id, refs in {7: way_nodes, **(extra or {})}.items():
+        nds = "".join(f'<nd ref="{r}"/>' for r in refs)
+        body.append(f'  <way id="{way_id}" version="1">{nds}{tags}</way>')
     path.write_text(
-        f'<?xml version="1.0" encoding="UTF-8"?>\n<osm version="0.6">\n{nodes}\n'
-        f'  <way id="7" version="1">{refs}{tags}</way>\n</osm>\n'
+        '<?xml version="1.0" encoding="UTF-8"?>\n<osm version="0.6">\n'
+        + nodes
+        + "\n"
+        + "\n".join(body)
+        + "\n</osm>\n"
     )
     return path
 
@@ -311,4 +324,26 @@ def test_an_unknown_extension_lists_the_accepted_ones(tmp_path):
     assert str(err.value) == (
         f"{shp}: unknown road network format; give .osm.pbf, .osm, .osm.bz2, .xml, .xml.bz2 "
         "or .graphml"
+    )
+
+
+def test_pieces_take_ids_below_negative_ids_already_in_the_file(tmp_path):
+    """A file edited in JOSM holds new objects with negative ids: the pieces go below them."""
+    tags = '<tag k="highway" v="service"/>'
+    src = _osm_xml(tmp_path / "josm.osm", [1, 2, 3, 4, 5], [1, 2, 4, 5, 8, 9], tags, {-4: [8, 9]})
+    out = tmp_path / "drive.osm"
+    write_drive_xml(src, out, is_road)
+    written = osmium.FileProcessor(str(out), osmium.osm.WAY)
+    assert {w.id: [n.ref for n in w.nodes] for w in written} == {-4: [8, 9], -5: [1, 2], -6: [4, 5]}
+
+
+def test_an_extract_cut_so_tightly_no_road_keeps_two_nodes_says_so(tmp_path):
+    src = _osm_xml(tmp_path / "tight.osm", [1, 2, 3], [2], '<tag k="highway" v="primary"/>')
+    with pytest.raises(InputDataError) as err:
+        read_graph(src)
+    assert str(err.value) == (
+        f"{src}: no drivable roads (highway=* ways open to cars) in this extract (1 drivable way "
+        "cut by the clip, none with 2 nodes in the file); give an extract that covers the study "
+        "area with its roads (e.g. from Geofabrik or BBBike, or `osmium extract --bbox` of a "
+        "larger one)"
     )
