@@ -61,14 +61,14 @@ def clipped(tmp_path_factory) -> Path:
     return path
 
 
-def _expected_counts(path: Path) -> tuple[int, int, int, int, set[int]]:
+def _expected_counts(path: Path, rule=is_drivable) -> tuple[int, int, int, int, set[int]]:
     """Counted straight from the file, in plain Python: drivable ways, those with a missing
     node, the distinct missing nodes, the pieces (runs of >= 2 known nodes) and the node ids."""
     present = {n.id for n in osmium.FileProcessor(str(path), osmium.osm.NODE)}
     ways = clipped_ways = pieces = 0
     missing: set[int] = set()
     for way in osmium.FileProcessor(str(path), osmium.osm.WAY):
-        if not is_drivable(dict(way.tags)):
+        if not rule(dict(way.tags)):
             continue
         ways += 1
         refs = [n.ref for n in way.nodes]
@@ -347,3 +347,39 @@ def test_an_extract_cut_so_tightly_no_road_keeps_two_nodes_says_so(tmp_path):
         "area with its roads (e.g. from Geofabrik or BBBike, or `osmium extract --bbox` of a "
         "larger one)"
     )
+
+
+def test_the_same_clip_as_osm_xml_is_split_by_the_xml_rule(clipped, tmp_path):
+    """.osm.bz2 of the same clip: road types kept (access tags as given), split the same way."""
+    xml = tmp_path / "vaduz.osm.bz2"
+    with osmium.SimpleWriter(str(xml)) as writer:
+        for obj in osmium.FileProcessor(str(clipped)):
+            writer.add(obj)
+    ways, clipped_ways, missing, pieces, present = _expected_counts(xml, is_road)
+    assert ways > _expected_counts(clipped)[0]  # the XML rule keeps the access-restricted ways
+    with pytest.warns(NetplanWarning) as caught:
+        graph = read_graph(xml)
+    assert [str(w.message) for w in caught] == [
+        f"{xml}: clipped extract: {clipped_ways} of {ways} drivable ways reference "
+        f"{missing} nodes not in the file; kept their parts between known nodes "
+        f"(split into {pieces} pieces)"
+    ]
+    assert set(graph.nodes) <= present
+
+
+def test_cli_stops_on_a_truncated_extract_with_one_line_and_no_output(clipped, tmp_path):
+    bad = tmp_path / "cut.osm.pbf"
+    bad.write_bytes(clipped.read_bytes()[: clipped.stat().st_size // 2])
+    scenario = _plan_case(tmp_path / "case", bad)
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["run", str(scenario), "--out", str(out)])
+    assert result.exit_code == 2
+    assert sum(x.startswith("error:") for x in result.stderr.splitlines()) == 1, result.stderr
+    text = " ".join(result.stderr.split())  # rich may wrap the line
+    message = text[text.index("error: ") :]
+    assert message == (
+        f"error: {bad}: cannot read this .osm.pbf (PBF error: unexpected EOF); the file may be "
+        "truncated or not OSM data: download it again or check it with `osmium fileinfo`"
+    ), result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    assert not out.exists()
