@@ -106,6 +106,17 @@ def test_clipped_pbf_reads_with_one_warning_counting_the_split_ways(clipped):
     assert set(graph.nodes) <= present
     assert all(u in present and v in present for u, v in graph.edges())
     assert graph.number_of_edges() > 300
+    located = {
+        (round(n.location.lon, 7), round(n.location.lat, 7))
+        for n in osmium.FileProcessor(str(clipped), osmium.osm.NODE)
+    }
+    bends = {
+        (round(x, 7), round(y, 7))
+        for _, _, d in graph.edges(data=True)
+        if "geometry" in d
+        for x, y in d["geometry"].coords
+    }
+    assert len(bends) > 1000 and bends <= located
     # the pieces carry new negative way ids, the whole ways their own
     osmids = {
         i
