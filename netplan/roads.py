@@ -2,9 +2,11 @@
 
 Travel mode ``network`` measures reach in minutes of driving on a road graph:
 
-- :func:`load_network` reads ``.osm`` / ``.osm.bz2`` XML (``osmnx.graph_from_xml``), GraphML
-  (``osmnx.load_graphml``) or an ``.osm.pbf`` extract (pyosmium keeps the drivable
-  ``highway=*`` ways and their nodes, then osmnx builds the graph). Never downloads.
+- :func:`load_network` reads an OSM extract, ``.osm.pbf`` or ``.osm`` / ``.osm.bz2`` XML
+  (pyosmium keeps the drivable ``highway=*`` ways and their nodes, splitting ways cut by a
+  clipped extract at the missing nodes, see :mod:`netplan.osm_extract`; then
+  ``osmnx.graph_from_xml`` builds the graph), or GraphML (``osmnx.load_graphml``). Never
+  downloads.
 - Each edge's speed is its OSM ``maxspeed`` where tagged (the mean of several values, as
   osmnx does), else the default of its ``highway`` type (:data:`DEFAULT_SPEEDS_KMH`, which a
   scenario may override); travel time = length / speed, in minutes.
@@ -24,6 +26,7 @@ from __future__ import annotations
 import functools
 import re
 import tempfile
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,8 +39,9 @@ from pyproj import CRS, Transformer
 from scipy.sparse.csgraph import connected_components, dijkstra
 from scipy.spatial import cKDTree
 
-from ._errors import InputDataError, InputFileNotFoundError
+from ._errors import InputDataError, InputFileNotFoundError, NetplanWarning
 from .coverage import REACH_TOLERANCE, Pairs
+from .osm_extract import write_drive_xml
 
 #: Attribution every output derived from OpenStreetMap data must carry.
 OSM_ATTRIBUTION = "© OpenStreetMap contributors, ODbL"
@@ -93,8 +97,12 @@ _NO_SERVICE = {"emergency_access", "parking", "parking_aisle", "private"}
 _NUMBER = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(mph|km/h|kmh|kph)?\s*$")
 
 
-def is_drivable(tags: dict[str, str]) -> bool:
-    """Whether an OSM way with these tags is a road for cars (the rule used for .pbf input).
+def is_road(tags: dict[str, str]) -> bool:
+    """Whether an OSM way is a road by its type: a ``highway`` value for cars, not an area.
+
+    The rule for OSM XML input, which is often already a road selection (an osmnx "drive"
+    export keeps some ways its own access rules allow): netplan drops what is not a road
+    (buildings, footways, areas) and reads the access tags as given.
 
     Parameters
     ----------
@@ -102,7 +110,22 @@ def is_drivable(tags: dict[str, str]) -> bool:
         The way's tags.
     """
     highway = tags.get("highway")
-    if not highway or highway in _NOT_DRIVABLE or tags.get("area") == "yes":
+    return bool(highway) and highway not in _NOT_DRIVABLE and tags.get("area") != "yes"
+
+
+def is_drivable(tags: dict[str, str]) -> bool:
+    """Whether an OSM way with these tags is a road for cars (the rule used for .pbf input).
+
+    :func:`is_road` and open to cars: not ``motor_vehicle=no`` / ``motorcar=no``, not
+    ``access=private``, not ``service=parking`` / ``parking_aisle`` / ``private`` /
+    ``emergency_access``.
+
+    Parameters
+    ----------
+    tags : dict
+        The way's tags.
+    """
+    if not is_road(tags):
         return False
     if tags.get("motor_vehicle") == "no" or tags.get("motorcar") == "no":
         return False
@@ -133,15 +156,21 @@ def highway_speed(highway: object, table: dict[str, float], fallback: float) -> 
 
 
 # --------------------------------------------------------------------- reading
+#: File name endings read_graph accepts (OSM files go through pyosmium, GraphML through osmnx).
+_OSM_SUFFIXES = (".osm.pbf", ".pbf", ".osm", ".osm.bz2", ".xml", ".xml.bz2")
+_ACCEPTED = ".osm.pbf, .osm, .osm.bz2, .xml, .xml.bz2 or .graphml"
+
+
 def read_graph(path: str | Path) -> nx.MultiDiGraph:
     """Read an OpenStreetMap road graph offline.
 
     Parameters
     ----------
     path : str or Path
-        ``.osm``, ``.osm.bz2`` or ``.xml`` (OSM XML, read by ``osmnx.graph_from_xml``; the file
-        should hold roads only, e.g. an osmnx "drive" export), ``.graphml``, or ``.osm.pbf``
-        (any extract: only drivable ``highway=*`` ways are kept, see :func:`is_drivable`).
+        An OSM file: ``.osm.pbf``, ``.osm``, ``.osm.bz2`` or ``.xml`` (a whole or clipped
+        extract; its drivable ``highway=*`` ways are kept, see :func:`is_drivable`, and ways
+        that reference nodes missing from the file are split at each gap, with a
+        :class:`~netplan.NetplanWarning`), or ``.graphml`` (an osmnx graph, read as is).
 
     Returns
     -------
@@ -154,7 +183,7 @@ def read_graph(path: str | Path) -> nx.MultiDiGraph:
     InputFileNotFoundError
         The file does not exist.
     InputDataError
-        The format is unknown or the file cannot be read.
+        The format is unknown, the file cannot be read or holds no drivable roads.
     """
     import osmnx as ox
 
@@ -165,43 +194,74 @@ def read_graph(path: str | Path) -> nx.MultiDiGraph:
             "(relative paths start at the scenario's folder)"
         )
     name = path.name.lower()
-    try:
-        if name.endswith(".pbf"):
-            with tempfile.TemporaryDirectory(prefix="netplan-pbf-") as tmp:
-                xml = Path(tmp) / "drive.osm"
-                _pbf_to_drive_xml(path, xml)
-                return ox.graph_from_xml(xml)
-        if name.endswith((".osm", ".osm.bz2", ".xml", ".xml.bz2")):
-            return ox.graph_from_xml(path)
-        if name.endswith(".graphml"):
+    if name.endswith(".graphml"):
+        try:
             return ox.load_graphml(path)
-    except (
-        OSError,
-        ValueError,
-        KeyError,
-        EOFError,
-        SyntaxError,
-    ) as exc:  # ParseError is a SyntaxError
+        except (OSError, ValueError, KeyError, SyntaxError, nx.NetworkXError) as exc:
+            raise InputDataError(
+                f"{path}: cannot read this GraphML file ({_first_line(exc)}); "
+                "write it again with osmnx.save_graphml, or give the OSM extract itself"
+            ) from None
+    if not name.endswith(_OSM_SUFFIXES):
+        raise InputDataError(f"{path}: unknown road network format; give {_ACCEPTED}")
+    with tempfile.TemporaryDirectory(prefix="netplan-osm-") as tmp:
+        xml = Path(tmp) / "drive.osm"
+        kind = _osm_to_drive_xml(path, xml)
+        try:
+            return ox.graph_from_xml(xml)
+        except (OSError, ValueError, KeyError, SyntaxError, nx.NetworkXError) as exc:
+            raise InputDataError(
+                f"{path}: cannot build the road graph from {kind} ({_first_line(exc)}); "
+                "check the extract with `netplan validate` and `osmium fileinfo`"
+            ) from None
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}" + ("" if n == 1 else "s")
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _osm_to_drive_xml(path: Path, out: Path) -> str:
+    """Write the drivable ways of an OSM file (split at missing nodes) and their nodes to XML.
+
+    Returns what the file is ("this .osm.pbf" or "this OSM XML file"), for messages. Warns
+    (:class:`NetplanWarning`) when ways were split; raises :class:`InputDataError` naming the
+    cause and the fix when the file cannot be read or holds no drivable roads.
+    """
+    pbf = path.name.lower().endswith(".pbf")
+    kind = "this .osm.pbf" if pbf else "this OSM XML file"
+    try:
+        summary = write_drive_xml(path, out, is_drivable if pbf else is_road)
+    except (RuntimeError, OSError, ValueError) as exc:  # pyosmium's read errors are RuntimeError
         raise InputDataError(
-            f"{path}: cannot read the road network ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__}); "
-            "give an OSM XML (.osm/.osm.bz2), GraphML or .osm.pbf file"
+            f"{path}: cannot read {kind} ({_first_line(exc)}); the file may be truncated or not "
+            "OSM data: download it again or check it with `osmium fileinfo`"
         ) from None
-    raise InputDataError(
-        f"{path}: unknown road network format; give .osm, .osm.bz2, .graphml or .osm.pbf"
-    )
-
-
-def _pbf_to_drive_xml(pbf: Path, out: Path) -> None:
-    """Write the drivable ways of a .pbf and the nodes they use to OSM XML."""
-    import osmium
-
-    with osmium.BackReferenceWriter(str(out), ref_src=str(pbf), overwrite=True) as writer:
-        ways = osmium.FileProcessor(str(pbf), osmium.osm.WAY).with_filter(
-            osmium.filter.KeyFilter("highway")
+    if summary.written_ways == 0:
+        clipped = (
+            f" ({_plural(summary.clipped_ways, 'drivable way')} cut by the clip, none with 2 "
+            "nodes in the file)"
+            if summary.clipped_ways
+            else ""
         )
-        for way in ways:
-            if is_drivable(dict(way.tags)):
-                writer.add(way)
+        raise InputDataError(
+            f"{path}: no drivable roads (highway=* ways open to cars) in this extract{clipped}; "
+            "give an extract that covers the study area with its roads (e.g. from Geofabrik or "
+            "BBBike, or `osmium extract --bbox` of a larger one)"
+        )
+    if summary.clipped_ways:
+        warnings.warn(
+            f"{path}: clipped extract: {summary.clipped_ways:,} of {summary.ways:,} drivable ways "
+            f"reference {_plural(summary.missing_nodes, 'node')} not in the file; kept their parts "
+            f"between known nodes (split into {_plural(summary.pieces, 'piece')})",
+            NetplanWarning,
+            stacklevel=3,
+        )
+    return kind
 
 
 # ------------------------------------------------------------------- the network
