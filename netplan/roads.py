@@ -34,10 +34,17 @@ import scipy.sparse as sp
 import shapely
 from pyproj import CRS, Transformer
 from scipy.sparse.csgraph import connected_components, dijkstra
-from scipy.spatial import cKDTree
 
 from ._errors import InputDataError, InputFileNotFoundError
 from .coverage import REACH_TOLERANCE, Pairs
+from .snapping import (
+    RoadPieces,
+    RoadPoints,
+    along_piece,
+    road_pieces,
+    same_piece_pairs,
+    snap_to_roads,
+)
 
 #: Attribution every output derived from OpenStreetMap data must carry.
 OSM_ATTRIBUTION = "© OpenStreetMap contributors, ODbL"
@@ -311,12 +318,16 @@ class RoadNetwork:
         )
 
     @functools.cached_property
-    def _snap_tree(self) -> tuple[cKDTree, np.ndarray]:
-        idx = np.flatnonzero(self.snappable)
-        return cKDTree(self.node_xy[idx]), idx
+    def pieces(self) -> RoadPieces:
+        """The undirected road pieces points snap onto (edges inside the strongly connected part)."""
+        return road_pieces(self.graph, self.node_xy, self.crs, self.snappable)
 
-    def snap(self, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Nearest snappable node of each point and the straight distance to it.
+    def snap(self, xy: np.ndarray) -> RoadPoints:
+        """The nearest point of the nearest drivable edge of each point, with its entries.
+
+        Only edges whose both ends are in the largest strongly connected part are candidates,
+        so a snapped point can reach and be reached from the rest of the network. See
+        :mod:`netplan.snapping` for the entries (one-way streets respected).
 
         Parameters
         ----------
@@ -325,17 +336,11 @@ class RoadNetwork:
 
         Returns
         -------
-        node : ndarray (n,) of int64
-            Node index.
-        metres : ndarray (n,)
-            Length of the off-network leg.
+        RoadPoints
+            Piece, fraction along it, straight leg (metres), road point, exit and arrival
+            entries of each point.
         """
-        tree, idx = self._snap_tree
-        xy = np.asarray(xy, dtype=float).reshape(-1, 2)
-        if len(xy) == 0:
-            return np.zeros(0, np.int64), np.zeros(0)
-        dist, pos = tree.query(xy, k=1)
-        return idx[pos].astype(np.int64), np.asarray(dist, dtype=float)
+        return snap_to_roads(self.pieces, xy)
 
 
 def _min_csr(rows: np.ndarray, cols: np.ndarray, w: np.ndarray, n: int) -> sp.csr_matrix:
@@ -381,15 +386,22 @@ def load_network(
 class NetworkTravel:
     """Drive times between points over a :class:`RoadNetwork`, with the access legs.
 
+    A point snaps to the nearest point of the nearest drivable edge (:meth:`RoadNetwork.snap`).
+    Its time to or from the network is the straight leg at :attr:`access_speed_kmh` plus the
+    part of its edge to one of the edge's ends at the edge's speed (one-way streets respected);
+    between those ends Dijkstra runs on the simplified graph, and two points on the same edge
+    also reach each other along it. Every method (pairs, nearest, times, service areas) uses
+    this same snapping, so coverage, linkage, KPIs, the validator and the map agree.
+
     Attributes
     ----------
     network : RoadNetwork
     access_speed_kmh : float
-        Speed of the straight leg between a point and its snapped node.
+        Speed of the straight leg between a point and its road point.
     max_access_m : float
-        A point farther than this from the network is unreachable.
+        A point whose straight leg is longer than this is unreachable.
     chunk_cells : int
-        Bound on the cells of one dense block (sources × nodes or sites × demand).
+        Bound on the cells of one dense block (sources × nodes or sources × demand).
     """
 
     network: RoadNetwork
@@ -399,21 +411,22 @@ class NetworkTravel:
 
     mode = "network"
 
-    def snap(self, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Node, access time (minutes) and reachability of each point.
+    def snap(self, xy: np.ndarray) -> tuple[RoadPoints, np.ndarray, np.ndarray]:
+        """Road point, access time (minutes) and reachability of each point.
 
         Returns
         -------
-        node : ndarray of int64
+        where : RoadPoints
+            Piece, road point and entries of each point (:meth:`RoadNetwork.snap`).
         access_min : ndarray
-            Minutes of the off-network leg (inf for unreachable points).
+            Minutes of the straight leg (inf for unreachable points).
         ok : ndarray of bool
-            The leg is at most :attr:`max_access_m`.
+            The straight leg is at most :attr:`max_access_m`.
         """
-        node, metres = self.network.snap(xy)
-        ok = metres <= self.max_access_m
-        access = np.where(ok, metres / (self.access_speed_kmh * 1000.0 / 60.0), np.inf)
-        return node, access, ok
+        where = self.network.snap(xy)
+        ok = where.metres <= self.max_access_m
+        access = np.where(ok, where.metres / (self.access_speed_kmh * 1000.0 / 60.0), np.inf)
+        return where, access, ok
 
     def pairs(
         self,
@@ -426,109 +439,162 @@ class NetworkTravel:
 
         Same contract as :func:`netplan.coverage.pairs_within` with minutes for metres:
         ``query_xy`` are customers, ``tree_xy`` outlets (or supported / supporting sites for
-        linkage), ``dist`` is minutes. Dijkstra runs from the outlets' nodes on the reversed
-        graph, truncated at ``radius`` minus the outlet's access leg, in chunks of sources;
-        each chunk is cut to its in-reach pairs at once.
+        linkage), ``dist`` is minutes. Dijkstra runs on the reversed graph from the nodes
+        outlets are reached from (up to two each), truncated at ``radius`` minus the least
+        minutes from such a node to its outlet, in chunks of sources; each chunk is cut to its
+        in-reach pairs at once. A pair's time is the least over the customer's two exits and
+        the outlet's two arrivals (vectorised), or along their common edge.
         """
         tree_index = np.arange(len(tree_xy)) if tree_index is None else np.asarray(tree_index)
         empty = Pairs(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
         if len(query_xy) == 0 or len(tree_xy) == 0:
             return empty
-        d_node, d_acc, d_ok = self.snap(query_xy)
-        s_node, s_acc, s_ok = self.snap(tree_xy)
-        d_rows = np.flatnonzero(d_ok)
-        s_rows = np.flatnonzero(s_ok & (s_acc <= radius + REACH_TOLERANCE))
+        cust, c_acc, c_ok = self.snap(query_xy)
+        site, s_acc, s_ok = self.snap(tree_xy)
+        reach = radius + REACH_TOLERANCE
+        d_rows = np.flatnonzero(c_ok)
+        s_rows = np.flatnonzero(s_ok & (s_acc <= reach))
         if len(d_rows) == 0 or len(s_rows) == 0:
             return empty
-        sources, src_of_site = np.unique(s_node[s_rows], return_inverse=True)
-        # Dijkstra from a node only as far as its nearest (least access) site can use
-        best_acc = np.full(len(sources), np.inf)
-        np.minimum.at(best_acc, src_of_site, s_acc[s_rows])
-        d_cols_node = d_node[d_rows]
-        per_chunk = max(1, self.chunk_cells // max(self.network.n_nodes, len(d_rows)))
+        # arrival entries: (site, node, minutes from the node to the site with its leg)
+        ent_min = (site.arrive_min[s_rows] + s_acc[s_rows, None]).ravel()
+        keep = ent_min <= reach
+        ent_min = ent_min[keep]
+        ent_site = np.repeat(s_rows, 2)[keep]
+        sources, src_of = np.unique(site.arrive_node[s_rows].ravel()[keep], return_inverse=True)
+        # Dijkstra from a node only as far as its nearest entry can use
+        best = np.full(len(sources), np.inf)
+        np.minimum.at(best, src_of, ent_min)
+        exit_node = cust.exit_node[d_rows]
+        exit_min = cust.exit_min[d_rows] + c_acc[d_rows, None]
+        per_chunk = max(1, self.chunk_cells // (2 * max(self.network.n_nodes, len(d_rows))))
         out_d, out_s, out_t = [], [], []
         for start in range(0, len(sources), per_chunk):
-            src = np.arange(start, min(start + per_chunk, len(sources)))
-            limit = float(radius - best_acc[src].min()) + REACH_TOLERANCE
-            dist = dijkstra(self.network.reversed_csr, indices=sources[src], limit=limit)
-            block = dist[:, d_cols_node]  # (sources in chunk, reachable demand)
-            del dist
-            sites = np.flatnonzero((src_of_site >= src[0]) & (src_of_site <= src[-1]))
-            t = (
-                block[src_of_site[sites] - src[0]]
-                + s_acc[s_rows[sites], None]
-                + d_acc[None, d_rows]
+            stop = min(start + per_chunk, len(sources))
+            limit = float(radius - best[start:stop].min()) + REACH_TOLERANCE
+            dist = dijkstra(self.network.reversed_csr, indices=sources[start:stop], limit=limit)
+            # minutes from each customer to each source node, by the better of its two exits
+            block = np.minimum(
+                dist[:, exit_node[:, 0]] + exit_min[:, 0], dist[:, exit_node[:, 1]] + exit_min[:, 1]
             )
-            r, c = np.nonzero(t <= radius + REACH_TOLERANCE)
-            out_s.append(tree_index[s_rows[sites[r]]])
+            del dist
+            ents = np.flatnonzero((src_of >= start) & (src_of < stop))
+            t = block[src_of[ents] - start] + ent_min[ents, None]
+            r, c = np.nonzero(t <= reach)
+            out_s.append(ent_site[ents[r]])
             out_d.append(d_rows[c])
             out_t.append(t[r, c])
+        ia, ib, along = same_piece_pairs(self.network.pieces, cust, d_rows, site, s_rows)
+        t = c_acc[ia] + along + s_acc[ib]
+        near = t <= reach
+        out_d.append(ia[near])
+        out_s.append(ib[near])
+        out_t.append(t[near])
         d = np.concatenate(out_d).astype(np.int64)
         s = np.concatenate(out_s).astype(np.int64)
         t = np.concatenate(out_t)
+        # a pair found through both entries (or along its edge too): keep its least time
+        order = np.lexsort((t, s, d))
+        d, s, t = d[order], s[order], t[order]
+        first = np.ones(len(d), dtype=bool)
+        first[1:] = (d[1:] != d[:-1]) | (s[1:] != s[:-1])
+        d, s, t = d[first], tree_index[s[first]].astype(np.int64), t[first]
         order = np.lexsort((s, d))
         return Pairs(d[order], s[order], t[order])
 
     def nearest(self, query_xy: np.ndarray, tree_xy: np.ndarray) -> np.ndarray:
         """Minutes from each customer to its nearest outlet (inf if none is reachable).
 
-        One Dijkstra on the reversed graph from a virtual source joined to every outlet's
-        node by an edge of that outlet's access time: exact multi-source shortest paths.
+        One Dijkstra on the reversed graph from a virtual source joined to every node an
+        outlet is reached from by an edge of the minutes from there to the outlet (partial
+        edge and access leg): exact multi-source shortest paths; then each customer's better
+        exit, or an outlet on its own edge.
         """
         n = self.network.n_nodes
         out = np.full(len(query_xy), np.inf)
         if len(query_xy) == 0 or len(tree_xy) == 0:
             return out
-        d_node, d_acc, d_ok = self.snap(query_xy)
-        s_node, s_acc, s_ok = self.snap(tree_xy)
-        if not s_ok.any():
+        cust, c_acc, c_ok = self.snap(query_xy)
+        site, s_acc, s_ok = self.snap(tree_xy)
+        s_rows = np.flatnonzero(s_ok)
+        if len(s_rows) == 0:
             return out
-        nodes, inv = np.unique(s_node[s_ok], return_inverse=True)
-        acc = np.full(len(nodes), np.inf)
-        np.minimum.at(acc, inv, s_acc[s_ok])
+        ent_min = (site.arrive_min[s_rows] + s_acc[s_rows, None]).ravel()
+        ent_node = site.arrive_node[s_rows].ravel()
+        use = np.isfinite(ent_min)
         g = self.network.reversed_csr.tocoo()
         aug = _min_csr(
-            np.concatenate([g.row, np.full(len(nodes), n)]),
-            np.concatenate([g.col, nodes]),
-            np.concatenate([g.data, acc]),
+            np.concatenate([g.row, np.full(int(use.sum()), n)]),
+            np.concatenate([g.col, ent_node[use]]),
+            np.concatenate([g.data, ent_min[use]]),
             n + 1,
         )
-        dist = dijkstra(aug, indices=n)
-        out[d_ok] = dist[d_node[d_ok]] + d_acc[d_ok]
+        dist = dijkstra(aug, indices=n)[:n]
+        d_rows = np.flatnonzero(c_ok)
+        core = np.full(len(query_xy), np.inf)
+        core[d_rows] = np.min(dist[cust.exit_node[d_rows]] + cust.exit_min[d_rows], axis=1)
+        ia, ib, along = same_piece_pairs(self.network.pieces, cust, d_rows, site, s_rows)
+        np.minimum.at(core, ia, along + s_acc[ib])
+        out[d_rows] = core[d_rows] + c_acc[d_rows]
         return out
 
     def times(self, from_xy: np.ndarray, to_xy: np.ndarray) -> np.ndarray:
-        """Minutes from each row of ``from_xy`` to the same row of ``to_xy`` (inf if unreachable)."""
+        """Minutes from each row of ``from_xy`` to the same row of ``to_xy`` (inf if unreachable).
+
+        Dijkstra on the reversed graph from the nodes each destination is reached from
+        (chunked), the least over the origin's two exits and the destination's two arrivals,
+        or along their common edge.
+        """
         out = np.full(len(from_xy), np.inf)
         if len(from_xy) == 0:
             return out
-        a_node, a_acc, a_ok = self.snap(from_xy)
-        b_node, b_acc, b_ok = self.snap(to_xy)
+        a, a_acc, a_ok = self.snap(from_xy)
+        b, b_acc, b_ok = self.snap(to_xy)
         rows = np.flatnonzero(a_ok & b_ok)
-        targets, inv = np.unique(b_node[rows], return_inverse=True)
+        ent_min = b.arrive_min[rows].ravel()
+        use = np.isfinite(ent_min)
+        ent_row, ent_min = np.repeat(rows, 2)[use], ent_min[use]
+        targets, inv = np.unique(b.arrive_node[rows].ravel()[use], return_inverse=True)
+        core = np.full(len(from_xy), np.inf)
         per_chunk = max(1, self.chunk_cells // self.network.n_nodes)
         for start in range(0, len(targets), per_chunk):
             dist = dijkstra(self.network.reversed_csr, indices=targets[start : start + per_chunk])
             sel = np.flatnonzero((inv >= start) & (inv < start + per_chunk))
-            r = rows[sel]
-            out[r] = dist[inv[sel] - start, a_node[r]] + a_acc[r] + b_acc[r]
+            r = ent_row[sel]
+            via = dist[(inv[sel] - start)[:, None], a.exit_node[r]] + a.exit_min[r]
+            np.minimum.at(core, r, via.min(axis=1) + ent_min[sel])
+        same = rows[a.piece[rows] == b.piece[rows]]
+        along = along_piece(self.network.pieces, a.piece[same], a.fraction[same], b.fraction[same])
+        core[same] = np.minimum(core[same], along)
+        out[rows] = core[rows] + a_acc[rows] + b_acc[rows]
         return out
 
     def service_areas(self, xy: np.ndarray, minutes: np.ndarray) -> list[shapely.Geometry]:
         """Area from which each outlet is reached within its minutes: the hull of the reached roads.
 
-        For each outlet, the nodes whose drive time to it (plus its access leg) is within
-        ``minutes``, as a concave hull buffered by 100 m (the roads themselves lie inside).
+        For each outlet, the nodes whose drive time to it (through its edge's ends, with its
+        partial edge and access leg) is within ``minutes``, with its road point, as a concave
+        hull buffered by 100 m (the roads themselves lie inside).
         """
         minutes = np.broadcast_to(np.asarray(minutes, dtype=float), (len(xy),))
-        node, acc, ok = self.snap(xy)
+        where, acc, _ = self.snap(xy)
+        entries = where.arrive_min + acc[:, None]  # inf for unreachable outlets
         areas: list[shapely.Geometry] = []
         for i in range(len(xy)):  # one Dijkstra per outlet shown on the map
-            if not ok[i] or acc[i] > minutes[i]:
+            use = entries[i] <= minutes[i]
+            if not use.any():
                 areas.append(shapely.Point(xy[i]).buffer(100.0))
                 continue
-            dist = dijkstra(self.network.reversed_csr, indices=node[i], limit=minutes[i] - acc[i])
-            pts = shapely.multipoints(self.network.node_xy[np.isfinite(dist)])
+            extra = entries[i][use]
+            dist = dijkstra(
+                self.network.reversed_csr,
+                indices=where.arrive_node[i][use],
+                limit=float(minutes[i] - extra.min()),
+            )
+            reached = np.min(dist + extra[:, None], axis=0) <= minutes[i]
+            pts = shapely.multipoints(
+                np.vstack([self.network.node_xy[reached], where.road_xy[i : i + 1]])
+            )
             hull = shapely.concave_hull(pts, ratio=0.3) if len(pts.geoms) >= 3 else pts
             areas.append(shapely.buffer(hull, 100.0))
         return areas
