@@ -22,6 +22,7 @@ Travel mode ``network`` measures reach in minutes of driving on a road graph:
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
 import tempfile
 from dataclasses import dataclass
@@ -340,7 +341,19 @@ class RoadNetwork:
             Piece, fraction along it, straight leg (metres), road point, exit and arrival
             entries of each point.
         """
-        return snap_to_roads(self.pieces, xy)
+        xy = np.ascontiguousarray(xy, dtype=float).reshape(-1, 2)
+        # coverage, linkage and the KPIs snap the same demand and sites again and again
+        key = hashlib.blake2b(xy.tobytes(), digest_size=16).digest()
+        memo = self._snap_memo
+        if key not in memo:
+            if len(memo) >= 8:
+                memo.pop(next(iter(memo)))
+            memo[key] = snap_to_roads(self.pieces, xy)
+        return memo[key]
+
+    @functools.cached_property
+    def _snap_memo(self) -> dict[bytes, RoadPoints]:
+        return {}
 
 
 def _min_csr(rows: np.ndarray, cols: np.ndarray, w: np.ndarray, n: int) -> sp.csr_matrix:
@@ -439,11 +452,11 @@ class NetworkTravel:
 
         Same contract as :func:`netplan.coverage.pairs_within` with minutes for metres:
         ``query_xy`` are customers, ``tree_xy`` outlets (or supported / supporting sites for
-        linkage), ``dist`` is minutes. Dijkstra runs on the reversed graph from the nodes
-        outlets are reached from (up to two each), truncated at ``radius`` minus the least
-        minutes from such a node to its outlet, in chunks of sources; each chunk is cut to its
-        in-reach pairs at once. A pair's time is the least over the customer's two exits and
-        the outlet's two arrivals (vectorised), or along their common edge.
+        linkage), ``dist`` is minutes. In chunks of outlets, Dijkstra runs on the reversed
+        graph from the nodes those outlets are reached from (up to two each), truncated at
+        ``radius`` minus the least minutes from such a node to its outlet; a pair's time is
+        the least over the customer's two exits and the outlet's two arrivals (dense, per
+        chunk), or along their common edge; each chunk is cut to its in-reach pairs at once.
         """
         tree_index = np.arange(len(tree_xy)) if tree_index is None else np.asarray(tree_index)
         empty = Pairs(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
@@ -456,49 +469,64 @@ class NetworkTravel:
         s_rows = np.flatnonzero(s_ok & (s_acc <= reach))
         if len(d_rows) == 0 or len(s_rows) == 0:
             return empty
-        # arrival entries: (site, node, minutes from the node to the site with its leg)
-        ent_min = (site.arrive_min[s_rows] + s_acc[s_rows, None]).ravel()
-        keep = ent_min <= reach
-        ent_min = ent_min[keep]
-        ent_site = np.repeat(s_rows, 2)[keep]
-        sources, src_of = np.unique(site.arrive_node[s_rows].ravel()[keep], return_inverse=True)
-        # Dijkstra from a node only as far as its nearest entry can use
-        best = np.full(len(sources), np.inf)
-        np.minimum.at(best, src_of, ent_min)
+        # arrival entries of each site: node, minutes from it to the site with the site's leg
+        ent_min = site.arrive_min[s_rows] + s_acc[s_rows, None]
+        ent_min[ent_min > reach] = np.inf
+        ent_node = site.arrive_node[s_rows]
+        # sites sharing a node land in the same chunk, so each source runs once
+        first_node = np.where(np.isfinite(ent_min[:, 0]), ent_node[:, 0], ent_node[:, 1])
+        s_order = np.argsort(first_node, kind="stable")
+        s_rows, ent_min, ent_node = s_rows[s_order], ent_min[s_order], ent_node[s_order]
         exit_node = cust.exit_node[d_rows]
         exit_min = cust.exit_min[d_rows] + c_acc[d_rows, None]
+        # customer and site on the same edge: along it (a few pairs, merged into each block)
+        ia, ib, along = same_piece_pairs(self.network.pieces, cust, d_rows, site, s_rows)
+        d_pos = np.searchsorted(d_rows, ia)
+        s_pos = np.empty(len(tree_xy), np.int64)
+        s_pos[s_rows] = np.arange(len(s_rows))
+        s_pos = s_pos[ib]
+        direct = c_acc[ia] + along + s_acc[ib]
         per_chunk = max(1, self.chunk_cells // (2 * max(self.network.n_nodes, len(d_rows))))
         out_d, out_s, out_t = [], [], []
-        for start in range(0, len(sources), per_chunk):
-            stop = min(start + per_chunk, len(sources))
-            limit = float(radius - best[start:stop].min()) + REACH_TOLERANCE
-            dist = dijkstra(self.network.reversed_csr, indices=sources[start:stop], limit=limit)
+        for start in range(0, len(s_rows), per_chunk):
+            stop = min(start + per_chunk, len(s_rows))
+            extra = ent_min[start:stop]
+            valid = np.isfinite(extra)
+            mine = np.flatnonzero((s_pos >= start) & (s_pos < stop))
+            if not valid.any() and len(mine) == 0:
+                continue
+            sources, src = np.unique(ent_node[start:stop][valid], return_inverse=True)
+            rows = np.zeros(extra.shape, np.int64)
+            rows[valid] = src
+            if len(sources):
+                limit = float(radius - extra[valid].min()) + REACH_TOLERANCE
+                dist = dijkstra(self.network.reversed_csr, indices=sources, limit=limit)
+            else:  # only pairs along a shared edge in this chunk
+                dist = np.full((1, self.network.n_nodes), np.inf)
             # minutes from each customer to each source node, by the better of its two exits
-            block = np.minimum(
-                dist[:, exit_node[:, 0]] + exit_min[:, 0], dist[:, exit_node[:, 1]] + exit_min[:, 1]
-            )
-            del dist
-            ents = np.flatnonzero((src_of >= start) & (src_of < stop))
-            t = block[src_of[ents] - start] + ent_min[ents, None]
+            block = np.take(dist, exit_node[:, 0], axis=1)
+            block += exit_min[:, 0]
+            other = np.take(dist, exit_node[:, 1], axis=1)
+            other += exit_min[:, 1]
+            np.minimum(block, other, out=block)
+            del dist, other
+            t = np.take(block, rows[:, 0], axis=0)
+            t += extra[:, 0, None]
+            other = np.take(block, rows[:, 1], axis=0)
+            other += extra[:, 1, None]
+            np.minimum(t, other, out=t)
+            del block, other
+            r0, c0 = s_pos[mine] - start, d_pos[mine]
+            t[r0, c0] = np.minimum(t[r0, c0], direct[mine])  # (site, customer) pairs are unique
             r, c = np.nonzero(t <= reach)
-            out_s.append(ent_site[ents[r]])
+            out_s.append(tree_index[s_rows[start + r]])
             out_d.append(d_rows[c])
             out_t.append(t[r, c])
-        ia, ib, along = same_piece_pairs(self.network.pieces, cust, d_rows, site, s_rows)
-        t = c_acc[ia] + along + s_acc[ib]
-        near = t <= reach
-        out_d.append(ia[near])
-        out_s.append(ib[near])
-        out_t.append(t[near])
+        if not out_d:
+            return empty
         d = np.concatenate(out_d).astype(np.int64)
         s = np.concatenate(out_s).astype(np.int64)
         t = np.concatenate(out_t)
-        # a pair found through both entries (or along its edge too): keep its least time
-        order = np.lexsort((t, s, d))
-        d, s, t = d[order], s[order], t[order]
-        first = np.ones(len(d), dtype=bool)
-        first[1:] = (d[1:] != d[:-1]) | (s[1:] != s[:-1])
-        d, s, t = d[first], tree_index[s[first]].astype(np.int64), t[first]
         order = np.lexsort((s, d))
         return Pairs(d[order], s[order], t[order])
 

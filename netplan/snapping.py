@@ -235,7 +235,7 @@ def snap_to_roads(pieces: RoadPieces, xy: np.ndarray) -> RoadPoints:
     at_u, at_v = found & (f <= 0.0), found & (f >= 1.0)
     u = pieces.u[p] if len(pieces) else np.zeros(n, np.int64)
     v = pieces.v[p] if len(pieces) else np.zeros(n, np.int64)
-    return RoadPoints(
+    out = RoadPoints(
         piece=piece,
         fraction=fraction,
         metres=metres,
@@ -245,6 +245,9 @@ def snap_to_roads(pieces: RoadPieces, xy: np.ndarray) -> RoadPoints:
         arrive_node=np.column_stack([u, v]),
         arrive_min=np.column_stack([_along(f, fwd, at_u), _along(1.0 - f, bwd, at_v)]),
     )
+    for values in vars(out).values():  # shared by every caller (memoised per point set)
+        values.flags.writeable = False
+    return out
 
 
 def _along(share: np.ndarray, minutes: np.ndarray, at_node: np.ndarray) -> np.ndarray:
