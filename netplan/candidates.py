@@ -3,7 +3,8 @@
 - ``kmeans``: demand-weighted k-means centres (scikit-learn, fixed seed, so runs repeat);
 - ``h3``: the centres of the H3 cells at a resolution that hold demand.
 
-With a road network the sites move to their nearest road node (a site must be reachable).
+With a road network the sites move to their road point, the nearest point of the nearest
+drivable edge (a site must be reachable).
 Each generated set carries the tiers its sites may host.
 """
 

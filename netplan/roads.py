@@ -8,12 +8,15 @@ Travel mode ``network`` measures reach in minutes of driving on a road graph:
 - Each edge's speed is its OSM ``maxspeed`` where tagged (the mean of several values, as
   osmnx does), else the default of its ``highway`` type (:data:`DEFAULT_SPEEDS_KMH`, which a
   scenario may override); travel time = length / speed, in minutes.
-- Points snap to the nearest node of the largest strongly connected part of the graph; the
-  straight off-network leg is driven at an access speed and added to the time. A point whose
-  leg is longer than the allowed maximum is *unreachable*: it is never covered, and reported.
-- Direction: the time of a pair is **customer → outlet** (access leg of the customer, roads
-  from the customer's node to the outlet's node, access leg of the outlet). It is computed by
-  Dijkstra from each outlet on the *reversed* graph, so one-way streets count the right way.
+- Points snap to the nearest point of the nearest edge whose ends are in the largest strongly
+  connected part of the graph (:mod:`netplan.snapping`); the straight off-network leg is
+  driven at an access speed, the part of the edge to its ends at the edge's speed (one-way
+  streets respected). A point whose straight leg is longer than the allowed maximum is
+  *unreachable*: it is never covered, and reported.
+- Direction: the time of a pair is **customer → outlet** (the customer's way onto the
+  network, roads between the two edges' ends, the outlet's way off it; or along their shared
+  edge). It is computed by Dijkstra from the outlets' edge ends on the *reversed* graph, so
+  one-way streets count the right way.
 - :meth:`NetworkTravel.pairs` runs ``scipy.sparse.csgraph.dijkstra`` truncated at the reach
   (``limit``), chunked over the sources, and keeps only the in-reach pairs of each chunk, so
   the result is the same sparse :class:`netplan.coverage.Pairs` as the planar modes produce.

@@ -259,3 +259,18 @@ def test_service_area_holds_every_node_that_reaches_the_outlet():
     assert 3 <= len(inside) < len(node_xy)
     area = travel.service_areas(outlet, np.array([3.0]))[0]
     assert shapely.contains(area, shapely.points(inside)).all()
+
+
+def test_generated_candidates_sit_on_their_road_point():
+    from pyproj import CRS as _CRS
+
+    from netplan.candidates import generate_candidates
+    from netplan.scenario import GenerateSpec
+
+    net = _one_way_square().network()
+    # two demand clusters: k-means centres at (500, 60) and (940, 500), 60 m inside the square
+    demand = np.array([[480.0, 60.0], [520.0, 60.0], [940.0, 480.0], [940.0, 520.0]])
+    spec = GenerateSpec(method="kmeans", n=2, tiers="a", seed=0)
+    sites = generate_candidates(demand, np.ones(4), _CRS.from_user_input(CRS), [spec], ["a"], net)
+    xy = sorted(map(tuple, sites.get_coordinates().to_numpy().round(9).tolist()))
+    assert xy == [(500.0, 0.0), (1000.0, 500.0)]  # mid-edge, not the corners
