@@ -323,7 +323,7 @@ class RoadNetwork:
 
     @functools.cached_property
     def pieces(self) -> RoadPieces:
-        """The undirected road pieces points snap onto (edges inside the strongly connected part)."""
+        """The undirected road pieces points snap onto (edges in the strongly connected part)."""
         return road_pieces(self.graph, self.node_xy, self.crs, self.snappable)
 
     def snap(self, xy: np.ndarray) -> RoadPoints:

@@ -128,7 +128,8 @@ def road_pieces(
         empty = np.zeros(0, dtype=object)
         none = np.zeros(0, np.int64)
         return RoadPieces(none, none, np.zeros(0), np.zeros(0), empty, shapely.STRtree(empty))
-    lines = _edge_lines(geoms, u, v, node_xy, CRS.from_user_input(graph.graph.get("crs", "EPSG:4326")), crs)
+    graph_crs = CRS.from_user_input(graph.graph.get("crs", "EPSG:4326"))
+    lines = _edge_lines(geoms, u, v, node_xy, graph_crs, crs)
     coords, owner = shapely.get_coordinates(lines, return_index=True)
     starts = np.searchsorted(owner, np.arange(len(lines)))
     # one pass over the edges: u -> v and v -> u of a two-way street are one piece (same line)
@@ -256,8 +257,10 @@ def _along(share: np.ndarray, minutes: np.ndarray, at_node: np.ndarray) -> np.nd
         return np.where(np.isfinite(minutes), share * minutes, np.where(at_node, 0.0, np.inf))
 
 
-def along_piece(pieces: RoadPieces, piece: np.ndarray, f_from: np.ndarray, f_to: np.ndarray) -> np.ndarray:
-    """Minutes from fraction ``f_from`` to ``f_to`` of the same piece along it (inf if one-way the other way)."""
+def along_piece(
+    pieces: RoadPieces, piece: np.ndarray, f_from: np.ndarray, f_to: np.ndarray
+) -> np.ndarray:
+    """Minutes from fraction ``f_from`` to ``f_to`` along one piece (inf against a one-way)."""
     d = np.asarray(f_to, dtype=float) - np.asarray(f_from, dtype=float)
     if len(pieces) == 0:
         return np.where(d == 0, 0.0, np.inf)

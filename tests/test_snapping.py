@@ -77,7 +77,11 @@ def oracle(net: RoadNetwork, roads: Roads, customers, outlets, max_access=1000.0
         t_ab = g.edges[r["a"], r["b"], r["key_ab"]]["travel_time_min"] if "key_ab" in r else None
         t_ba = g.edges[r["b"], r["a"], r["key_ba"]]["travel_time_min"] if "key_ba" in r else None
         h.remove_edges_from(
-            [(u, v, key) for u, v, key, d in h.edges(keys=True, data=True) if d.get("road") and {u, v} == {r["a"], r["b"]}]
+            [
+                (u, v, key)
+                for u, v, key, d in h.edges(keys=True, data=True)
+                if d.get("road") and {u, v} == {r["a"], r["b"]}
+            ]
         )
         chain = sorted([(0.0, r["a"]), (1.0, r["b"]), *found], key=lambda x: x[0])
         for (f0, n0), (f1, n1) in zip(chain, chain[1:], strict=False):
@@ -100,7 +104,8 @@ def oracle(net: RoadNetwork, roads: Roads, customers, outlets, max_access=1000.0
 def assert_all_methods_match(travel, customers, outlets, want, radius):
     """times, nearest and pairs of ``travel`` equal the oracle matrix ``want`` to 1e-9."""
     nc, no = want.shape
-    got = travel.times(np.repeat(customers, no, axis=0), np.tile(outlets, (nc, 1))).reshape(nc, no)
+    got = travel.times(np.repeat(customers, no, axis=0), np.tile(outlets, (nc, 1)))
+    got = got.reshape(nc, no)
     assert np.array_equal(np.isinf(got), np.isinf(want))
     fin = np.isfinite(want)
     assert np.max(np.abs(got[fin] - want[fin]), initial=0) <= 1e-9
@@ -116,7 +121,7 @@ def assert_all_methods_match(travel, customers, outlets, want, radius):
 
 
 def _one_way_square() -> Roads:
-    """A(1) (0,0) → B(2) (1000,0) → C(3) (1000,1000) → D(4) (0,1000) → A, 30 km/h: 2 min a side."""
+    """A(1) (0,0) → B(2) (1000,0) → C(3) (1000,1000) → D(4) (0,1000) → A: 2 min a side."""
     roads = Roads({1: (0, 0), 2: (1000, 0), 3: (1000, 1000), 4: (0, 1000)})
     for a, b in ((1, 2), (2, 3), (3, 4), (4, 1)):
         roads.add(a, b, way="ab")
@@ -129,7 +134,7 @@ def test_a_point_beside_a_one_way_street_drives_around():
     travel = NetworkTravel(net)
     customer = np.array([[500.0, 20.0]])  # beside A→B at its middle, 20 m off: leg 0.08 min
     outlet = np.array([[400.0, -20.0]])  # 100 m behind the customer on the same one-way street
-    # customer → outlet: rest of A→B (1) + B→C→D→A (6) + 0.4 of A→B (0.8), legs 0.08 each
+    # customer → outlet: rest of A→B (1) + B→C→D→A (6) + 0.4 of A→B (0.8), legs 0.08
     assert travel.times(customer, outlet)[0] == pytest.approx(7.96, abs=1e-12)
     # outlet → customer: straight on along the street, 0.1 of A→B
     assert travel.times(outlet, customer)[0] == pytest.approx(0.36, abs=1e-12)
@@ -233,8 +238,10 @@ def test_random_points_on_a_random_grid_equal_the_brute_force(seed):
     customers = rng.uniform(-150, 1350, (45, 2))
     outlets = rng.uniform(-150, 1350, (7, 2))
     # points on an outlet's road (same edge), a point on a node and one past a dead end
-    customers = np.vstack([customers, outlets[:4] + rng.uniform(-25, 25, (4, 2)), [nodes_xy(roads, 12)], [[1350.0, 1350.0]]])
-    travel = NetworkTravel(net, max_access_m=150.0, chunk_cells=2 * net.n_nodes)  # several chunks
+    near_outlets = outlets[:4] + rng.uniform(-25, 25, (4, 2))
+    customers = np.vstack([customers, near_outlets, [roads.nodes[12]], [[1350.0, 1350.0]]])
+    # several chunks of outlets
+    travel = NetworkTravel(net, max_access_m=150.0, chunk_cells=2 * 2 * max(net.n_nodes, 60))
     want = oracle(net, roads, customers, outlets, max_access=150.0)
     assert np.isinf(want).any() and np.isfinite(want).sum() > 100
     radius = float(np.median(want[np.isfinite(want)]))
@@ -242,10 +249,6 @@ def test_random_points_on_a_random_grid_equal_the_brute_force(seed):
     # linkage-style use: outlets to outlets
     want_oo = oracle(net, roads, outlets, outlets, max_access=150.0)
     assert_all_methods_match(travel, outlets, outlets, want_oo, radius)
-
-
-def nodes_xy(roads: Roads, n: int) -> tuple[float, float]:
-    return roads.nodes[n]
 
 
 def test_service_area_holds_every_node_that_reaches_the_outlet():
