@@ -369,6 +369,29 @@ def _min_csr(rows: np.ndarray, cols: np.ndarray, w: np.ndarray, n: int) -> sp.cs
     return sp.csr_matrix((w[first], (rows[first], cols[first])), shape=(n, n))
 
 
+def _with_sources(
+    csr: sp.csr_matrix, k: int, source: np.ndarray, node: np.ndarray, w: np.ndarray
+) -> sp.csr_matrix:
+    """``csr`` (n × n) with ``k`` virtual nodes n + i appended: an edge n + source → node of
+    weight w (the least of duplicates); the virtual nodes have no incoming edges."""
+    n = csr.shape[0]
+    order = np.lexsort((w, node, source))
+    source, node, w = source[order], node[order], w[order]
+    first = np.ones(len(source), dtype=bool)
+    first[1:] = (source[1:] != source[:-1]) | (node[1:] != node[:-1])
+    source, node, w = source[first], node[first], w[first]
+    ends = csr.indptr[-1] + np.cumsum(np.bincount(source, minlength=k))
+    # rows appended by hand: a generic stack could sum or drop the explicit zero-minute edges
+    return sp.csr_matrix(
+        (
+            np.concatenate([csr.data, w]),
+            np.concatenate([csr.indices, node]),
+            np.concatenate([csr.indptr, ends]),
+        ),
+        shape=(n + k, n + k),
+    )
+
+
 def load_network(
     path: str | Path,
     crs: CRS | str | int | None = None,
@@ -472,14 +495,19 @@ class NetworkTravel:
         s_rows = np.flatnonzero(s_ok & (s_acc <= reach))
         if len(d_rows) == 0 or len(s_rows) == 0:
             return empty
-        # arrival entries of each site: node, minutes from it to the site with the site's leg
+        n = self.network.n_nodes
+        # one virtual source per site, joined on the reversed graph to the (up to two) nodes it
+        # is reached from by the minutes from there (partial edge and leg): Dijkstra from it
+        # gives each node's time to the site, truncated exactly at the reach
         ent_min = site.arrive_min[s_rows] + s_acc[s_rows, None]
-        ent_min[ent_min > reach] = np.inf
-        ent_node = site.arrive_node[s_rows]
-        # sites sharing a node land in the same chunk, so each source runs once
-        first_node = np.where(np.isfinite(ent_min[:, 0]), ent_node[:, 0], ent_node[:, 1])
-        s_order = np.argsort(first_node, kind="stable")
-        s_rows, ent_min, ent_node = s_rows[s_order], ent_min[s_order], ent_node[s_order]
+        use = ent_min <= reach
+        graph = _with_sources(
+            self.network.reversed_csr,
+            len(s_rows),
+            np.repeat(np.arange(len(s_rows)), 2)[use.ravel()],
+            site.arrive_node[s_rows][use],
+            ent_min[use],
+        )
         exit_node = cust.exit_node[d_rows]
         exit_min = cust.exit_min[d_rows] + c_acc[d_rows, None]
         # customer and site on the same edge: along it (a few pairs, merged into each block)
@@ -489,36 +517,19 @@ class NetworkTravel:
         s_pos[s_rows] = np.arange(len(s_rows))
         s_pos = s_pos[ib]
         direct = c_acc[ia] + along + s_acc[ib]
-        per_chunk = max(1, self.chunk_cells // (2 * max(self.network.n_nodes, len(d_rows))))
+        per_chunk = max(1, self.chunk_cells // (2 * max(n, len(d_rows))))
         out_d, out_s, out_t = [], [], []
         for start in range(0, len(s_rows), per_chunk):
             stop = min(start + per_chunk, len(s_rows))
-            extra = ent_min[start:stop]
-            valid = np.isfinite(extra)
-            mine = np.flatnonzero((s_pos >= start) & (s_pos < stop))
-            if not valid.any() and len(mine) == 0:
-                continue
-            sources, src = np.unique(ent_node[start:stop][valid], return_inverse=True)
-            rows = np.zeros(extra.shape, np.int64)
-            rows[valid] = src
-            if len(sources):
-                limit = float(radius - extra[valid].min()) + REACH_TOLERANCE
-                dist = dijkstra(self.network.reversed_csr, indices=sources, limit=limit)
-            else:  # only pairs along a shared edge in this chunk
-                dist = np.full((1, self.network.n_nodes), np.inf)
-            # minutes from each customer to each source node, by the better of its two exits
-            block = np.take(dist, exit_node[:, 0], axis=1)
-            block += exit_min[:, 0]
+            dist = dijkstra(graph, indices=n + np.arange(start, stop), limit=reach)
+            # by the better of the customer's two exits
+            t = np.take(dist, exit_node[:, 0], axis=1)
+            t += exit_min[:, 0]
             other = np.take(dist, exit_node[:, 1], axis=1)
             other += exit_min[:, 1]
-            np.minimum(block, other, out=block)
-            del dist, other
-            t = np.take(block, rows[:, 0], axis=0)
-            t += extra[:, 0, None]
-            other = np.take(block, rows[:, 1], axis=0)
-            other += extra[:, 1, None]
             np.minimum(t, other, out=t)
-            del block, other
+            del dist, other
+            mine = np.flatnonzero((s_pos >= start) & (s_pos < stop))
             r0, c0 = s_pos[mine] - start, d_pos[mine]
             t[r0, c0] = np.minimum(t[r0, c0], direct[mine])  # (site, customer) pairs are unique
             r, c = np.nonzero(t <= reach)
@@ -553,13 +564,8 @@ class NetworkTravel:
         ent_min = (site.arrive_min[s_rows] + s_acc[s_rows, None]).ravel()
         ent_node = site.arrive_node[s_rows].ravel()
         use = np.isfinite(ent_min)
-        g = self.network.reversed_csr.tocoo()
-        aug = _min_csr(
-            np.concatenate([g.row, np.full(int(use.sum()), n)]),
-            np.concatenate([g.col, ent_node[use]]),
-            np.concatenate([g.data, ent_min[use]]),
-            n + 1,
-        )
+        one = np.zeros(int(use.sum()), np.int64)  # a single virtual source joined to them all
+        aug = _with_sources(self.network.reversed_csr, 1, one, ent_node[use], ent_min[use])
         dist = dijkstra(aug, indices=n)[:n]
         d_rows = np.flatnonzero(c_ok)
         core = np.full(len(query_xy), np.inf)
