@@ -84,10 +84,11 @@ class NetworkTravel:
         Same contract as :func:`netplan.coverage.pairs_within` with minutes for metres:
         ``query_xy`` are customers, ``tree_xy`` outlets (or supported / supporting sites for
         linkage), ``dist`` is minutes. In chunks of outlets, Dijkstra runs on the reversed
-        graph from the nodes those outlets are reached from (up to two each), truncated at
-        ``radius`` minus the least minutes from such a node to its outlet; a pair's time is
-        the least over the customer's two exits and the outlet's two arrivals (dense, per
-        chunk), or along their common edge; each chunk is cut to its in-reach pairs at once.
+        graph from one virtual source per outlet, joined to the (up to two) nodes the outlet
+        is reached from by the minutes from there (partial edge and access leg), truncated at
+        ``radius``; a customer's time is the better of its two exits (dense, per chunk), or the
+        way along an edge it shares with the outlet; each chunk is cut to its in-reach pairs
+        at once.
         """
         tree_index = np.arange(len(tree_xy)) if tree_index is None else np.asarray(tree_index)
         empty = Pairs(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
@@ -122,7 +123,7 @@ class NetworkTravel:
         s_pos[s_rows] = np.arange(len(s_rows))
         s_pos = s_pos[ib]
         direct = c_acc[ia] + along + s_acc[ib]
-        per_chunk = max(1, self.chunk_cells // (2 * max(n, len(d_rows))))
+        per_chunk = max(1, self.chunk_cells // (2 * max(n + len(s_rows), len(d_rows))))
         out_d, out_s, out_t = [], [], []
         for start in range(0, len(s_rows), per_chunk):
             stop = min(start + per_chunk, len(s_rows))
@@ -141,8 +142,6 @@ class NetworkTravel:
             out_s.append(tree_index[s_rows[start + r]])
             out_d.append(d_rows[c])
             out_t.append(t[r, c])
-        if not out_d:
-            return empty
         d = np.concatenate(out_d).astype(np.int64)
         s = np.concatenate(out_s).astype(np.int64)
         t = np.concatenate(out_t)

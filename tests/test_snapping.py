@@ -241,7 +241,7 @@ def test_random_points_on_a_random_grid_equal_the_brute_force(seed):
     near_outlets = outlets[:4] + rng.uniform(-25, 25, (4, 2))
     customers = np.vstack([customers, near_outlets, [roads.nodes[12]], [[1350.0, 1350.0]]])
     # several chunks of outlets
-    travel = NetworkTravel(net, max_access_m=150.0, chunk_cells=2 * 2 * max(net.n_nodes, 60))
+    travel = NetworkTravel(net, max_access_m=150.0, chunk_cells=2 * 2 * max(net.n_nodes + 7, 60))
     want = oracle(net, roads, customers, outlets, max_access=150.0)
     assert np.isinf(want).any() and np.isfinite(want).sum() > 100
     radius = float(np.median(want[np.isfinite(want)]))
