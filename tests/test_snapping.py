@@ -277,3 +277,98 @@ def test_generated_candidates_sit_on_their_road_point():
     sites = generate_candidates(demand, np.ones(4), _CRS.from_user_input(CRS), [spec], ["a"], net)
     xy = sorted(map(tuple, sites.get_coordinates().to_numpy().round(9).tolist()))
     assert xy == [(500.0, 0.0), (1000.0, 500.0)]  # mid-edge, not the corners
+
+
+def _graph_oracle(net: RoadNetwork, customers, outlets, max_access=1000.0) -> np.ndarray:
+    """Brute force on any road graph (osmnx edges with ``geometry``): minutes customer → outlet.
+
+    Each directed edge is a line of its own (its geometry reprojected here, ends on its
+    nodes); a point splits the nearest one and every edge between the same nodes along the
+    same line (the other direction of a two-way street), then networkx runs Dijkstra."""
+    from pyproj import Transformer
+
+    g = net.graph
+    scc = max(nx.strongly_connected_components(g), key=len)
+    at = {n: net.node_xy[i] for i, n in enumerate(net.nodes.tolist())}
+    to_metric = Transformer.from_crs(g.graph.get("crs", "EPSG:4326"), net.crs, always_xy=True)
+    edges, lines = [], []
+    for u, v, k, data in g.edges(keys=True, data=True):
+        if u not in scc or v not in scc:
+            continue
+        inner = np.zeros((0, 2))
+        if data.get("geometry") is not None:
+            lon, lat = np.asarray(data["geometry"].coords).T
+            inner = np.column_stack(to_metric.transform(lon, lat))[1:-1]
+        edges.append((u, v, k, data["travel_time_min"]))
+        lines.append(np.vstack([at[u], inner, at[v]]))
+    shapes = np.array([shapely.LineString(line) for line in lines])
+    points = np.vstack([customers, outlets])
+    h = nx.MultiDiGraph()
+    for u, v, k, t in edges:
+        h.add_edge(u, v, w=t, edge=(u, v, k))
+    splits: dict[int, list[tuple[float, object]]] = {}
+    for i, xy in enumerate(points):
+        pt = shapely.Point(xy)
+        dist = shapely.distance(shapes, pt)
+        e = int(np.argmin(dist))
+        if dist[e] > max_access:
+            continue
+        u, v = edges[e][0], edges[e][1]
+        f = shapely.line_locate_point(shapes[e], pt, normalized=True)
+        road = shapely.line_interpolate_point(shapes[e], f, normalized=True)
+        q = u if f == 0 else v if f == 1 else ("q", i)
+        for j, (a, b, _, _) in enumerate(edges):
+            if {a, b} != {u, v}:
+                continue
+            if np.array_equal(lines[j], lines[e]):
+                splits.setdefault(j, []).append((f, q))
+            elif np.array_equal(lines[j][::-1], lines[e]):
+                splits.setdefault(j, []).append((1.0 - f, q))
+        leg = shapely.distance(road, pt) / ACCESS
+        h.add_edge(("p", i), q, w=leg)
+        h.add_edge(q, ("p", i), w=leg)
+    for j, found in splits.items():
+        u, v, k, t = edges[j]
+        key = next(c for _, _, c, d in h.edges(u, keys=True, data=True) if d["edge"] == (u, v, k))
+        h.remove_edge(u, v, key=key)
+        chain = sorted([(0.0, u), (1.0, v), *found], key=lambda x: x[0])
+        for (f0, n0), (f1, n1) in zip(chain, chain[1:], strict=False):
+            if n0 != n1:
+                h.add_edge(n0, n1, w=(f1 - f0) * t)
+    out = np.full((len(customers), len(outlets)), np.inf)
+    for i in range(len(customers)):
+        if ("p", i) in h:
+            reach = nx.single_source_dijkstra_path_length(h, ("p", i), weight="w")
+            for j in range(len(outlets)):
+                out[i, j] = reach.get(("p", len(customers) + j), np.inf)
+    return out
+
+
+def test_real_roads_of_liechtenstein_equal_the_brute_force():
+    """osmnx geometries (reprojected), two-way streets as edge pairs, real one-way streets."""
+    from test_roads import DRIVE, _need_shared
+
+    from netplan.roads import load_network
+
+    _need_shared()
+    net = load_network(DRIVE)
+    rng = np.random.default_rng(11)
+    centre = net.node_xy[rng.choice(np.flatnonzero(net.snappable))]
+    customers = centre + rng.uniform(-1500, 1500, (70, 2))
+    outlets = centre + rng.uniform(-1000, 1000, (5, 2))
+    # beside one-way streets: 20 points a few metres off the middle of one-way road pieces
+    p = net.pieces
+    one_way = np.flatnonzero(np.isinf(p.forward) | np.isinf(p.backward))
+    picked = p.lines[rng.choice(one_way, 20, replace=False)]
+    mid = shapely.get_coordinates(shapely.line_interpolate_point(picked, 0.5, normalized=True))
+    near_outlets = outlets + rng.uniform(-15, 15, (5, 2))
+    customers = np.vstack([customers, mid + rng.uniform(-8, 8, (20, 2)), near_outlets])
+    want = _graph_oracle(net, customers, outlets)
+    assert np.isfinite(want).sum() >= 400  # most of the 95 x 5 pairs are on the roads
+    travel = NetworkTravel(net)
+    where, _, _ = travel.snap(customers)
+    one_way = np.isinf(net.pieces.forward[where.piece]) | np.isinf(net.pieces.backward[where.piece])
+    inside = (where.fraction > 0) & (where.fraction < 1)
+    assert (one_way & inside).sum() >= 10 and inside.sum() >= 60  # the cases that matter occur
+    radius = float(np.median(want[np.isfinite(want)]))
+    assert_all_methods_match(travel, customers, outlets, want, radius)
