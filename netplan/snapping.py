@@ -15,7 +15,7 @@ whose both ends lie in the largest strongly connected part of the graph. From th
 
 Each point thus carries up to two ``(node, minutes)`` exit entries and two arrival entries
 (missing ones have ``inf`` minutes). Those offsets are additive, so shortest paths still run
-between the nodes of the simplified graph (:class:`netplan.roads.NetworkTravel`).
+between the nodes of the simplified graph (:class:`netplan.drivetimes.NetworkTravel`).
 
 A *road piece* is one undirected piece of road: the edges u → v and v → u of a two-way street
 share one geometry and are one piece with a time per direction (``inf`` where one-way).
