@@ -3,7 +3,8 @@
 - ``kmeans``: demand-weighted k-means centres (scikit-learn, fixed seed, so runs repeat);
 - ``h3``: the centres of the H3 cells at a resolution that hold demand.
 
-With a road network the sites move to their nearest road node (a site must be reachable).
+With a road network the sites move to their road point, the nearest point of the nearest
+drivable edge (a site must be reachable).
 Each generated set carries the tiers its sites may host.
 """
 
@@ -77,7 +78,8 @@ def generate_candidates(
         ``method`` (kmeans / h3), ``n`` or ``resolution``, ``tiers``.
     tier_keys : list of str
     network : RoadNetwork, optional
-        Snap the sites to its nearest node (duplicates within one entry removed).
+        Move each site onto its road point, the nearest point of the nearest drivable edge
+        (:meth:`netplan.roads.RoadNetwork.snap`; duplicates within one entry removed).
 
     Returns
     -------
@@ -91,9 +93,10 @@ def generate_candidates(
         else:
             xy = h3_sites(demand_xy, weights, crs, spec.resolution)
         if network is not None and len(xy):
-            node, _ = network.snap(xy)
-            node = np.unique(node)
-            xy = network.node_xy[node]
+            road = network.snap(xy).road_xy
+            road = road[np.isfinite(road[:, 0])]  # a network with no edge to snap onto
+            _, first = np.unique(road, axis=0, return_index=True)
+            xy = road[np.sort(first)]
         prefix = ("K" if spec.method == "kmeans" else "H") + (str(e + 1) if len(specs) > 1 else "")
         tiers = spec.tiers if isinstance(spec.tiers, list) else [spec.tiers]
         frames.append(

@@ -10,20 +10,25 @@ Travel mode ``network`` measures reach in minutes of driving on a road graph:
 - Each edge's speed is its OSM ``maxspeed`` where tagged (the mean of several values, as
   osmnx does), else the default of its ``highway`` type (:data:`DEFAULT_SPEEDS_KMH`, which a
   scenario may override); travel time = length / speed, in minutes.
-- Points snap to the nearest node of the largest strongly connected part of the graph; the
-  straight off-network leg is driven at an access speed and added to the time. A point whose
-  leg is longer than the allowed maximum is *unreachable*: it is never covered, and reported.
-- Direction: the time of a pair is **customer → outlet** (access leg of the customer, roads
-  from the customer's node to the outlet's node, access leg of the outlet). It is computed by
-  Dijkstra from each outlet on the *reversed* graph, so one-way streets count the right way.
-- :meth:`NetworkTravel.pairs` runs ``scipy.sparse.csgraph.dijkstra`` truncated at the reach
-  (``limit``), chunked over the sources, and keeps only the in-reach pairs of each chunk, so
-  the result is the same sparse :class:`netplan.coverage.Pairs` as the planar modes produce.
+- Points snap to the nearest point of the nearest edge whose ends are in the largest strongly
+  connected part of the graph (:mod:`netplan.snapping`); the straight off-network leg is
+  driven at an access speed, the part of the edge to its ends at the edge's speed (one-way
+  streets respected). A point whose straight leg is longer than the allowed maximum is
+  *unreachable*: it is never covered, and reported.
+- Direction: the time of a pair is **customer → outlet** (the customer's way onto the
+  network, roads between the two edges' ends, the outlet's way off it; or along their shared
+  edge). It is computed by Dijkstra from the outlets' edge ends on the *reversed* graph, so
+  one-way streets count the right way.
+- :meth:`NetworkTravel.pairs` (:mod:`netplan.drivetimes`, importable from here) runs
+  ``scipy.sparse.csgraph.dijkstra`` truncated at the reach (``limit``), chunked over the
+  outlets, and keeps only the in-reach pairs of each chunk, so the result is the same sparse
+  :class:`netplan.coverage.Pairs` as the planar modes produce.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
 import tempfile
 import warnings
@@ -34,14 +39,13 @@ import geopandas as gpd
 import networkx as nx
 import numpy as np
 import scipy.sparse as sp
-import shapely
 from pyproj import CRS, Transformer
-from scipy.sparse.csgraph import connected_components, dijkstra
-from scipy.spatial import cKDTree
+from scipy.sparse.csgraph import connected_components
 
 from ._errors import InputDataError, InputFileNotFoundError, NetplanWarning
-from .coverage import REACH_TOLERANCE, Pairs
+from .drivetimes import NetworkTravel
 from .osm_extract import write_drive_xml
+from .snapping import RoadPieces, RoadPoints, road_pieces, snap_to_roads
 
 #: Attribution every output derived from OpenStreetMap data must carry.
 OSM_ATTRIBUTION = "© OpenStreetMap contributors, ODbL"
@@ -371,12 +375,16 @@ class RoadNetwork:
         )
 
     @functools.cached_property
-    def _snap_tree(self) -> tuple[cKDTree, np.ndarray]:
-        idx = np.flatnonzero(self.snappable)
-        return cKDTree(self.node_xy[idx]), idx
+    def pieces(self) -> RoadPieces:
+        """The undirected road pieces points snap onto (edges in the strongly connected part)."""
+        return road_pieces(self.graph, self.node_xy, self.crs, self.snappable)
 
-    def snap(self, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Nearest snappable node of each point and the straight distance to it.
+    def snap(self, xy: np.ndarray) -> RoadPoints:
+        """The nearest point of the nearest drivable edge of each point, with its entries.
+
+        Only edges whose both ends are in the largest strongly connected part are candidates,
+        so a snapped point can reach and be reached from the rest of the network. See
+        :mod:`netplan.snapping` for the entries (one-way streets respected).
 
         Parameters
         ----------
@@ -385,17 +393,23 @@ class RoadNetwork:
 
         Returns
         -------
-        node : ndarray (n,) of int64
-            Node index.
-        metres : ndarray (n,)
-            Length of the off-network leg.
+        RoadPoints
+            Piece, fraction along it, straight leg (metres), road point, exit and arrival
+            entries of each point.
         """
-        tree, idx = self._snap_tree
-        xy = np.asarray(xy, dtype=float).reshape(-1, 2)
-        if len(xy) == 0:
-            return np.zeros(0, np.int64), np.zeros(0)
-        dist, pos = tree.query(xy, k=1)
-        return idx[pos].astype(np.int64), np.asarray(dist, dtype=float)
+        xy = np.ascontiguousarray(xy, dtype=float).reshape(-1, 2)
+        # coverage, linkage and the KPIs snap the same demand and sites again and again
+        key = hashlib.blake2b(xy.tobytes(), digest_size=16).digest()
+        memo = self._snap_memo
+        if key not in memo:
+            if len(memo) >= 8:
+                memo.pop(next(iter(memo)))
+            memo[key] = snap_to_roads(self.pieces, xy)
+        return memo[key]
+
+    @functools.cached_property
+    def _snap_memo(self) -> dict[bytes, RoadPoints]:
+        return {}
 
 
 def _min_csr(rows: np.ndarray, cols: np.ndarray, w: np.ndarray, n: int) -> sp.csr_matrix:
@@ -434,164 +448,6 @@ def load_network(
     return RoadNetwork.from_graph(
         read_graph(path), crs=crs, speeds=speeds, default_speed=default_speed, source=str(path)
     )
-
-
-# ----------------------------------------------------------------- travel times
-@dataclass
-class NetworkTravel:
-    """Drive times between points over a :class:`RoadNetwork`, with the access legs.
-
-    Attributes
-    ----------
-    network : RoadNetwork
-    access_speed_kmh : float
-        Speed of the straight leg between a point and its snapped node.
-    max_access_m : float
-        A point farther than this from the network is unreachable.
-    chunk_cells : int
-        Bound on the cells of one dense block (sources × nodes or sites × demand).
-    """
-
-    network: RoadNetwork
-    access_speed_kmh: float = 15.0
-    max_access_m: float = 1000.0
-    chunk_cells: int = 4_000_000
-
-    mode = "network"
-
-    def snap(self, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Node, access time (minutes) and reachability of each point.
-
-        Returns
-        -------
-        node : ndarray of int64
-        access_min : ndarray
-            Minutes of the off-network leg (inf for unreachable points).
-        ok : ndarray of bool
-            The leg is at most :attr:`max_access_m`.
-        """
-        node, metres = self.network.snap(xy)
-        ok = metres <= self.max_access_m
-        access = np.where(ok, metres / (self.access_speed_kmh * 1000.0 / 60.0), np.inf)
-        return node, access, ok
-
-    def pairs(
-        self,
-        query_xy: np.ndarray,
-        tree_xy: np.ndarray,
-        radius: float,
-        tree_index: np.ndarray | None = None,
-    ) -> Pairs:
-        """(customer, outlet) pairs whose drive time customer → outlet is at most ``radius``.
-
-        Same contract as :func:`netplan.coverage.pairs_within` with minutes for metres:
-        ``query_xy`` are customers, ``tree_xy`` outlets (or supported / supporting sites for
-        linkage), ``dist`` is minutes. Dijkstra runs from the outlets' nodes on the reversed
-        graph, truncated at ``radius`` minus the outlet's access leg, in chunks of sources;
-        each chunk is cut to its in-reach pairs at once.
-        """
-        tree_index = np.arange(len(tree_xy)) if tree_index is None else np.asarray(tree_index)
-        empty = Pairs(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
-        if len(query_xy) == 0 or len(tree_xy) == 0:
-            return empty
-        d_node, d_acc, d_ok = self.snap(query_xy)
-        s_node, s_acc, s_ok = self.snap(tree_xy)
-        d_rows = np.flatnonzero(d_ok)
-        s_rows = np.flatnonzero(s_ok & (s_acc <= radius + REACH_TOLERANCE))
-        if len(d_rows) == 0 or len(s_rows) == 0:
-            return empty
-        sources, src_of_site = np.unique(s_node[s_rows], return_inverse=True)
-        # Dijkstra from a node only as far as its nearest (least access) site can use
-        best_acc = np.full(len(sources), np.inf)
-        np.minimum.at(best_acc, src_of_site, s_acc[s_rows])
-        d_cols_node = d_node[d_rows]
-        per_chunk = max(1, self.chunk_cells // max(self.network.n_nodes, len(d_rows)))
-        out_d, out_s, out_t = [], [], []
-        for start in range(0, len(sources), per_chunk):
-            src = np.arange(start, min(start + per_chunk, len(sources)))
-            limit = float(radius - best_acc[src].min()) + REACH_TOLERANCE
-            dist = dijkstra(self.network.reversed_csr, indices=sources[src], limit=limit)
-            block = dist[:, d_cols_node]  # (sources in chunk, reachable demand)
-            del dist
-            sites = np.flatnonzero((src_of_site >= src[0]) & (src_of_site <= src[-1]))
-            t = (
-                block[src_of_site[sites] - src[0]]
-                + s_acc[s_rows[sites], None]
-                + d_acc[None, d_rows]
-            )
-            r, c = np.nonzero(t <= radius + REACH_TOLERANCE)
-            out_s.append(tree_index[s_rows[sites[r]]])
-            out_d.append(d_rows[c])
-            out_t.append(t[r, c])
-        d = np.concatenate(out_d).astype(np.int64)
-        s = np.concatenate(out_s).astype(np.int64)
-        t = np.concatenate(out_t)
-        order = np.lexsort((s, d))
-        return Pairs(d[order], s[order], t[order])
-
-    def nearest(self, query_xy: np.ndarray, tree_xy: np.ndarray) -> np.ndarray:
-        """Minutes from each customer to its nearest outlet (inf if none is reachable).
-
-        One Dijkstra on the reversed graph from a virtual source joined to every outlet's
-        node by an edge of that outlet's access time: exact multi-source shortest paths.
-        """
-        n = self.network.n_nodes
-        out = np.full(len(query_xy), np.inf)
-        if len(query_xy) == 0 or len(tree_xy) == 0:
-            return out
-        d_node, d_acc, d_ok = self.snap(query_xy)
-        s_node, s_acc, s_ok = self.snap(tree_xy)
-        if not s_ok.any():
-            return out
-        nodes, inv = np.unique(s_node[s_ok], return_inverse=True)
-        acc = np.full(len(nodes), np.inf)
-        np.minimum.at(acc, inv, s_acc[s_ok])
-        g = self.network.reversed_csr.tocoo()
-        aug = _min_csr(
-            np.concatenate([g.row, np.full(len(nodes), n)]),
-            np.concatenate([g.col, nodes]),
-            np.concatenate([g.data, acc]),
-            n + 1,
-        )
-        dist = dijkstra(aug, indices=n)
-        out[d_ok] = dist[d_node[d_ok]] + d_acc[d_ok]
-        return out
-
-    def times(self, from_xy: np.ndarray, to_xy: np.ndarray) -> np.ndarray:
-        """Minutes from each row of ``from_xy`` to the same row of ``to_xy`` (inf if unreachable)."""
-        out = np.full(len(from_xy), np.inf)
-        if len(from_xy) == 0:
-            return out
-        a_node, a_acc, a_ok = self.snap(from_xy)
-        b_node, b_acc, b_ok = self.snap(to_xy)
-        rows = np.flatnonzero(a_ok & b_ok)
-        targets, inv = np.unique(b_node[rows], return_inverse=True)
-        per_chunk = max(1, self.chunk_cells // self.network.n_nodes)
-        for start in range(0, len(targets), per_chunk):
-            dist = dijkstra(self.network.reversed_csr, indices=targets[start : start + per_chunk])
-            sel = np.flatnonzero((inv >= start) & (inv < start + per_chunk))
-            r = rows[sel]
-            out[r] = dist[inv[sel] - start, a_node[r]] + a_acc[r] + b_acc[r]
-        return out
-
-    def service_areas(self, xy: np.ndarray, minutes: np.ndarray) -> list[shapely.Geometry]:
-        """Area from which each outlet is reached within its minutes: the hull of the reached roads.
-
-        For each outlet, the nodes whose drive time to it (plus its access leg) is within
-        ``minutes``, as a concave hull buffered by 100 m (the roads themselves lie inside).
-        """
-        minutes = np.broadcast_to(np.asarray(minutes, dtype=float), (len(xy),))
-        node, acc, ok = self.snap(xy)
-        areas: list[shapely.Geometry] = []
-        for i in range(len(xy)):  # one Dijkstra per outlet shown on the map
-            if not ok[i] or acc[i] > minutes[i]:
-                areas.append(shapely.Point(xy[i]).buffer(100.0))
-                continue
-            dist = dijkstra(self.network.reversed_csr, indices=node[i], limit=minutes[i] - acc[i])
-            pts = shapely.multipoints(self.network.node_xy[np.isfinite(dist)])
-            hull = shapely.concave_hull(pts, ratio=0.3) if len(pts.geoms) >= 3 else pts
-            areas.append(shapely.buffer(hull, 100.0))
-        return areas
 
 
 def data_attribution_html(scenario) -> str:

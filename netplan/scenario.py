@@ -333,7 +333,7 @@ class TravelSpec(_Strict):
     access_speed: float = Field(
         default=15.0,
         gt=0,
-        description="network: km/h of the straight leg between a point and its nearest road node",
+        description="network: km/h of the straight leg between a point and its road point",
     )
     max_access: str = Field(
         default="1 km",

@@ -124,10 +124,11 @@ def test_snapping_and_access_leg_on_a_hand_made_graph():
     travel = NetworkTravel(net, access_speed_kmh=15.0, max_access_m=1000.0)
     customers = np.array([[2000.0, 1100.0], [5000.0, 5000.0], [1000.0, 30.0]])
     outlet = np.array([[0.0, -50.0]])
-    node, access, ok = travel.snap(customers)
-    assert net.nodes[node[[0, 2]]].tolist() == [4, 2]
+    where, access, ok = travel.snap(customers)
+    # the nearest road points are nodes 4 and 2 (each projection falls on an edge's end)
+    assert where.road_xy[[0, 2]].tolist() == [[2000.0, 1000.0], [1000.0, 0.0]]
     assert np.allclose(access[[0, 2]], [100 / 250, 30 / 250])  # 15 km/h = 250 m/min
-    assert ok.tolist() == [True, False, True]  # 4.2 km from the nearest node: unreachable
+    assert ok.tolist() == [True, False, True]  # 5 km from the nearest road (node 4): unreachable
     # customer 0 -> outlet: leg 0.4 + 4->5->1 (6 + 6) + outlet leg 0.2 = 12.6 min
     # (outlet -> customer would be 1->2->3->4 = 3.857 min: direction matters)
     # customer 2 -> outlet: 0.12 + 2->1 (2) + 0.2 = 2.32 min

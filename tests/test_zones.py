@@ -162,11 +162,12 @@ def test_h3_candidates_are_the_cells_holding_demand():
     assert len(sites) == len(cells)
 
 
-def test_generated_candidates_snap_to_road_nodes():
+def test_generated_candidates_snap_to_their_road_point():
     from test_roads import _five_nodes
 
     net = _five_nodes()
-    xy = np.array([[100.0, 100.0], [1900.0, 900.0], [1950.0, 950.0]])
+    # centres (100, 60): 60 m above road 1-2; (1925, 915): 75 m beside 3->4, 85 m below 4->5
+    xy = np.array([[100.0, 60.0], [1900.0, 900.0], [1950.0, 930.0]])
     gen = generate_candidates(
         xy,
         np.ones(3),
@@ -176,7 +177,7 @@ def test_generated_candidates_snap_to_road_nodes():
         network=net,
     )
     coords = gen.get_coordinates().to_numpy()
-    assert sorted(map(tuple, coords)) == [(0.0, 0.0), (2000.0, 1000.0)]
+    assert sorted(map(tuple, coords.round(9).tolist())) == [(100.0, 0.0), (2000.0, 915.0)]
     assert set(gen["tiers"]) == {"a;b"}
 
 
