@@ -225,7 +225,12 @@ def inputs_from_frames(
     if scenario.travel.mode == "network":
         from .roads import scenario_travel
 
-        travel = scenario_travel(scenario, crs)
+        with warnings.catch_warnings():
+            # reading the file warns once per process (the network is cached); its notes are
+            # reported with this run's other notes instead, every run
+            warnings.simplefilter("ignore", NetplanWarning)
+            travel = scenario_travel(scenario, crs)
+        notes.extend(travel.network.notes)
     demand_spec = scenario.demand
     if demand_spec.spread is not None:
         demand, demand_spec = _spread_demand(demand, scenario, crs, spread_points, notes)

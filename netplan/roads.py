@@ -210,14 +210,17 @@ def read_graph(path: str | Path) -> nx.MultiDiGraph:
         raise InputDataError(f"{path}: unknown road network format; give {_ACCEPTED}")
     with tempfile.TemporaryDirectory(prefix="netplan-osm-") as tmp:
         xml = Path(tmp) / "drive.osm"
-        kind = _osm_to_drive_xml(path, xml)
+        kind, note = _osm_to_drive_xml(path, xml)
         try:
-            return ox.graph_from_xml(xml)
+            graph = ox.graph_from_xml(xml)
         except (OSError, ValueError, KeyError, SyntaxError, nx.NetworkXError) as exc:
             raise InputDataError(
                 f"{path}: cannot build the road graph from {kind} ({_first_line(exc)}); "
                 "check the extract with `netplan validate` and `osmium fileinfo`"
             ) from None
+    # kept on the graph too: a cached network still reports it with each run's input notes
+    graph.graph["netplan_notes"] = [note] if note else []
+    return graph
 
 
 def _plural(n: int, word: str) -> str:
@@ -229,7 +232,7 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def _osm_to_drive_xml(path: Path, out: Path) -> str:
+def _osm_to_drive_xml(path: Path, out: Path) -> tuple[str, str | None]:
     """Write the drivable ways of an OSM file (split at missing nodes) and their nodes to XML.
 
     Returns what the file is ("this .osm.pbf" or "this OSM XML file"), for messages. Warns
@@ -257,15 +260,15 @@ def _osm_to_drive_xml(path: Path, out: Path) -> str:
             "give an extract that covers the study area with its roads (e.g. from Geofabrik or "
             "BBBike, or `osmium extract --bbox` of a larger one)"
         )
+    note = None
     if summary.clipped_ways:
-        warnings.warn(
+        note = (
             f"{path}: clipped extract: {summary.clipped_ways:,} of {summary.ways:,} drivable ways "
             f"reference {_plural(summary.missing_nodes, 'node')} not in the file; kept their parts "
-            f"between known nodes (split into {_plural(summary.pieces, 'piece')})",
-            NetplanWarning,
-            stacklevel=3,
+            f"between known nodes (split into {_plural(summary.pieces, 'piece')})"
         )
-    return kind
+        warnings.warn(note, NetplanWarning, stacklevel=3)
+    return kind, note
 
 
 # ------------------------------------------------------------------- the network
@@ -299,6 +302,7 @@ class RoadNetwork:
     reversed_csr: sp.csr_matrix
     snappable: np.ndarray
     source: str = ""
+    notes: tuple[str, ...] = ()  # what reading the file warned about (a clipped extract)
 
     @property
     def n_nodes(self) -> int:
@@ -445,9 +449,12 @@ def load_network(
     -------
     RoadNetwork
     """
-    return RoadNetwork.from_graph(
-        read_graph(path), crs=crs, speeds=speeds, default_speed=default_speed, source=str(path)
+    graph = read_graph(path)
+    network = RoadNetwork.from_graph(
+        graph, crs=crs, speeds=speeds, default_speed=default_speed, source=str(path)
     )
+    network.notes = tuple(graph.graph.get("netplan_notes", ()))
+    return network
 
 
 def data_attribution_html(scenario) -> str:

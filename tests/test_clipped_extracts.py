@@ -236,6 +236,13 @@ def test_clipped_extract_validates_and_plans_to_a_proven_optimum(clipped, tmp_pa
     # written; the exact share depends on snapping, which is not this test's subject)
     hub = kpis[(kpis["region"] == "all") & (kpis["level"] == "hub")].iloc[0]
     assert hub["covered_pct_plan"] > 50
+    # run.json keeps the clip among its warnings, also when the network comes from the
+    # process's cache (a second run reads no file, so nothing warns while reading)
+    note = warning.removeprefix("warning: ")
+    assert note in run["warnings"]
+    again = runner.invoke(app, ["run", str(scenario), "--out", str(tmp_path / "again")])
+    assert again.exit_code == 0, again.stdout + again.stderr
+    assert note in json.loads((tmp_path / "again" / "run.json").read_text())["warnings"]
 
 
 def _osm_xml(
