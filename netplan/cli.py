@@ -50,6 +50,11 @@ BACKENDS = ("highs", "cbc")
 _CLICK_EXCEPTIONS = (click.exceptions.Exit, click.exceptions.Abort, click.ClickException)
 
 
+def _is_usage_error(exc: BaseException) -> bool:
+    # typer >= 0.2x vendors click (typer._click, private): recognise its UsageError by name
+    return any(cls.__name__ == "UsageError" for cls in type(exc).__mro__)
+
+
 class _GuardedGroup(TyperGroup):
     """The command group with netplan's last-resort handler around every command.
 
@@ -57,6 +62,30 @@ class _GuardedGroup(TyperGroup):
     exercises it too: a :class:`NetplanError` that escaped a command is one ``error:`` line
     and exit 2, Ctrl-C exit 130, anything else :func:`_internal_error` (exit 70).
     """
+
+    def main(self, *args, standalone_mode: bool = True, **kwargs):
+        """Click's standalone handling, with a usage error as one ``error:`` line (click and
+        typer print a usage block and a boxed message), naming the command's ``--help``."""
+        if not standalone_mode:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        try:
+            code = super().main(*args, standalone_mode=False, **kwargs)
+        except (TyperException, click.ClickException) as exc:
+            if type(exc).__name__ == "NoArgsIsHelpError":  # `netplan` alone: the help text
+                exc.show()
+                sys.exit(exc.exit_code)
+            message = " ".join(exc.format_message().split())  # one line
+            ctx = getattr(exc, "ctx", None)
+            if ctx is not None and _is_usage_error(exc):
+                stop = "" if message.endswith((".", "?", "!")) else "."
+                message += f"{stop} See '{ctx.command_path} --help'."
+            err.print(f"error: {message}", markup=False, highlight=False, soft_wrap=True)
+            sys.exit(exc.exit_code)
+        except (typer.Abort, click.exceptions.Abort):
+            err.print("[bold red]interrupted[/]")
+            sys.exit(1)
+        # non-standalone click returns a command's exit code (an Exit it raised), else its value
+        sys.exit(code if isinstance(code, int) else 0)
 
     def invoke(self, ctx):
         try:

@@ -527,3 +527,30 @@ def test_validate_prints_each_warning_once_in_a_real_process(tmp_path):
     warned = [line for line in proc.stderr.splitlines() if line.startswith("warning:")]
     assert len(warned) == 1, proc.stderr
     assert "columns occurring more than once in the demand layer: 'note'" in warned[0]
+
+
+@pytest.mark.parametrize(
+    "args, line",
+    [
+        (["run", "{scenario}", "--time-limit", "abc"], "error: Invalid value for '--time-limit': Input should be a valid number, unable to parse string as a number. See 'netplan run --help'."),
+        (["runn", "x"], "error: No such command 'runn'. Did you mean 'run'? See 'netplan --help'."),
+        (["run"], "error: Missing argument 'scenario'. See 'netplan run --help'."),
+        (["sweep", "{scenario}", "--workers", "x"], "error: Invalid value for '--workers': Input should be a valid integer, unable to parse string as an integer. See 'netplan sweep --help'."),
+    ],
+)  # fmt: skip
+def test_usage_errors_are_one_line(tmp_path, args, line):
+    """Typer/click usage errors: one ``error:`` line naming the command's help, exit 2 (click
+    prints a usage block and a boxed message of its own)."""
+    scenario = write_small_case(tmp_path / "case")
+    result = runner.invoke(app, [a.format(scenario=scenario) for a in args], prog_name="netplan")
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [line]
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_help_and_no_arguments_still_show_the_help():
+    shown = runner.invoke(app, ["--help"], prog_name="netplan")
+    assert shown.exit_code == 0 and "Usage: netplan [OPTIONS] COMMAND [ARGS]..." in shown.stdout
+    bare = runner.invoke(app, [], prog_name="netplan")
+    assert bare.exit_code == 2
+    assert "Usage: netplan [OPTIONS] COMMAND [ARGS]..." in bare.stdout + bare.stderr
