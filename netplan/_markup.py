@@ -58,8 +58,8 @@ def html_text(value: object) -> str:
 def script_json(obj: object) -> str:
     """``obj`` as JSON that is safe inside an inline ``<script>`` element.
 
-    ``<``, ``>``, ``&``, ``'`` and the line separators U+2028/U+2029 become ``\\uXXXX``
-    escapes, so neither ``</script>`` nor ``<!--`` can appear, and the text is a valid
+    ``<``, ``>``, ``&``, ``'`` and the line separators U+2028/U+2029 become ``\\u``-escapes
+    (four hex digits), so neither ``</script>`` nor ``<!--`` can appear, and the text is a valid
     JavaScript expression.
 
     Parameters

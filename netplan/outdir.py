@@ -7,7 +7,7 @@ by holding netplan's file names only), and never one that is, holds or lies insi
 something the work reads (the scenario file, an input layer, the road network, a run being
 compared), nor the current folder.
 
-Outputs are written into ``.NAME.tmp-XXXXXXXX`` beside the target under a lock
+Outputs are written into ``.NAME.tmp-<8 hex digits>`` beside the target under a lock
 (``.NAME.netplan-lock``, ``fcntl.flock``) held from the check to the swap, so a second
 writer of the same folder fails at once instead of mixing files. The swap exchanges the two
 folders in one step (Linux ``renameat2``) or renames the old one aside first; an error or

@@ -278,19 +278,24 @@ def test_certify_needs_the_gap_from_the_plan_and_the_bound():
     assert stopped.gap == pytest.approx(0.2)
 
 
-def test_a_solver_objective_that_is_not_its_solutions_is_unproven(monkeypatch):
-    """HiGHS 1.16 with presolve and a start reported 2836 for a solution worth 2961
-    (OR-Library pmed24): the stage must not be called optimal."""
-    inst = random_instance(0, "min_cost")
+def _make_the_solver_lie(monkeypatch, factor: float) -> None:
+    """Every optimal solve reports objective and bound ``factor`` × its solution's value."""
     real_solve = scaling.solve
 
     def lying_solve(lp, options=None, start=None):
         x, record = real_solve(lp, options, start)
         if record.status == "optimal":
-            record.objective = record.bound = record.objective * 0.96
+            record.objective = record.bound = record.objective * factor
         return x, record
 
     monkeypatch.setattr(scaling, "solve", lying_solve)
+
+
+def test_a_solver_objective_that_is_not_its_solutions_is_unproven(monkeypatch):
+    """HiGHS 1.16 with presolve and a start reported 2836 for a solution worth 2961
+    (OR-Library pmed24): the stage must not be called optimal."""
+    inst = random_instance(0, "min_cost")
+    _make_the_solver_lie(monkeypatch, 0.96)
     result = solve_lexicographic(TieredModel(inst.problem()), "min_cost", SolverOptions())
     assert result.status == "unproven"
     assert result.stopped_stage == "cost"
@@ -433,15 +438,7 @@ def test_cli_run_json_in_user_units_with_the_scale_factors(tmp_path):
 def test_cli_require_optimal_exits_3_when_the_solver_objective_is_not_its_solutions(
     tmp_path, monkeypatch
 ):
-    real_solve = scaling.solve
-
-    def lying_solve(lp, options=None, start=None):
-        x, record = real_solve(lp, options, start)
-        if record.status == "optimal":
-            record.objective = record.bound = record.objective * 1.01
-        return x, record
-
-    monkeypatch.setattr(scaling, "solve", lying_solve)
+    _make_the_solver_lie(monkeypatch, 1.01)
     result, run = _cli_run(tmp_path, "lying", 1.0, "--require-optimal")
     assert result.exit_code == 3, result.stderr
     assert "status unproven" in result.stderr
