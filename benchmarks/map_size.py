@@ -49,8 +49,8 @@ def scaled_scenario(n: int, folder: Path):
 
 def result_on(demand_scenario, plan_result):
     """A RunResult of ``plan_result``'s plan evaluated on another scenario's demand."""
-    from netplan.evaluate import baseline_outlets, evaluate
-    from netplan.inputs import load_inputs
+    from netplan.evaluation.kpis import baseline_outlets, evaluate
+    from netplan.inputs.build import load_inputs
     from netplan.pipeline import RunResult
 
     demand = load_inputs(demand_scenario).demand
@@ -108,7 +108,7 @@ def main(argv: list[str] | None = None) -> None:
 
     from netplan.pipeline import run_scenario
     from netplan.scenario import Scenario
-    from netplan.webmap import plan_map, render_offline
+    from netplan.present.webmap import plan_map, render_offline
 
     warnings.simplefilter("ignore")
     folder = Path(tempfile.mkdtemp(prefix="netplan-mapsize-"))

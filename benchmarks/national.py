@@ -165,7 +165,7 @@ def _peak_mb() -> float:
 
 def run_once(n_customers: int, n_sites: int, time_limit: float, gap: float, threads: int) -> dict:
     import netplan
-    from netplan.inputs import inputs_from_frames
+    from netplan.inputs.build import inputs_from_frames
 
     warnings.simplefilter("ignore")
     sc = scenario(time_limit, gap, threads)

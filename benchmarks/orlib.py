@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from netplan.classic import LocationData, facility_location, p_center, p_median, p_median_radius
-from netplan.orlib import read_cap, read_pmed
+from netplan.classic.orlib import read_cap, read_pmed
 
 # the published optima live with the tests (with their source), not in netplan
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))

@@ -89,8 +89,8 @@ def run_netplan(
     (netplan's default: greedy + iterated 1-swap search), ``greedy`` (greedy + one 1-swap
     descent) or ``none``."""
     from netplan.classic import LocationData, greedy_max_covering, max_covering
-    from netplan.coverage import pairs_within
-    from netplan.solver import SolverOptions
+    from netplan.travel.coverage import pairs_within
+    from netplan.optimize.solver import SolverOptions
 
     demand, sites, weights, p = instance(n, m, p=p)
     t0 = time.perf_counter()
@@ -183,7 +183,7 @@ def _with_snapshots(snaps: _Snapshots):
     """Make every HiGHS model netplan builds in this process report to ``snaps``."""
     import highspy
 
-    import netplan.solver as solver
+    import netplan.optimize.solver as solver
 
     original = solver.highs_model
 
@@ -198,7 +198,7 @@ def _with_snapshots(snaps: _Snapshots):
 
 def _data(n: int, m: int, all_pairs: bool):
     from netplan.classic import LocationData
-    from netplan.coverage import pairs_within
+    from netplan.travel.coverage import pairs_within
 
     demand, sites, weights, p = instance(n, m)
     radius = 1e12 if all_pairs else REACH_M
@@ -212,7 +212,7 @@ def _data(n: int, m: int, all_pairs: bool):
 def run_netplan_limited(model: str, n: int, m: int, limit: float) -> dict:
     """One time-limited netplan run; set covering also snapshots every limit up to ``limit``."""
     from netplan.classic import p_median_radius, set_covering
-    from netplan.solver import SolverOptions
+    from netplan.optimize.solver import SolverOptions
 
     t0 = time.perf_counter()
     data, p = _data(n, m, all_pairs=model == "p-median")

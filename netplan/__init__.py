@@ -14,31 +14,26 @@ Drive times on OpenStreetMap roads (travel mode ``network``)::
     result = netplan.run("scenarios/liechtenstein.yaml", out="out/li")
 """
 
-from . import (  # roads: drive times; zones: zone spreading; candidates: generated sites
-    candidates,
-    classic,  # textbook models: netplan.classic.p_median, ...
-    roads,
-    zones,
-)
-from ._errors import (
+from netplan import classic, roads, sweep  # textbook models, drive times, sweeps on Dask
+from netplan._errors import (
     CompareError,
     InfeasiblePlanError,
     InputDataError,
     InputFileNotFoundError,
     NetplanError,
+    NetplanWarning,
     OutputError,
     PlanValidationError,
     ScenarioError,
 )
-from .compare import Comparison, compare, write_comparison
-from .evaluate import Evaluation, baseline_outlets, evaluate
-from .inputs import Inputs, NetplanWarning, inputs_from_frames, load_inputs
-from .pipeline import RunResult, run, run_scenario, write_run
-from .planner import Plan, plan, prepare
-from .scenario import Scenario
-from .validator import check_plan, validate_plan
-
-__version__ = "0.1.0"
+from netplan._version import __version__
+from netplan.compare import Comparison, compare, write_comparison
+from netplan.evaluation import Evaluation, baseline_outlets, check_plan, evaluate, validate_plan
+from netplan.inputs import Inputs, candidates, inputs_from_frames, load_inputs, zones
+from netplan.pipeline import RunResult, run, run_scenario, write_run
+from netplan.planner import Plan, plan, prepare
+from netplan.present import display as _display  # registers reprs and explore() (noqa: F401)
+from netplan.scenario import Scenario
 
 __all__ = [
     "CompareError",
@@ -67,6 +62,7 @@ __all__ = [
     "plan",
     "prepare",
     "roads",
+    "sweep",
     "run",
     "run_scenario",
     "validate_plan",

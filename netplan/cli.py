@@ -35,8 +35,8 @@ from rich.table import Table
 from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
-from ._errors import NetplanError, ScenarioError
-from .inputs import NetplanWarning
+from netplan._errors import NetplanError, ScenarioError
+from netplan.inputs.build import NetplanWarning
 
 # exit codes: 2 bad input (one `error:` line), 3 not optimal under --require-optimal,
 # 70 internal error (EX_SOFTWARE), 130 interrupted (128 + SIGINT)
@@ -209,8 +209,8 @@ def _with_solver(scenario, **changes):
 
 
 def _reserve(out_dir: Path, overwrite: bool, protect) -> None:
-    """Check --out before any work and lock it until written (see :mod:`netplan.outdir`)."""
-    from .outdir import check_output_dir
+    """Check --out before any work and lock it until written (see :mod:`netplan.outputs.folders`)."""
+    from netplan.outputs.writer.folders import check_output_dir
 
     check_output_dir(out_dir, overwrite, protect=protect, hold_lock=True)
 
@@ -220,7 +220,7 @@ def _releasing_locks(command):
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
-        from .outdir import release_held_locks
+        from netplan.outputs.writer.folders import release_held_locks
 
         try:
             return command(*args, **kwargs)
@@ -284,13 +284,13 @@ def _summary(result, out_dir: Path | None, written: list[str] | None = None) -> 
 def _run(
     scenario_path: Path | None, scenario, out_dir: Path, overwrite: bool, require_optimal: bool
 ) -> None:
-    from .pipeline import PartialOutputError, run_scenario, write_run
-    from .scenario import Scenario
+    from netplan.pipeline import PartialOutputError, run_scenario, write_run
+    from netplan.scenario import Scenario
 
     t0 = time.perf_counter()
     partial = None
     try:
-        from .outdir import scenario_paths
+        from netplan.outputs.writer.folders import scenario_paths
 
         # refuse an unusable folder before spending time on the plan
         protect = scenario_paths(scenario) if scenario else [("the scenario file", scenario_path)]
@@ -347,8 +347,8 @@ def demo(
     require_optimal: RequireOptimalOption = False,
 ) -> None:
     """Plan the embedded demo region and write its plan, KPIs and map."""
-    from .demo import repo_scenario, write_demo
-    from .scenario import Scenario
+    from netplan.demo import repo_scenario, write_demo
+    from netplan.scenario import Scenario
 
     try:
         _check_time_limit(time_limit)
@@ -374,7 +374,7 @@ def run(
     require_optimal: RequireOptimalOption = False,
 ) -> None:
     """Plan the network of a scenario file: plan.gpkg, kpis.csv, run.json and map.html in --out."""
-    from .scenario import Scenario
+    from netplan.scenario import Scenario
 
     try:
         _check_time_limit(time_limit)  # flags first: they are cheaper to fix than the file
@@ -388,8 +388,8 @@ def run(
 @app.command()
 def validate(scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")]) -> None:
     """Check a scenario and every input it names, without solving; print a summary."""
-    from .planner import prepare
-    from .scenario import Scenario
+    from netplan.planner import prepare
+    from netplan.scenario import Scenario
 
     try:
         loaded = Scenario.from_yaml(scenario)
@@ -511,9 +511,9 @@ def sweep(
     """
     from rich.progress import BarColumn, MofNCompleteColumn
 
-    from .outdir import scenario_paths
-    from .scenario import Scenario
-    from .sweep import budget_axis, check_sweep_options, key_axis, run_sweep, target_axis
+    from netplan.outputs.writer.folders import scenario_paths
+    from netplan.scenario import Scenario
+    from netplan.sweep import budget_axis, check_sweep_options, key_axis, run_sweep, target_axis
 
     t0 = time.perf_counter()
     try:
@@ -628,8 +628,8 @@ def compare(
     Writes sites.csv, kpi_deltas.csv, cost.csv, outlets.csv, compare.json and compare.html
     (an offline map of the differences) into --out.
     """
-    from .compare import compare as compare_runs
-    from .compare import print_summary, write_comparison
+    from netplan.compare import compare as compare_runs
+    from netplan.compare import print_summary, write_comparison
 
     try:
         _reserve(out_dir, overwrite, [("run A", run_a), ("run B", run_b)])

@@ -15,11 +15,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from ._errors import OutputError
-from .evaluate import Evaluation, baseline_outlets, evaluate
-from .planner import Plan, plan, prepare
-from .scenario import Scenario
-from .validator import Check, validate_plan
+from netplan._display_hooks import register, show
+from netplan._errors import OutputError
+from netplan.evaluation.kpis import Evaluation, baseline_outlets, evaluate
+from netplan.planner import Plan, plan, prepare
+from netplan.scenario import Scenario
+from netplan.evaluation.validator import Check, validate_plan
 
 Progress = Callable[[str, str], None]
 
@@ -52,15 +53,11 @@ class RunResult:
         return self.plan.scenario
 
     def _repr_html_(self) -> str:
-        from .display import run_html
-
-        return run_html(self)
+        return show("run.html", self)
 
     def explore(self):
         """The run's map (as map.html) as a folium map that renders inline in Jupyter, offline."""
-        from .display import offline_map
-
-        return offline_map(self)
+        return show("run.explore", self)
 
     def kpi_table(self) -> pd.DataFrame:
         """One row per region and level: baseline, plan and delta of every KPI."""
@@ -122,6 +119,16 @@ def run_scenario(scenario: Scenario, progress: Progress | None = None) -> RunRes
     return RunResult(result_plan, evaluation, baseline, checks, timings)
 
 
+def run_of_plan(result_plan: Plan) -> RunResult:
+    """A :class:`RunResult` of an existing plan: evaluated and validated as a run does."""
+    demand = result_plan.inputs.demand
+    scenario = result_plan.scenario
+    evaluation = evaluate(result_plan.outlets, demand, scenario, assignment=result_plan.assignment)
+    baseline = evaluate(baseline_outlets(result_plan.inputs), demand, scenario)
+    checks = validate_plan(result_plan, evaluation)
+    return RunResult(result_plan, evaluation, baseline, checks, dict(result_plan.timings))
+
+
 def run(
     scenario: Scenario | str | Path,
     out: str | Path | None = None,
@@ -146,7 +153,7 @@ def run(
     if not isinstance(scenario, Scenario):
         scenario = Scenario.from_yaml(scenario)
     if out is not None:  # refuse an unusable folder before spending time on the plan
-        from .outdir import check_output_dir, scenario_paths
+        from netplan.outputs.writer.folders import check_output_dir, scenario_paths
 
         check_output_dir(out, overwrite, protect=scenario_paths(scenario))
     result = run_scenario(scenario, progress=progress)
@@ -158,7 +165,7 @@ def run(
 def write_run(
     result: RunResult, out: str | Path, overwrite: bool = False, progress: Progress | None = None
 ) -> Path:
-    """Write the outputs of a run into ``out`` atomically (see :mod:`netplan.outdir`).
+    """Write the outputs of a run into ``out`` atomically (see :mod:`netplan.outputs.folders`).
 
     ``out`` gets a marker file; ``overwrite`` replaces only a folder netplan wrote, and never
     one that is or holds the scenario file or one of its inputs.
@@ -166,10 +173,10 @@ def write_run(
     Raises
     ------
     OutputError
-        ``out`` cannot be written or must not be replaced (see :func:`netplan.outdir.check_output_dir`).
+        ``out`` cannot be written or must not be replaced (see :func:`netplan.outputs.folders.check_output_dir`).
     """
-    from .outdir import MARKER, atomic_directory, scenario_paths
-    from .outputs import write_outputs
+    from netplan.outputs.writer.folders import MARKER, atomic_directory, scenario_paths
+    from netplan.outputs.writer.writer import write_outputs
 
     t0 = time.perf_counter()
     _tell(progress, "write", "start")
@@ -221,3 +228,7 @@ def _html_failure(folder: Path, exc: Exception) -> PartialOutputError:
 def _tell(progress: Progress | None, step: str, state: str) -> None:
     if progress is not None:
         progress(step, state)
+
+
+# Plan.explore() shows what a run would: the plan evaluated against today's network.
+register("plan.explore", lambda p: show("run.explore", run_of_plan(p)))

@@ -16,17 +16,18 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from ._errors import InfeasiblePlanError, ScenarioError, did_you_mean
-from .aggregation import cell_sizes
-from .checks import check_prepared
-from .coverage import Coverage, Pairs, build_coverage, linkage_pairs
-from .geometry import EARTH_RADIUS_M
-from .infeasibility import explain_infeasible
-from .inputs import Inputs, load_inputs
-from .lexicographic import STAGE_ORDER, solve_lexicographic
-from .model import CountLimit, TieredModel, TieredProblem
-from .scenario import Scenario
-from .solver import SolverOptions, SolverRecord
+from netplan._display_hooks import show
+from netplan._errors import InfeasiblePlanError, ScenarioError, did_you_mean
+from netplan.optimize.aggregation import cell_sizes
+from netplan.optimize.prechecks import check_prepared
+from netplan.travel.coverage import Coverage, Pairs, build_coverage, linkage_pairs
+from netplan.travel.geometry import EARTH_RADIUS_M
+from netplan.optimize.infeasibility import explain_infeasible
+from netplan.inputs.build import Inputs, load_inputs
+from netplan.optimize.lexicographic import STAGE_ORDER, solve_lexicographic
+from netplan.optimize.model import CountLimit, TieredModel, TieredProblem
+from netplan.scenario import Scenario
+from netplan.optimize.solver import SolverOptions, SolverRecord
 
 Progress = Callable[[str, str], None]
 
@@ -105,7 +106,7 @@ def prepare(
     ------
     InfeasiblePlanError
         A ``keep`` outlet can never be supported, or the budget is below the cost of the
-        outlets that must stay open (see :mod:`netplan.checks`).
+        outlets that must stay open (see :mod:`netplan.optimize.prechecks`).
     """
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -234,7 +235,7 @@ class Plan:
         Tier index of each site in the plan (-1 = closed or not opened).
     status : str
         ``optimal`` only if every lexicographic stage was proven optimal, judged by netplan
-        from the plan's own objective and the best bound (:func:`netplan.scaling.certify`);
+        from the plan's own objective and the best bound (:func:`netplan.optimize.scaling.certify`);
         else ``feasible`` (the gap to the bound is above ``mip_rel_gap``), ``unproven`` (the
         solver's objective is not its solution's, or the plan beats the bound),
         ``time_limit``, ``infeasible``, ``no_solution`` or ``interrupted``.
@@ -261,7 +262,7 @@ class Plan:
         Levels the optimisation modelled (positive weight or a target).
     row_scales : dict
         The power of two each budget and coverage-target row was divided by before the
-        solver saw it, by scenario key (see :mod:`netplan.scaling`).
+        solver saw it, by scenario key (see :mod:`netplan.optimize.scaling`).
     """
 
     scenario: Scenario
@@ -410,15 +411,11 @@ class Plan:
         return table.reindex(index=self.scenario.tier_keys, columns=list(ACTIONS), fill_value=0)
 
     def _repr_html_(self) -> str:
-        from .display import plan_html
-
-        return plan_html(self)
+        return show("plan.html", self)
 
     def explore(self):
         """The plan and today's network on an offline folium map (renders inline in Jupyter)."""
-        from .display import explore_plan
-
-        return explore_plan(self)
+        return show("plan.explore", self)
 
     def __repr__(self) -> str:
         return (
@@ -448,7 +445,7 @@ def plan(
     ----------
     scenario : Scenario
     inputs : Inputs, optional
-        Already loaded inputs (e.g. from :func:`netplan.inputs.inputs_from_frames`);
+        Already loaded inputs (e.g. from :func:`netplan.inputs.build.inputs_from_frames`);
         loaded from the scenario's files when omitted.
     progress : callable, optional
         ``progress(step, state)`` with step in load, coverage, model, solve:<stage> and state
@@ -550,9 +547,9 @@ def _aggregation(
 ) -> tuple[np.ndarray, np.ndarray] | str | None:
     """How the first stage of a very large max-coverage model is solved.
 
-    Returns None (the plain MILP), ``"lp_guided"`` (:mod:`netplan.lpguided`) or, for
+    Returns None (the plain MILP), ``"lp_guided"`` (:mod:`netplan.optimize.lpguided`) or, for
     ``aggregation: on``, the demand coordinates in metres and the grid cell per level of
-    :mod:`netplan.aggregation`.
+    :mod:`netplan.optimize.aggregation`.
     """
     p = model.problem
     mode = scenario.solver.aggregation
@@ -625,7 +622,7 @@ def _explain_no_plan(problem: TieredProblem, record: SolverRecord, stage: str | 
     """A one-line reason why no plan came back.
 
     The budget and unsupportable keep outlets were already checked by
-    :func:`netplan.checks.check_prepared`; here: time limits, interrupts and count rules that
+    :func:`netplan.optimize.prechecks.check_prepared`; here: time limits, interrupts and count rules that
     too few sites can meet.
     """
     if record.status in ("time_limit", "no_solution"):

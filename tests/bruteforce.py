@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from netplan.costs import SiteCosts
-from netplan.coverage import build_coverage, linkage_pairs
-from netplan.model import CountLimit, TieredProblem
+from netplan.inputs.costs import SiteCosts
+from netplan.travel.coverage import build_coverage, linkage_pairs
+from netplan.optimize.model import CountLimit, TieredProblem
 
 K = 3
 

@@ -1,4 +1,4 @@
-"""Iterative aggregation (netplan.aggregation) is exact: it reaches the enumerated optimum.
+"""Iterative aggregation (netplan.optimize.aggregation) is exact: it reaches the enumerated optimum.
 
 Coarse grid cells put points with different coverage sets into one group, so the first
 aggregated model over-counts and the loop has to split groups and re-solve; the proven
@@ -11,16 +11,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from netplan.aggregation import (
+from netplan.optimize.aggregation import (
     covered_points,
     exact_coverage,
     grid_groups,
     solve_max_coverage_aggregated,
     split_groups,
 )
-from netplan.lexicographic import solve_lexicographic
-from netplan.model import TieredModel
-from netplan.solver import SolverOptions, solve
+from netplan.optimize.lexicographic import solve_lexicographic
+from netplan.optimize.model import TieredModel
+from netplan.optimize.solver import SolverOptions, solve
 
 from bruteforce import brute_force, random_instance
 
@@ -95,9 +95,9 @@ def test_relaxed_model_over_counts_and_never_under():
 
 
 def test_lexicographic_with_aggregation_matches_enumeration(monkeypatch):
-    import netplan.aggregation
+    import netplan.optimize.aggregation
 
-    monkeypatch.setattr(netplan.aggregation, "EXACT_GROUPS_UP_TO", 0)  # every level on the grid
+    monkeypatch.setattr(netplan.optimize.aggregation, "EXACT_GROUPS_UP_TO", 0)  # every level on the grid
     multi_round = 0
     for seed in range(12):
         inst = random_instance(seed, "max_coverage")
@@ -128,8 +128,8 @@ def test_time_limit_is_never_optimal():
 def test_a_run_stopped_early_still_carries_a_bound():
     """Stopped before HiGHS finishes its root LP, or before the first round: the plan (the
     start) carries a finite bound — the coverable weight — and a finite gap."""
-    from netplan.aggregation import exact_coverage
-    from netplan.lexicographic import start_tiers
+    from netplan.optimize.aggregation import exact_coverage
+    from netplan.optimize.lexicographic import start_tiers
 
     inst = random_instance(3, "max_coverage")
     problem = inst.problem()
@@ -158,11 +158,11 @@ def _run(path, **solver):
 
 
 def test_plan_with_aggregation_on_equals_off(tmp_path, monkeypatch):
-    import netplan.aggregation
+    import netplan.optimize.aggregation
 
     from conftest import write_small_case
 
-    monkeypatch.setattr(netplan.aggregation, "EXACT_GROUPS_UP_TO", 0)
+    monkeypatch.setattr(netplan.optimize.aggregation, "EXACT_GROUPS_UP_TO", 0)
     path = write_small_case(tmp_path / "case", seed=4)
     off = _run(path, aggregation="off")
     on = _run(path, aggregation="on")

@@ -72,7 +72,7 @@ def test_output_path_that_cannot_be_a_folder(tmp_path):
 
 
 def test_interrupt_while_writing_leaves_nothing(tmp_path, monkeypatch):
-    import netplan.outputs as outputs
+    import netplan.outputs.writer as outputs
 
     real = outputs.write_outputs
 

@@ -21,9 +21,9 @@ import numpy as np
 import pytest
 from scipy.optimize import linprog
 
-from netplan.lexicographic import solve_lexicographic
-from netplan.model import TieredModel
-from netplan.solver import SolverOptions
+from netplan.optimize.lexicographic import solve_lexicographic
+from netplan.optimize.model import TieredModel
+from netplan.optimize.solver import SolverOptions
 
 from bruteforce import K, brute_force, random_instance
 

@@ -28,8 +28,8 @@ from netplan.classic import (
     reduce_set_covering,
     set_covering,
 )
-from netplan.orlib import read_pmed
-from netplan.solver import SolverOptions
+from netplan.classic.orlib import read_pmed
+from netplan.optimize.solver import SolverOptions
 
 from conftest import on_ci
 
@@ -418,7 +418,7 @@ def test_p_median_stopped_in_the_mip_keeps_the_lp_bound(monkeypatch):
     """A MIP stopped by its limit (HiGHS then reports the column bound, 0) must not hide the
     LP bound already computed: 30 demands, 14 sites, p = 5, LP 2313.5 < optimum 2330."""
     import netplan.classic as classic
-    from netplan.solver import SolverRecord
+    from netplan.optimize.solver import SolverRecord
 
     d, w = _points(4, 30, 14)
     data = LocationData.from_matrix(d, weights=w)

@@ -412,7 +412,7 @@ def test_names_with_rich_markup_print_literally(tmp_path):
 
 # ------------------------------------------------ a page fails after the solve
 def test_map_failure_keeps_the_plan_and_says_what_failed(tmp_path, monkeypatch):
-    import netplan.webmap as webmap
+    import netplan.present.webmap as webmap
 
     def broken(result, *args, **kwargs):
         raise ValueError("side location conflict at 179.9 47.1")
@@ -439,7 +439,7 @@ def test_map_failure_keeps_the_plan_and_says_what_failed(tmp_path, monkeypatch):
 
 
 def test_report_failure_keeps_the_map_too(tmp_path, monkeypatch):
-    import netplan.report as report
+    import netplan.present.report as report
 
     def broken(result):
         raise KeyError("level")

@@ -24,8 +24,8 @@ from typer.testing import CliRunner
 
 from netplan import InputDataError, NetplanWarning
 from netplan.cli import app
-from netplan.osm_extract import split_at_gaps, write_drive_xml
-from netplan.roads import is_drivable, is_road, read_graph
+from netplan.roads.extract import split_at_gaps, write_drive_xml
+from netplan.roads.network import is_drivable, is_road, read_graph
 
 from conftest import SHARED
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from netplan.coverage import pairs_within
-from netplan.geometry import distance, metric_coords
+from netplan.travel.coverage import pairs_within
+from netplan.travel.geometry import distance, metric_coords
 
 
 @pytest.mark.parametrize("mode", ["planar", "haversine"])

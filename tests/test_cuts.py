@@ -1,4 +1,4 @@
-"""Linkage-lifted coverage cuts (netplan.cuts) are valid and do tighten the LP.
+"""Linkage-lifted coverage cuts (netplan.optimize.cuts) are valid and do tighten the LP.
 
 - every feasible integer plan of random tiered instances (enumerated) satisfies every cut
   separated at the LP optimum and at random fractional points;
@@ -14,11 +14,11 @@ import itertools
 import numpy as np
 import pytest
 
-from netplan.costs import SiteCosts
-from netplan.coverage import build_coverage, linkage_pairs
-from netplan.cuts import LinkageCoverCuts
-from netplan.model import TieredModel, TieredProblem
-from netplan.solver import solve_relaxation
+from netplan.inputs.costs import SiteCosts
+from netplan.travel.coverage import build_coverage, linkage_pairs
+from netplan.optimize.cuts import LinkageCoverCuts
+from netplan.optimize.model import TieredModel, TieredProblem
+from netplan.optimize.solver import solve_relaxation
 
 from bruteforce import brute_force, random_instance
 
@@ -156,8 +156,8 @@ def test_three_community_points_leaning_on_one_station():
 
 
 def test_cut_rounds_bound_stays_valid_and_never_grows():
-    from netplan.lpguided import CutRounds, first_order_relaxation
-    from netplan.solver import SolverOptions
+    from netplan.optimize.lpguided import CutRounds, first_order_relaxation
+    from netplan.optimize.solver import SolverOptions
 
     rounds_run = 0
     for seed, expected, model, lp in _solved_instances(30):

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from netplan import Scenario, evaluate
-from netplan.geometry import EARTH_RADIUS_M, distance
+from netplan.travel.geometry import EARTH_RADIUS_M, distance
 
 CRS = "EPSG:32632"
 X0, Y0 = 500_000.0, 5_200_000.0

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import pytest
 
-from netplan.lexicographic import solve_lexicographic
-from netplan.model import TieredModel
-from netplan.solver import SolverOptions
+from netplan.optimize.lexicographic import solve_lexicographic
+from netplan.optimize.model import TieredModel
+from netplan.optimize.solver import SolverOptions
 
 from bruteforce import brute_force, random_instance
 

@@ -17,7 +17,7 @@ from shapely.geometry import Point
 
 import netplan
 from netplan import InputDataError, NetplanWarning, Scenario, ScenarioError
-from netplan.conditioning import Member, ratio_problem
+from netplan.scenario.conditioning import Member, ratio_problem
 
 from conftest import DEMO_SCENARIO, write_small_case
 

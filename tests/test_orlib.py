@@ -14,7 +14,7 @@ import pytest
 from orlib_optima import PCENTER_RADII, PMED_OPTIMA, UFL_OPTIMA
 
 from netplan.classic import LocationData, facility_location, p_center, p_median
-from netplan.orlib import read_cap, read_pmed
+from netplan.classic.orlib import read_cap, read_pmed
 
 from conftest import on_ci
 

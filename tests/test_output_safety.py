@@ -25,7 +25,8 @@ import yaml
 from typer.testing import CliRunner
 
 import netplan
-from netplan import outdir, pipeline
+from netplan import pipeline
+from netplan.outputs import folders as outdir
 from netplan import sweep as sw
 from netplan.cli import _show_warning, app
 

@@ -17,7 +17,7 @@ import yaml
 from typer.testing import CliRunner
 
 from netplan.cli import app
-from netplan.roads import NetworkTravel, RoadNetwork, load_network, parse_maxspeed
+from netplan.roads.network import NetworkTravel, RoadNetwork, load_network, parse_maxspeed
 
 from conftest import ROOT, SHARED, on_ci
 

@@ -2,7 +2,7 @@
 
 Multiplying every demand weight, or every cost (and the budgets with them), by 10^k changes
 nothing but the unit: the same sites at the same tiers (after the exact tie-break), the same
-coverage shares, every stage value times 10^k. Before netplan.scaling, weights x 1e-9 on the
+coverage shares, every stage value times 10^k. Before netplan.optimize.scaling, weights x 1e-9 on the
 demo gave 81.8 / 73.4 / 91.7 % coverage instead of 97.1 / 72.1 / 91.9 % and called it optimal
 with gap 0.00162 (issue 20).
 """
@@ -18,12 +18,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import netplan.scaling as scaling
-from netplan.aggregation import covered_points
-from netplan.costs import SiteCosts
-from netplan.lexicographic import solve_lexicographic
-from netplan.model import TieredModel
-from netplan.solver import LinearProgram, SolverOptions, SolverRecord
+import netplan.optimize.scaling as scaling
+from netplan.optimize.aggregation import covered_points
+from netplan.inputs.costs import SiteCosts
+from netplan.optimize.lexicographic import solve_lexicographic
+from netplan.optimize.model import TieredModel
+from netplan.optimize.solver import LinearProgram, SolverOptions, SolverRecord
 
 from bruteforce import brute_force, random_instance
 from conftest import DEMO_SCENARIO
@@ -163,8 +163,8 @@ def test_distances_in_another_unit(k):
 def test_large_model_searches_do_not_depend_on_the_unit(k):
     """The LP-guided search and the grid aggregation (the first stage of very large models)
     find the enumerated optimum, proven, with the weights in another unit."""
-    from netplan.aggregation import solve_max_coverage_aggregated
-    from netplan.lpguided import solve_max_coverage_lp_guided
+    from netplan.optimize.aggregation import solve_max_coverage_aggregated
+    from netplan.optimize.lpguided import solve_max_coverage_lp_guided
 
     factor = 10.0**k
     proven = 0
@@ -228,7 +228,7 @@ def test_equilibrate_scales_rows_and_objective_exactly():
 
 
 def test_stage_tolerance_is_relative_to_the_scaled_objective():
-    from netplan.lexicographic import _fix_row, tolerance
+    from netplan.optimize.lexicographic import _fix_row, tolerance
 
     c = np.array([3.0, 5.0, 0.0])  # scale 4
     for k in (-40, -10, 0, 10, 40):

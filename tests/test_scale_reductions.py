@@ -15,8 +15,8 @@ from netplan.classic import (
     max_covering,
     set_covering,
 )
-from netplan.coverage import build_coverage, pairs_within
-from netplan.geometry import metric_coords
+from netplan.travel.coverage import build_coverage, pairs_within
+from netplan.travel.geometry import metric_coords
 
 
 def _clustered(seed: int, n: int, m: int, side: float = 20_000.0):
@@ -120,7 +120,7 @@ def test_merge_identical_rows_equals_grouping_by_pattern(seed):
     first appearance; empty rows form their own group."""
     import scipy.sparse as sp
 
-    from netplan.reduction import merge_identical_rows
+    from netplan.optimize.reduction import merge_identical_rows
 
     rng = np.random.default_rng(seed)
     patterns = sp.random(40, 25, density=0.15, random_state=seed, format="csr")

@@ -11,7 +11,7 @@ from shapely.geometry import Polygon
 
 import netplan
 from netplan import InputDataError, InputFileNotFoundError, Scenario, ScenarioError
-from netplan.units import parse_quantity
+from netplan.travel.units import parse_quantity
 
 from conftest import DEMO_SCENARIO, write_small_case
 

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import shapely
 
-from netplan.roads import NetworkTravel, RoadNetwork
+from netplan.roads.network import NetworkTravel, RoadNetwork
 
 CRS = "EPSG:32632"
 ACCESS = 250.0  # metres per minute at 15 km/h
@@ -267,7 +267,7 @@ def test_service_area_holds_every_node_that_reaches_the_outlet():
 def test_generated_candidates_sit_on_their_road_point():
     from pyproj import CRS as _CRS
 
-    from netplan.candidates import generate_candidates
+    from netplan.inputs.candidates import generate_candidates
     from netplan.scenario import GenerateSpec
 
     net = _one_way_square().network()
@@ -348,7 +348,7 @@ def test_real_roads_of_liechtenstein_equal_the_brute_force():
     """osmnx geometries (reprojected), two-way streets as edge pairs, real one-way streets."""
     from test_roads import DRIVE, _need_shared
 
-    from netplan.roads import load_network
+    from netplan.roads.network import load_network
 
     _need_shared()
     net = load_network(DRIVE)

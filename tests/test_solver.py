@@ -10,7 +10,7 @@ import pytest
 import scipy.sparse as sp
 
 import netplan
-from netplan.solver import (
+from netplan.optimize.solver import (
     LinearProgram,
     SolverOptions,
     _solve_highs,
@@ -116,7 +116,7 @@ def test_relative_gap_without_an_incumbent_is_infinite():
 
 
 def test_box_bound_is_the_best_value_over_the_column_bounds():
-    from netplan.solver import box_bound
+    from netplan.optimize.solver import box_bound
 
     def lp(c, lb, ub, sense):
         c = np.asarray(c, dtype=float)
@@ -174,7 +174,7 @@ def _lying_highs(monkeypatch, lie: float, bound_shift: float = 0.0, sleep: float
     """Make every HiGHS solve report ``lie`` more than c·x of its plan (bound shifted too)."""
     import time
 
-    import netplan.solver as solver_module
+    import netplan.optimize.solver as solver_module
 
     calls = []
     real = solver_module._solve_highs
@@ -219,7 +219,7 @@ def test_a_misreported_objective_with_no_time_left_is_a_time_limit(monkeypatch):
 
 
 def test_a_re_solve_without_a_plan_keeps_the_earlier_plan_as_time_limit(monkeypatch):
-    import netplan.solver as solver_module
+    import netplan.optimize.solver as solver_module
 
     real = solver_module._solve_highs
     calls = []

@@ -284,7 +284,7 @@ def test_existing_scheduler_address(small, sequential):
 def test_a_point_whose_map_fails_keeps_its_plan(small, monkeypatch):
     """--maps: a page that cannot be rendered (as at the antimeridian) leaves the point's plan
     standing, with plan.gpkg, kpis.csv and run.json, and the row says which pages are missing."""
-    import netplan.webmap as webmap
+    import netplan.present.webmap as webmap
 
     def broken(result, *args, **kwargs):
         raise ValueError("side location conflict at 179.9 47.1")

@@ -1,4 +1,4 @@
-"""Demand from zones (netplan.zones), generated candidates (netplan.candidates), competitors."""
+"""Demand from zones (netplan.inputs.zones), generated candidates (netplan.inputs.candidates), competitors."""
 
 from __future__ import annotations
 
@@ -16,9 +16,9 @@ from hypothesis import strategies as st
 from pyproj import CRS
 from shapely.geometry import box
 
-from netplan.candidates import generate_candidates, h3_sites, kmeans_sites
+from netplan.inputs.candidates import generate_candidates, h3_sites, kmeans_sites
 from netplan.scenario import GenerateSpec
-from netplan.zones import largest_remainder, spread_weights, spread_zones
+from netplan.inputs.zones import largest_remainder, spread_weights, spread_zones
 
 from conftest import SHARED, on_ci, write_small_case
 
@@ -182,7 +182,7 @@ def test_generated_candidates_snap_to_their_road_point():
 
 
 def test_competitors_discount_demand_within_their_reach(tmp_path):
-    from netplan.inputs import load_inputs
+    from netplan.inputs.build import load_inputs
     from netplan.scenario import Scenario
 
     comp = pd.DataFrame({"cid": ["X1", "X2"], "lon": [9.55, 9.70], "lat": [47.15, 47.20]})
@@ -372,7 +372,7 @@ def _big_and_small_zones(folder, n_big: int, big: int, small_zones: str | None =
 
 
 def _load(path):
-    from netplan.inputs import load_inputs
+    from netplan.inputs.build import load_inputs
     from netplan.scenario import Scenario
 
     with warnings.catch_warnings():
