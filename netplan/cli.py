@@ -210,7 +210,7 @@ def _with_solver(scenario, **changes):
 
 def _reserve(out_dir: Path, overwrite: bool, protect) -> None:
     """Check --out before any work and lock it until written (see :mod:`netplan.outputs.folders`)."""
-    from netplan.outputs.writer.folders import check_output_dir
+    from netplan.outputs.folders import check_output_dir
 
     check_output_dir(out_dir, overwrite, protect=protect, hold_lock=True)
 
@@ -220,7 +220,7 @@ def _releasing_locks(command):
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
-        from netplan.outputs.writer.folders import release_held_locks
+        from netplan.outputs.folders import release_held_locks
 
         try:
             return command(*args, **kwargs)
@@ -290,7 +290,7 @@ def _run(
     t0 = time.perf_counter()
     partial = None
     try:
-        from netplan.outputs.writer.folders import scenario_paths
+        from netplan.outputs.folders import scenario_paths
 
         # refuse an unusable folder before spending time on the plan
         protect = scenario_paths(scenario) if scenario else [("the scenario file", scenario_path)]
@@ -511,7 +511,7 @@ def sweep(
     """
     from rich.progress import BarColumn, MofNCompleteColumn
 
-    from netplan.outputs.writer.folders import scenario_paths
+    from netplan.outputs.folders import scenario_paths
     from netplan.scenario import Scenario
     from netplan.sweep import budget_axis, check_sweep_options, key_axis, run_sweep, target_axis
 

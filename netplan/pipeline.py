@@ -153,7 +153,7 @@ def run(
     if not isinstance(scenario, Scenario):
         scenario = Scenario.from_yaml(scenario)
     if out is not None:  # refuse an unusable folder before spending time on the plan
-        from netplan.outputs.writer.folders import check_output_dir, scenario_paths
+        from netplan.outputs.folders import check_output_dir, scenario_paths
 
         check_output_dir(out, overwrite, protect=scenario_paths(scenario))
     result = run_scenario(scenario, progress=progress)
@@ -175,8 +175,8 @@ def write_run(
     OutputError
         ``out`` cannot be written or must not be replaced (see :func:`netplan.outputs.folders.check_output_dir`).
     """
-    from netplan.outputs.writer.folders import MARKER, atomic_directory, scenario_paths
-    from netplan.outputs.writer.writer import write_outputs
+    from netplan.outputs.folders import MARKER, atomic_directory, scenario_paths
+    from netplan.outputs.writer import write_outputs
 
     t0 = time.perf_counter()
     _tell(progress, "write", "start")

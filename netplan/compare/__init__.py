@@ -548,8 +548,8 @@ def write_comparison(
         ``out`` exists and is not empty (without ``overwrite``), is or holds run A or B, was
         not written by netplan, or cannot be written.
     """
-    from netplan.outputs.writer.folders import atomic_directory
-    from netplan.outputs.writer.writer import _jsonable
+    from netplan.outputs.folders import atomic_directory
+    from netplan.outputs.writer import _jsonable
     from netplan.present.webmap import save_map
 
     out = Path(out)

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 
-from netplan.outputs.writer.folders import (  # noqa: F401 (also importable from here, as before)
+from netplan.outputs.folders import (  # noqa: F401 (also importable from here, as before)
     atomic_directory,
     check_output_dir,
     scenario_paths,

@@ -510,7 +510,7 @@ def weighted_coverage(level_kpis: pd.DataFrame, scenario: Scenario) -> float:
 
 def _files(result, html: bool) -> tuple[dict[str, bytes], str]:
     """The point's output files as bytes, and a note when its pages could not be rendered."""
-    from netplan.outputs.writer.writer import write_outputs
+    from netplan.outputs.writer import write_outputs
 
     note = ""
     with tempfile.TemporaryDirectory(prefix="netplan-point-") as tmp:
@@ -823,7 +823,7 @@ def run_sweep(
     """
     check_sweep_options(workers, retries, knee_threshold)
     if out is not None:
-        from netplan.outputs.writer.folders import check_output_dir, scenario_paths
+        from netplan.outputs.folders import check_output_dir, scenario_paths
 
         check_output_dir(out, overwrite, protect=scenario_paths(scenario))  # before any work
     points = sweep_points(scenario, axes)
@@ -836,7 +836,7 @@ def run_sweep(
     with contextlib.ExitStack() as stack:
         tmp = None
         if out is not None:
-            from netplan.outputs.writer.folders import atomic_directory
+            from netplan.outputs.folders import atomic_directory
 
             protect = scenario_paths(scenario)
             tmp = stack.enter_context(
@@ -990,7 +990,7 @@ def write_sweep(result: SweepResult, out: str | Path, overwrite: bool = False) -
         ``out`` exists and is not empty (without ``overwrite``), holds the scenario or an
         input, was not written by netplan, or cannot be written.
     """
-    from netplan.outputs.writer.folders import atomic_directory, scenario_paths
+    from netplan.outputs.folders import atomic_directory, scenario_paths
 
     protect = scenario_paths(result.scenario)
     with atomic_directory(out, overwrite=overwrite, protect=protect, kind="sweep") as tmp:
