@@ -1,7 +1,7 @@
 """The exported map: one self-contained HTML file that opens offline.
 
 Built with folium, then made self-contained: Leaflet's JavaScript and CSS (from the npm
-package ``leaflet``, BSD-2-Clause, kept in ``netplan/_assets``) are inlined, its images
+package ``leaflet``, BSD-2-Clause, kept in ``netplan/present/_assets``) are inlined, its images
 become data URIs, and nothing else is loaded — no jQuery, Bootstrap or icon fonts. Outlet
 symbols are inline SVG. Map tiles are an optional base layer; the default background is
 plain, so the data layers draw with the network off.
