@@ -711,7 +711,7 @@ def test_time_limit_is_never_optimal():
 def test_p_center_stopped_after_a_feasible_radius_keeps_it(monkeypatch):
     """The first check (the largest distance) finds a plan, the second is stopped: the result
     is that plan, status time_limit, bounded below by the cheapest-site radius."""
-    import netplan.classic as classic
+    import netplan.classic.center as classic
 
     data, dist, _ = _big_instance(n=60, m=20)
     real, calls = classic.set_covering, []

@@ -321,7 +321,7 @@ def test_p_median_interchange_and_iterated_search(seed):
     """The vectorised vertex interchange stops at a 1-swap local optimum (every swap checked
     by brute force); the iterated search never returns a worse plan than it, and never a
     better one than the optimum."""
-    from netplan.classic import _p_median_descent, _p_median_heuristic
+    from netplan.classic.median import _p_median_descent, _p_median_heuristic
 
     d, w = _points(seed, 60, 12, integer=False)
     W = d * w[:, None]
@@ -401,7 +401,7 @@ def test_lagrangian_reductions_fix_sites_and_cut_levels():
 def test_radius_p_median_with_a_start_runs_beyond_the_dense_limit(monkeypatch):
     """Above the dense-matrix limit a given start still runs (no Lagrangian, truncation
     loop alone) and stays exact; without a start the error names the limit."""
-    import netplan.classic as classic
+    import netplan.classic.median as classic
 
     d, w = _points(2, 50, 10, integer=False)
     data = LocationData.from_matrix(d, weights=w)
@@ -417,7 +417,7 @@ def test_radius_p_median_with_a_start_runs_beyond_the_dense_limit(monkeypatch):
 def test_p_median_stopped_in_the_mip_keeps_the_lp_bound(monkeypatch):
     """A MIP stopped by its limit (HiGHS then reports the column bound, 0) must not hide the
     LP bound already computed: 30 demands, 14 sites, p = 5, LP 2313.5 < optimum 2330."""
-    import netplan.classic as classic
+    import netplan.classic.solving as classic
     from netplan.optimize.solver import SolverRecord
 
     d, w = _points(4, 30, 14)
