@@ -1,6 +1,7 @@
-"""Checks of input columns and layers shared by netplan.inputs: numbers, rows, families.
+"""Columns of input layers, read and checked: ids, texts, numbers, rows, families.
 
-Numbers in input columns must be finite and >= 0 (:func:`numeric_column`); the ratio rule of
+Ids must be present and unique (:func:`id_column`); numbers in input columns must be finite
+and >= 0 (:func:`numeric_column`); the ratio rule of
 :mod:`netplan.scenario.conditioning` applies to the demand weights of each level, to level weight x
 demand weight and to the costs; a column named twice is refused when netplan reads it.
 Messages name the file, the column and the rows as the user sees them (a CSV counts its
@@ -16,11 +17,11 @@ import numpy as np
 import pandas as pd
 
 from netplan._errors import InputDataError
-from netplan.scenario.conditioning import WARN_RATIO, Member, ratio_problem
-from netplan.inputs.readers import _X_NAMES, _Y_NAMES, check_duplicate_columns, require_column
+from netplan.inputs.readers import X_NAMES, Y_NAMES, check_duplicate_columns, require_column
 from netplan.scenario import LayerSpec, Scenario
+from netplan.scenario.conditioning import WARN_RATIO, Member, ratio_problem
 
-_COORD_NAMES = set(_X_NAMES) | set(_Y_NAMES)
+_COORD_NAMES = set(X_NAMES) | set(Y_NAMES)
 
 
 def layer_name(spec: LayerSpec | None) -> str:
@@ -122,6 +123,102 @@ def numeric_column(
             f"{layer_name(spec)}: row {file_row(spec, row)}: column '{column}' is {values[row]:g}; it must be a finite number >= 0 {rows_text(spec, bad)}"
         )
     return values
+
+
+def id_column(frame: pd.DataFrame, spec: LayerSpec, key: str, prefix: str) -> pd.Series:
+    """The layer's row ids, stripped text: from ``spec.id``, else an ``id`` column, else numbered.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The layer as read.
+    spec : LayerSpec
+        The layer's scenario entry (its ``id`` column and path).
+    key : str
+        Scenario key of the layer, for messages.
+    prefix : str
+        Ids made when the layer has none: ``<prefix>1``, ``<prefix>2``, ...
+
+    Returns
+    -------
+    Series of str
+
+    Raises
+    ------
+    InputDataError
+        The id column is missing, or an id is empty or given twice.
+    """
+    column = spec.id
+    if column is None:
+        column = "id" if "id" in frame.columns else None
+    if column is None:
+        return pd.Series([f"{prefix}{i + 1}" for i in range(len(frame))], dtype=object)
+    raw = require_column(frame, column, Path(spec.path), key, "id")
+    ids = raw.astype(str).str.strip()
+    blank = raw.isna().to_numpy() | (ids == "").to_numpy()
+    if blank.any():
+        row = int(np.flatnonzero(blank)[0])
+        raise InputDataError(
+            f"{layer_name(spec)}: row {file_row(spec, row)}: empty id in column '{column}'; give every row an id"
+        )
+    dup = ids.duplicated(keep="first").to_numpy()
+    if dup.any():
+        row = int(np.flatnonzero(dup)[0])
+        raise InputDataError(
+            f"{layer_name(spec)}: row {file_row(spec, row)}: duplicate id '{ids.iloc[row]}' in column '{column}' ({int(dup.sum())} duplicates); ids must be unique"
+        )
+    return ids.reset_index(drop=True).astype(object)
+
+
+def text_column(
+    frame: pd.DataFrame,
+    column: str | None,
+    spec: LayerSpec,
+    key: str,
+    setting: str,
+    default: str = "",
+) -> pd.Series:
+    """A text column, stripped, empty cells as ``default``.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The layer as read.
+    column : str, optional
+        The column; None gives ``default`` on every row.
+    spec : LayerSpec
+        The layer's scenario entry (its path, for messages).
+    key, setting : str
+        Scenario key of the layer and the setting naming the column, for a missing column.
+    default : str
+        The value of empty cells, and of every row when an optional column (``policy``,
+        ``ownership``, ``name``, ``tiers`` under its default name) is absent.
+
+    Returns
+    -------
+    Series of str
+
+    Raises
+    ------
+    InputDataError
+        A column named in the scenario is missing.
+    """
+    if column is None:
+        return pd.Series([default] * len(frame), dtype=object)
+    if column not in frame.columns:
+        if setting in {"policy", "ownership", "name", "tiers"} and column == setting:
+            return pd.Series(
+                [default] * len(frame), dtype=object
+            )  # optional column under its default name
+        require_column(frame, column, Path(spec.path), key, setting)
+    return (
+        frame[column]
+        .astype(object)
+        .where(frame[column].notna(), default)
+        .astype(str)
+        .str.strip()
+        .reset_index(drop=True)
+    )
 
 
 def apply_ratio_rule(family: str, members: list[Member], notes: list[str]) -> str | None:

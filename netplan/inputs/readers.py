@@ -1,7 +1,9 @@
 """Read input layers (CSV with coordinates, GeoPackage, GeoJSON, Shapefile, ...) into GeoDataFrames.
 
 Reading is the only place that touches input files, and it only reads them. Every problem
-is reported with the file, the row or column, and the fix.
+is reported with the file, the row or column, and the fix. A reader takes a path and plain
+settings (layer name, coordinate columns, CRS) and the scenario key that names the layer in
+messages; it knows neither the scenario nor the input builder (netplan.inputs.build).
 """
 
 from __future__ import annotations
@@ -16,23 +18,37 @@ from pyproj import CRS
 from pyproj.exceptions import CRSError
 
 from netplan._errors import InputDataError, InputFileNotFoundError, did_you_mean
-from netplan.scenario import LayerSpec
 
 _CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
-_X_NAMES = ("lon", "lng", "longitude", "x", "long")
-_Y_NAMES = ("lat", "latitude", "y")
+X_NAMES = ("lon", "lng", "longitude", "x", "long")
+Y_NAMES = ("lat", "latitude", "y")
 
 
-def read_layer(spec: LayerSpec, key: str) -> gpd.GeoDataFrame:
+def read_layer(
+    path: str | Path,
+    key: str,
+    *,
+    layer: str | None = None,
+    x: str | None = None,
+    y: str | None = None,
+    crs: str | int | None = None,
+) -> gpd.GeoDataFrame:
     """Read one input layer as a GeoDataFrame with a CRS.
 
     Parameters
     ----------
-    spec : LayerSpec
-        Path, optional layer name, and for CSV the coordinate columns and their CRS
-        (EPSG:4326 longitude/latitude unless ``crs`` says otherwise).
+    path : str or Path
+        The file: CSV (``.csv``, ``.txt``, ``.tsv``) with coordinate columns, or any vector
+        format GDAL reads (GeoPackage, GeoJSON, Shapefile, ...).
     key : str
         Scenario key of the layer (``demand``, ``outlets``, ...), for messages.
+    layer : str, optional
+        Layer of a multi-layer file.
+    x, y : str, optional
+        CSV: the coordinate columns (found by name, e.g. ``lon`` / ``lat``, when not given).
+    crs : str or int, optional
+        CSV: the CRS of ``x`` / ``y`` (default EPSG:4326 longitude/latitude); a vector file:
+        its CRS where the file has none.
 
     Returns
     -------
@@ -47,15 +63,15 @@ def read_layer(spec: LayerSpec, key: str) -> gpd.GeoDataFrame:
         The file cannot be read, the layer is unknown or empty, coordinate columns are
         missing or not numeric, or the layer has no CRS.
     """
-    path = Path(spec.path)
+    path = Path(path)
     if not path.exists():
         raise InputFileNotFoundError(
             f"{path}: {key} file not found; fix '{key}.path' in the scenario"
         )
     if path.suffix.lower() in _CSV_SUFFIXES:
-        frame = _read_csv_points(path, spec, key)
+        frame = _read_csv_points(path, key, x, y, crs)
     else:
-        frame = _read_vector(path, spec, key)
+        frame = _read_vector(path, key, layer, crs)
     if len(frame) == 0:
         raise InputDataError(
             f"{path}: the {key} layer has no rows; give a file with at least one row"
@@ -64,7 +80,9 @@ def read_layer(spec: LayerSpec, key: str) -> gpd.GeoDataFrame:
     return frame
 
 
-def _read_csv_points(path: Path, spec: LayerSpec, key: str) -> gpd.GeoDataFrame:
+def _read_csv_points(
+    path: Path, key: str, x_column: str | None, y_column: str | None, crs: str | int | None
+) -> gpd.GeoDataFrame:
     try:
         sep = "\t" if path.suffix.lower() == ".tsv" else ","
         table = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, na_values=[""])
@@ -78,9 +96,9 @@ def _read_csv_points(path: Path, spec: LayerSpec, key: str) -> gpd.GeoDataFrame:
         ) from None
     duplicates = _duplicate_header(path, sep)
     columns = [str(c) for c in table.columns]
-    xcol = spec.x or _guess(columns, _X_NAMES)
-    ycol = spec.y or _guess(columns, _Y_NAMES)
-    for axis, col, names in (("x", xcol, _X_NAMES), ("y", ycol, _Y_NAMES)):
+    xcol = x_column or _guess(columns, X_NAMES)
+    ycol = y_column or _guess(columns, Y_NAMES)
+    for axis, col, names in (("x", xcol, X_NAMES), ("y", ycol, Y_NAMES)):
         if col is None:
             raise InputDataError(
                 f"{path}: no {axis} coordinate column found in {columns}; name one ({'/'.join(names[:3])}) or set '{key}.{axis}' in the scenario"
@@ -103,9 +121,9 @@ def _read_csv_points(path: Path, spec: LayerSpec, key: str) -> gpd.GeoDataFrame:
             f"{path}: row {row + 2}: coordinates {xcol}={table[xcol].iloc[row]!r}, {ycol}={table[ycol].iloc[row]!r} are not finite numbers"
             f" ({len(bad)} such rows: {rows}); fill them in or remove the rows"
         )
-    crs = _parse_crs(spec.crs, path, key) if spec.crs is not None else CRS.from_epsg(4326)
-    frame = gpd.GeoDataFrame(table, geometry=gpd.points_from_xy(x, y), crs=crs)
-    frame.attrs["duplicate_columns"] = duplicates  # checked in netplan.inputs.build, which knows the columns used
+    points_crs = _parse_crs(crs, path, key) if crs is not None else CRS.from_epsg(4326)
+    frame = gpd.GeoDataFrame(table, geometry=gpd.points_from_xy(x, y), crs=points_crs)
+    frame.attrs["duplicate_columns"] = duplicates  # checked by the builder, which knows the columns used
     return frame
 
 
@@ -158,23 +176,25 @@ def check_duplicate_columns(
     return None
 
 
-def _read_vector(path: Path, spec: LayerSpec, key: str) -> gpd.GeoDataFrame:
+def _read_vector(
+    path: Path, key: str, layer: str | None, crs: str | int | None
+) -> gpd.GeoDataFrame:
     try:
         layers = [str(name) for name, _ in pyogrio.list_layers(path)]
     except Exception as exc:  # pyogrio raises DataSourceError and friends
         raise InputDataError(
             f"{path}: cannot open the {key} file ({str(exc).splitlines()[0]}); give a GeoPackage, GeoJSON, Shapefile or CSV"
         ) from None
-    if spec.layer is not None and spec.layer not in layers:
+    if layer is not None and layer not in layers:
         raise InputDataError(
-            f"{path}: no layer '{spec.layer}'{did_you_mean(spec.layer, layers)}; layers are {layers}; fix '{key}.layer'"
+            f"{path}: no layer '{layer}'{did_you_mean(layer, layers)}; layers are {layers}; fix '{key}.layer'"
         )
-    if spec.layer is None and len(layers) > 1:
+    if layer is None and len(layers) > 1:
         raise InputDataError(
             f"{path}: the file holds several layers {layers}; choose one with '{key}.layer'"
         )
     try:
-        frame = gpd.read_file(path, layer=spec.layer, engine="pyogrio")
+        frame = gpd.read_file(path, layer=layer, engine="pyogrio")
     except Exception as exc:
         raise InputDataError(
             f"{path}: cannot read the {key} layer ({str(exc).splitlines()[0]})"
@@ -187,11 +207,11 @@ def _read_vector(path: Path, spec: LayerSpec, key: str) -> gpd.GeoDataFrame:
         # older GDAL reads a GeoPackage written without a CRS as "Undefined geographic SRS"
         frame = frame.set_crs(None, allow_override=True)
     if frame.crs is None:
-        if spec.crs is None:
+        if crs is None:
             raise InputDataError(
                 f"{path}: the {key} layer has no CRS; set it in the file or give '{key}.crs' (e.g. 'EPSG:4326')"
             )
-        frame = frame.set_crs(_parse_crs(spec.crs, path, key))
+        frame = frame.set_crs(_parse_crs(crs, path, key))
     return frame
 
 
