@@ -589,6 +589,6 @@ def _remove_leftovers(parent: Path, own: str) -> None:
 
 
 def _note(message: str) -> None:
-    from netplan.inputs.build import NetplanWarning
+    from netplan._errors import NetplanWarning
 
     warnings.warn(message, NetplanWarning, stacklevel=3)
