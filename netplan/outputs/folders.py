@@ -35,7 +35,7 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-from netplan._errors import OutputError
+from netplan._errors import NetplanWarning, OutputError
 
 try:
     import fcntl
@@ -589,6 +589,4 @@ def _remove_leftovers(parent: Path, own: str) -> None:
 
 
 def _note(message: str) -> None:
-    from netplan._errors import NetplanWarning
-
     warnings.warn(message, NetplanWarning, stacklevel=3)
