@@ -365,7 +365,7 @@ def test_pydantic_validation_error_that_escapes_is_internal_not_a_traceback(
 
 def test_netplan_error_anywhere_in_a_command_is_exit_2(tmp_path, monkeypatch):
     """A NetplanError raised outside a command's own try (here while printing) is still one line."""
-    import netplan.cli as cli
+    import netplan.cli.run as cli
 
     def bad_table(*args, **kwargs):
         raise netplan.InfeasiblePlanError("budget.total 1 is below the 200; raise it")
@@ -495,7 +495,7 @@ def test_run_across_the_antimeridian_writes_plan_and_map(tmp_path):
 
 def test_main_catches_what_escapes_the_commands(monkeypatch, traceback_dir, capsys):
     """An error before any command runs (start-up) gets the same last resort from main()."""
-    import netplan.cli as cli
+    import netplan.cli.entry as cli
 
     def broken_app():
         raise ImportError("cannot import name 'x' from 'netplan.y'")

@@ -141,24 +141,52 @@ def grid_cells(xy: np.ndarray, size: float) -> tuple[np.ndarray, np.ndarray]:
     return keys, keys.astype(float) * size
 
 
-def cell_polygons(origins: np.ndarray, size: float) -> list[Polygon]:
-    """Square polygons of side ``size`` with lower-left corners ``origins``."""
-    return [
-        Polygon([(x, y), (x + size, y), (x + size, y + size), (x, y + size)]) for x, y in origins
-    ]
+def cell_polygons(origins: np.ndarray, size: float) -> np.ndarray:
+    """Square polygons of side ``size`` with lower-left corners ``origins``.
+
+    Parameters
+    ----------
+    origins : ndarray (n, 2)
+        Lower-left corner x, y of each cell.
+    size : float
+        Side of a cell, in the units of ``origins``.
+
+    Returns
+    -------
+    ndarray (n,) of shapely.Polygon
+        One counter-clockwise square per row of ``origins``, in the same order.
+    """
+    origins = np.asarray(origins, dtype=float).reshape(-1, 2)
+    x, y = origins[:, 0], origins[:, 1]
+    return shapely.box(x, y, x + size, y + size)
 
 
 def weighted_quantiles(values: np.ndarray, weights: np.ndarray, qs: list[float]) -> list[float]:
-    """Weighted quantiles (lower, step interpolation) of ``values``; NaN when the weight is 0."""
+    """Weighted quantiles of ``values``: the lower value where the cumulative weight reaches q.
+
+    Parameters
+    ----------
+    values : ndarray (n,)
+        Values; non-finite ones (unreachable demand) are left out.
+    weights : ndarray (n,)
+        Non-negative weights; rows of weight 0 are left out.
+    qs : list of float
+        Quantiles in [0, 1].
+
+    Returns
+    -------
+    list of float
+        One value per ``q``: the smallest value whose share of the total weight at or below it
+        is at least ``q`` (numpy's ``inverted_cdf``: a cumulative weight exactly at ``q``
+        gives the lower value); NaN for every ``q`` when no weight is left.
+    """
     values = np.asarray(values, dtype=float)
     weights = np.asarray(weights, dtype=float)
     keep = np.isfinite(values) & (weights > 0)
-    if not keep.any():
+    if not keep.any():  # np.quantile refuses a total weight of 0
         return [float("nan")] * len(qs)
-    order = np.argsort(values[keep], kind="stable")
-    v, w = values[keep][order], weights[keep][order]
-    cum = np.cumsum(w) / w.sum()
-    return [float(v[min(np.searchsorted(cum, q - 1e-12), len(v) - 1)]) for q in qs]
+    found = np.quantile(values[keep], qs, weights=weights[keep], method="inverted_cdf")
+    return [float(v) for v in found]
 
 
 def as_series(values: np.ndarray, index: pd.Index) -> pd.Series:

@@ -1,0 +1,45 @@
+"""``netplan compare``: the differences between two run folders, as tables and a map."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from netplan._errors import NetplanError
+from netplan.cli.console import out
+from netplan.cli.errors import fail
+from netplan.cli.options import OutOption, OverwriteOption, releasing_locks, reserve
+
+
+@releasing_locks
+def compare(
+    run_a: Annotated[Path, typer.Argument(help="Run folder A (written by `netplan run`).")],
+    run_b: Annotated[
+        Path, typer.Argument(help="Run folder B, compared against A (deltas are B − A).")
+    ],
+    out_dir: OutOption = Path("out/compare"),
+    overwrite: OverwriteOption = False,
+) -> None:
+    """Compare two runs: sites added, removed, re-tiered, KPI and cost deltas, and a map.
+
+    Writes sites.csv, kpi_deltas.csv, cost.csv, outlets.csv, compare.json and compare.html
+    (an offline map of the differences) into --out.
+    """
+    from netplan.compare import compare as compare_runs
+    from netplan.compare import print_summary, write_comparison
+
+    try:
+        reserve(out_dir, overwrite, [("run A", run_a), ("run B", run_b)])
+        result = compare_runs(run_a, run_b)
+        write_comparison(result, out_dir, overwrite=overwrite)
+    except NetplanError as exc:
+        fail(exc)
+    print_summary(result, out)
+    out.print(
+        f"outputs: {escape(str(out_dir))}/ (sites.csv, kpi_deltas.csv, cost.csv, outlets.csv, "
+        "compare.json, compare.html)",
+        soft_wrap=True,
+    )

@@ -1,0 +1,164 @@
+"""``netplan demo`` and ``netplan run``: plan a scenario, write its outputs, print a summary."""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from netplan._errors import NetplanError
+from netplan.cli.console import err, out
+from netplan.cli.errors import fail
+from netplan.cli.options import (
+    OutOption,
+    OverwriteOption,
+    RequireOptimalOption,
+    TimeLimitOption,
+    check_backend,
+    check_time_limit,
+    releasing_locks,
+    reserve,
+    with_solver,
+)
+from netplan.cli.progress import Steps, step_progress
+
+OUTPUT_FILES = ("plan.gpkg", "kpis.csv", "run.json", "map.html", "report.html")
+
+
+def _summary(result, out_dir: Path | None, written: list[str] | None = None) -> None:
+    plan = result.plan
+    kpis = result.kpi_table()
+    kpis = kpis[kpis["region"] == "all"]
+    unit = plan.scenario.unit
+    table = Table(title=f"{escape(plan.scenario.name)}: today → plan", title_justify="left")
+    for col in (
+        "level",
+        "covered % today",
+        "covered % plan",
+        "Δ",
+        "overlap % plan",
+        f"mean dist plan ({'km' if unit == 'm' else 'min'})",
+    ):
+        table.add_column(col, justify="right" if col != "level" else "left")
+    scale = 1000.0 if unit == "m" else 1.0
+    for r in kpis.itertuples():
+        table.add_row(
+            escape(r.level_name),
+            f"{r.covered_pct_baseline:.1f}",
+            f"{r.covered_pct_plan:.1f}",
+            f"{r.covered_pct_delta:+.1f}",
+            f"{r.overlap_pct_plan:.1f}",
+            f"{r.dist_mean_plan / scale:.2f}",
+        )
+    out.print(table)
+    cost = plan.cost()
+    out.print(
+        f"cost over {plan.scenario.costs.horizon_years:g} years: today {plan.budget['baseline_cost']:,.0f} → plan {cost['total']:,.0f}"
+    )
+    counts = plan.counts()
+    out.print(
+        "outlets: "
+        + ", ".join(
+            f"{k}: keep {r['keep']}, open {r['open']}, re-tier {r['retier']}, close {r['close']}"
+            for k, r in counts.iterrows()
+        ),
+        markup=False,
+    )
+    rec = plan.solver_record()
+    gap = "n/a" if rec["gap"] is None else f"{rec['gap']:.3g}"
+    where = f" (stopped in stage '{rec['stopped_stage']}')" if rec["stopped_stage"] else ""
+    out.print(
+        f"solver: {rec['solver']} {rec['version']}, status [bold]{rec['status']}[/]{escape(where)}, objective {rec['objective']}, bound {rec['bound']}, gap {gap}, {rec['seconds']:.1f} s"
+    )
+    if out_dir is not None:
+        names = ", ".join(written or OUTPUT_FILES)
+        out.print(f"outputs: {escape(str(out_dir))}/ ({names})", soft_wrap=True)
+
+
+@releasing_locks
+def _run(
+    scenario_path: Path | None, scenario, out_dir: Path, overwrite: bool, require_optimal: bool
+) -> None:
+    from netplan.pipeline import PartialOutputError, run_scenario, write_run
+    from netplan.scenario import Scenario
+
+    t0 = time.perf_counter()
+    partial = None
+    try:
+        from netplan.outputs.folders import scenario_paths
+
+        # refuse an unusable folder before spending time on the plan
+        protect = scenario_paths(scenario) if scenario else [("the scenario file", scenario_path)]
+        reserve(out_dir, overwrite, protect)
+        if scenario is None:
+            scenario = Scenario.from_yaml(scenario_path)
+        with step_progress() as progress:
+            steps = Steps(progress)
+            result = run_scenario(scenario, progress=steps)
+            try:
+                write_run(result, out_dir, overwrite=overwrite, progress=steps)
+            except PartialOutputError as exc:  # the plan is on disk; say what is missing
+                partial = exc
+    except NetplanError as exc:
+        fail(exc)
+    except KeyboardInterrupt:
+        err.print("[bold red]interrupted:[/] no output was written")
+        raise typer.Exit(130) from None
+    _summary(result, out_dir, written=partial.written if partial else None)
+    out.print(f"done in {time.perf_counter() - t0:.1f} s")
+    if partial is not None:
+        fail(partial)
+    if require_optimal and result.plan.status != "optimal":
+        err.print(
+            f"[bold red]not optimal:[/] status {result.plan.status}; --require-optimal asks for a proven optimum"
+        )
+        raise typer.Exit(3)
+
+
+def demo(
+    out_dir: OutOption = Path("out/demo"),
+    overwrite: OverwriteOption = False,
+    time_limit: TimeLimitOption = None,
+    require_optimal: RequireOptimalOption = False,
+) -> None:
+    """Plan the embedded demo region and write its plan, KPIs and map."""
+    from netplan.demo import repo_scenario, write_demo
+    from netplan.scenario import Scenario
+
+    try:
+        check_time_limit(time_limit)
+        path = repo_scenario()
+        if path is None:  # installed without the source tree: generate the region first
+            path = write_demo(Path(tempfile.mkdtemp(prefix="netplan-demo-")))["scenario"]
+        scenario = with_solver(Scenario.from_yaml(path), time_limit=time_limit)
+    except NetplanError as exc:
+        fail(exc)
+    out.print(f"demo scenario: {escape(str(path))}", soft_wrap=True)
+    _run(None, scenario, out_dir, overwrite, require_optimal)
+
+
+def run(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
+    out_dir: OutOption = Path("out/run"),
+    overwrite: OverwriteOption = False,
+    time_limit: TimeLimitOption = None,
+    backend: Annotated[
+        str | None, typer.Option("--backend", help="Solver: highs or cbc (overrides the scenario).")
+    ] = None,
+    require_optimal: RequireOptimalOption = False,
+) -> None:
+    """Plan the network of a scenario file: plan.gpkg, kpis.csv, run.json and map.html in --out."""
+    from netplan.scenario import Scenario
+
+    try:
+        check_time_limit(time_limit)  # flags first: they are cheaper to fix than the file
+        check_backend(backend)
+        loaded = with_solver(Scenario.from_yaml(scenario), time_limit=time_limit, backend=backend)
+    except NetplanError as exc:
+        fail(exc)
+    _run(scenario, loaded, out_dir, overwrite, require_optimal)
