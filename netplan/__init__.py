@@ -31,7 +31,8 @@ from netplan.compare import Comparison, compare, write_comparison
 from netplan.evaluation import Evaluation, baseline_outlets, check_plan, evaluate, validate_plan
 from netplan.inputs import Inputs, candidates, inputs_from_frames, load_inputs, zones
 from netplan.pipeline import RunResult, run, run_scenario, write_run
-from netplan.planner import Plan, plan, prepare
+from netplan.planner import Plan, plan
+from netplan.problem import prepare
 from netplan.present import display as _display  # registers reprs and explore() (noqa: F401)
 from netplan.scenario import Scenario
 

@@ -26,6 +26,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("netplan.inputs",),
     ("netplan.optimize",),
     ("netplan.classic",),
+    ("netplan.problem",),
     ("netplan.planner",),
     ("netplan.evaluation",),
     ("netplan.present",),

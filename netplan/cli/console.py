@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.markup import escape
 
-from netplan.inputs.build import NetplanWarning
+from netplan._errors import NetplanWarning
 
 # emoji=False: a name such as "Nord :x:" must print as written, not as an emoji
 out = Console(emoji=False)
