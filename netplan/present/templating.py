@@ -1,10 +1,11 @@
 """The jinja2 templates of the pages: one environment, every inserted value escaped by default.
 
-The markup of report.html, of the Jupyter displays and of the map's panels, popups and tooltips
-lives in ``netplan/present/templates``. Each ``{{ value }}`` is HTML-escaped unless it is
-already markup (a nested template, an SVG chart or symbol): with :func:`netplan.present.markup.html_text`,
-which escapes ``{ }`` too, because folium's branca renders every map fragment as a jinja2
-template a second time, and a name holding ``{{ … }}`` must reach that pass as text.
+The markup of report.html, of the Jupyter displays and of the map's panels, popups and
+tooltips lives in ``netplan/present/templates``. Each ``{{ value }}`` is HTML-escaped unless
+it is markup already (a macro's output, an SVG chart or symbol), with
+:func:`netplan.present.markup.html_text`, which escapes ``{ }`` too: folium's branca renders
+every map fragment as a jinja2 template a second time, and a name holding ``{{ … }}`` must
+reach that pass as text.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The exported map: a run's layers assembled into one folium map, saved as a page that opens offline.
+"""The exported map: a run's layers in one folium map, saved as a page that opens offline.
 
 The map is built from the layers of :mod:`netplan.present.map_layers` (outlets, regions, reach
 areas, links) and :mod:`netplan.present.map_cells` (gaps and overlaps), with the panels of
