@@ -107,8 +107,9 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     from netplan.pipeline import run_scenario
+    from netplan.present.offline import render_offline
+    from netplan.present.webmap import plan_map
     from netplan.scenario import Scenario
-    from netplan.present.webmap import plan_map, render_offline
 
     warnings.simplefilter("ignore")
     folder = Path(tempfile.mkdtemp(prefix="netplan-mapsize-"))

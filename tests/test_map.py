@@ -52,7 +52,7 @@ def _grid_points(n: int, seed: int = 3):
 def test_overlap_cells_count_covering_outlets_like_a_loop():
     import numpy as np
 
-    from netplan.present.webmap import overlap_cells
+    from netplan.present.map_cells import overlap_cells
 
     points, xy, rng = _grid_points(600)
     n_cov = rng.integers(2, 8, size=len(xy))
@@ -76,7 +76,7 @@ def test_overlap_cells_count_covering_outlets_like_a_loop():
 
 
 def test_cells_grow_until_under_the_cap():
-    from netplan.present.webmap import _cells
+    from netplan.present.map_cells import demand_cells as _cells
 
     points, xy, rng = _grid_points(5_000)
     w = rng.integers(1, 5, size=len(xy)).astype(float)
@@ -112,8 +112,10 @@ def test_map_of_100000_customers_is_small(demo_run, tmp_path):
     from netplan.evaluation.kpis import baseline_outlets, evaluate
     from netplan.inputs.build import load_inputs
     from netplan.pipeline import RunResult
+    from netplan.present.map_cells import MAX_CELLS
+    from netplan.present.offline import render_offline
+    from netplan.present.webmap import plan_map
     from netplan.scenario import Scenario
-    from netplan.present.webmap import MAX_CELLS, plan_map, render_offline
 
     from conftest import DEMO_SCENARIO
 

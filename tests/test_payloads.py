@@ -130,7 +130,9 @@ def test_template_code_in_a_name_is_not_run(tmp_path, monkeypatch):
     (any Python could run there); escaped, the name stays text."""
     import folium
 
-    from netplan.present.webmap import base_map, layer_group, render_offline
+    from netplan.present.map_layers import layer_group
+    from netplan.present.offline import render_offline
+    from netplan.present.webmap import base_map
 
     monkeypatch.chdir(tmp_path)
     m = base_map(9.0, 47.0, 10.0, 48.0)
@@ -160,7 +162,7 @@ def test_escaping_helpers():
 
 
 def test_lon_centre_and_unwrap():
-    from netplan.present.webmap import lon_centre, unwrap_lon
+    from netplan.present.map_coords import lon_centre, unwrap_lon
 
     assert lon_centre(np.array([9.5, 9.75, 9.6])) == 9.625
     assert lon_centre(np.array([179.9, -179.7, 179.5])) == pytest.approx(179.9)  # 179.5..180.3
@@ -419,7 +421,8 @@ def test_antimeridian_pages_show_every_marker_in_view(browser, antimeridian_page
 def test_cells_near_the_pole_use_a_local_projection():
     """Beyond 84° N there is no UTM zone (pyproj raised and the map of a haversine run was
     lost); the cells are drawn in an azimuthal equidistant projection centred on the data."""
-    from netplan.present.webmap import _cells, in_metres
+    from netplan.present.map_cells import demand_cells as _cells
+    from netplan.present.map_coords import in_metres
 
     lon, lat = np.array([179.8, 179.9, -179.9, -179.9]), np.array([89.5, 89.5, 89.51, 89.49])
     points = gpd.GeoDataFrame(geometry=gpd.points_from_xy(lon, lat), crs=4326)

@@ -583,7 +583,8 @@ _CHANGE_STYLE = {  # change -> (symbol action, which plan's tier, layer label)
 
 
 def _site_popup(row: pd.Series, labels: dict[str, str]) -> str:
-    from netplan.present.webmap import _esc, _money
+    from netplan.present.formats import money as _money
+    from netplan.present.markup import html_text as _esc
 
     facts = [
         ("Site", row["site_id"]),
@@ -603,7 +604,8 @@ def _site_popup(row: pd.Series, labels: dict[str, str]) -> str:
 
 
 def _panel(c: Comparison) -> str:
-    from netplan.present.webmap import _esc, _money
+    from netplan.present.formats import money as _money
+    from netplan.present.markup import html_text as _esc
 
     lv = c.kpis.loc[c.kpis["region"] == "all"]
     rows = "".join(
@@ -635,7 +637,9 @@ def _panel(c: Comparison) -> str:
 
 
 def _legend(c: Comparison) -> str:
-    from netplan.present.webmap import _esc, _tier_style, symbol_svg
+    from netplan.present.markup import html_text as _esc
+    from netplan.present.symbols import symbol_svg
+    from netplan.present.symbols import tier_style as _tier_style
 
     items = []
     for k, label in enumerate(c.a.tier_labels):
@@ -671,22 +675,18 @@ def compare_map(c: Comparison) -> folium.Map:
     """
     from branca.element import Element
 
-    from netplan.present.webmap import (
-        _BIND,
-        _CSS,
-        FitData,
-        _add_cells,
-        _cells,
-        _esc,
-        _money,
-        _points_geojson,
-        _tier_style,
-        base_map,
-        data_view,
-        in_metres,
-        layer_group,
-        symbol_svg,
-    )
+    from netplan.present.formats import money as _money
+    from netplan.present.map_cells import add_cells as _add_cells
+    from netplan.present.map_cells import demand_cells as _cells
+    from netplan.present.map_coords import data_view, in_metres
+    from netplan.present.map_layers import BIND as _BIND
+    from netplan.present.map_layers import layer_group
+    from netplan.present.map_layers import points_geojson as _points_geojson
+    from netplan.present.map_panels import MAP_STYLE as _CSS
+    from netplan.present.markup import html_text as _esc
+    from netplan.present.symbols import symbol_svg
+    from netplan.present.symbols import tier_style as _tier_style
+    from netplan.present.webmap import FitData, base_map
 
     # longitudes unwrapped around the data's centre: runs across the antimeridian draw as one
     centre, bounds = data_view(c.sites.geometry, c.coverage.geometry)

@@ -7,7 +7,8 @@ quotes or template syntax. Each insertion point has its own rule:
 - HTML text and attribute values: :func:`html_text` (``& < > " '``, and ``{ }``: folium's
   branca renders every page fragment as a jinja2 template a second time, so a name holding
   ``{{ … }}`` would be *run* as Python-reachable template code while the map is built —
-  ``{{ cycler.__init__.__globals__.os… }}`` reaches the os module).
+  ``{{ cycler.__init__.__globals__.os… }}`` reaches the os module). The page templates
+  (:mod:`netplan.present.templating`) escape every inserted value with it.
 - Text that Leaflet renders as HTML — layer-control labels, tooltips, popups, the KPI box and
   the legend: :func:`html_text` as well; folium then JSON-encodes the string with ``<``, ``>``,
   ``&`` and ``'`` as ``\\u00XX`` escapes, so no ``</script>`` or ``<!--`` ends up in a script.

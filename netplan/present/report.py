@@ -4,20 +4,21 @@ Sections: the scenario in plain words; KPIs per level and per region (baseline, 
 charts (coverage per level, distance to the nearest serving outlet, cost by tier and action,
 outlets per tier); the solver record; the sites opened, closed and re-tiered; the diagnosis of
 today's network (gaps, overlaps, redundant outlets, unsupported outlets); the validator's
-checks. Every text from the inputs is HTML-escaped, and shown literally in the charts too
-(``$`` would start matplotlib's mathtext; see :mod:`netplan.present.markup`).
+checks. The page's markup is the template ``report.html``, which escapes every text from the
+inputs; the charts show them literally too (``$`` would start matplotlib's mathtext; see
+:mod:`netplan.present.markup`).
 """
 
 from __future__ import annotations
 
 import io
-import math
-from html import escape
 
 import numpy as np
 import pandas as pd
+from markupsafe import Markup
 
 from netplan.present.markup import mpl_text
+from netplan.present.templating import render
 from netplan.roads.network import OSM_ATTRIBUTION
 
 PLAN_COLOUR, BASE_COLOUR = "#1f6fb2", "#b0b7bf"
@@ -120,6 +121,7 @@ def cost_chart(costs: pd.DataFrame, labels: list[str]) -> str:
 
 
 def outlets_chart(counts_today: pd.Series, counts_plan: pd.Series, labels: list[str]) -> str:
+    """Open outlets per tier, today and plan side by side."""
     fig, ax = _figure()
     x = np.arange(len(labels))
     ax.bar(x - 0.2, counts_today.to_numpy(), 0.4, label="today", color=BASE_COLOUR)
@@ -131,68 +133,27 @@ def outlets_chart(counts_today: pd.Series, counts_plan: pd.Series, labels: list[
     return _svg(fig)
 
 
-# -------------------------------------------------------------------- tables
-def _fmt(value, digits: int = 1) -> str:
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "–"
-    if isinstance(value, (int, np.integer)):
-        return f"{int(value):,}"
-    if isinstance(value, (float, np.floating)):
-        return f"{value:,.{digits}f}"
-    return escape(str(value))
-
-
-def _table(frame: pd.DataFrame, digits: int = 1) -> str:
-    head = "".join(f"<th>{escape(str(c))}</th>" for c in frame.columns)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{_fmt(v, digits)}</td>" for v in row) + "</tr>"
-        for row in frame.itertuples(index=False)
-    )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-
-
-def _scenario_words(result) -> str:
-    s = result.scenario
-    plan = result.plan
-    unit = "km" if s.unit == "m" else "min"
-    tiers = "; ".join(
-        f"<b>{escape(t.label)}</b> serves its level within {escape(str(t.reach))}"
-        + (
-            f" and needs a higher-tier outlet within {escape(str(t.linkage))}"
-            if k and t.linkage
-            else ""
-        )
-        for k, t in enumerate(s.tiers)
-    )
-    budget = plan.budget.get("total")
-    objective = (
-        "cover as much demand as possible at every level"
-        if s.objective.type == "max_coverage"
-        else "meet the coverage targets at the lowest cost"
-    )
-    parts = [
-        f"<p>{escape(s.description or '')}</p>" if s.description else "",
-        f"<p>Objective: {objective}. Travel: {escape(s.travel.mode)} distance ({unit}). Tiers: {tiers}.</p>"
-        if s.travel.mode != "network"
-        else f"<p>Objective: {objective}. Travel: drive time on the road network, customer to outlet ({unit}). "
-        f"Tiers: {tiers}. Roads and data: {escape(OSM_ATTRIBUTION)}.</p>",
-        f"<p>Budget over {s.costs.horizon_years:g} years: "
-        + (f"{budget:,.0f}" if budget is not None else "none")
-        + f"; today's network costs {plan.budget.get('baseline_cost', float('nan')):,.0f} over the same horizon.</p>",
-    ]
-    if s.counts:
-        rules = ", ".join(
-            f"{escape(str(r.tier))}{' in ' + escape(r.region) if r.region else ''}: "
-            f"{'' if r.min is None else f'at least {r.min}'}{' and ' if r.min is not None and r.max is not None else ''}"
-            f"{'' if r.max is None else f'at most {r.max}'}"
-            for r in s.counts
-        )
-        parts.append(f"<p>Count rules: {rules}.</p>")
-    return "\n".join(parts)
+# --------------------------------------------------------------------- page
+def _table(frame: pd.DataFrame) -> dict:
+    """A frame as the template's table: column names and rows of values."""
+    return {
+        "columns": [str(c) for c in frame.columns],
+        "rows": [list(row) for row in frame.itertuples(index=False)],
+    }
 
 
 def report_html(result) -> str:
-    """The whole report page for a :class:`netplan.pipeline.RunResult`."""
+    """The whole report page for a :class:`netplan.pipeline.RunResult`.
+
+    Parameters
+    ----------
+    result : netplan.pipeline.RunResult
+
+    Returns
+    -------
+    str
+        A self-contained HTML page (no script; the charts are inline SVG).
+    """
     scenario, plan = result.scenario, result.plan
     labels = scenario.tier_labels
     kpis = result.kpi_table()
@@ -231,67 +192,39 @@ def report_html(result) -> str:
         "demand covered twice or more",
         "overlap %",
     ]
-    redundant = base.redundant_outlets()
-    broken = base.broken_links()
     checks = pd.DataFrame([c.to_dict() for c in result.checks])
     if len(checks):
         checks["ok"] = np.where(checks["ok"], "yes", "NO")
-    status = escape(str(record["status"]))
-    gap = record["gap"]
-    charts = {
-        "Coverage per level": coverage_chart(kpis),
-        "Distance to the nearest serving outlet": distance_chart(result),
-        "Plan cost by tier and action": cost_chart(costs, labels) if len(costs) else "",
-        "Open outlets per tier": outlets_chart(counts_today, counts_plan, labels),
-    }
-    cost = plan.cost()
-    sections = [
-        f"<h1>{escape(scenario.name)}: network plan</h1>",
-        f"<p class='status'>Solver {escape(str(record['solver']))} {escape(str(record['version']))}: "
-        f"<b>{status}</b>, objective {_fmt(record['objective'])}, bound {_fmt(record['bound'])}, "
-        f"gap {'–' if gap is None else f'{gap:.2e}'}, {record['seconds']:.1f} s. "
-        f"Cost {cost['total']:,.0f} (today {plan.budget.get('baseline_cost', float('nan')):,.0f}).</p>",
-        "<h2>The scenario</h2>",
-        _scenario_words(result),
-        "<h2>Coverage and distance per level</h2>",
-        _table(per_level),
-        "<div class='charts'>"
-        + "".join(
-            f"<figure><figcaption>{escape(title)}</figcaption>{svg}</figure>"
-            for title, svg in charts.items()
-            if svg
-        )
-        + "</div>",  # fmt: skip
-        "<h2>Per region</h2>" + (_table(regions) if len(regions) else "<p>No regions.</p>"),
-        "<h2>Cost by tier and action</h2>",
-        _table(costs.reset_index().rename(columns={"_tier": "tier", "index": "tier"}), 0)
-        if len(costs)
-        else "",
-        "<h2>Sites opened, closed and re-tiered</h2>",
-        _table(changed, 0) if len(changed) else "<p>No changes.</p>",
-        "<h2>Today's network: diagnosis</h2>",
-        _table(diagnosis),
-        "<p>Redundant outlets (removing one alone loses no covered demand): "
-        + (escape(", ".join(map(str, redundant["site_id"]))) if len(redundant) else "none")
-        + ".</p><p>Outlets without a supporting outlet in reach: "
-        + (escape(", ".join(map(str, broken["site_id"]))) if len(broken) else "none")
-        + ".</p>",
-        "<h2>Solver record</h2>",
-        _table(stages, 3),
-        "<h2>Checks by the independent validator</h2>",
-        _table(checks),
+    charts = [
+        ("Coverage per level", coverage_chart(kpis)),
+        ("Distance to the nearest serving outlet", distance_chart(result)),
+        ("Plan cost by tier and action", cost_chart(costs, labels) if len(costs) else ""),
+        ("Open outlets per tier", outlets_chart(counts_today, counts_plan, labels)),
     ]
-    style = (
-        "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:2em auto;max-width:1100px;color:#222;padding:0 1em}"
-        "table{border-collapse:collapse;margin:.5em 0 1.2em;font-size:13px}"
-        "th,td{border-bottom:1px solid #ddd;padding:3px 8px;text-align:right}th{background:#f4f6f8}"
-        "td:first-child,th:first-child{text-align:left}.charts{display:flex;flex-wrap:wrap;gap:1em}"
-        "figure{margin:0;flex:1 1 480px}figcaption{font-weight:600;margin-bottom:.3em}svg{max-width:100%;height:auto}"
-        ".status{background:#f4f6f8;padding:.6em;border-left:4px solid #1f6fb2}"
+    objective = (
+        "cover as much demand as possible at every level"
+        if scenario.objective.type == "max_coverage"
+        else "meet the coverage targets at the lowest cost"
     )
-    return (
-        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
-        f"<title>{escape(scenario.name)} – netplan report</title><style>{style}</style></head><body>"
-        + "\n".join(sections)
-        + "</body></html>\n"
+    page = render(
+        "report.html",
+        scenario=scenario,
+        record=record,
+        cost=plan.cost()["total"],
+        baseline_cost=plan.budget.get("baseline_cost", float("nan")),
+        budget=plan.budget.get("total"),
+        objective=objective,
+        unit=unit,
+        attribution=OSM_ATTRIBUTION,
+        per_level=_table(per_level),
+        charts=[(title, Markup(svg)) for title, svg in charts],  # our own SVG: markup
+        regions=_table(regions),
+        costs=_table(costs.reset_index().rename(columns={"_tier": "tier", "index": "tier"})),
+        changed=_table(changed),
+        diagnosis=_table(diagnosis),
+        redundant=[str(v) for v in base.redundant_outlets()["site_id"]],
+        broken=[str(v) for v in base.broken_links()["site_id"]],
+        stages=_table(stages),
+        checks=_table(checks),
     )
+    return page + "\n"

@@ -1,0 +1,117 @@
+"""The panels of map.html: the KPI box, the legend, the road-data note, the title and the style.
+
+Their markup is the template ``map_panels.html`` (the style: ``map_style.html``); every name
+in it is escaped, braces too (folium's branca renders each of these fragments as a jinja2
+template once more).
+"""
+
+from __future__ import annotations
+
+from netplan.present.map_cells import GAP_COLOURS, OVERLAP_COUNT_COLOURS, OVERLAP_COUNT_LABELS
+from netplan.present.symbols import ACTION_LABELS, symbol_svg, tier_style
+from netplan.present.templating import macros, render
+from netplan.roads.network import OSM_ATTRIBUTION
+
+#: The ``<style>`` of the map pages (map.html, the Jupyter maps, compare.html): panels, legend,
+#: popups and the layer control.
+MAP_STYLE = render("map_style.html")
+
+
+def _panels():
+    return macros("map_panels.html")
+
+
+def kpi_panel(result) -> str:
+    """HTML of the KPI box: coverage per level today → plan, cost, outlets per tier, solver record.
+
+    Parameters
+    ----------
+    result : netplan.pipeline.RunResult
+
+    Returns
+    -------
+    str
+        ``<div id="np-kpi" …>``.
+    """
+    scenario, plan = result.scenario, result.plan
+    kpis = result.kpi_table()
+    counts = plan.counts()
+    current = plan.inputs.current_tier
+    outlets = [
+        {
+            "label": label,
+            "today": int((current == k).sum()),
+            "plan": int((plan.tiers == k).sum()),
+            "open": int(counts.loc[key, "open"]),
+            "close": int(counts.loc[key, "close"]),
+            "retier": int(counts.loc[key, "retier"]),
+        }
+        for k, (key, label) in enumerate(zip(scenario.tier_keys, scenario.tier_labels, strict=True))
+    ]
+    return str(
+        _panels().kpi_panel(
+            scenario.name,
+            list(kpis[kpis["region"] == "all"].itertuples()),
+            scenario.costs.horizon_years,
+            plan.budget.get("baseline_cost"),
+            plan.cost()["total"],
+            outlets,
+            plan.solver_record(),
+        )
+    )
+
+
+def legend_panel(scenario) -> str:
+    """HTML of the legend: the symbol of each tier and action, the cell colours, the link line.
+
+    Parameters
+    ----------
+    scenario : netplan.scenario.Scenario
+
+    Returns
+    -------
+    str
+        ``<div id="np-legend" …>``.
+    """
+    tiers = []
+    for k, label in enumerate(scenario.tier_labels):
+        colour, shape, size = tier_style(k)
+        tiers.append((symbol_svg(shape, colour, size), label))
+    actions = [
+        (symbol_svg("circle", "#7f7f7f", 14, action), ACTION_LABELS[action])
+        for action in ("keep", "open", "retier", "close")
+    ]
+    overlap = list(zip(OVERLAP_COUNT_COLOURS, OVERLAP_COUNT_LABELS, strict=True))
+    return str(_panels().legend(tiers, actions, GAP_COLOURS, overlap))
+
+
+def road_data_note(scenario) -> str:
+    """A fixed note with the OpenStreetMap attribution for road-network runs.
+
+    Parameters
+    ----------
+    scenario : netplan.scenario.Scenario
+
+    Returns
+    -------
+    str
+        ``<div class="netplan-attribution" …>`` when ``travel.mode`` is ``network``, else "".
+    """
+    if scenario.travel.mode != "network":
+        return ""
+    return str(_panels().road_data(OSM_ATTRIBUTION))
+
+
+def page_title(name: str) -> str:
+    """The map page's ``<title>``: ``netplan · <name>``.
+
+    Parameters
+    ----------
+    name : str
+        The scenario's name, as plain text (escaped here).
+
+    Returns
+    -------
+    str
+    """
+    return str(_panels().title(name))
