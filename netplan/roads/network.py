@@ -457,17 +457,6 @@ def load_network(
     return network
 
 
-def data_attribution_html(scenario) -> str:
-    """A fixed map note with the OpenStreetMap attribution for road-network runs ("" otherwise)."""
-    if scenario.travel.mode != "network":
-        return ""
-    return (
-        '<div class="netplan-attribution" style="position:fixed;bottom:2px;left:50%;'
-        "transform:translateX(-50%);z-index:1000;background:rgba(255,255,255,.85);"
-        f'font:11px sans-serif;padding:1px 6px">Roads and data: {OSM_ATTRIBUTION}</div>'
-    )
-
-
 @functools.lru_cache(maxsize=4)
 def _cached_network(
     path: str, mtime: float, crs_wkt: str, speeds: tuple, default_speed: float
