@@ -27,7 +27,7 @@ from netplan.inputs.build import Inputs, load_inputs
 from netplan.optimize.lexicographic import STAGE_ORDER, solve_lexicographic
 from netplan.optimize.model import CountLimit, TieredModel, TieredProblem
 from netplan.scenario import Scenario
-from netplan.optimize.solver import SolverOptions, SolverRecord
+from netplan.optimize.records import SolverOptions, SolverRecord
 
 Progress = Callable[[str, str], None]
 

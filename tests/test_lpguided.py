@@ -23,7 +23,10 @@ from netplan.optimize.lpguided import (
     solve_max_coverage_lp_guided,
 )
 from netplan.optimize.model import TieredModel
-from netplan.optimize.solver import LinearProgram, SolverOptions, solve, solve_relaxation
+from netplan.optimize.highs import solve_relaxation
+from netplan.optimize.program import LinearProgram
+from netplan.optimize.records import SolverOptions
+from netplan.optimize.solver import solve
 
 from bruteforce import brute_force, random_instance
 
@@ -63,7 +66,7 @@ def test_lagrangian_bound_is_valid_for_any_multipliers_and_tight_at_the_optimum(
             assert (bound >= optimum - 1e-7) if sense == "max" else (bound <= optimum + 1e-7)
         import highspy  # HiGHS's optimal duals: the bound is the optimum itself
 
-        from netplan.optimize.solver import highs_model
+        from netplan.optimize.highs import highs_model
 
         h = highs_model(lp, relax=True)
         h.run()

@@ -23,7 +23,8 @@ from netplan.optimize.aggregation import covered_points
 from netplan.inputs.costs import SiteCosts
 from netplan.optimize.lexicographic import solve_lexicographic
 from netplan.optimize.model import TieredModel
-from netplan.optimize.solver import LinearProgram, SolverOptions, SolverRecord
+from netplan.optimize.program import LinearProgram
+from netplan.optimize.records import SolverOptions, SolverRecord
 
 from bruteforce import brute_force, random_instance
 from conftest import DEMO_SCENARIO

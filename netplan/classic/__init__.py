@@ -28,17 +28,11 @@ import scipy.sparse as sp
 from netplan._errors import NetplanError
 from netplan.travel.coverage import REACH_TOLERANCE, pairs_within
 from netplan.travel.geometry import metric_coords, point_coords
-from netplan.optimize.solver import (
-    LinearProgram,
-    SolverOptions,
-    SolverRecord,
-    cbc_version,
-    csr_from_pieces,
-    highs_version,
-    relative_gap,
-    solve,
-    solve_relaxation,
-)
+from netplan.optimize.cbc import cbc_version
+from netplan.optimize.highs import highs_version, solve_relaxation
+from netplan.optimize.program import LinearProgram, csr_from_pieces
+from netplan.optimize.records import SolverOptions, SolverRecord, relative_gap
+from netplan.optimize.solver import solve
 
 INF = np.inf
 

@@ -41,6 +41,8 @@ from netplan.optimize.assignment import NearestAssignment
 from netplan.optimize.fixing import Fixings, prove_fixings
 from netplan.optimize.lpguided import solve_max_coverage_lp_guided
 from netplan.optimize.model import StageObjective, TieredModel, TieredProblem
+from netplan.optimize.program import LinearProgram
+from netplan.optimize.records import SolverOptions, SolverRecord
 from netplan.optimize.scaling import (
     STAGE_TOLERANCE_ABS,  # noqa: F401  (re-exported: the documented constants)
     STAGE_TOLERANCE_REL,  # noqa: F401
@@ -50,7 +52,6 @@ from netplan.optimize.scaling import (
     solve_scaled,
     stage_tolerance,
 )
-from netplan.optimize.solver import LinearProgram, SolverOptions, SolverRecord
 
 MAX_DISTANCE_ROUNDS = 50
 PROBING_SECONDS = 20.0  # before the distance model, where fixings shrink the lists

@@ -41,19 +41,13 @@ import numpy as np
 import scipy.sparse as sp
 
 from netplan.optimize.cuts import LinkageCoverCuts
+from netplan.optimize.highs import highs_model, highs_version
 from netplan.optimize.model import TieredModel
+from netplan.optimize.program import LinearProgram
+from netplan.optimize.records import SolverOptions, SolverRecord, relative_gap
 from netplan.optimize.reduction import merge_identical_rows
 from netplan.optimize.scaling import equilibrate
-from netplan.optimize.solver import (
-    LinearProgram,
-    SolverOptions,
-    SolverRecord,
-    highs_model,
-    highs_version,
-    relative_gap,
-    search_record,
-    solve,
-)
+from netplan.optimize.solver import search_record, solve
 
 # share of the time limit for the first PDLP solve (before any restricted MIP can start)
 PDLP_SHARE = 0.15

@@ -40,10 +40,10 @@ import pandas as pd
 import scipy.sparse as sp
 
 from netplan.inputs.costs import SiteCosts
-from netplan.travel.coverage import Coverage, Pairs
+from netplan.optimize.program import LinearProgram, csr_from_pieces
 from netplan.optimize.reduction import DemandGroups, level_signature_matrix, merge_identical_rows
 from netplan.optimize.scaling import row_scales
-from netplan.optimize.solver import LinearProgram, csr_from_pieces
+from netplan.travel.coverage import Coverage, Pairs
 
 INF = np.inf
 
