@@ -25,7 +25,8 @@ from netplan.travel.geometry import EARTH_RADIUS_M
 from netplan.optimize.infeasibility import explain_infeasible
 from netplan.inputs.build import Inputs, load_inputs
 from netplan.optimize.lexicographic import STAGE_ORDER, solve_lexicographic
-from netplan.optimize.model import CountLimit, TieredModel, TieredProblem
+from netplan.optimize.model import TieredModel
+from netplan.optimize.problem import CountLimit, TieredProblem
 from netplan.scenario import Scenario
 from netplan.optimize.records import SolverOptions, SolverRecord
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from netplan.inputs.costs import SiteCosts
 from netplan.travel.coverage import build_coverage, linkage_pairs
-from netplan.optimize.model import CountLimit, TieredProblem
+from netplan.optimize.problem import CountLimit, TieredProblem
 
 K = 3
 

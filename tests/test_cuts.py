@@ -15,10 +15,11 @@ import numpy as np
 import pytest
 
 from netplan.inputs.costs import SiteCosts
-from netplan.travel.coverage import build_coverage, linkage_pairs
 from netplan.optimize.cuts import LinkageCoverCuts
-from netplan.optimize.model import TieredModel, TieredProblem
 from netplan.optimize.highs import solve_relaxation
+from netplan.optimize.model import TieredModel
+from netplan.optimize.problem import TieredProblem
+from netplan.travel.coverage import build_coverage, linkage_pairs
 
 from bruteforce import brute_force, random_instance
 

@@ -28,7 +28,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from netplan.optimize.model import TieredModel, TieredProblem
+from netplan.optimize.model import TieredModel
+from netplan.optimize.problem import TieredProblem
 from netplan.optimize.records import SolverOptions, SolverRecord
 from netplan.optimize.reduction import (
     DemandGroups,

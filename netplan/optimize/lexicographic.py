@@ -40,7 +40,8 @@ from netplan.optimize.aggregation import solve_max_coverage_aggregated
 from netplan.optimize.assignment import NearestAssignment
 from netplan.optimize.fixing import Fixings, prove_fixings
 from netplan.optimize.lpguided import solve_max_coverage_lp_guided
-from netplan.optimize.model import StageObjective, TieredModel, TieredProblem
+from netplan.optimize.model import StageObjective, TieredModel
+from netplan.optimize.problem import TieredProblem
 from netplan.optimize.program import LinearProgram
 from netplan.optimize.records import SolverOptions, SolverRecord
 from netplan.optimize.scaling import (
@@ -257,9 +258,7 @@ def solve_lexicographic(
             x = model.x_from_tiers(tiers)
         values[second] = _exact(obj2, x)
         if new_x is not None:
-            certify(
-                record, values[second], obj2.sense, options.mip_rel_gap, pow2_scale(obj2.c)
-            )
+            certify(record, values[second], obj2.sense, options.mip_rel_gap, pow2_scale(obj2.c))
         stopped = None if record.status == "optimal" else second
         return LexicographicResult(tiers, x, records, record.status, stopped, values, sizes)
     plans, values[second], outcome = _second_stage(
