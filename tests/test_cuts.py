@@ -157,7 +157,7 @@ def test_three_community_points_leaning_on_one_station():
 
 
 def test_cut_rounds_bound_stays_valid_and_never_grows():
-    from netplan.optimize.lpguided import CutRounds, first_order_relaxation
+    from netplan.optimize.first_order import CutRounds, first_order_relaxation
     from netplan.optimize.records import SolverOptions
 
     rounds_run = 0

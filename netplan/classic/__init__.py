@@ -958,7 +958,7 @@ def backup_covering(
     if r1.status != "optimal":
         return _result("backup_covering", data, x1, r1, {"build": build, "solve": s1}, records=[r1])
     covered = _weight_covered(data, x1, 1)
-    from netplan.optimize.lexicographic import tolerance
+    from netplan.optimize.stage_fixing import tolerance
 
     fix = sp.csr_matrix(c1.reshape(1, -1))
     c2 = np.zeros(n_cols)
