@@ -24,7 +24,9 @@ Constraints: coverage ``y[g,l] <= sum x[j,k]`` over (j,k) reaching g at l with k
 (successively inclusive tiers); one tier per site; policies (``keep`` fixes the tier,
 ``may_retier`` forces some tier); budget (total, capex, yearly opex); count rules per tier
 and region; linkage ``x[j,k] <= sum x[j',k']`` over higher tiers k' < k within the linkage
-reach of tier k; coverage targets for ``min_cost``.
+reach of tier k; coverage targets for ``min_cost``. Each block of rows is built by its
+function in :mod:`netplan.optimize.constraints`; the problem's data is a
+:class:`~netplan.optimize.problem.TieredProblem`.
 
 Objectives: coverage (weighted covered demand), cost (one-off + operating x horizon,
 closing costs included), distance (weight x distance to the assigned, nearest open serving
@@ -243,6 +245,14 @@ class TieredModel:
         """Capacities or a span of control: a plan is more than its tiers (assignments too)."""
         return self.problem.capacity is not None or self.problem.span is not None
 
+    @property
+    def a_cols(self) -> np.ndarray:
+        return self.nx + self.ny + np.arange(self.na)
+
+    @property
+    def v_cols(self) -> np.ndarray:
+        return self.nx + self.ny + self.na + np.arange(self.nv)
+
     def _layout_extensions(self) -> None:
         """Columns of the capacity assignments (a) and parent assignments (v)."""
         p = self.problem
@@ -368,14 +378,6 @@ class TieredModel:
         ):
             out[("target", region, level)] = float(f)
         return out
-
-    @property
-    def a_cols(self) -> np.ndarray:
-        return self.nx + self.ny + np.arange(self.na)
-
-    @property
-    def v_cols(self) -> np.ndarray:
-        return self.nx + self.ny + self.na + np.arange(self.nv)
 
     def saturation_rows(self, n_cols: int) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
         """Rows ``y[g, l] >= x[j, k]`` on levels with objective weight 0
