@@ -90,7 +90,7 @@ def run_netplan(
     descent) or ``none``."""
     from netplan.classic import LocationData, greedy_max_covering, max_covering
     from netplan.travel.coverage import pairs_within
-    from netplan.optimize.solver import SolverOptions
+    from netplan.optimize.records import SolverOptions
 
     demand, sites, weights, p = instance(n, m, p=p)
     t0 = time.perf_counter()
@@ -183,7 +183,7 @@ def _with_snapshots(snaps: _Snapshots):
     """Make every HiGHS model netplan builds in this process report to ``snaps``."""
     import highspy
 
-    import netplan.optimize.solver as solver
+    import netplan.optimize.highs as solver
 
     original = solver.highs_model
 
@@ -212,7 +212,7 @@ def _data(n: int, m: int, all_pairs: bool):
 def run_netplan_limited(model: str, n: int, m: int, limit: float) -> dict:
     """One time-limited netplan run; set covering also snapshots every limit up to ``limit``."""
     from netplan.classic import p_median_radius, set_covering
-    from netplan.optimize.solver import SolverOptions
+    from netplan.optimize.records import SolverOptions
 
     t0 = time.perf_counter()
     data, p = _data(n, m, all_pairs=model == "p-median")

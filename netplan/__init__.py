@@ -32,7 +32,7 @@ from netplan.evaluation import Evaluation, baseline_outlets, check_plan, evaluat
 from netplan.inputs import Inputs, candidates, inputs_from_frames, load_inputs, zones
 from netplan.pipeline import RunResult, run, run_scenario, write_run
 from netplan.planner import Plan, plan
-from netplan.problem import prepare
+from netplan.preparation import prepare
 from netplan.present import display as _display  # registers reprs and explore() (noqa: F401)
 from netplan.scenario import Scenario
 

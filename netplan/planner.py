@@ -20,9 +20,10 @@ from netplan.inputs.build import Inputs
 from netplan.optimize.aggregation import cell_sizes
 from netplan.optimize.infeasibility import explain_infeasible
 from netplan.optimize.lexicographic import STAGE_ORDER, solve_lexicographic
-from netplan.optimize.model import TieredModel, TieredProblem
-from netplan.optimize.solver import SolverOptions, SolverRecord
-from netplan.problem import Prepared, Progress, build_problem, prepare, tell
+from netplan.optimize.model import TieredModel
+from netplan.optimize.problem import TieredProblem
+from netplan.optimize.records import SolverOptions, SolverRecord
+from netplan.preparation import Prepared, Progress, build_problem, prepare, tell
 from netplan.scenario import Scenario
 from netplan.travel.geometry import EARTH_RADIUS_M
 

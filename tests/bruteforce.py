@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from netplan.inputs.costs import SiteCosts
+from netplan.optimize.problem import CountLimit, TieredProblem
 from netplan.travel.coverage import build_coverage, linkage_pairs
-from netplan.optimize.model import CountLimit, TieredProblem
 
 K = 3
 

@@ -20,7 +20,8 @@ from netplan.optimize.aggregation import (
 )
 from netplan.optimize.lexicographic import solve_lexicographic
 from netplan.optimize.model import TieredModel
-from netplan.optimize.solver import SolverOptions, solve
+from netplan.optimize.records import SolverOptions
+from netplan.optimize.solver import solve
 
 from bruteforce import brute_force, random_instance
 

@@ -26,7 +26,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("netplan.inputs",),
     ("netplan.optimize",),
     ("netplan.classic",),
-    ("netplan.problem",),
+    ("netplan.preparation",),
     ("netplan.planner",),
     ("netplan.evaluation",),
     ("netplan.present",),

@@ -23,7 +23,7 @@ from scipy.optimize import linprog
 
 from netplan.optimize.lexicographic import solve_lexicographic
 from netplan.optimize.model import TieredModel
-from netplan.optimize.solver import SolverOptions
+from netplan.optimize.records import SolverOptions
 
 from bruteforce import K, brute_force, random_instance
 

@@ -34,7 +34,7 @@ from netplan.classic import (
     result_table,
     set_covering,
 )
-from netplan.optimize.solver import SolverOptions
+from netplan.optimize.records import SolverOptions
 
 SEEDS = range(8)
 TOL = 1e-6

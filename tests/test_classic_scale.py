@@ -29,7 +29,7 @@ from netplan.classic import (
     set_covering,
 )
 from netplan.classic.orlib import read_pmed
-from netplan.optimize.solver import SolverOptions
+from netplan.optimize.records import SolverOptions
 
 from conftest import on_ci
 
@@ -418,7 +418,7 @@ def test_p_median_stopped_in_the_mip_keeps_the_lp_bound(monkeypatch):
     """A MIP stopped by its limit (HiGHS then reports the column bound, 0) must not hide the
     LP bound already computed: 30 demands, 14 sites, p = 5, LP 2313.5 < optimum 2330."""
     import netplan.classic.solving as classic
-    from netplan.optimize.solver import SolverRecord
+    from netplan.optimize.records import SolverRecord
 
     d, w = _points(4, 30, 14)
     data = LocationData.from_matrix(d, weights=w)

@@ -15,10 +15,11 @@ import numpy as np
 import pytest
 
 from netplan.inputs.costs import SiteCosts
-from netplan.travel.coverage import build_coverage, linkage_pairs
 from netplan.optimize.cuts import LinkageCoverCuts
-from netplan.optimize.model import TieredModel, TieredProblem
-from netplan.optimize.solver import solve_relaxation
+from netplan.optimize.highs import solve_relaxation
+from netplan.optimize.model import TieredModel
+from netplan.optimize.problem import TieredProblem
+from netplan.travel.coverage import build_coverage, linkage_pairs
 
 from bruteforce import brute_force, random_instance
 
@@ -156,8 +157,8 @@ def test_three_community_points_leaning_on_one_station():
 
 
 def test_cut_rounds_bound_stays_valid_and_never_grows():
-    from netplan.optimize.lpguided import CutRounds, first_order_relaxation
-    from netplan.optimize.solver import SolverOptions
+    from netplan.optimize.first_order import CutRounds, first_order_relaxation
+    from netplan.optimize.records import SolverOptions
 
     rounds_run = 0
     for seed, expected, model, lp in _solved_instances(30):

@@ -16,14 +16,14 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from netplan.optimize.lpguided import (
-    first_order_relaxation,
-    lagrangian_bound,
-    restricted_program,
-    solve_max_coverage_lp_guided,
-)
+from netplan.optimize.first_order import first_order_relaxation, lagrangian_bound
+from netplan.optimize.highs import solve_relaxation
+from netplan.optimize.lpguided import solve_max_coverage_lp_guided
 from netplan.optimize.model import TieredModel
-from netplan.optimize.solver import LinearProgram, SolverOptions, solve, solve_relaxation
+from netplan.optimize.program import LinearProgram
+from netplan.optimize.records import SolverOptions
+from netplan.optimize.restriction import restricted_program
+from netplan.optimize.solver import solve
 
 from bruteforce import brute_force, random_instance
 
@@ -63,7 +63,7 @@ def test_lagrangian_bound_is_valid_for_any_multipliers_and_tight_at_the_optimum(
             assert (bound >= optimum - 1e-7) if sense == "max" else (bound <= optimum + 1e-7)
         import highspy  # HiGHS's optimal duals: the bound is the optimum itself
 
-        from netplan.optimize.solver import highs_model
+        from netplan.optimize.highs import highs_model
 
         h = highs_model(lp, relax=True)
         h.run()
@@ -204,7 +204,7 @@ def test_lp_guided_refuses_what_it_cannot_do(tmp_path):
 
 
 def test_reduced_cost_test_needs_the_right_sign():
-    from netplan.optimize.lpguided import _fixings_proven
+    from netplan.optimize.restriction import fixings_proven as _fixings_proven
 
     lb, ub = np.zeros(3), np.ones(3)
     fixed = np.array([0.0, 1.0, np.nan])
@@ -219,7 +219,7 @@ def test_reduced_cost_test_needs_the_right_sign():
 
 
 def test_neighbourhood_frees_the_largest_disagreements_and_keeps_the_plan_elsewhere():
-    from netplan.optimize.lpguided import _neighbourhood
+    from netplan.optimize.restriction import neighbourhood as _neighbourhood
 
     plan = np.array([1.0, 0.0, 1.0, 0.0, 0.0, 1.0])
     x = np.array([0.75, 0.6, 0.125, 0.0, 0.25, 1.0])
@@ -234,7 +234,7 @@ def test_neighbourhood_frees_the_largest_disagreements_and_keeps_the_plan_elsewh
 
 
 def test_first_fixing_rounds_or_frees_to_the_width():
-    from netplan.optimize.lpguided import _fixing
+    from netplan.optimize.restriction import fixing as _fixing
 
     x = np.array([0.01, 0.99, 0.5, 0.9, 0.2, 0.0])
     reduced = np.array([-4.0, 1.0, 0.0, 0.0, 0.0, -0.5])
@@ -251,7 +251,7 @@ def test_waiting_for_a_relaxation_point_ends_on_a_new_point_or_the_timeout():
     import threading
     import time
 
-    from netplan.optimize.lpguided import CutRounds
+    from netplan.optimize.first_order import CutRounds
 
     inst = random_instance(5, "max_coverage")
     model = TieredModel(inst.problem())

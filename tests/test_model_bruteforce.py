@@ -13,7 +13,7 @@ import pytest
 
 from netplan.optimize.lexicographic import solve_lexicographic
 from netplan.optimize.model import TieredModel
-from netplan.optimize.solver import SolverOptions
+from netplan.optimize.records import SolverOptions
 
 from bruteforce import brute_force, random_instance
 

@@ -19,11 +19,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import netplan.optimize.scaling as scaling
-from netplan.optimize.aggregation import covered_points
 from netplan.inputs.costs import SiteCosts
+from netplan.optimize.aggregation import covered_points
 from netplan.optimize.lexicographic import solve_lexicographic
 from netplan.optimize.model import TieredModel
-from netplan.optimize.solver import LinearProgram, SolverOptions, SolverRecord
+from netplan.optimize.program import LinearProgram
+from netplan.optimize.records import SolverOptions, SolverRecord
 
 from bruteforce import brute_force, random_instance
 from conftest import DEMO_SCENARIO
@@ -228,7 +229,8 @@ def test_equilibrate_scales_rows_and_objective_exactly():
 
 
 def test_stage_tolerance_is_relative_to_the_scaled_objective():
-    from netplan.optimize.lexicographic import _fix_row, tolerance
+    from netplan.optimize.stage_fixing import fix_row as _fix_row
+    from netplan.optimize.stage_fixing import tolerance
 
     c = np.array([3.0, 5.0, 0.0])  # scale 4
     for k in (-40, -10, 0, 10, 40):

@@ -10,14 +10,11 @@ import pytest
 import scipy.sparse as sp
 
 import netplan
-from netplan.optimize.solver import (
-    LinearProgram,
-    SolverOptions,
-    _solve_highs,
-    relative_gap,
-    solve,
-    write_model,
-)
+from netplan.optimize.cbc import write_model
+from netplan.optimize.highs import solve_highs as _solve_highs
+from netplan.optimize.program import LinearProgram
+from netplan.optimize.records import SolverOptions, relative_gap
+from netplan.optimize.solver import solve
 
 
 def _knapsack() -> LinearProgram:
@@ -177,7 +174,7 @@ def _lying_highs(monkeypatch, lie: float, bound_shift: float = 0.0, sleep: float
     import netplan.optimize.solver as solver_module
 
     calls = []
-    real = solver_module._solve_highs
+    real = solver_module.solve_highs
 
     def fake(lp, options, start):
         calls.append((start is not None, options.highs_presolve, options.time_limit))
@@ -187,7 +184,7 @@ def _lying_highs(monkeypatch, lie: float, bound_shift: float = 0.0, sleep: float
         record.bound = record.objective + bound_shift
         return x, record
 
-    monkeypatch.setattr(solver_module, "_solve_highs", fake)
+    monkeypatch.setattr(solver_module, "solve_highs", fake)
     return calls
 
 
@@ -221,7 +218,7 @@ def test_a_misreported_objective_with_no_time_left_is_a_time_limit(monkeypatch):
 def test_a_re_solve_without_a_plan_keeps_the_earlier_plan_as_time_limit(monkeypatch):
     import netplan.optimize.solver as solver_module
 
-    real = solver_module._solve_highs
+    real = solver_module.solve_highs
     calls = []
 
     def fake(lp, options, start):
@@ -233,7 +230,7 @@ def test_a_re_solve_without_a_plan_keeps_the_earlier_plan_as_time_limit(monkeypa
         record.status, record.objective, record.bound = "no_solution", float("nan"), float("nan")
         return None, record  # the re-solve is stopped before it finds one
 
-    monkeypatch.setattr(solver_module, "_solve_highs", fake)
+    monkeypatch.setattr(solver_module, "solve_highs", fake)
     x, record = solve(_knapsack(), SolverOptions(highs_presolve=False), np.array([1.0, 0, 1]))
     assert calls == [True, False]
     assert x.round().tolist() == [1.0, 1.0, 0.0]

@@ -12,7 +12,8 @@ from netplan.classic.data import LocationData, _as_data
 from netplan.classic.facility import _assignment_blocks
 from netplan.classic.result import LocationResult, _result, _shares
 from netplan.classic.solving import INF, _binaries, _p_row, _solve_in_time
-from netplan.optimize.solver import LinearProgram, SolverOptions
+from netplan.optimize.program import LinearProgram
+from netplan.optimize.records import SolverOptions
 
 
 def _capacitated_covering(

@@ -12,7 +12,7 @@ from netplan.classic.covering import set_covering
 from netplan.classic.data import LocationData, _as_data
 from netplan.classic.result import LocationResult, _nearest_assignment
 from netplan.classic.solving import _left, _out_of_time
-from netplan.optimize.solver import SolverOptions, SolverRecord, relative_gap
+from netplan.optimize.records import SolverOptions, SolverRecord, relative_gap
 
 
 def p_center(

@@ -23,7 +23,8 @@ from netplan.classic.covering_heuristics import (
 from netplan.classic.data import LocationData, _as_data
 from netplan.classic.result import LocationResult, _result
 from netplan.classic.solving import INF, _binaries, _p_row, _solve_in_time
-from netplan.optimize.solver import LinearProgram, SolverOptions, csr_from_pieces
+from netplan.optimize.program import LinearProgram, csr_from_pieces
+from netplan.optimize.records import SolverOptions
 
 
 def _containment_pairs(
@@ -412,7 +413,7 @@ def backup_covering(
     if r1.status != "optimal":
         return _result("backup_covering", data, x1, r1, {"build": build, "solve": s1}, records=[r1])
     covered = _weight_covered(data, x1, 1)
-    from netplan.optimize.lexicographic import tolerance
+    from netplan.optimize.stage_fixing import tolerance
 
     fix = sp.csr_matrix(c1.reshape(1, -1))
     c2 = np.zeros(n_cols)

@@ -11,7 +11,8 @@ from netplan._errors import NetplanError
 from netplan.classic.data import LocationData, _as_data
 from netplan.classic.result import LocationResult, _result, _shares
 from netplan.classic.solving import INF, _binaries, _solve_in_time
-from netplan.optimize.solver import LinearProgram, SolverOptions, csr_from_pieces
+from netplan.optimize.program import LinearProgram, csr_from_pieces
+from netplan.optimize.records import SolverOptions
 
 
 def _assignment_blocks(

@@ -19,14 +19,9 @@ from netplan._errors import NetplanError
 from netplan.classic.data import LocationData, _as_data
 from netplan.classic.result import LocationResult, _nearest_assignment, _result
 from netplan.classic.solving import INF, _binaries, _left, _out_of_time, _p_row, _timed_solve
-from netplan.optimize.solver import (
-    LinearProgram,
-    SolverOptions,
-    SolverRecord,
-    csr_from_pieces,
-    relative_gap,
-    solve_relaxation,
-)
+from netplan.optimize.highs import solve_relaxation
+from netplan.optimize.program import LinearProgram, csr_from_pieces
+from netplan.optimize.records import SolverOptions, SolverRecord, relative_gap
 
 
 def p_median(

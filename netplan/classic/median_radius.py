@@ -19,13 +19,8 @@ from netplan.classic.median import (
 )
 from netplan.classic.result import LocationResult, _nearest_assignment, _result
 from netplan.classic.solving import INF, _binaries, _p_row, _timed_solve
-from netplan.optimize.solver import (
-    LinearProgram,
-    SolverOptions,
-    SolverRecord,
-    csr_from_pieces,
-    relative_gap,
-)
+from netplan.optimize.program import LinearProgram, csr_from_pieces
+from netplan.optimize.records import SolverOptions, SolverRecord, relative_gap
 
 
 def _radius_levels(data: LocationData, p: int) -> dict[str, np.ndarray]:

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from netplan.classic.data import LocationData
-from netplan.optimize.solver import SolverRecord
+from netplan.optimize.records import SolverRecord
 
 
 @dataclass

@@ -12,14 +12,11 @@ from dataclasses import replace
 import numpy as np
 import scipy.sparse as sp
 
-from netplan.optimize.solver import (
-    LinearProgram,
-    SolverOptions,
-    SolverRecord,
-    cbc_version,
-    highs_version,
-    solve,
-)
+from netplan.optimize.cbc import cbc_version
+from netplan.optimize.highs import highs_version
+from netplan.optimize.program import LinearProgram
+from netplan.optimize.records import SolverOptions, SolverRecord
+from netplan.optimize.solver import solve
 
 INF = np.inf
 

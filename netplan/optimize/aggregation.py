@@ -28,7 +28,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from netplan.optimize.model import TieredModel, TieredProblem
+from netplan.optimize.model import TieredModel
+from netplan.optimize.problem import TieredProblem
+from netplan.optimize.records import SolverOptions, SolverRecord
 from netplan.optimize.reduction import (
     DemandGroups,
     _groups_of_codes,
@@ -36,7 +38,7 @@ from netplan.optimize.reduction import (
     merge_identical_rows,
 )
 from netplan.optimize.scaling import equilibrate, pow2_scale, scaled_gap, solve_scaled
-from netplan.optimize.solver import SolverOptions, SolverRecord, search_record
+from netplan.optimize.solver import search_record
 
 # grid cells per reach: smaller cells give a tighter first relaxation, larger a smaller model
 # (national benchmark, 1M customers, 120 s: 2 per reach gave gap 10.4 %, 4 per reach 10.3 %

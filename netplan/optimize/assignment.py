@@ -26,7 +26,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from netplan.optimize.model import TieredModel
-from netplan.optimize.solver import csr_from_pieces
+from netplan.optimize.program import csr_from_pieces
 
 _P1 = np.uint64(1_000_003)
 _P2 = np.uint64(998_244_353)

@@ -20,8 +20,10 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from netplan.optimize.highs import highs_model
+from netplan.optimize.program import LinearProgram
+from netplan.optimize.records import SolverOptions
 from netplan.optimize.scaling import equilibrate
-from netplan.optimize.solver import LinearProgram, SolverOptions, highs_model
 
 
 @dataclass

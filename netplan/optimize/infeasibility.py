@@ -17,7 +17,9 @@ import numpy as np
 import scipy.sparse as sp
 
 from netplan.optimize.model import TieredModel
-from netplan.optimize.solver import LinearProgram, SolverOptions, solve
+from netplan.optimize.program import LinearProgram
+from netplan.optimize.records import SolverOptions
+from netplan.optimize.solver import solve
 
 ELASTIC_SECONDS = 30.0
 SLACK_REPORTED = 1e-6

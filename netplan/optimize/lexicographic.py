@@ -3,10 +3,10 @@
 ``max_coverage`` ranks plans by coverage (higher), then cost, then distance, then site id;
 ``min_cost`` by cost, then coverage, then distance, then site id. After each stage its
 objective is fixed at the optimum within ``s · (STAGE_TOLERANCE_REL · max(1, |optimum / s|) +
-STAGE_TOLERANCE_ABS)``, where ``s`` is the power of two at the objective's largest coefficient
-(:func:`netplan.optimize.scaling.pow2_scale`): the same tolerance whatever the unit of weights or costs,
-exact while the smallest difference between two plans is above 1e-6 of the largest
-coefficient. The next stage starts from the previous solution. Every stage is solved with the
+STAGE_TOLERANCE_ABS)`` (:mod:`netplan.optimize.stage_fixing`), where ``s`` is the power of two
+at the objective's largest coefficient (:func:`netplan.optimize.scaling.pow2_scale`): the same
+tolerance whatever the unit of weights or costs, exact while the smallest difference between
+two plans is above 1e-6 of the largest coefficient. The next stage starts from the previous solution. Every stage is solved with the
 requested MIP gap (default 0), on the program with each row and the objective divided by a
 power of two (:mod:`netplan.optimize.scaling`).
 
@@ -34,30 +34,22 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
-import scipy.sparse as sp
 
 from netplan.optimize.aggregation import solve_max_coverage_aggregated
 from netplan.optimize.assignment import NearestAssignment
-from netplan.optimize.fixing import Fixings, prove_fixings
 from netplan.optimize.lpguided import solve_max_coverage_lp_guided
-from netplan.optimize.model import StageObjective, TieredModel, TieredProblem
-from netplan.optimize.scaling import (
-    STAGE_TOLERANCE_ABS,  # noqa: F401  (re-exported: the documented constants)
-    STAGE_TOLERANCE_REL,  # noqa: F401
-    certify,
-    equilibrate,
-    pow2_scale,
-    solve_scaled,
-    stage_tolerance,
-)
-from netplan.optimize.solver import LinearProgram, SolverOptions, SolverRecord
+from netplan.optimize.model import TieredModel
+from netplan.optimize.problem import TieredProblem
+from netplan.optimize.program import LinearProgram
+from netplan.optimize.records import SolverOptions, SolverRecord
+from netplan.optimize.scaling import certify, equilibrate, pow2_scale, solve_scaled
+from netplan.optimize.stage_fixing import fix_columns, fix_row, stage_value, tolerance
+from netplan.optimize.tie_stages import decided_record, second_stage, solve_with_distance
 
-MAX_DISTANCE_ROUNDS = 50
 PROBING_SECONDS = 20.0  # before the distance model, where fixings shrink the lists
 FIRST_PROBING_SECONDS = 2.0  # after stage 1, where reduced-cost fixing does most of the work
 MAX_ENUMERATED_OPTIMA = 8
 MIP_FEASIBILITY = 1e-6  # HiGHS' default mip_feasibility_tolerance
-PROBING_SHARE = 0.25
 # a stage is not started with less than this share of the time limit left, after keeping
 # STAGE_RESERVE_SHARE of the limit back (national: a 2 % keep-back left 0.2-1.4 s to spare)
 STAGE_MIN_SHARE = 0.02
@@ -98,32 +90,6 @@ class LexicographicResult:
     stopped_stage: str | None
     values: dict[str, float] = field(default_factory=dict)
     sizes: dict[str, int] = field(default_factory=dict)
-
-
-def tolerance(value: float, scale: float = 1.0) -> float:
-    """Slack allowed when a stage's optimum is fixed for the next stages.
-
-    Parameters
-    ----------
-    value : float
-        The stage optimum, in the user's units.
-    scale : float
-        The objective's scale (:func:`netplan.optimize.scaling.pow2_scale` of its coefficients): the
-        tolerance is relative to the scaled objective, so it does not depend on the unit.
-    """
-    return stage_tolerance(value, scale)
-
-
-def _fix_row(
-    c: np.ndarray, sense: str, value: float, offset: float
-) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
-    c = np.asarray(c, dtype=float)
-    row = sp.csr_matrix(c.reshape(1, -1))
-    rhs = value - offset
-    slack = tolerance(value, pow2_scale(c))
-    if sense == "max":
-        return row, np.array([rhs - slack]), np.array([np.inf])
-    return row, np.array([-np.inf]), np.array([rhs + slack])
 
 
 def solve_lexicographic(
@@ -229,13 +195,13 @@ def solve_lexicographic(
         tiers = model.site_tiers(new_x)
         x = model.x_from_tiers(tiers)
         # the plan's own value, re-evaluated here, decides (never the solver's word alone)
-        certify(record, _exact(obj1, x), obj1.sense, options.mip_rel_gap, pow2_scale(obj1.c))
+        certify(record, stage_value(obj1, x), obj1.sense, options.mip_rel_gap, pow2_scale(obj1.c))
     if record.status != "optimal":
         return LexicographicResult(tiers, x, records, record.status, first, values, sizes)
-    values[first] = _exact(obj1, x)
-    lp = lp.with_rows(*_fix_row(obj1.c, obj1.sense, values[first], obj1.offset))
+    values[first] = stage_value(obj1, x)
+    lp = lp.with_rows(*fix_row(obj1.c, obj1.sense, values[first], obj1.offset))
     # columns constant in every stage-1 optimal plan: valid for all later stages
-    lp, fixed = _fix_columns(model, lp, obj1, values[first], x, remaining(), FIRST_PROBING_SECONDS)
+    lp, fixed = fix_columns(model, lp, obj1, values[first], x, remaining(), FIRST_PROBING_SECONDS)
     sizes.update(
         {
             "fixed_zero_after_first": int(fixed.zero.sum()),
@@ -254,14 +220,12 @@ def solve_lexicographic(
         if new_x is not None:
             tiers = model.site_tiers(new_x)
             x = model.x_from_tiers(tiers)
-        values[second] = _exact(obj2, x)
+        values[second] = stage_value(obj2, x)
         if new_x is not None:
-            certify(
-                record, values[second], obj2.sense, options.mip_rel_gap, pow2_scale(obj2.c)
-            )
+            certify(record, values[second], obj2.sense, options.mip_rel_gap, pow2_scale(obj2.c))
         stopped = None if record.status == "optimal" else second
         return LexicographicResult(tiers, x, records, record.status, stopped, values, sizes)
-    plans, values[second], outcome = _second_stage(
+    plans, values[second], outcome = second_stage(
         model, lp, obj2, tiers, max_enumerated, second, run, records, options.mip_rel_gap
     )
     tiers = plans[0]
@@ -274,23 +238,23 @@ def solve_lexicographic(
     if outcome == "complete":
         # every plan optimal for the first two stages is known: rank them exactly
         ranked = sorted(
-            plans, key=lambda t: (model.distance_of(t), _exact(tie, model.x_from_tiers(t)))
+            plans, key=lambda t: (model.distance_of(t), stage_value(tie, model.x_from_tiers(t)))
         )
         tiers = ranked[0]
         x = model.x_from_tiers(tiers)
         values["distance"] = model.distance_of(tiers)
-        values["site_id"] = _exact(tie, x)
+        values["site_id"] = stage_value(tie, x)
         for stage in ("distance", "site_id"):
             if on_stage is not None:
                 on_stage(stage)
-            records.append(_decided(records[-1], stage, values[stage], len(plans)))
+            records.append(decided_record(records[-1], stage, values[stage], len(plans)))
         return LexicographicResult(tiers, x, records, "optimal", None, values, sizes)
 
     # ---- many plans tie: exact distance model over truncated, aggregated lists
     if on_stage is not None:
         on_stage("distance")
-    lp = lp.with_rows(*_fix_row(obj2.c, obj2.sense, values[second], obj2.offset))
-    lp, fixed = _fix_columns(model, lp, obj2, values[second], x, remaining(), PROBING_SECONDS)
+    lp = lp.with_rows(*fix_row(obj2.c, obj2.sense, values[second], obj2.offset))
+    lp, fixed = fix_columns(model, lp, obj2, values[second], x, remaining(), PROBING_SECONDS)
     possible = np.zeros_like(model.problem.allowed)
     sure = np.zeros_like(model.problem.allowed)
     possible[model.x_site, model.x_tier] = ~fixed.zero
@@ -300,7 +264,7 @@ def solve_lexicographic(
     for stage in ("distance", "site_id"):
         if stage == "site_id" and on_stage is not None:
             on_stage(stage)
-        result = _solve_with_distance(
+        result = solve_with_distance(
             stage,
             model,
             nearest,
@@ -317,7 +281,7 @@ def solve_lexicographic(
         tiers, built = result
         sizes.update(built)
         x = model.x_from_tiers(tiers)
-        values[stage] = model.distance_of(tiers) if stage == "distance" else _exact(tie, x)
+        values[stage] = model.distance_of(tiers) if stage == "distance" else stage_value(tie, x)
     return LexicographicResult(tiers, x, records, "optimal", None, values, sizes)
 
 
@@ -385,15 +349,15 @@ def _solve_with_assignments(
             start = new_x  # the solver's own values: feasible within its tolerances
             x = np.where(lp.integer, np.round(new_x), new_x)
             tiers = model.site_tiers(x)
-            certify(record, _exact(obj, x), obj.sense, options.mip_rel_gap, scale)
+            certify(record, stage_value(obj, x), obj.sense, options.mip_rel_gap, scale)
         if record.status != "optimal":
             return LexicographicResult(tiers, x, records, record.status, stage, values)
-        values[stage] = _exact(obj, x)
+        values[stage] = stage_value(obj, x)
         # continuous assignments carry the solver's feasibility noise (up to ~1e-6 each, on
         # rows scaled to unit largest coefficient), so a stage fixed on them gets that much
         # more slack; binary-only stages stay tight
         noise = MIP_FEASIBILITY * float(np.abs(obj.c[~lp.integer]).sum())
-        row, lo, hi = _fix_row(obj.c, obj.sense, values[stage], obj.offset)
+        row, lo, hi = fix_row(obj.c, obj.sense, values[stage], obj.offset)
         lp = lp.with_rows(row, lo - noise, hi + noise)
         record.extra["fix_slack"] = tolerance(values[stage], scale) + noise
     sizes = {"assignment_columns": int(model.na), "parent_columns": int(model.nv)}
@@ -439,190 +403,6 @@ def start_tiers(p: TieredProblem) -> np.ndarray | None:
             return None
         tiers[lost] = -1
     return tiers
-
-
-def _exact(objective: StageObjective, x: np.ndarray) -> float:
-    return float(objective.c[: len(x)] @ x[: len(objective.c)] + objective.offset)
-
-
-def _better(value: float, best: float, sense: str, scale: float) -> bool:
-    slack = tolerance(best, scale)
-    return value < best - slack if sense == "min" else value > best + slack
-
-
-def _fix_columns(
-    model: TieredModel,
-    lp: LinearProgram,
-    objective: StageObjective,
-    value: float,
-    x: np.ndarray,
-    left: float | None,
-    seconds: float,
-) -> tuple[LinearProgram, Fixings]:
-    """Bounds of site-tier columns proven constant in every plan optimal so far."""
-    budget = seconds if left is None else min(seconds, PROBING_SHARE * max(left, 0.0))
-    slack = tolerance(value, pow2_scale(objective.c))
-    cutoff = value - slack if objective.sense == "max" else value + slack
-    fixed = prove_fixings(
-        lp.with_objective(objective.c, objective.sense, objective.offset),
-        model.nx,
-        x,
-        cutoff,
-        budget,
-    )
-    lp = lp.with_bounds(np.flatnonzero(fixed.zero), 0.0, 0.0).with_bounds(
-        np.flatnonzero(fixed.one), 1.0, 1.0
-    )
-    return lp, fixed
-
-
-def _no_good(model: TieredModel, tiers: np.ndarray, n_cols: int) -> tuple[np.ndarray, float]:
-    """Row ``sum_{open} x - sum_{others} x <= |open| - 1``: any plan but ``tiers``."""
-    row = np.zeros(n_cols)
-    row[: model.nx] = -1.0
-    chosen = model.xcol[np.flatnonzero(tiers >= 0), tiers[tiers >= 0]]
-    row[chosen] = 1.0
-    return row, len(chosen) - 1.0
-
-
-def _second_stage(
-    model: TieredModel,
-    lp: LinearProgram,
-    objective: StageObjective,
-    tiers: np.ndarray,
-    limit: int,
-    stage: str,
-    run: Callable,
-    records: list[SolverRecord],
-    mip_rel_gap: float = 0.0,
-) -> tuple[list[np.ndarray], float, str]:
-    """Optimise the second objective and list every plan attaining it (up to ``limit`` + 1).
-
-    Each round asks for the best plan other than those known, at least as good as the best
-    known (a cutoff row plus one no-good row per known plan). A better plan replaces the
-    list; an equally good one joins it; infeasibility proves the list complete. The stage
-    optimum is proven by any round that ends optimal or infeasible.
-
-    Returns
-    -------
-    plans : list of ndarray
-        Plans attaining the optimum, the first one the best found.
-    value : float
-        The stage optimum (the best value found if the search stopped early).
-    outcome : str
-        ``complete``, ``too_many`` (more than ``limit`` plans), or the status of a round
-        that did not finish.
-    """
-    plans = [tiers]
-    best = _exact(objective, model.x_from_tiers(tiers))
-    scale = pow2_scale(objective.c)
-    while True:
-        cut = sp.csr_matrix(objective.c.reshape(1, -1))
-        slack = tolerance(best, scale)
-        if objective.sense == "min":
-            lo, hi = [-np.inf], [best - objective.offset + slack]
-        else:
-            lo, hi = [best - objective.offset - slack], [np.inf]
-        rows = [_no_good(model, t, lp.n_cols) for t in plans]
-        search = lp.with_rows(cut, np.array(lo), np.array(hi)).with_rows(
-            sp.csr_matrix(np.vstack([r[0] for r in rows])),
-            np.full(len(rows), -np.inf),
-            np.array([r[1] for r in rows]),
-        )
-        new_x, record = run(
-            stage, search.with_objective(objective.c, objective.sense, objective.offset), None
-        )
-        record.extra["plans_known"] = float(len(plans))
-        records.append(record)
-        if record.status == "infeasible":
-            # no other plan is as good: the known plans are all the optima
-            record.status = "optimal"
-            record.objective = record.bound = best
-            record.gap = 0.0
-            record.extra["exact_objective"] = best
-            record.message = f"proved that no other plan is as good ({len(plans)} optimal plan(s))"
-            return plans, best, "complete"
-        if new_x is None:
-            return plans, best, record.status
-        found = model.site_tiers(new_x)
-        value = _exact(objective, model.x_from_tiers(found))
-        # this round's plan against this round's bound: the best plan other than the known ones
-        certify(record, value, objective.sense, mip_rel_gap, scale)
-        if record.status != "optimal":
-            return plans, best, record.status
-        if _better(value, best, objective.sense, scale):
-            plans, best = [found], value
-        else:
-            plans.append(found)
-            if len(plans) > limit:
-                return plans, best, "too_many"
-
-
-def _decided(previous: SolverRecord, stage: str, value: float, n_plans: int) -> SolverRecord:
-    return SolverRecord(
-        status="optimal",
-        objective=value,
-        bound=value,
-        gap=0.0,
-        seconds=0.0,
-        solver=previous.solver,
-        version=previous.version,
-        time_limit=previous.time_limit,
-        mip_rel_gap=previous.mip_rel_gap,
-        stage=stage,
-        message=f"decided by ranking all {n_plans} plan(s) optimal for the first two stages",
-        extra={"exact_objective": value},
-    )
-
-
-def _solve_with_distance(
-    stage: str,
-    model: TieredModel,
-    nearest: NearestAssignment,
-    lp: LinearProgram,
-    tie: StageObjective,
-    distance_optimum: float | None,
-    tiers: np.ndarray,
-    run: Callable,
-    records: list[SolverRecord],
-    mip_rel_gap: float = 0.0,
-) -> tuple[np.ndarray, dict[str, int]] | None:
-    """Solve the distance stage, or the site-id stage with distance fixed, until no list overflows."""
-    for _ in range(MAX_DISTANCE_ROUNDS):
-        A_new, lo, hi, c_dist, sizes = nearest.build(lp.n_cols)
-        full = lp.with_columns(A_new.shape[1] - lp.n_cols).with_rows(A_new, lo, hi)
-        full = full.with_rows(*model.saturation_rows(full.n_cols))
-        if stage == "distance":
-            stage_lp = full.with_objective(c_dist, "min")
-        else:
-            row, rlo, rhi = _fix_row(c_dist, "min", distance_optimum, 0.0)
-            c = np.zeros(full.n_cols)
-            c[: len(tie.c)] = tie.c
-            stage_lp = full.with_rows(row, rlo, rhi).with_objective(c, "min")
-        start = np.concatenate([model.x_from_tiers(tiers), nearest.start(tiers)])
-        new_x, record = run(stage, stage_lp, start)
-        record.extra["distance_round"] = float(nearest.rounds)
-        records.append(record)
-        if new_x is not None:
-            candidate = model.site_tiers(new_x)
-        if record.status != "optimal":
-            return None
-        if nearest.overflowing(candidate) == 0:
-            # no list overflows: the relaxation's value is the plan's exact value
-            if stage == "distance":
-                value, scale = model.distance_of(candidate), pow2_scale(c_dist)
-            else:
-                value, scale = _exact(tie, model.x_from_tiers(candidate)), pow2_scale(tie.c)
-            certify(record, value, "min", mip_rel_gap, scale)
-            if record.status != "optimal":
-                return None
-            return candidate, sizes
-        # the relaxation's optimum used an overflow: lengthen those lists and solve again
-        nearest.extend(candidate)
-        tiers = candidate if stage == "distance" else tiers
-    records[-1].status = "no_solution"
-    records[-1].message = f"distance lists did not settle in {MAX_DISTANCE_ROUNDS} rounds"
-    return None
 
 
 def _skipped(stage: str, options: SolverOptions) -> SolverRecord:

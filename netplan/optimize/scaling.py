@@ -31,14 +31,9 @@ from dataclasses import dataclass, replace
 import numpy as np
 import scipy.sparse as sp
 
-from netplan.optimize.solver import (
-    LinearProgram,
-    SolverOptions,
-    SolverRecord,
-    noise_allowance,
-    relative_gap,
-    solve,
-)
+from netplan.optimize.program import LinearProgram
+from netplan.optimize.records import SolverOptions, SolverRecord, relative_gap
+from netplan.optimize.solver import noise_allowance, solve
 
 OBJECTIVE_MATCH = 1e-9
 # two objective values closer than this are equal (scaled units: relative to the value, and
