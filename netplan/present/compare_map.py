@@ -55,8 +55,8 @@ _ENV.filters.update(
 )
 
 
-def _render(name: str, **context: Any) -> str:
-    return _ENV.get_template(name).render(**context)
+def _render(template: str, **context: Any) -> str:
+    return _ENV.get_template(template).render(**context)
 
 
 def _snippets() -> Any:
