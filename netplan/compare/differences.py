@@ -276,4 +276,3 @@ def _coverage_change(a: RunFolder, b: RunFolder) -> gpd.GeoDataFrame | None:
             )
         )
     return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=da.crs)
-

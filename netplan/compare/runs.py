@@ -270,4 +270,3 @@ def check_comparable(a: RunFolder, b: RunFolder) -> list[str]:
     if sa and sa == (b.record.get("scenario") or {}).get("sha256"):
         notes.append("both runs used the same scenario file content")
     return notes
-

@@ -160,4 +160,3 @@ def _money_tick(limits: tuple[float, float]):
     if top >= 1e4:
         return lambda v, _: f"{v / 1e3:g} k"
     return lambda v, _: f"{v:,.0f}"
-

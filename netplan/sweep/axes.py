@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from netplan._errors import ScenarioError
 from netplan.scenario import Scenario, _explain_validation_error
 
-# Points of one sweep at most (see the module docstring; the CLI's --help says the same).
+# Points of one sweep at most (see :mod:`netplan.sweep`; the CLI's --help says the same).
 MAX_POINTS = 1000
 
 
@@ -204,4 +204,3 @@ def _has(node: Any, part: str | int) -> bool:
     if isinstance(node, dict):
         return part in node
     return isinstance(node, list) and isinstance(part, int) and part < len(node)
-

@@ -114,4 +114,3 @@ def run_on_dask(shared, points, client, scheduler, workers, retries, files, html
             own_client.close()
         if own_cluster is not None:
             own_cluster.close()
-

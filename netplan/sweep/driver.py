@@ -192,4 +192,3 @@ def run_sweep(
         if tmp is not None:
             _write_summary(tmp, result)
     return result
-

@@ -252,4 +252,3 @@ def _files(result, html: bool) -> tuple[dict[str, bytes], str]:
                 child.unlink()
             written = write_outputs(result, tmp, html=False)
         return {path.name: path.read_bytes() for path in written.values()}, note
-

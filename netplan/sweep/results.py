@@ -20,11 +20,10 @@ class SweepFailedError(NetplanError):
         self.result = result
 
 
-
 def mark_knees(
     x: np.ndarray, y: np.ndarray, threshold: float = 0.25
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Marginal gain into each point and the knee flags (see the module docstring).
+    """Marginal gain into each point and the knee flags (see :mod:`netplan.sweep`).
 
     Parameters
     ----------
@@ -65,7 +64,6 @@ def mark_knees(
     flag = (into >= cut) & (out < cut)
     knee[order[1:-1][flag]] = True
     return marginal, knee
-
 
 
 @dataclass
@@ -170,4 +168,3 @@ def _table(points: list[PointResult], scenario: Scenario, x: str, threshold: flo
         + ["status", "gap", "objective", "seconds", "marginal_pct_per_unit", "knee", "error"]
     )
     return table[head + [c for c in tail if c in table]]
-
