@@ -89,8 +89,8 @@ def run_netplan(
     (netplan's default: greedy + iterated 1-swap search), ``greedy`` (greedy + one 1-swap
     descent) or ``none``."""
     from netplan.classic import LocationData, greedy_max_covering, max_covering
-    from netplan.travel.coverage import pairs_within
     from netplan.optimize.records import SolverOptions
+    from netplan.travel.coverage import pairs_within
 
     demand, sites, weights, p = instance(n, m, p=p)
     t0 = time.perf_counter()

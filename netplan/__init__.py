@@ -33,10 +33,11 @@ from netplan.inputs import Inputs, candidates, inputs_from_frames, load_inputs, 
 from netplan.pipeline import RunResult, run, run_scenario, write_run
 from netplan.planner import Plan, plan
 from netplan.preparation import prepare
-from netplan.present import display as _display  # registers reprs and explore() (noqa: F401)
+from netplan.present import display as _display  # noqa: F401 - registers reprs and explore()
 from netplan.scenario import Scenario
 
 __all__ = [
+    "__version__",
     "CompareError",
     "Comparison",
     "Evaluation",

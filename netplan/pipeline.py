@@ -18,9 +18,10 @@ import pandas as pd
 from netplan._display_hooks import register, show
 from netplan._errors import OutputError
 from netplan.evaluation.kpis import Evaluation, baseline_outlets, evaluate
-from netplan.planner import Plan, plan, prepare
-from netplan.scenario import Scenario
 from netplan.evaluation.validator import Check, validate_plan
+from netplan.planner import Plan, plan
+from netplan.preparation import prepare
+from netplan.scenario import Scenario
 
 Progress = Callable[[str, str], None]
 

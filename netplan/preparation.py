@@ -18,8 +18,8 @@ import pandas as pd
 
 from netplan._errors import ScenarioError, did_you_mean
 from netplan.inputs.build import Inputs, load_inputs
-from netplan.optimize.problem import CountLimit, TieredProblem
 from netplan.optimize.prechecks import check_prepared
+from netplan.optimize.problem import CountLimit, TieredProblem
 from netplan.scenario import Scenario
 from netplan.travel.coverage import Coverage, Pairs, build_coverage, linkage_pairs
 

@@ -165,7 +165,8 @@ def test_no_import_circle():
     # a package's __init__ re-exporting its submodules is not a circle: leave out the edges
     # from a submodule up to its own package (those are import-order, not design)
     graph = {
-        a: {b for b in targets if not a.startswith(b + ".")} for a, targets in import_graph().items()
+        a: {b for b in targets if not a.startswith(b + ".")}
+        for a, targets in import_graph().items()
     }
     assert find_cycle(graph) is None
 
@@ -181,7 +182,9 @@ def test_the_graph_sees_lazy_imports_inside_functions():
     assert "netplan.outputs.writer" in graph["netplan.pipeline"]
 
 
-@pytest.mark.parametrize("path", sorted(PACKAGE.rglob("*.py")), ids=lambda p: str(p.relative_to(PACKAGE)))
+@pytest.mark.parametrize(
+    "path", sorted(PACKAGE.rglob("*.py")), ids=lambda p: str(p.relative_to(PACKAGE))
+)
 def test_no_module_over_600_lines(path: Path):
     if "_assets" in path.parts:
         return

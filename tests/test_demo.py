@@ -12,7 +12,8 @@ import pyogrio
 import pytest
 
 from netplan.demo import write_demo
-from netplan.planner import plan, prepare
+from netplan.planner import plan
+from netplan.preparation import prepare
 from netplan.scenario import Scenario
 
 from conftest import DEMO_SCENARIO, ROOT

@@ -26,10 +26,10 @@ from typer.testing import CliRunner
 
 import netplan
 from netplan import pipeline
-from netplan.outputs import folders as outdir
 from netplan import sweep as sw
 from netplan.cli import app
 from netplan.cli.console import show_warning as _show_warning
+from netplan.outputs import folders as outdir
 
 from conftest import DEMO_SCENARIO, write_small_case
 

@@ -312,7 +312,7 @@ DEMO_COVERAGE = [0.9714, 0.7207, 0.9192]  # README: 97.1 / 72.1 / 91.9 %
 
 @pytest.fixture(scope="module")
 def demo_prepared():
-    from netplan.planner import prepare
+    from netplan.preparation import prepare
     from netplan.scenario import Scenario
 
     scenario = Scenario.from_yaml(DEMO_SCENARIO)
@@ -388,7 +388,7 @@ def test_demo_plan_does_not_depend_on_the_unit_of_the_weights(demo_prepared, k):
 
 
 def _problem_of(prep):
-    from netplan.planner import build_problem
+    from netplan.preparation import build_problem
 
     return build_problem(prep)[0]
 

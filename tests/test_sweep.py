@@ -11,7 +11,8 @@ from typer.testing import CliRunner
 
 from netplan import sweep as sw
 from netplan._errors import OutputError, ScenarioError
-from netplan.planner import plan, prepare
+from netplan.planner import plan
+from netplan.preparation import prepare
 from netplan.scenario import Scenario
 
 from conftest import write_small_case
@@ -264,6 +265,40 @@ def test_single_worker_dying_loses_the_scattered_inputs_and_they_are_sent_again(
     for i in range(3):
         assert result.points[i].values == sequential.points[i + 1].values
         np.testing.assert_array_equal(result.points[i].tiers, sequential.points[i + 1].tiers)
+
+
+@pytest.mark.slow
+def test_local_cluster_of_two_worker_processes_plans_as_without_dask(small):
+    """Workers unpickle the point's task by its module path (netplan.sweep.points): on a
+    LocalCluster of two worker processes the plans equal the same points planned without Dask."""
+    import os
+
+    from distributed import Client, LocalCluster, get_task_stream
+
+    factors = [1.1, 1.7, 2.6]
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        pids = client.run(os.getpid)
+        with get_task_stream(client) as stream:
+            result = sw.run_sweep(
+                small, [sw.budget_axis(",".join(f"{f}x" for f in factors))], client=client
+            )
+    # two worker processes besides this one, each with one thread, and they solved the points
+    assert len(set(pids.values())) == 2 and os.getpid() not in pids.values()
+    assert result.workers == 2
+    solved_on = {t["worker"] for t in stream.data if str(t["key"]).startswith("netplan-sweep-p")}
+    assert solved_on and solved_on <= set(pids)
+    assert sw.solve_point.__module__ == "netplan.sweep.points"
+    assert (result.table["status"] == "optimal").all()
+    for point, factor in zip(result.points, factors, strict=True):
+        alone = plan(small.replace(budget={"total": f"{factor} x baseline"}))  # no Dask
+        assert point.values == alone.values
+        np.testing.assert_array_equal(point.tiers, alone.tiers)
+        assert result.table.loc[point.index, "objective"] == alone.solver_record()["objective"]
 
 
 @pytest.mark.slow

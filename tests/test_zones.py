@@ -17,8 +17,8 @@ from pyproj import CRS
 from shapely.geometry import box
 
 from netplan.inputs.candidates import generate_candidates, h3_sites, kmeans_sites
-from netplan.scenario import GenerateSpec
 from netplan.inputs.zones import largest_remainder, spread_weights, spread_zones
+from netplan.scenario import GenerateSpec
 
 from conftest import SHARED, on_ci, write_small_case
 

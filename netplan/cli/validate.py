@@ -16,7 +16,7 @@ from netplan.cli.errors import fail
 
 def validate(scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")]) -> None:
     """Check a scenario and every input it names, without solving; print a summary."""
-    from netplan.planner import prepare
+    from netplan.preparation import prepare
     from netplan.scenario import Scenario
 
     try:

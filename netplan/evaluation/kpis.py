@@ -21,9 +21,14 @@ from shapely import LineString
 
 from netplan._display_hooks import show
 from netplan._errors import InputDataError
-from netplan.travel.coverage import REACH_TOLERANCE
-from netplan.travel.geometry import EARTH_RADIUS_M, point_coords, resolve_working_crs, weighted_quantiles
 from netplan.scenario import Scenario
+from netplan.travel.coverage import REACH_TOLERANCE
+from netplan.travel.geometry import (
+    EARTH_RADIUS_M,
+    point_coords,
+    resolve_working_crs,
+    weighted_quantiles,
+)
 
 QUANTILES = {"p50": 0.5, "p90": 0.9, "p95": 0.95}
 

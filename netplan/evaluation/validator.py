@@ -14,10 +14,10 @@ import numpy as np
 import pandas as pd
 
 from netplan._errors import PlanValidationError
-from netplan.travel.coverage import REACH_TOLERANCE
 from netplan.evaluation.kpis import Evaluation, _Space
-from netplan.travel.geometry import point_coords
 from netplan.planner import Plan
+from netplan.travel.coverage import REACH_TOLERANCE
+from netplan.travel.geometry import point_coords
 
 COVERAGE_TOLERANCE = 1e-6
 

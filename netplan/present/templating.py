@@ -40,7 +40,14 @@ def environment() -> Environment:
         finalize=_escaped,
         auto_reload=False,  # the templates ship with the package; no stat per render
     )
-    env.filters.update(cell=cell, compact=compact, money=money)
+    env.filters.update(
+        cell=cell,
+        compact=compact,
+        money=money,
+        signed_money=lambda v: f"{v:+,.0f}",
+        fixed1=lambda v: f"{v:.1f}",
+        signed1=lambda v: f"{v:+.1f}",
+    )
     return env
 
 

@@ -19,8 +19,8 @@ import scipy.sparse as sp
 import shapely
 from scipy.sparse.csgraph import dijkstra
 
-from netplan.travel.coverage import REACH_TOLERANCE, Pairs
 from netplan.roads.snapping import RoadPoints, along_piece, same_piece_pairs
+from netplan.travel.coverage import REACH_TOLERANCE, Pairs
 
 if TYPE_CHECKING:
     from netplan.roads.network import RoadNetwork

@@ -1,0 +1,56 @@
+"""Writing a comparison folder: its tables, ``compare.json`` and the offline map, atomically."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from netplan.compare.differences import Comparison
+
+
+def write_comparison(
+    comparison: Comparison, out: str | Path, overwrite: bool = False
+) -> dict[str, Path]:
+    """Write a comparison's tables and map into ``out``, atomically.
+
+    Files: ``sites.csv`` (sites added, removed, re-tiered), ``kpi_deltas.csv`` (per region
+    and level), ``cost.csv``, ``outlets.csv`` (per tier), ``compare.json`` (headline figures
+    and notes) and ``compare.html`` (the offline map of the differences).
+
+    Returns
+    -------
+    dict
+        Paths written, by name: sites, kpi_deltas, cost, outlets, summary, map.
+
+    Raises
+    ------
+    OutputError
+        ``out`` exists and is not empty (without ``overwrite``), is or holds run A or B, was
+        not written by netplan, or cannot be written.
+    """
+    from netplan.outputs.folders import atomic_directory
+    from netplan.outputs.writer import _jsonable
+    from netplan.present.compare_map import compare_map
+    from netplan.present.webmap import save_map
+
+    out = Path(out)
+    names = ["sites.csv", "kpi_deltas.csv", "cost.csv", "outlets.csv", "compare.json"]
+    runs = [("run A", comparison.a.path), ("run B", comparison.b.path)]  # never replaced
+    with atomic_directory(out, overwrite=overwrite, protect=runs, kind="compare") as tmp:
+        changed = comparison.changed
+        xy = changed.geometry
+        table = pd.DataFrame(changed.drop(columns="geometry"))
+        table["lon"], table["lat"] = xy.x.round(6), xy.y.round(6)
+        csv = {"index": False, "float_format": "%.10g", "lineterminator": "\n"}
+        table.to_csv(tmp / names[0], **csv)
+        comparison.kpis.to_csv(tmp / names[1], **csv)
+        comparison.cost.reset_index().to_csv(tmp / names[2], **csv)
+        comparison.outlets.to_csv(tmp / names[3], **csv)
+        (tmp / names[4]).write_text(
+            json.dumps(_jsonable(comparison.summary()), indent=2) + "\n", encoding="utf-8"
+        )
+        save_map(compare_map(comparison), tmp / "compare.html")
+    keys = ["sites", "kpi_deltas", "cost", "outlets", "summary"]
+    return {**{k: out / n for k, n in zip(keys, names, strict=True)}, "map": out / "compare.html"}
