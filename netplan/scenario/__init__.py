@@ -5,7 +5,7 @@ with their reach and linkage, costs, budget, count rules, the objective and solv
 Paths are relative to the scenario file. Unknown keys are errors with a suggestion, so a
 typo never silently falls back to a default.
 
-- :mod:`~netplan.scenario.model` holds :class:`Scenario`: loading, derived values;
+- :mod:`~netplan.scenario.spec` holds :class:`Scenario`: loading, derived values;
 - :mod:`~netplan.scenario.layers` the input layers' sections (demand, outlets, candidates, ...);
 - :mod:`~netplan.scenario.tiers` the tiers, reach overrides and travel;
 - :mod:`~netplan.scenario.rules` costs, budget, counts, objective, solver and capacities;
@@ -30,10 +30,6 @@ from netplan.scenario.layers import (
     RegionSpec,
     SpreadSpec,
 )
-from netplan.scenario.model import Scenario
-from netplan.scenario.model import (  # pydantic errors explained; netplan.sweep uses it
-    _explain_validation_error as _explain_validation_error,
-)
 from netplan.scenario.rules import (
     BudgetSpec,
     CapacitySpec,
@@ -43,6 +39,7 @@ from netplan.scenario.rules import (
     SolverSpec,
     TierCost,
 )
+from netplan.scenario.spec import Scenario
 from netplan.scenario.tiers import ReachOverride, TierSpec, TravelSpec, linkage_given
 
 __all__ = [

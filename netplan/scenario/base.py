@@ -13,7 +13,7 @@ from netplan.scenario.text import explain_validation_error
 class StrictModel(BaseModel):
     """A scenario section: extra keys forbidden, every assignment validated and explained."""
 
-    # the model that key paths in messages start at: netplan.scenario.model sets it to Scenario
+    # the model that key paths in messages start at: netplan.scenario.spec sets it to Scenario
     # (a section cannot import the model that holds it without an import circle)
     key_root: ClassVar[type[BaseModel] | None] = None
 

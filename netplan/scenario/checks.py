@@ -18,7 +18,7 @@ from netplan.scenario.tiers import linkage_given
 from netplan.travel.units import Quantity, parse_quantity
 
 if TYPE_CHECKING:
-    from netplan.scenario.model import Scenario
+    from netplan.scenario.spec import Scenario
 
 
 def check_semantics(scenario: Scenario, where: str) -> None:

@@ -13,7 +13,8 @@ import yaml
 from pydantic import ValidationError
 
 from netplan._errors import ScenarioError
-from netplan.scenario import Scenario, _explain_validation_error
+from netplan.scenario import Scenario
+from netplan.scenario.text import explain_validation_error
 
 # Points of one sweep at most (see :mod:`netplan.sweep`; the CLI's --help says the same).
 MAX_POINTS = 1000
@@ -194,7 +195,7 @@ def with_keys(scenario: Scenario, changes: Sequence[tuple[str, Any]], where: str
     try:
         out = Scenario.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError("\n".join(_explain_validation_error(exc, where))) from None
+        raise ScenarioError("\n".join(explain_validation_error(exc, where, Scenario))) from None
     out.source = scenario.source
     out._check_semantics(where)
     return out
