@@ -51,7 +51,7 @@ def environment() -> Environment:
     return env
 
 
-def render(name: str, **context: Any) -> str:
+def render(name: str, /, **context: Any) -> str:
     """Render the template ``name`` of ``netplan/present/templates`` with ``context``.
 
     Parameters
