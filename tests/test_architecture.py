@@ -162,13 +162,7 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
 
 
 def test_no_import_circle():
-    # a package's __init__ re-exporting its submodules is not a circle: leave out the edges
-    # from a submodule up to its own package (those are import-order, not design)
-    graph = {
-        a: {b for b in targets if not a.startswith(b + ".")}
-        for a, targets in import_graph().items()
-    }
-    assert find_cycle(graph) is None
+    assert find_cycle(import_graph()) is None
 
 
 def test_the_cycle_finder_finds_a_planted_circle():
