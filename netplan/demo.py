@@ -368,6 +368,7 @@ regions:
   id: region
 
 costs:                  # per ownership and tier; a site may override with columns such as open_cost_city
+  currency: EUR         # ISO 4217 code printed with every cost (leave out for plain numbers)
   horizon_years: 5      # years of operating cost counted in a plan's cost
 {cost_lines}
 

@@ -30,8 +30,33 @@ from netplan.cli.progress import Steps, step_progress
 OUTPUT_FILES = ("plan.gpkg", "kpis.csv", "run.json", "map.html", "report.html")
 
 
+def _executive(result) -> None:
+    """The decision in three sentences and where the plan is worse than today (as in report.html)."""
+    from netplan.evaluation.summary import summarize
+    from netplan.present import summary_text
+
+    facts = summarize(result.plan, result.evaluation, result.baseline)
+    for sentence in summary_text.decision(facts):
+        out.print(sentence, markup=False, highlight=False)
+    lines = summary_text.worse_lines(facts)
+    if facts.worse:
+        out.print("Where it gets worse:", style="bold", highlight=False)
+        for line in lines:
+            out.print(f"  - {line}", markup=False, highlight=False)
+    else:
+        out.print(lines[0], markup=False, highlight=False)
+    if facts.targets:
+        for line in summary_text.target_lines(facts):
+            out.print(line, markup=False, highlight=False)
+    out.print()
+
+
 def _summary(result, out_dir: Path | None, written: list[str] | None = None) -> None:
+    from netplan.present.formats import format_money
+
     plan = result.plan
+    currency = plan.scenario.costs.currency
+    _executive(result)
     kpis = result.kpi_table()
     kpis = kpis[kpis["region"] == "all"]
     unit = plan.scenario.unit
@@ -58,7 +83,9 @@ def _summary(result, out_dir: Path | None, written: list[str] | None = None) -> 
     out.print(table)
     cost = plan.cost()
     out.print(
-        f"cost over {plan.scenario.costs.horizon_years:g} years: today {plan.budget['baseline_cost']:,.0f} → plan {cost['total']:,.0f}"
+        f"cost over {plan.scenario.costs.horizon_years:g} years: today "
+        f"{format_money(plan.budget['baseline_cost'], currency)} → plan {format_money(cost['total'], currency)}",
+        markup=False,
     )
     counts = plan.counts()
     out.print(

@@ -21,6 +21,30 @@ def money(value: float) -> str:
     return f"{value:,.0f}"
 
 
+def format_money(value: float | None, currency: str | None = None) -> str:
+    """Money as people read it: ``"EUR 8,480,000"``, or ``"8,480,000"`` without a currency.
+
+    The one place money becomes text (report, terminal, map, compare), so that formatting by
+    locale can replace it here alone. A missing or non-finite value reads ``"n/a"``.
+
+    Parameters
+    ----------
+    value : float or None
+    currency : str or None
+        The scenario's ``costs.currency`` (ISO 4217 code), or None for a plain number.
+
+    Returns
+    -------
+    str
+    """
+    if value is None or not math.isfinite(value):
+        return "n/a"
+    amount = f"{value:,.0f}"
+    if amount == "-0":  # a rounding of a tiny negative is no debt
+        amount = "0"
+    return f"{currency} {amount}" if currency else amount
+
+
 def distance(value: float | None, unit: str) -> str:
     """A distance or drive time for a person: ``"2.5 km"`` (metres in), ``"7.0 min"``, or ``"n/a"``.
 

@@ -1,10 +1,11 @@
 """``report.html``: one self-contained page for a run — no script, no CDN, charts as inline SVG.
 
-Sections: the scenario in plain words; KPIs per level and per region (baseline, plan, delta);
+Sections: the executive summary (the decision in three sentences, where the plan is worse than
+today, the targets, a static picture of the plan, a link to map.html); the scenario in plain words; KPIs per level and per region (baseline, plan, delta);
 charts (coverage per level, distance to the nearest serving outlet, cost by tier and action,
-outlets per tier); the solver record; the sites opened, closed and re-tiered; the diagnosis of
+outlets per tier); the sites opened, closed and re-tiered; the diagnosis of
 today's network (gaps, overlaps, redundant outlets, unsupported outlets); the validator's
-checks. The page's markup is the template ``report.html``, which escapes every text from the
+checks; an appendix with the solver record. The page's markup is the template ``report.html``, which escapes every text from the
 inputs; the charts show them literally too (``$`` would start matplotlib's mathtext; see
 :mod:`netplan.present.markup`).
 """
@@ -17,7 +18,11 @@ import numpy as np
 import pandas as pd
 from markupsafe import Markup
 
+from netplan.evaluation.summary import summarize
+from netplan.present.summary_text import decision, target_lines, worse_lines
+from netplan.present.formats import format_money
 from netplan.present.markup import mpl_text
+from netplan.present.plan_image import plan_image
 from netplan.present.templating import render
 from netplan.roads.network import OSM_ATTRIBUTION
 
@@ -142,6 +147,40 @@ def _table(frame: pd.DataFrame) -> dict:
     }
 
 
+def _in_money(frame: pd.DataFrame, currency: str | None) -> pd.DataFrame:
+    """Money columns (every numeric one but counts) named with the currency: ``cost (EUR)``."""
+    if not currency:
+        return frame
+    money_cols = {c: f"{c} ({currency})" for c in frame.columns
+                  if c in ("cost", "keep", "open", "retier", "close")}  # fmt: skip
+    return frame.rename(columns=money_cols)
+
+
+def solver_words(record: dict) -> str:
+    """The solver's verdict in plain words: "proven optimal", "stopped at the time limit, within 1.2 % …".
+
+    Parameters
+    ----------
+    record : dict
+        :meth:`netplan.planner.Plan.solver_record`.
+
+    Returns
+    -------
+    str
+    """
+    status, gap = record["status"], record["gap"]
+    within = (
+        f", within {100 * gap:.2g} % of the best possible"
+        if gap is not None and np.isfinite(gap) and gap > 0
+        else ""
+    )
+    if status == "optimal":
+        return "proven optimal"
+    if status == "time_limit":
+        return f"stopped at the time limit{within}"
+    return f"{str(status).replace('_', ' ')}{within}"
+
+
 def report_html(result) -> str:
     """The whole report page for a :class:`netplan.pipeline.RunResult`.
 
@@ -206,8 +245,17 @@ def report_html(result) -> str:
         if scenario.objective.type == "max_coverage"
         else "meet the coverage targets at the lowest cost"
     )
+    facts = summarize(plan, result.evaluation, base)
+    currency = scenario.costs.currency
     page = render(
         "report.html",
+        decision=decision(facts),
+        worse=worse_lines(facts) if facts.worse else [],
+        nothing_worse="" if facts.worse else worse_lines(facts)[0],
+        targets=target_lines(facts),
+        plan_image=plan_image(result),
+        verdict=solver_words(record),
+        money=lambda v: format_money(v, currency),
         scenario=scenario,
         record=record,
         cost=plan.cost()["total"],
@@ -219,8 +267,8 @@ def report_html(result) -> str:
         per_level=_table(per_level),
         charts=[(title, Markup(svg)) for title, svg in charts],  # our own SVG: markup
         regions=_table(regions),
-        costs=_table(costs.reset_index().rename(columns={"_tier": "tier", "index": "tier"})),
-        changed=_table(changed),
+        costs=_table(_in_money(costs.reset_index().rename(columns={"_tier": "tier", "index": "tier"}), currency)),
+        changed=_table(_in_money(changed, currency)),
         diagnosis=_table(diagnosis),
         redundant=[str(v) for v in base.redundant_outlets()["site_id"]],
         broken=[str(v) for v in base.broken_links()["site_id"]],

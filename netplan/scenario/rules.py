@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -26,7 +27,25 @@ class TierCost(StrictModel):
     )
 
 
+# ISO 4217 codes of currencies in circulation (2024); funds and metals (XAU, XDR) are no money to plan with
+ISO_4217 = frozenset(
+    """AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN
+    BWP BYN BZD CAD CDF CHF CLP CNY COP CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD
+    FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY
+    KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP
+    MRU MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR
+    RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STN SVC SYP SZL THB TJS TMT
+    TND TOP TRY TTD TWD TZS UAH UGX USD UYU UZS VES VND VUV WST XAF XCD XOF XPF YER ZAR ZMW
+    ZWL""".split()
+)
+
+
 class CostSpec(StrictModel):
+    currency: str | None = Field(
+        default=None,
+        description="ISO 4217 code of the costs' money (EUR, CNY, USD); printed with every cost. "
+        "Without it costs print as plain numbers",
+    )
     horizon_years: float = Field(
         default=1.0,
         gt=0,
@@ -35,6 +54,24 @@ class CostSpec(StrictModel):
     )
     direct: dict[str, TierCost] = Field(default_factory=dict)
     partner: dict[str, TierCost] = Field(default_factory=dict)
+
+    @field_validator("currency", mode="before")
+    @classmethod
+    def _iso_currency(cls, v: Any) -> Any:
+        if v is None:
+            return v
+        if not isinstance(v, str) or not re.fullmatch(r"[A-Z]{3}", v):
+            hint = f"; did you mean {v.upper()!r}?" if isinstance(v, str) and v.upper() in ISO_4217 else ""
+            raise ValueError(
+                f"{v!r} is not an ISO 4217 code: give three upper-case letters such as EUR, USD "
+                f"or CNY{hint}"
+            )
+        if v not in ISO_4217:
+            raise ValueError(
+                f"{v!r} is no ISO 4217 currency code; give one such as EUR, USD or CNY, or leave "
+                "costs.currency out to print plain numbers"
+            )
+        return v
 
 
 class BudgetSpec(StrictModel):
