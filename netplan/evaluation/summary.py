@@ -210,7 +210,9 @@ def _tier_changes(plan) -> list[TierChange]:
     return rows
 
 
-def _worse(baseline: pd.DataFrame, planned: pd.DataFrame, unit: str) -> list[Worsening]:
+def _worse(
+    baseline: pd.DataFrame, planned: pd.DataFrame, unit: str, levels: list[str]
+) -> list[Worsening]:
     keys = ["region", "level", "level_name"]
     cols = ["demand", "covered_pct", "dist_mean"]
     both = baseline[keys + cols].merge(planned[keys + cols], on=keys, suffixes=("_t", "_p"))
@@ -231,8 +233,11 @@ def _worse(baseline: pd.DataFrame, planned: pd.DataFrame, unit: str) -> list[Wor
         if r.demand_p > 0
     ]
     worse = [w for w in rows if w.coverage_worse or w.distance_worse]
-    # largest affected demand first; a region before the whole area on a tie, then by name
-    return sorted(worse, key=lambda w: (-w.demand, w.region == ALL, w.region, w.level))
+    # largest affected demand first; on a tie a region before the whole area, then by name,
+    # then the higher level first
+    return sorted(
+        worse, key=lambda w: (-w.demand, w.region == ALL, w.region, levels.index(w.level))
+    )
 
 
 def summarize(plan, evaluation: Evaluation, baseline: Evaluation) -> Summary:
@@ -292,7 +297,7 @@ def summarize(plan, evaluation: Evaluation, baseline: Evaluation) -> Summary:
         cost_today=float(plan.budget.get("baseline_cost", math.nan)),
         cost_plan=float(plan.cost()["total"]),
         budget=None if budget is None or not math.isfinite(budget) else float(budget),
-        worse=_worse(baseline.kpis, evaluation.kpis, unit),
+        worse=_worse(baseline.kpis, evaluation.kpis, unit, list(scenario.tier_keys)),
         targets=targets,
         unreachable=unreachable,
         unit=unit,

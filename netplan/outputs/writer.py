@@ -155,6 +155,7 @@ def run_record(result) -> dict[str, object]:
             "objective": scenario.objective.type,
             "travel": scenario.travel.mode,
             "crs": inputs.crs.to_string(),
+            "currency": scenario.costs.currency,
         },
         **(
             {"data_attribution": OSM_ATTRIBUTION, "road_network": repr(inputs.travel.network)}

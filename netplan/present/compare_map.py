@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from markupsafe import Markup
 
-from netplan.present.formats import money
+from netplan.present.formats import format_money, money
 from netplan.present.map_cells import add_cells, demand_cells
 from netplan.present.map_coords import data_view, in_metres
 from netplan.present.map_layers import BIND, layer_group, points_geojson
@@ -59,6 +59,12 @@ def _site_popup(row: pd.Series, labels: dict[str, str]) -> str:
     return render("compare_popup.html", name=row["name"], facts=shown)
 
 
+def _currency(c: Comparison) -> str | None:
+    """The runs' ``costs.currency`` (run.json), when both runs name the same one."""
+    a, b = ((r.record.get("scenario") or {}).get("currency") for r in (c.a, c.b))
+    return a if a == b else None
+
+
 def _panel(c: Comparison) -> str:
     cost = c.cost.loc["total"]
     return render(
@@ -67,9 +73,9 @@ def _panel(c: Comparison) -> str:
         label_b=c.b.label,
         levels=list(c.kpis.loc[c.kpis["region"] == "all"].itertuples()),
         tiers=list(c.outlets.itertuples()),
-        cost_a=cost["a"],
-        cost_b=cost["b"],
-        cost_delta=cost["delta"],
+        cost_a=format_money(cost["a"], _currency(c)),
+        cost_b=format_money(cost["b"], _currency(c)),
+        cost_delta=("-" if cost["delta"] < 0 else "+") + format_money(abs(cost["delta"]), _currency(c)),
         notes=c.notes,
     )
 

@@ -7,6 +7,7 @@ template once more).
 
 from __future__ import annotations
 
+from netplan.present.formats import format_money
 from netplan.present.map_cells import GAP_COLOURS, OVERLAP_COUNT_COLOURS, OVERLAP_COUNT_LABELS
 from netplan.present.symbols import ACTION_LABELS, symbol_svg, tier_style
 from netplan.present.templating import macros, render
@@ -53,8 +54,8 @@ def kpi_panel(result) -> str:
             scenario.name,
             list(kpis[kpis["region"] == "all"].itertuples()),
             scenario.costs.horizon_years,
-            plan.budget.get("baseline_cost"),
-            plan.cost()["total"],
+            format_money(plan.budget.get("baseline_cost"), scenario.costs.currency),
+            format_money(plan.cost()["total"], scenario.costs.currency),
             outlets,
             plan.solver_record(),
         )
