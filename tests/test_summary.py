@@ -63,6 +63,9 @@ def test_format_money():
     assert format_money(8_480_000.4, None) == "8,480,000"
     assert format_money(-0.2, "CNY") == "CNY 0"
     assert format_money(None, "EUR") == "n/a"
+    assert format_money(1_695_600.2, "EUR", signed=True) == "EUR +1,695,600"
+    assert format_money(-20_000, None, signed=True) == "-20,000"
+    assert format_money(-0.3, None, signed=True) == "+0"
     assert format_money(float("nan"), None) == "n/a"
 
 
@@ -192,7 +195,20 @@ def test_demo_north_east_gets_worse(demo_run):
         assert line.endswith(f"demand {r.demand_plan:,.0f}")
     ne = [x for x in items if x.startswith("North-East, ")]
     assert any(x.startswith("North-East, regional centre: covered 100.0 % → ") for x in ne)
-    assert "EUR " in _text(html, r'<p class="decision">(.*?)</p>')
+    # the decision's tier changes and closures per tier, from plan.gpkg
+    decision = _text(html, r'<p class="decision">(.*?)</p>')
+    label = dict(zip(kpis["level"], kpis["level_name"], strict=False))
+    outlets = pyogrio.read_dataframe(out / "plan.gpkg", layer="outlets", read_geometry=False)
+    moved = outlets[outlets["action"] == "retier"].groupby(["current_tier", "tier"]).size()
+    assert len(moved) > 0
+    assert f"changes the tier of {int(moved.sum())} (" in decision
+    for (a, b), n in moved.items():
+        assert f"{n} {label[a]} → {label[b]}" in decision
+    closed = outlets[outlets["action"] == "close"].groupby("current_tier").size()
+    shown = ", ".join(f"{closed[k]} {label[k]}" for k in label if k in closed)
+    assert f"closes {int(closed.sum())} of today's ({shown})" in decision
+    assert decision.startswith("The plan opens ")
+    assert "It costs EUR " in decision
 
 
 # ----------------------------------------------------------------- targets
@@ -233,3 +249,18 @@ def test_min_cost_targets_met_and_unreachable_demand(tmp_path):
     unreachable = next(t for t in targets if t.startswith("Demand that no allowed site can reach"))
     assert f"point {lost:,.0f} of {total:,.0f} ({100 * lost / total:.1f} %)" in unreachable
     assert "budget limit" in _text(html, r'<p class="decision">(.*?)</p>')
+
+
+def test_compare_cost_panel_shows_the_currency(eur_run, tmp_path):
+    _, out_a, _ = eur_run
+    _, out_b, _ = _run(
+        tmp_path, costs={**SMALL_COSTS, "currency": "EUR"}, budget={"total": "2 x baseline"}
+    )
+    cost = [json.loads((o / "run.json").read_text())["cost"]["plan"]["total"] for o in (out_a, out_b)]
+    assert cost[1] != cost[0]
+    comparison = netplan.compare(out_a, out_b)
+    written = netplan.write_comparison(comparison, tmp_path / "cmp")
+    assert written is not None
+    page = (tmp_path / "cmp" / "compare.html").read_text(encoding="utf-8")
+    delta = cost[1] - cost[0]
+    assert f"Cost: EUR {cost[0]:,.0f} → <b>EUR {cost[1]:,.0f}</b> (Δ EUR {delta:+,.0f})" in page

@@ -151,6 +151,8 @@ class Summary:
         Per level key: demand weight no allowed site can reach, and the level's total demand.
     unit : str
         ``"km"`` or ``"min"``: the unit of distances in ``worse``.
+    moves : list of (str, str, int)
+        Tier changes as (label today, label in the plan, outlets), highest tiers first.
     """
 
     scenario_name: str
@@ -166,6 +168,7 @@ class Summary:
     targets: list[Target] = field(default_factory=list)
     unreachable: dict[str, tuple[float, float]] = field(default_factory=dict)
     unit: str = "km"
+    moves: list[tuple[str, str, int]] = field(default_factory=list)
 
     @property
     def opened(self) -> int:
@@ -208,6 +211,15 @@ def _tier_changes(plan) -> list[TierChange]:
             )
         )
     return rows
+
+
+def _moves(plan) -> list[tuple[str, str, int]]:
+    keys, labels = plan.scenario.tier_keys, plan.scenario.tier_labels
+    out = plan.outlets
+    moved = out.loc[out["action"] == "retier", ["current_tier", "tier"]]
+    pairs = moved.value_counts().to_dict()
+    order = sorted(pairs, key=lambda p: (keys.index(p[0]), keys.index(p[1])))
+    return [(labels[keys.index(a)], labels[keys.index(b)], int(pairs[(a, b)])) for a, b in order]
 
 
 def _worse(
@@ -301,4 +313,5 @@ def summarize(plan, evaluation: Evaluation, baseline: Evaluation) -> Summary:
         targets=targets,
         unreachable=unreachable,
         unit=unit,
+        moves=_moves(plan),
     )

@@ -75,7 +75,7 @@ def _panel(c: Comparison) -> str:
         tiers=list(c.outlets.itertuples()),
         cost_a=format_money(cost["a"], _currency(c)),
         cost_b=format_money(cost["b"], _currency(c)),
-        cost_delta=("-" if cost["delta"] < 0 else "+") + format_money(abs(cost["delta"]), _currency(c)),
+        cost_delta=format_money(cost["delta"], _currency(c), signed=True),
         notes=c.notes,
     )
 

@@ -21,7 +21,7 @@ def money(value: float) -> str:
     return f"{value:,.0f}"
 
 
-def format_money(value: float | None, currency: str | None = None) -> str:
+def format_money(value: float | None, currency: str | None = None, signed: bool = False) -> str:
     """Money as people read it: ``"EUR 8,480,000"``, or ``"8,480,000"`` without a currency.
 
     The one place money becomes text (report, terminal, map, compare), so that formatting by
@@ -32,6 +32,8 @@ def format_money(value: float | None, currency: str | None = None) -> str:
     value : float or None
     currency : str or None
         The scenario's ``costs.currency`` (ISO 4217 code), or None for a plain number.
+    signed : bool
+        A difference: always a sign, ``"EUR +1,695,600"``, ``"EUR -20,000"``.
 
     Returns
     -------
@@ -39,9 +41,9 @@ def format_money(value: float | None, currency: str | None = None) -> str:
     """
     if value is None or not math.isfinite(value):
         return "n/a"
-    amount = f"{value:,.0f}"
-    if amount == "-0":  # a rounding of a tiny negative is no debt
-        amount = "0"
+    amount = f"{value:+,.0f}" if signed else f"{value:,.0f}"
+    if amount == "-0":  # a rounded tiny negative is no debt
+        amount = "+0" if signed else "0"
     return f"{currency} {amount}" if currency else amount
 
 

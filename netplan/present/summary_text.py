@@ -42,7 +42,7 @@ def decision_sentence(s: Summary) -> str:
             f"closes {s.closed} of today's{_per_tier([(t.closed, t.label) for t in s.tiers])}"
         )
     if s.retiered:
-        moves = [(t.retier_in, "to " + t.label) for t in s.tiers]
+        moves = [(n, f"{a} → {b}") for a, b, n in s.moves]
         acts.append(f"changes the tier of {s.retiered}{_per_tier(moves)}")
     return (
         f"The plan {_list(acts)}: {s.outlets_today} outlets today, {s.outlets_plan} in the plan."
