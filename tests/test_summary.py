@@ -264,3 +264,14 @@ def test_compare_cost_panel_shows_the_currency(eur_run, tmp_path):
     page = (tmp_path / "cmp" / "compare.html").read_text(encoding="utf-8")
     delta = cost[1] - cost[0]
     assert f"Cost: EUR {cost[0]:,.0f} → <b>EUR {cost[1]:,.0f}</b> (Δ EUR {delta:+,.0f})" in page
+
+
+def test_solver_verdict_in_plain_words():
+    from netplan.present.report import solver_words
+
+    assert solver_words({"status": "optimal", "gap": 0.0}) == "proven optimal"
+    assert (
+        solver_words({"status": "time_limit", "gap": 0.0123})
+        == "stopped at the time limit, within 1.2 % of the best possible"
+    )
+    assert solver_words({"status": "time_limit", "gap": None}) == "stopped at the time limit"
