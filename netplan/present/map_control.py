@@ -90,7 +90,7 @@ class FitPanels(MacroElement):
     var map = {{ this._parent.get_name() }};
     var box = map.getContainer();
     var narrow = window.innerWidth < {{ this.narrow }};
-    function toggler(panel, title, body) {
+    function toggler(panel, title) {
         var button = document.createElement('button');
         button.type = 'button';
         button.className = 'np-toggle';
