@@ -186,8 +186,10 @@ def test_compare_map_offline(browser, demo_compare, tmp_path):
     assert page.locator(".leaflet-marker-icon").count() == len(comparison.sites)
     before = _overlay_paths(page)
     assert any(label.strip().startswith("Covered in B only: city station (") for label in labels)
-    _toggle(page, "Covered in B only: city station")
-    assert _overlay_paths(page) > before
+    _toggle(page, "Covered in B only: city station")  # the largest change: shown at load
+    assert _overlay_paths(page) < before
+    _toggle(page, "Covered in B only: community point")
+    assert _overlay_paths(page) > 0
     panel = page.locator("#np-kpi").inner_text()
     assert f"{comparison.cost.loc['total', 'delta']:+,.0f}" in panel
     page.locator(".leaflet-marker-icon").first.dispatch_event("click")
@@ -200,13 +202,15 @@ def test_compare_map_offline(browser, demo_compare, tmp_path):
     context.close()
 
 
+@pytest.mark.parametrize("size", [(390, 844), (200, 260)], ids=lambda s: f"{s[0]}x{s[1]}")
 @pytest.mark.parametrize("page_name", ["map", "compare"])
-def test_demo_pages_open_at_phone_size(browser, demo_run, demo_compare, page_name):
-    """At 390 × 844 the fixed side margins of fitBounds (500 px) were wider than the map and
-    Leaflet threw ``Invalid LatLng object: (NaN, NaN)``; the margins now shrink with the width
-    and the view fits the data."""
+def test_demo_pages_open_at_phone_size(browser, demo_run, demo_compare, page_name, size):
+    """At 390 × 844 the fixed side margins of fitBounds (500 px) were wider than the map, so
+    Leaflet's zoom for the bounds was NaN and it threw ``Invalid LatLng object: (NaN, NaN)``;
+    the padding now comes from the panels' measured boxes and any padding that leaves no room
+    is dropped, so the view fits the data even on a tiny screen."""
     path = demo_run[1] / "map.html" if page_name == "map" else demo_compare[1] / "compare.html"
-    context = browser.new_context(viewport={"width": 390, "height": 844}, offline=True)
+    context = browser.new_context(viewport={"width": size[0], "height": size[1]}, offline=True)
     page, errors, failed = _watched_page(context)
     page.goto(path.as_uri())
     page.wait_for_selector(".leaflet-control-layers")
@@ -218,4 +222,225 @@ def test_demo_pages_open_at_phone_size(browser, demo_run, demo_compare, page_nam
     )
     assert all(v == v for v in view), view  # no NaN
     assert 5 <= view[2] <= 12, view  # zoomed to the region, not to the world or a street
+    context.close()
+
+
+# ------------------------------------------------- pages on a phone and on a projector
+SIZES = [(390, 844), (1440, 900)]
+PANELS = ["#np-kpi", "#np-legend", "#np-regions", ".leaflet-control-layers"]
+
+_GEOMETRY = """() => {
+  const box = e => { const r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; };
+  const panels = {};
+  for (const s of %s) {
+    const e = document.querySelector(s);
+    if (e) panels[s] = {box: box(e), collapsed: e.classList.contains('np-collapsed')};
+  }
+  return {map: box(document.querySelector('.folium-map')), panels: panels,
+          markers: [...document.querySelectorAll('.leaflet-marker-icon')].map(box)};
+}""" % PANELS.__repr__().replace("'", '"')
+
+
+def _area(b) -> float:
+    return max(0.0, b[2] - b[0]) * max(0.0, b[3] - b[1])
+
+
+def _overlap(a, b) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def _non_background_share(path) -> float:
+    """Share of the screenshot's pixels that differ from its most common colour."""
+    import numpy as np
+    from PIL import Image
+
+    px = np.asarray(Image.open(path).convert("RGB")).reshape(-1, 3)
+    colours, counts = np.unique(px, axis=0, return_counts=True)
+    background = colours[np.argmax(counts)]
+    return float(np.mean(np.any(px != background, axis=1)))
+
+
+def _open(browser, path, size):
+    context = browser.new_context(
+        viewport={"width": size[0], "height": size[1]}, offline=True
+    )
+    page, errors, failed = _watched_page(context)
+    page.goto(path.as_uri())
+    page.wait_for_selector(".leaflet-control-layers")
+    page.wait_for_timeout(400)
+    return context, page, errors, failed
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("page_name", ["map", "compare"])
+def test_panels_leave_the_outlets_free(browser, demo_run, demo_compare, page_name, size, tmp_path):
+    """No JS error; every panel covers at most a third of the map and no outlet marker at load;
+    below 600 px every panel starts collapsed; the screenshot is not blank."""
+    path = demo_run[1] / "map.html" if page_name == "map" else demo_compare[1] / "compare.html"
+    context, page, errors, failed = _open(browser, path, size)
+    assert errors == [] and failed == []
+    geo = page.evaluate(_GEOMETRY)
+    expected = {"#np-kpi", "#np-legend", ".leaflet-control-layers"}
+    if page_name == "compare":
+        expected.add("#np-regions")
+    assert set(geo["panels"]) == expected
+    map_area = _area(geo["map"])
+    markers = geo["markers"]
+    n_markers = 67 if page_name == "map" else len(demo_compare[0].sites)
+    assert len(markers) == n_markers  # plan + closed outlets (map), every site (compare)
+    for name, panel in geo["panels"].items():
+        assert _area(panel["box"]) <= map_area / 3, (name, panel["box"], geo["map"])
+        hidden = [m for m in markers if _overlap(m, panel["box"])]
+        assert hidden == [], (name, panel["box"], hidden[:3])
+        assert panel["collapsed"] == (size[0] < 600 or name == "#np-regions"), name
+    shot = tmp_path / "shot.png"
+    page.screenshot(path=str(shot))
+    assert _non_background_share(shot) > 0.05, "the screenshot is (nearly) blank"
+    context.close()
+
+
+@pytest.mark.parametrize("page_name", ["map", "compare"])
+def test_collapsed_panels_expand_on_click_at_phone_size(browser, demo_run, demo_compare, page_name):
+    """At 390 × 844 a click on a collapsed panel's title shows its content, still within a
+    third of the map; a second click hides it again."""
+    path = demo_run[1] / "map.html" if page_name == "map" else demo_compare[1] / "compare.html"
+    context, page, errors, failed = _open(browser, path, (390, 844))
+    content = {
+        "#np-kpi": "#np-kpi table",
+        "#np-legend": "#np-legend .np-ramp",
+        ".leaflet-control-layers": ".leaflet-control-layers-list",
+    }
+    map_area = _area(page.evaluate(_GEOMETRY)["map"])
+    for panel, inner in content.items():
+        assert not page.locator(inner).first.is_visible(), panel
+        page.locator(f"{panel} > .np-toggle").click()
+        page.wait_for_timeout(100)
+        assert page.locator(inner).first.is_visible(), panel
+        box = page.locator(panel).bounding_box()
+        assert box["width"] * box["height"] <= map_area / 3, (panel, box)
+        page.locator(f"{panel} > .np-toggle").click()
+        page.wait_for_timeout(100)
+        assert not page.locator(inner).first.is_visible(), panel
+    assert errors == [] and failed == []
+    context.close()
+
+
+def test_layer_control_is_grouped_and_offline(browser, demo_run):
+    """The layers sit in groups (plan, today, one per level, regions); the grouped control's
+    code is inlined: no CDN address in the page."""
+    result, out = demo_run
+    html = (out / "map.html").read_text(encoding="utf-8")
+    assert "cdnjs" not in html and "cdn.jsdelivr" not in html and "unpkg" not in html
+    assert "L.Control.GroupedLayers=" in html  # the vendored plugin, inlined
+    context, page, errors, failed = _open(browser, out / "map.html", (1440, 900))
+    names = [
+        t.strip() for t in page.locator(".leaflet-control-layers-group-name").all_inner_texts()
+    ]
+    labels = result.scenario.tier_labels
+    assert names == ["Plan", "Today"] + [f"{lab}: plan and today" for lab in labels] + ["Regions"]
+    members = page.evaluate(
+        "() => Object.fromEntries([...document.querySelectorAll("
+        "'.leaflet-control-layers-group')].map(g => [g.querySelector("
+        "'.leaflet-control-layers-group-name').textContent.trim(), [...g.querySelectorAll("
+        "'label:not(:has(.leaflet-control-layers-group-name))')].map(l => l.textContent.trim())]))"
+    )
+    assert members["Today"] == ["Today · outlets (25)", "Today · linkage to supporting outlet (21)"]
+    assert members["Regions"] == ["Regions"]
+    assert [m.split(" (")[0] for m in members["Plan"]] == [f"Plan · {lab}" for lab in labels] + [
+        "Plan · closed outlets",
+        "Plan · linkage to supporting outlet",
+    ]
+    for lab in labels:  # per level: gaps and overlaps of plan and today, the plan's reach
+        assert [m.split(" (")[0] for m in members[f"{lab}: plan and today"]] == [
+            f"Plan · gaps: {lab}",
+            f"Today · gaps: {lab}",
+            f"Plan · overlaps: {lab}",
+            f"Today · overlaps: {lab}",
+            f"Plan · reach: {lab}",
+        ]
+    assert errors == [] and failed == []
+    context.close()
+
+
+def _flow_rows(page) -> dict[str, list[int]]:
+    rows = {}
+    for row in page.locator("#np-kpi tr.np-flow").all():
+        cells = [c.strip() for c in row.locator("td").all_inner_texts()]
+        rows[cells[0]] = [int(v) for v in cells[1:]]
+    return rows
+
+
+def test_kpi_box_outlet_table_adds_up_against_plan_gpkg(browser, demo_run):
+    """today − closed − re-tiered out + opened + re-tiered in = plan per tier, each figure as
+    recounted from plan.gpkg's outlets layer."""
+    import pyogrio
+
+    result, out = demo_run
+    outlets = pyogrio.read_dataframe(out / "plan.gpkg", layer="outlets")
+    context, page, errors, failed = _open(browser, out / "map.html", (1440, 900))
+    rows = _flow_rows(page)
+    assert list(rows) == result.scenario.tier_labels
+    for key, label in zip(result.scenario.tier_keys, result.scenario.tier_labels, strict=True):
+        today, kept, opened, closed, r_in, r_out, plan = rows[label]
+        o = outlets
+        live = o["action"] != "close"
+        assert today == int((o["current_tier"] == key).sum())
+        assert kept == int(((o["action"] == "keep") & (o["tier"] == key)).sum())
+        assert opened == int(((o["action"] == "open") & (o["tier"] == key)).sum())
+        assert closed == int(((o["action"] == "close") & (o["current_tier"] == key)).sum())
+        assert r_in == int(((o["action"] == "retier") & (o["tier"] == key)).sum())
+        assert r_out == int(((o["action"] == "retier") & (o["current_tier"] == key)).sum())
+        assert plan == int((live & (o["tier"] == key)).sum())
+        assert today - closed - r_out + opened + r_in == plan
+        assert kept + opened + r_in == plan
+    assert sum(r[5] for r in rows.values()) == sum(r[4] for r in rows.values())  # in = out
+    assert errors == []
+    context.close()
+
+
+def test_compare_default_level_and_region_table(browser, demo_compare):
+    """The level with the largest coverage change (compare.json) starts shown, the others
+    hidden; the per-region table shows kpi_deltas.csv's coverage and sites.csv's changes; the
+    titles carry the scenarios' names."""
+    import json
+
+    comparison, out = demo_compare
+    summary = json.loads((out / "compare.json").read_text())
+    deltas = {k: abs(v["delta"]) for k, v in summary["covered_pct"].items()}
+    top = max(deltas, key=deltas.get)
+    name_of = dict(zip(comparison.a.tier_keys, comparison.a.tier_labels, strict=True))
+    context, page, errors, failed = _open(browser, out / "compare.html", (1440, 900))
+    for key, label in name_of.items():
+        for text in ("Covered in B only", "Covered in A only"):
+            box = page.locator(".leaflet-control-layers label", has_text=f"{text}: {label} (")
+            assert box.locator("input").is_checked() == (key == top), (key, text)
+    page.locator("#np-regions > .np-toggle").click()
+    page.wait_for_timeout(100)
+    kpis = pd.read_csv(out / "kpi_deltas.csv")
+    sites = pd.read_csv(out / "sites.csv", keep_default_na=False)
+    rows = {}
+    for row in page.locator("#np-regions tr").all()[1:]:
+        cells = [c.strip() for c in row.locator("td").all_inner_texts()]
+        rows[cells[0]] = cells[1:]
+    regions = sorted(set(kpis["region"]) - {"all"})
+    assert sorted(rows) == regions
+    for region in regions:
+        cells = rows[region]
+        k = kpis[kpis["region"] == region].set_index("level")
+        for i, key in enumerate(comparison.a.tier_keys):
+            r = k.loc[key]
+            assert cells[i] == (
+                f"{r['covered_pct_a']:.1f} → {r['covered_pct_b']:.1f} ({r['covered_pct_delta']:+.1f})"
+            )
+        here = sites[sites["region"] == region]["change"]
+        n = len(comparison.a.tier_keys)
+        assert [int(v) for v in cells[n:]] == [
+            int((here == c).sum()) for c in ("added", "removed", "retiered")
+        ]
+    name_a = summary["scenario_a"]
+    title = page.title()
+    assert f"{name_a} (" in title and f"{summary['scenario_b']} (" in title
+    assert f"A: {name_a} (" in page.locator("#np-kpi .np-title").inner_text()
+    assert f"A: {name_a} (" in page.locator("#np-regions .np-title").inner_text()
+    assert errors == [] and failed == []
     context.close()

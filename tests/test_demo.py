@@ -193,7 +193,7 @@ def test_map_is_self_contained_and_holds_the_layers(demo_run):
         if not u.startswith(("https://bugs.chromium.org/", "https://bugzilla.mozilla.org/"))
     }
     assert not others, f"unexpected URLs in map.html: {others}"
-    assert "L.map(" in page and "L.control.layers" in page
+    assert "L.map(" in page and "L.control.groupedLayers(" in page  # grouped, inlined
     for layer in (
         "Plan · regional centre",
         "Plan · closed outlets",

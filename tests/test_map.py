@@ -155,3 +155,76 @@ def test_map_of_100000_customers_is_small(demo_run, tmp_path):
     gap = customers["customers"].to_numpy()[~covered].sum()
     assert 0 < gap < customers["customers"].sum()
     assert f"Plan · gaps: community point ({gap:,.0f} uncovered)" in page
+
+
+# --------------------------------------------------------- controls, panels, compare
+def test_grouped_layer_control_is_inlined_and_a_cdn_plugin_refused():
+    import folium
+    from folium.plugins import GroupedLayerControl
+
+    from netplan.present.map_control import GroupedLayers
+    from netplan.present.map_layers import layer_group
+    from netplan.present.offline import ASSETS, render_offline
+    from netplan.present.webmap import base_map
+
+    m = base_map(9.0, 47.0, 10.0, 48.0)
+    a = layer_group(m, "Plan · <b>x</b>", True)
+    b = layer_group(m, "Today · y", False)
+    GroupedLayers(m.netplan_base, {"Plan <i>": [a], "Today": [b], "Empty": []}).add_to(m)
+    page = render_offline(m)
+    assert "netplan-inline:" not in page and "cdnjs" not in page
+    plugin = (ASSETS / "leaflet.groupedlayercontrol.js").read_text(encoding="utf-8")
+    assert plugin.split("//# sourceMappingURL")[0].strip() in page
+    css = (ASSETS / "leaflet.groupedlayercontrol.css").read_text(encoding="utf-8")
+    assert css in page
+    assert '"Plan \\u0026lt;i\\u0026gt;": {' in page and '"Empty"' not in page  # escaped; none empty
+    assert '"Plain background": feature_group_' in page  # the base layers are radio buttons
+    assert f"{b.get_name()}.remove();" in page and f"{a.get_name()}.remove();" not in page
+
+    m2 = base_map(9.0, 47.0, 10.0, 48.0)
+    c = layer_group(m2, "x", True)
+    GroupedLayerControl({"g": [c]}).add_to(m2)  # folium's own: loads from a CDN
+    folium.LayerControl().add_to(m2)
+    with pytest.raises(RuntimeError, match="external assets"):
+        render_offline(m2)
+
+
+def test_outlet_flows_add_up_per_tier():
+    import numpy as np
+
+    from netplan.present.map_panels import outlet_flows
+
+    #            kept  kept  close  out 0→1  out 1→2  open→0  open→2  none  kept(2)  close(2)
+    current = np.array([0, 1, 1, 0, 1, -1, -1, -1, 2, 2])
+    planned = np.array([0, 1, -1, 1, 2, 0, 2, -1, 2, -1])
+    rows = outlet_flows(current, planned, ["A", "B", "C"])
+    got = [
+        (r["today"], r["kept"], r["open"], r["close"], r["retier_in"], r["retier_out"], r["plan"])
+        for r in rows
+    ]
+    assert got == [(2, 1, 1, 0, 0, 1, 2), (3, 1, 0, 1, 1, 1, 2), (2, 1, 1, 1, 1, 0, 3)]
+    for today, _, opened, closed, r_in, r_out, plan in got:
+        assert today - closed - r_out + opened + r_in == plan
+
+
+def test_compare_default_level_and_run_names():
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from netplan.present.compare_map import largest_change_level, run_name
+
+    kpis = pd.DataFrame(
+        {
+            "region": ["all", "all", "all", "N"],
+            "level": ["r", "c", "p", "r"],
+            "covered_pct_delta": [2.1, -8.9, 1.6, 40.0],  # a region's change does not count
+        }
+    )
+    assert largest_change_level(SimpleNamespace(kpis=kpis)) == "c"
+    kpis.loc[2, "covered_pct_delta"] = 8.9  # a tie: the more local level
+    assert largest_change_level(SimpleNamespace(kpis=kpis)) == "p"
+    run = SimpleNamespace(label="out_a", record={"scenario": {"name": "demo"}})
+    assert run_name(run) == "demo (out_a)"
+    assert run_name(SimpleNamespace(label="demo", record={"scenario": {"name": "demo"}})) == "demo"
+    assert run_name(SimpleNamespace(label="x", record={})) == "x"

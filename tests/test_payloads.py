@@ -111,7 +111,8 @@ def payload_pages(tmp_path_factory):
 # ------------------------------------------------------------------- the files
 def test_payloads_reach_the_pages_only_escaped(payload_pages):
     """No payload appears raw in any page; each page has only its own scripts."""
-    for name, scripts in (("map", 3), ("report", 0), ("compare", 3)):
+    # map and compare: Leaflet, the grouped layer control (both inlined) and the map script
+    for name, scripts in (("map", 4), ("report", 0), ("compare", 4)):
         page = payload_pages[name].read_text(encoding="utf-8")
         for raw in (IMG, SCRIPT, COMMENT, "\u2028"):
             assert raw not in page, (name, raw)
@@ -322,8 +323,9 @@ def test_compare_runs_no_payload_and_shows_names(browser, payload_pages):
     assert f"Covered in B only: {HUB} (" in labels and f"Covered in A only: {POINT} (" in labels
     panel = page.locator("#np-kpi").inner_text()
     assert HUB in panel and POINT in panel
-    assert f"A: {RUN_A} → B: b" in panel
-    assert page.title() == f"netplan · compare {RUN_A} → b"
+    # the scenario's name, then the run's folder (both payloads)
+    assert f"A: {SCENARIO_NAME} ({RUN_A}) → B: {SCENARIO_NAME} (b)" in panel
+    assert page.title() == f"netplan · compare {SCENARIO_NAME} ({RUN_A}) → {SCENARIO_NAME} (b)"
     popups = "\n".join(shown["popups"])
     for name in comparison.sites["name"]:
         assert name in popups, name

@@ -24,7 +24,8 @@ from netplan.present.map_layers import BIND, layer_group, points_geojson
 from netplan.present.map_panels import MAP_STYLE
 from netplan.present.symbols import symbol_svg, tier_style
 from netplan.present.templating import macros, render
-from netplan.present.webmap import FitData, base_map
+from netplan.present.map_control import add_controls
+from netplan.present.webmap import base_map
 
 if TYPE_CHECKING:
     from netplan.compare import Comparison
@@ -69,14 +70,100 @@ def _panel(c: Comparison) -> str:
     cost = c.cost.loc["total"]
     return render(
         "compare_panel.html",
-        label_a=c.a.label,
-        label_b=c.b.label,
+        label_a=run_name(c.a),
+        label_b=run_name(c.b),
         levels=list(c.kpis.loc[c.kpis["region"] == "all"].itertuples()),
         tiers=list(c.outlets.itertuples()),
         cost_a=format_money(cost["a"], _currency(c)),
         cost_b=format_money(cost["b"], _currency(c)),
         cost_delta=format_money(cost["delta"], _currency(c), signed=True),
         notes=c.notes,
+    )
+
+
+def run_name(run) -> str:
+    """A run's name for titles: the scenario's name, and the run's label when it differs.
+
+    Parameters
+    ----------
+    run : netplan.compare.runs.Run
+
+    Returns
+    -------
+    str
+        e.g. ``demo (out_a)``, or ``demo`` when the run folder is called ``demo``.
+    """
+    name = str((run.record.get("scenario") or {}).get("name") or "")
+    if not name or name == run.label:
+        return run.label
+    return f"{name} ({run.label})"
+
+
+def largest_change_level(c: Comparison) -> str:
+    """The level (tier key) whose coverage changes most between A and B, in absolute points.
+
+    Parameters
+    ----------
+    c : Comparison
+
+    Returns
+    -------
+    str
+        The tier key; the most local level on a tie (or when nothing changes).
+    """
+    rows = c.kpis.loc[c.kpis["region"] == "all", ["level", "covered_pct_delta"]]
+    keys = list(rows["level"].astype(str))
+    change = np.abs(rows["covered_pct_delta"].to_numpy(dtype=float))
+    best = np.flatnonzero(change == change.max())  # ties: the last (most local) level
+    return keys[int(best[-1])]
+
+
+def region_changes(c: Comparison) -> list[dict]:
+    """Per region: coverage per level in A and B with the change, and the sites that changed.
+
+    Parameters
+    ----------
+    c : Comparison
+
+    Returns
+    -------
+    list of dict
+        One per region (sorted by name): ``region``, ``levels`` (list of dicts with
+        ``level_name``, ``a``, ``b``, ``delta`` in %), ``added``, ``removed``, ``retiered``.
+    """
+    kpis = c.kpis.loc[c.kpis["region"] != "all"]
+    sites = c.sites
+    out = []
+    for region in sorted(set(kpis["region"].astype(str))):
+        rows = kpis.loc[kpis["region"].astype(str) == region]
+        here = sites.loc[sites["region"].astype(str) == region, "change"]
+        out.append(
+            {
+                "region": region,
+                "levels": [
+                    {
+                        "level_name": r.level_name,
+                        "a": r.covered_pct_a,
+                        "b": r.covered_pct_b,
+                        "delta": r.covered_pct_delta,
+                    }
+                    for r in rows.itertuples()
+                ],
+                "added": int((here == "added").sum()),
+                "removed": int((here == "removed").sum()),
+                "retiered": int((here == "retiered").sum()),
+            }
+        )
+    return out
+
+
+def _region_panel(c: Comparison) -> str:
+    return render(
+        "compare_regions.html",
+        label_a=run_name(c.a),
+        label_b=run_name(c.b),
+        level_names=list(c.a.tier_labels),
+        regions=region_changes(c),
     )
 
 
@@ -124,6 +211,8 @@ def compare_map(c: Comparison) -> folium.Map:
 
     # coverage gained and lost per level, as cells sized to the area (no reach in a run folder)
     keys, labels = c.a.tier_keys, c.a.tier_labels
+    shown = largest_change_level(c)
+    groups: dict[str, list] = {"Sites: B against A": []}
     cov = c.coverage
     if len(cov):
         metric = in_metres(cov)
@@ -137,9 +226,8 @@ def compare_map(c: Comparison) -> folium.Map:
             sel = (
                 metric[(metric["level"] == key) & (metric["change"] == change)] if len(cov) else cov
             )
-            group = layer_group(
-                m, f"{text}: {label} ({money(sel['weight'].sum())})", level == len(keys) - 1
-            )
+            group = layer_group(m, f"{text}: {label} ({money(sel['weight'].sum())})", key == shown)
+            groups.setdefault(f"{label}: coverage A → B", []).append(group)
             if len(sel):
                 what = text[0].lower() + text[1:]
                 add_cells(
@@ -156,6 +244,7 @@ def compare_map(c: Comparison) -> folium.Map:
     for change, (action, tier_col, text) in _CHANGE_STYLE.items():
         sel = c.sites.loc[c.sites["change"] == change]
         group = layer_group(m, f"{text} ({len(sel)})", True)
+        groups["Sites: B against A"].append(group)
         for tier, part in sel.groupby(tier_col, sort=False):
             k = tier_pos.get(tier, 0)
             colour, shape, size_px = tier_style(k)
@@ -177,11 +266,11 @@ def compare_map(c: Comparison) -> folium.Map:
                 control=False,
             ).add_to(group)
 
-    folium.LayerControl(collapsed=False, position="topright").add_to(m)
-    FitData(bounds).add_to(m)
     root = m.get_root()
     root.header.add_child(Element(MAP_STYLE))
     root.html.add_child(Element(_panel(c)))
     root.html.add_child(Element(_legend(c)))
-    root.header.add_child(Element(str(snippets.title(c.a.label, c.b.label))))
+    root.html.add_child(Element(_region_panel(c)))
+    root.header.add_child(Element(str(snippets.title(run_name(c.a), run_name(c.b)))))
+    add_controls(m, m.netplan_base, groups, bounds)
     return m

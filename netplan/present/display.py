@@ -199,7 +199,7 @@ def evaluation_map(ev):
     from netplan.present.map_layers import add_outlets, layer_group
     from netplan.present.map_panels import MAP_STYLE
     from netplan.present.offline import use_inlined_leaflet
-    from netplan.present.webmap import FitData
+    from netplan.present.map_control import FitPanels
 
     scenario = ev.scenario
     unit = scenario.unit
@@ -239,7 +239,7 @@ def evaluation_map(ev):
         group = layer_group(m, f"{label} ({len(sel)})", True)
         add_outlets(group, sel, k, "keep", unit, horizon, centre=centre)
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
-    FitData(bounds, left=10, right=10).add_to(m)
+    FitPanels(bounds).add_to(m)
     m.get_root().header.add_child(Element(MAP_STYLE))
     return _offline(m)
 

@@ -7,6 +7,8 @@ template once more).
 
 from __future__ import annotations
 
+import numpy as np
+
 from netplan.present.formats import format_money
 from netplan.present.map_cells import GAP_COLOURS, OVERLAP_COUNT_COLOURS, OVERLAP_COUNT_LABELS
 from netplan.present.symbols import ACTION_LABELS, symbol_svg, tier_style
@@ -36,19 +38,7 @@ def kpi_panel(result) -> str:
     """
     scenario, plan = result.scenario, result.plan
     kpis = result.kpi_table()
-    counts = plan.counts()
-    current = plan.inputs.current_tier
-    outlets = [
-        {
-            "label": label,
-            "today": int((current == k).sum()),
-            "plan": int((plan.tiers == k).sum()),
-            "open": int(counts.loc[key, "open"]),
-            "close": int(counts.loc[key, "close"]),
-            "retier": int(counts.loc[key, "retier"]),
-        }
-        for k, (key, label) in enumerate(zip(scenario.tier_keys, scenario.tier_labels, strict=True))
-    ]
+    outlets = outlet_flows(plan.inputs.current_tier, plan.tiers, scenario.tier_labels)
     return str(
         _panels().kpi_panel(
             scenario.name,
@@ -60,6 +50,42 @@ def kpi_panel(result) -> str:
             plan.solver_record(),
         )
     )
+
+
+def outlet_flows(current, planned, labels: list[str]) -> list[dict]:
+    """Outlets per tier from today to the plan, so that today − closed − re-tiered out + opened
+    + re-tiered in = plan for every tier.
+
+    Parameters
+    ----------
+    current, planned : array of int
+        Tier index per site today and in the plan (-1: none).
+    labels : list of str
+        The tiers' names, top tier first.
+
+    Returns
+    -------
+    list of dict
+        One per tier: ``label``, ``today``, ``kept``, ``open``, ``close``, ``retier_in``,
+        ``retier_out``, ``plan``.
+    """
+    current, planned = np.asarray(current), np.asarray(planned)
+    rows = []
+    for k, label in enumerate(labels):
+        was, now = current == k, planned == k
+        rows.append(
+            {
+                "label": label,
+                "today": int(was.sum()),
+                "kept": int((was & now).sum()),
+                "open": int((now & (current < 0)).sum()),
+                "close": int((was & (planned < 0)).sum()),
+                "retier_in": int((now & (current >= 0) & ~was).sum()),
+                "retier_out": int((was & (planned >= 0) & ~now).sum()),
+                "plan": int(now.sum()),
+            }
+        )
+    return rows
 
 
 def legend_panel(scenario) -> str:

@@ -1,9 +1,11 @@
 """Self-contained map pages: Leaflet's JavaScript, CSS and images inlined, nothing loaded.
 
-Leaflet (the npm package ``leaflet``, BSD-2-Clause) is kept in ``netplan/present/_assets``.
-A map made here points at two placeholders (:func:`use_inlined_leaflet`) that
-:func:`render_offline` replaces with the code itself, its images as data URIs; no jQuery,
-Bootstrap or icon fonts are loaded.
+Leaflet (the npm package ``leaflet``, BSD-2-Clause) and the grouped layer control that
+``folium.plugins.GroupedLayerControl`` loads from a CDN (the npm package
+``leaflet-groupedlayercontrol`` 0.6.1, MIT) are kept in ``netplan/present/_assets``. A map made
+here points at placeholders ``netplan-inline:<file>`` (:func:`use_inlined_leaflet`,
+:data:`INLINE`) that :func:`render_offline` replaces with the file itself, Leaflet's images as
+data URIs; no jQuery, Bootstrap or icon fonts are loaded.
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ from pathlib import Path
 import folium
 
 ASSETS = Path(__file__).resolve().parent / "_assets"
-LEAFLET_JS = "netplan-inline:leaflet.js"
-LEAFLET_CSS = "netplan-inline:leaflet.css"
+INLINE = "netplan-inline:"
+LEAFLET_JS = INLINE + "leaflet.js"
+LEAFLET_CSS = INLINE + "leaflet.css"
 
 
 def use_inlined_leaflet(m: folium.Map) -> folium.Map:
@@ -59,14 +62,29 @@ def render_offline(m: folium.Map) -> str:
         The page would still load a script or stylesheet from elsewhere.
     """
     page = m.get_root().render()
-    js = (ASSETS / "leaflet.js").read_text(encoding="utf-8")
-    js = re.sub(r"//# sourceMappingURL=\S+", "", js)
-    css = (ASSETS / "leaflet.css").read_text(encoding="utf-8")
-    for name in ("layers.png", "layers-2x.png", "marker-icon.png"):
-        css = css.replace(f"url(images/{name})", f"url({_data_uri(ASSETS / name, 'image/png')})")
-    page = page.replace(f'<script src="{LEAFLET_JS}"></script>', f"<script>{js}</script>")
-    page = page.replace(f'<link rel="stylesheet" href="{LEAFLET_CSS}"/>', f"<style>{css}</style>")
+    page = re.sub(
+        rf'<script src="{INLINE}([\w.-]+)"></script>',
+        lambda g: f"<script>{_asset_js(g.group(1))}</script>",
+        page,
+    )
+    page = re.sub(
+        rf'<link rel="stylesheet" href="{INLINE}([\w.-]+)"/>',
+        lambda g: f"<style>{_asset_css(g.group(1))}</style>",
+        page,
+    )
     leftover = re.findall(r'<(?:script|link)[^>]+(?:src|href)="(?!data:)[^"]+"', page)
     if leftover:
         raise RuntimeError(f"map still references external assets: {leftover[:3]}")
     return page
+
+
+def _asset_js(name: str) -> str:
+    js = (ASSETS / name).read_text(encoding="utf-8")
+    return re.sub(r"//# sourceMappingURL=\S+", "", js)
+
+
+def _asset_css(name: str) -> str:
+    css = (ASSETS / name).read_text(encoding="utf-8")
+    for image in ("layers.png", "layers-2x.png", "marker-icon.png"):
+        css = css.replace(f"url(images/{image})", f"url({_data_uri(ASSETS / image, 'image/png')})")
+    return css

@@ -17,8 +17,7 @@ from pathlib import Path
 
 import folium
 import numpy as np
-from branca.element import Element, MacroElement
-from jinja2 import Template
+from branca.element import Element
 
 from netplan.present.formats import distance, money
 from netplan.present.map_cells import (
@@ -39,40 +38,10 @@ from netplan.present.map_panels import (
     page_title,
     road_data_note,
 )
-from netplan.present.markup import script_json
+from netplan.present.map_control import add_controls
 from netplan.present.offline import render_offline, use_inlined_leaflet
 from netplan.present.symbols import tier_style
 from netplan.travel.geometry import point_coords, reach_areas
-
-
-class FitData(MacroElement):
-    """Fit the map to the data, clear of the KPI panel (left) and the layer control and legend
-    (right); the side margins shrink to 30 % of the width each on a narrow screen (fixed
-    margins wider than the map make Leaflet's zoom NaN)."""
-
-    _template = Template(
-        """
-{% macro script(this, kwargs) %}
-(function () {
-    var map = {{ this._parent.get_name() }};
-    var width = map.getSize().x;
-    var left = Math.min({{ this.left }}, Math.floor(0.3 * width));
-    var right = Math.min({{ this.right }}, Math.floor(0.3 * width));
-    map.fitBounds({{ this.bounds }},
-                  {paddingTopLeft: [left, 10], paddingBottomRight: [right, 10]});
-})();
-{% endmacro %}
-"""
-    )
-
-    def __init__(
-        self, bounds: tuple[float, float, float, float], left: int = 260, right: int = 240
-    ):
-        super().__init__()
-        self._name = "FitData"
-        minx, miny, maxx, maxy = (float(v) for v in bounds)
-        self.bounds = script_json([[miny, minx], [maxy, maxx]])
-        self.left, self.right = int(left), int(right)
 
 
 def base_map(minx: float, miny: float, maxx: float, maxy: float) -> folium.Map:
@@ -100,22 +69,26 @@ def base_map(minx: float, miny: float, maxx: float, maxy: float) -> folium.Map:
         zoom_delta=0.5,
     )
     use_inlined_leaflet(m)
-    folium.FeatureGroup(name="Plain background", overlay=False, show=True).add_to(m)
-    folium.TileLayer(
+    m.netplan_base = [folium.FeatureGroup(name="Plain background", overlay=False, show=True)]
+    m.netplan_base[0].add_to(m)
+    tiles = folium.TileLayer(
         "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
         name="OpenStreetMap tiles (online)",
         attr="&copy; OpenStreetMap contributors",
         overlay=False,
         show=False,
         max_zoom=19,
-    ).add_to(m)
+    )
+    tiles.add_to(m)
+    m.netplan_base.append(tiles)  # the layer control lists them as base layers
     return m
 
 
-def _region_layer(m: folium.Map, regions, centre: float) -> None:
+def _region_layer(m: folium.Map, regions, centre: float, groups: dict) -> None:
     if regions is None or not len(regions):
         return
     group = layer_group(m, "Regions", show=True)
+    groups.setdefault("Regions", []).append(group)
     macro = tips().region_tip
     props = [{"_tip": str(macro(r))} for r in regions["region"]]
     style = {
@@ -128,7 +101,7 @@ def _region_layer(m: folium.Map, regions, centre: float) -> None:
     add_shapes(group, regions.geometry, props, style, centre)
 
 
-def _cell_layers(m: folium.Map, result, centre: float) -> None:
+def _cell_layers(m: folium.Map, result, centre: float, groups: dict) -> None:
     """Gaps and overlaps per level (plan and today), as coloured cells."""
     scenario, ev, base = result.scenario, result.evaluation, result.baseline
     reach = scenario.reach_matrix
@@ -145,6 +118,7 @@ def _cell_layers(m: folium.Map, result, centre: float) -> None:
             group = layer_group(
                 m, f"{who} · gaps: {label} ({money(gaps['weight'].sum())} uncovered)", default
             )
+            groups.setdefault(level_group(label), []).append(group)
             cells = demand_cells(gaps, gaps["weight"].to_numpy(), size)
             add_cells(group, cells, GAP_COLOURS, gap_tip(label), centre)
         for who, evaluation in (("Plan", ev), ("Today", base)):
@@ -153,13 +127,14 @@ def _cell_layers(m: folium.Map, result, centre: float) -> None:
             group = layer_group(
                 m, f"{who} · overlaps: {label} ({money(over['weight'].sum())} by 2+ outlets)", False
             )
+            groups.setdefault(level_group(label), []).append(group)
             cells = overlap_cells(
                 over, over["weight"].to_numpy(), over["n_covering"].to_numpy(), size
             )
             add_overlap_cells(group, cells, label, centre)
 
 
-def _reach_layers(m: folium.Map, result, centre: float) -> None:
+def _reach_layers(m: folium.Map, result, centre: float, groups: dict) -> None:
     """Reach areas of the plan's outlets, one layer per tier."""
     scenario, plan = result.scenario, result.plan
     reach, unit = scenario.reach_matrix, scenario.unit
@@ -169,6 +144,7 @@ def _reach_layers(m: folium.Map, result, centre: float) -> None:
     for k, label in enumerate(scenario.tier_labels):
         sel = open_out[tiers_of == k]
         group = layer_group(m, f"Plan · reach: {label} ({distance(reach[k, k], unit)})", False)
+        groups.setdefault(level_group(label), []).append(group)
         if len(sel):
             areas = reach_areas(
                 point_coords(sel.geometry),
@@ -182,7 +158,7 @@ def _reach_layers(m: folium.Map, result, centre: float) -> None:
             add_shapes(group, areas, props, style, centre)
 
 
-def _link_layers(m: folium.Map, result, centre: float) -> None:
+def _link_layers(m: folium.Map, result, centre: float, groups: dict) -> None:
     """Lines from each outlet to its supporting outlet, plan and today."""
     unit = result.scenario.unit
     macro = tips().link_tip
@@ -192,6 +168,7 @@ def _link_layers(m: folium.Map, result, centre: float) -> None:
     ):
         links = evaluation.links()
         group = layer_group(m, f"{who} · linkage to supporting outlet ({len(links)})", show)
+        groups.setdefault(who, []).append(group)
         if len(links):
             props = [
                 {"_tip": str(macro(a, b, distance(d, unit)))}
@@ -203,27 +180,37 @@ def _link_layers(m: folium.Map, result, centre: float) -> None:
             add_shapes(group, links.geometry, props, style, centre)
 
 
-def _outlet_layers(m: folium.Map, result, centre: float) -> None:
+def _outlet_layers(m: folium.Map, result, centre: float, groups: dict) -> None:
     """Today's network (grey) and the plan's outlets by tier; closed outlets apart."""
     scenario = result.scenario
     unit, horizon = scenario.unit, scenario.costs.horizon_years
     today = result.baseline.outlets
     group = layer_group(m, f"Today · outlets ({len(today)})", False)
+    groups.setdefault("Today", []).insert(0, group)
     for k in range(scenario.n_tiers):
         sel = today[today["tier"] == scenario.tier_keys[k]]
         add_outlets(group, sel, k, "keep", unit, horizon, grey=True, centre=centre)
     outlets = result.evaluation.outlets
+    plan_groups = []
     for k, (key, label) in enumerate(zip(scenario.tier_keys, scenario.tier_labels, strict=True)):
         sel = outlets[outlets["tier"] == key]
         group = layer_group(m, f"Plan · {label} ({len(sel)})", True)
+        plan_groups.append(group)
         for action in ("keep", "retier", "open"):
             part = sel[sel["action"] == action]
             add_outlets(group, part, k, action, unit, horizon, centre=centre)
     closed = outlets[outlets["action"] == "close"]
     group = layer_group(m, f"Plan · closed outlets ({len(closed)})", True)
+    plan_groups.append(group)
+    groups["Plan"] = plan_groups + groups.get("Plan", [])
     for k, key in enumerate(scenario.tier_keys):
         part = closed[closed["current_tier"] == key]
         add_outlets(group, part, k, "close", unit, horizon, centre=centre)
+
+
+def level_group(label: str) -> str:
+    """The layer control's group of one level's gaps, overlaps and reach areas."""
+    return f"{label}: plan and today"
 
 
 def plan_map(result) -> folium.Map:
@@ -242,13 +229,15 @@ def plan_map(result) -> folium.Map:
     scenario = result.scenario
     centre, bounds = data_view(result.evaluation.demand.geometry)
     m = base_map(*bounds)
-    _region_layer(m, result.plan.inputs.regions, centre)
-    _cell_layers(m, result, centre)
-    _reach_layers(m, result, centre)
-    _link_layers(m, result, centre)
-    _outlet_layers(m, result, centre)
-    folium.LayerControl(collapsed=False, position="topright").add_to(m)
-    FitData(bounds).add_to(m)
+    # the layer control's groups, in the order shown: plan, today, per level, regions
+    groups: dict[str, list] = {"Plan": [], "Today": []}
+    groups.update({level_group(label): [] for label in scenario.tier_labels})
+    _region_layer(m, result.plan.inputs.regions, centre, groups)
+    _cell_layers(m, result, centre, groups)
+    _reach_layers(m, result, centre, groups)
+    _link_layers(m, result, centre, groups)
+    _outlet_layers(m, result, centre, groups)
+    add_controls(m, m.netplan_base, groups, bounds)
     root = m.get_root()
     root.header.add_child(Element(MAP_STYLE))
     root.html.add_child(Element(kpi_panel(result)))
