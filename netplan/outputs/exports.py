@@ -121,7 +121,9 @@ def changes_table(result) -> pd.DataFrame:
     order = {"open": 0, "retier": 1, "close": 2}
     table = table[table["action"] != "keep"]
     table = table.assign(_o=table["action"].map(order)).sort_values(["_o", "site_id"])
-    return table[["site_id", "name", "action", "tier_today", "tier_plan", "capex", "cost", "region"]]
+    return table[
+        ["site_id", "name", "action", "tier_today", "tier_plan", "capex", "cost", "region"]
+    ]
 
 
 def write_xlsx(result, path: str | Path) -> Path:

@@ -88,8 +88,10 @@ def _cells(evaluation, key: str, size: float, kind: str) -> gpd.GeoDataFrame:
         cells = cells.rename(columns={"value": "overlap", "count": "points"})
         cells["covering_class"] = np.array(["2", "3", "4+"])[cells.pop("cls").to_numpy(int)]
     cells.insert(0, "level", key)
-    return cells.to_crs(evaluation.demand.crs) if len(cells) else cells.set_crs(
-        evaluation.demand.crs, allow_override=True
+    return (
+        cells.to_crs(evaluation.demand.crs)
+        if len(cells)
+        else cells.set_crs(evaluation.demand.crs, allow_override=True)
     )
 
 
@@ -167,7 +169,8 @@ def run_layers(result) -> list[Layer]:
     layers.append(Layer(name, reach_layer(result), "Unknown", "reach_areas"))
     regions = result.plan.inputs.regions
     if regions is not None and len(regions):
-        frame = gpd.GeoDataFrame(regions[["region"]], geometry=regions.geometry.to_numpy(),
-                                 crs=regions.crs)
+        frame = gpd.GeoDataFrame(
+            regions[["region"]], geometry=regions.geometry.to_numpy(), crs=regions.crs
+        )
         layers.append(Layer("regions", frame, "Unknown", "regions"))
     return layers

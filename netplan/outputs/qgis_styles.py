@@ -60,7 +60,9 @@ def _symbol(symbols: ET.Element, name: str, kind: str, layers: list[tuple[str, d
         symbols, "symbol", type=kind, name=name, alpha="1", clip_to_extent="1", force_rhr="0"
     )
     for cls, values in layers:
-        lay = ET.SubElement(sym, "layer", {"class": cls, "enabled": "1", "pass": "0", "locked": "0"})
+        lay = ET.SubElement(
+            sym, "layer", {"class": cls, "enabled": "1", "pass": "0", "locked": "0"}
+        )
         _options(lay, values)
 
 

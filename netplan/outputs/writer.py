@@ -22,12 +22,12 @@ import numpy as np
 import pandas as pd
 
 from netplan.outputs.exports import write_gpkg, write_outlets_csv, write_parquet, write_xlsx
-from netplan.outputs.layers import run_layers
 from netplan.outputs.folders import (  # noqa: F401 (also importable from here, as before)
     atomic_directory,
     check_output_dir,
     scenario_paths,
 )
+from netplan.outputs.layers import run_layers
 from netplan.roads.network import OSM_ATTRIBUTION
 
 PACKAGES = [
@@ -44,6 +44,8 @@ PACKAGES = [
     "pulp",
     "folium",
     "pydantic",
+    "openpyxl",
+    "pyarrow",
 ]
 
 
