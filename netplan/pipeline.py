@@ -224,10 +224,13 @@ def _html_failure(folder: Path, exc: Exception) -> PartialOutputError:
     # the map (webmap.py) is written before the report: a complete map.html means the report failed
     in_map = any(Path(f.filename).name == "webmap.py" for f in traceback.extract_tb(exc.__traceback__))
     page = "report.html" if "map.html" in names and not in_map else "map.html"
-    written = ["plan.gpkg", "kpis.csv", "run.json"] + (["map.html"] if page == "report.html" else [])
+    data = [n for n in ("plan.gpkg", "kpis.csv", "outlets.csv", "plan.xlsx") if n in names]
+    parquet = sorted(n for n in names if n.endswith(".parquet"))  # --format gpkg,parquet
+    written = data + parquet + ["run.json"] + (["map.html"] if page == "report.html" else [])
+    said = data + (["plan_*.parquet"] if parquet else []) + written[len(data) + len(parquet) :]
     why = f"{type(exc).__name__}: {(str(exc).splitlines() or [''])[0]}".rstrip(": ")
     return PartialOutputError(
-        f"{page} could not be written ({why}); {', '.join(written)} were written", written
+        f"{page} could not be written ({why}); {', '.join(said)} were written", written
     )
 
 

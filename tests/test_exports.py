@@ -8,6 +8,7 @@ writer's own frames.
 from __future__ import annotations
 
 import sqlite3
+import warnings
 import xml.etree.ElementTree as ET
 
 import geopandas as gpd
@@ -401,3 +402,61 @@ def test_demo_gpkg_at_most_3_mb_with_every_layer(demo_run):
     styled = {r[0] for r in con.execute("SELECT f_table_name FROM layer_styles WHERE useAsDefault")}
     con.close()
     assert styled == layers - {"layer_styles"}
+
+
+def test_map_failure_keeps_every_data_file_and_says_so(tmp_path, monkeypatch):
+    import netplan.present.webmap as webmap
+
+    def broken(result, *args, **kwargs):
+        raise ValueError("no map today")
+
+    monkeypatch.setattr(webmap, "plan_map", broken)
+    path = write_small_case(tmp_path / "case")
+    out = tmp_path / "out"
+    res = runner.invoke(app, ["run", str(path), "--out", str(out), "--format", "gpkg,parquet"])
+    assert res.exit_code == 2
+    stderr = res.stderr if hasattr(res, "stderr") else res.output
+    assert [line for line in stderr.splitlines() if line.startswith("error:")] == [
+        "error: map.html could not be written (ValueError: no map today); "
+        "plan.gpkg, kpis.csv, outlets.csv, plan.xlsx, plan_*.parquet, run.json were written"
+    ]
+    names = {p.name for p in out.iterdir()}
+    assert {"plan.gpkg", "outlets.csv", "plan.xlsx", "plan_outlets.parquet", "run.json"} <= names
+    assert "map.html" not in names and "report.html" not in names
+    assert len(pd.read_csv(out / "outlets.csv")) == len(
+        gpd.read_parquet(out / "plan_outlets.parquet")
+    )
+
+
+def test_road_run_writes_the_service_areas_the_map_draws(tmp_path):
+    """A network run (a clipped Vaduz extract from ../shared): service_areas, not discs."""
+    from test_clipped_extracts import BBOX, PBF, _clip, _plan_case
+
+    from netplan.travel.geometry import point_coords
+
+    assert PBF.is_file(), f"Liechtenstein extract missing at {PBF} (../shared is required)"
+    network = tmp_path / "vaduz.osm.pbf"
+    _clip(PBF, network, BBOX)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the clip's split ways (tested there)
+        result = run_scenario(netplan.Scenario.from_yaml(_plan_case(tmp_path / "case", network)))
+    out = write_run(result, tmp_path / "out")
+    layers = {str(n) for n, _ in pyogrio.list_layers(out / "plan.gpkg")}
+    assert "service_areas" in layers and "reach_areas" not in layers
+    areas = pyogrio.read_dataframe(out / "plan.gpkg", layer="service_areas")
+    outlets = pyogrio.read_dataframe(out / "plan.gpkg", layer="outlets")
+    open_out = outlets[outlets["tier"] != ""].reset_index(drop=True)
+    assert list(areas["site_id"]) == list(open_out["site_id"])
+    minutes = open_out["tier"].map({"hub": 6.0, "point": 2.0}).to_numpy()
+    assert np.allclose(areas["reach"], minutes)
+    expected = result.plan.inputs.travel.service_areas(point_coords(open_out.geometry), minutes)
+    for got, want in zip(areas.geometry, expected, strict=True):
+        assert got.symmetric_difference(want).area <= 1e-6 * want.area
+    # drive-time areas, not discs: no area is a circle of any radius around its outlet
+    assert not np.allclose(
+        areas.geometry.area, np.pi * areas.geometry.minimum_bounding_radius() ** 2, rtol=0.05
+    )
+    con = sqlite3.connect(out / "plan.gpkg")
+    styled = {r[0] for r in con.execute("SELECT f_table_name FROM layer_styles")}
+    con.close()
+    assert "service_areas" in styled

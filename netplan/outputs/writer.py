@@ -77,6 +77,7 @@ def write_outputs(
     started: float | None = None,
     html: bool = True,
     formats: tuple[str, ...] = ("gpkg",),
+    exports: bool = True,
 ) -> dict[str, Path]:
     """Write every output file of a :class:`netplan.pipeline.RunResult` into ``folder``.
 
@@ -91,6 +92,9 @@ def write_outputs(
     formats : tuple of str
         Geodata formats (:data:`netplan.outputs.exports.FORMATS`): plan.gpkg always, and with
         ``"parquet"`` one GeoParquet file per layer (``plan_<layer>.parquet``).
+    exports : bool
+        Write outlets.csv and plan.xlsx too (sweeps keep only plan.gpkg, kpis.csv and run.json
+        per point).
 
     Returns
     -------
@@ -105,8 +109,9 @@ def write_outputs(
     kpis = result.kpi_table()
     kpis.to_csv(folder / "kpis.csv", index=False, float_format="%.10g", lineterminator="\n")
     written = {"plan": gpkg, "kpis": folder / "kpis.csv", "run": folder / "run.json"}
-    written["outlets"] = write_outlets_csv(result, folder / "outlets.csv")
-    written["xlsx"] = write_xlsx(result, folder / "plan.xlsx")
+    if exports:
+        written["outlets"] = write_outlets_csv(result, folder / "outlets.csv")
+        written["xlsx"] = write_xlsx(result, folder / "plan.xlsx")
     if "parquet" in formats:
         for path in write_parquet(result, folder, layers):
             written[path.stem] = path
