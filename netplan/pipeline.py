@@ -164,12 +164,17 @@ def run(
 
 
 def write_run(
-    result: RunResult, out: str | Path, overwrite: bool = False, progress: Progress | None = None
+    result: RunResult,
+    out: str | Path,
+    overwrite: bool = False,
+    progress: Progress | None = None,
+    formats: tuple[str, ...] = ("gpkg",),
 ) -> Path:
     """Write the outputs of a run into ``out`` atomically (see :mod:`netplan.outputs.folders`).
 
     ``out`` gets a marker file; ``overwrite`` replaces only a folder netplan wrote, and never
-    one that is or holds the scenario file or one of its inputs.
+    one that is or holds the scenario file or one of its inputs. ``formats`` (``"gpkg"``,
+    ``"parquet"``): plan.gpkg always, GeoParquet files too with ``"parquet"``.
 
     Raises
     ------
@@ -186,7 +191,7 @@ def write_run(
     with atomic_directory(out, overwrite=overwrite, protect=protect, kind="run") as tmp:
         result.timings["write"] = 0.0
         try:
-            write_outputs(result, tmp, started=t0)
+            write_outputs(result, tmp, started=t0, formats=formats)
         except Exception as exc:
             # a page that cannot be rendered must not lose the finished plan: keep the data files
             failed = _html_failure(tmp, exc)
@@ -195,7 +200,7 @@ def write_run(
                 # killed run's leftover recognisable as netplan's
                 if child.name not in failed.written and child.name != MARKER:
                     child.unlink()
-            write_outputs(result, tmp, started=t0, html=False)
+            write_outputs(result, tmp, started=t0, html=False, formats=formats)
     result.timings["write"] = time.perf_counter() - t0
     _tell(progress, "write", "done")
     if failed is not None:
@@ -219,10 +224,13 @@ def _html_failure(folder: Path, exc: Exception) -> PartialOutputError:
     # the map (webmap.py) is written before the report: a complete map.html means the report failed
     in_map = any(Path(f.filename).name == "webmap.py" for f in traceback.extract_tb(exc.__traceback__))
     page = "report.html" if "map.html" in names and not in_map else "map.html"
-    written = ["plan.gpkg", "kpis.csv", "run.json"] + (["map.html"] if page == "report.html" else [])
+    data = [n for n in ("plan.gpkg", "kpis.csv", "outlets.csv", "plan.xlsx") if n in names]
+    parquet = sorted(n for n in names if n.endswith(".parquet"))  # --format gpkg,parquet
+    written = data + parquet + ["run.json"] + (["map.html"] if page == "report.html" else [])
+    said = data + (["plan_*.parquet"] if parquet else []) + written[len(data) + len(parquet) :]
     why = f"{type(exc).__name__}: {(str(exc).splitlines() or [''])[0]}".rstrip(": ")
     return PartialOutputError(
-        f"{page} could not be written ({why}); {', '.join(written)} were written", written
+        f"{page} could not be written ({why}); {', '.join(said)} were written", written
     )
 
 

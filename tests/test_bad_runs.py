@@ -76,7 +76,7 @@ def test_interrupt_while_writing_leaves_nothing(tmp_path, monkeypatch):
 
     real = outputs.write_outputs
 
-    def write_then_interrupt(result, folder, started):
+    def write_then_interrupt(result, folder, started, **kwargs):
         (Path(folder) / "half.txt").write_text("partial")
         raise KeyboardInterrupt
 

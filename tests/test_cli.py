@@ -57,7 +57,9 @@ def test_run_small_case_writes_every_output(tmp_path):
         ".netplan-output",
         "kpis.csv",
         "map.html",
+        "outlets.csv",
         "plan.gpkg",
+        "plan.xlsx",
         "report.html",
         "run.json",
     ]

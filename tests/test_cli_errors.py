@@ -424,16 +424,19 @@ def test_map_failure_keeps_the_plan_and_says_what_failed(tmp_path, monkeypatch):
     assert result.exit_code == 2
     assert _error_lines(result.stderr) == [
         "error: map.html could not be written (ValueError: side location conflict at 179.9 47.1); "
-        "plan.gpkg, kpis.csv, run.json were written"
+        "plan.gpkg, kpis.csv, outlets.csv, plan.xlsx, run.json were written"
     ]
     assert "Traceback" not in result.stdout + result.stderr
     assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == [
         "kpis.csv",
+        "outlets.csv",
         "plan.gpkg",
+        "plan.xlsx",
         "run.json",
     ]
     assert sorted(p.name for p in out.parent.iterdir()) == ["o"]  # no .tmp-* or .old-*
-    assert "outputs: " in result.stdout and "(plan.gpkg, kpis.csv, run.json)" in result.stdout
+    assert "outputs: " in result.stdout
+    assert "(plan.gpkg, kpis.csv, outlets.csv, plan.xlsx, run.json)" in result.stdout
     record = json.loads((out / "run.json").read_text())
     assert record["solver"]["status"] == "optimal"
 
@@ -450,7 +453,7 @@ def test_report_failure_keeps_the_map_too(tmp_path, monkeypatch):
     assert result.exit_code == 2
     assert _error_lines(result.stderr) == [
         "error: report.html could not be written (KeyError: 'level'); "
-        "plan.gpkg, kpis.csv, run.json, map.html were written"
+        "plan.gpkg, kpis.csv, outlets.csv, plan.xlsx, run.json, map.html were written"
     ]
     assert {"plan.gpkg", "kpis.csv", "run.json", "map.html"} <= {p.name for p in out.iterdir()}
     assert not (out / "report.html").exists()

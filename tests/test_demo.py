@@ -138,13 +138,17 @@ def test_outputs_are_complete_and_readable(demo_run):
         ".netplan-output",
         "kpis.csv",
         "map.html",
+        "outlets.csv",
         "plan.gpkg",
+        "plan.xlsx",
         "report.html",
         "run.json",
     ]
     layers = {name for name, _ in pyogrio.list_layers(out / "plan.gpkg")}
-    expected = {"outlets", "demand", "gaps", "overlaps", "links"}
-    assert layers == expected | {f"baseline_{n}" for n in expected}
+    expected = {"outlets", "links", "baseline_outlets", "baseline_links", "demand", "reach_areas"}
+    cells = {f"{p}{c}_{k}" for p in ("", "baseline_") for c in ("gap_cells", "overlap_cells")
+             for k in result.scenario.tier_keys}  # fmt: skip
+    assert layers == expected | cells | {"regions", "layer_styles"}
     outlets = pyogrio.read_dataframe(out / "plan.gpkg", layer="outlets")
     assert {"site_id", "name", "tier", "action", "ownership", "cost", "supporting_outlet"} <= set(
         outlets.columns

@@ -38,7 +38,16 @@ try:  # click < 8.2 mixes stderr into stdout unless told not to
 except TypeError:
     runner = CliRunner()
 
-RUN_FILES = [".netplan-output", "kpis.csv", "map.html", "plan.gpkg", "report.html", "run.json"]
+RUN_FILES = [
+    ".netplan-output",
+    "kpis.csv",
+    "map.html",
+    "outlets.csv",
+    "plan.gpkg",
+    "plan.xlsx",
+    "report.html",
+    "run.json",
+]
 CLI = [sys.executable, "-c", "from netplan.cli import main; main()"]
 
 

@@ -26,6 +26,14 @@ TimeLimitOption = Annotated[
         "--time-limit", help="Seconds for all solver stages together (overrides the scenario)."
     ),
 ]
+FormatOption = Annotated[
+    str,
+    typer.Option(
+        "--format",
+        help="Geodata formats, comma-separated: gpkg (always) and parquet (GeoParquet, one "
+        "plan_<layer>.parquet per layer), e.g. --format gpkg,parquet.",
+    ),
+]
 RequireOptimalOption = Annotated[
     bool,
     typer.Option("--require-optimal", help="Exit with code 3 unless the plan is proven optimal."),
@@ -58,6 +66,26 @@ def check_backend(backend: str | None) -> None:
         raise ScenarioError(
             f"--backend: unknown solver {backend!r}; use one of {', '.join(BACKENDS)}"
         )
+
+
+def check_formats(value: str | None) -> tuple[str, ...]:
+    """``--format`` at the CLI boundary: names of :data:`netplan.outputs.exports.FORMATS`.
+
+    Returns
+    -------
+    tuple of str
+
+    Raises
+    ------
+    ScenarioError
+        An unknown or repeated format, or one without gpkg (one line naming the choices).
+    """
+    from netplan.outputs.exports import parse_formats
+
+    try:
+        return parse_formats(value)
+    except ValueError as exc:
+        raise ScenarioError(str(exc)) from None
 
 
 def with_solver(scenario, **changes):

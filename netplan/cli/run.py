@@ -15,11 +15,13 @@ from netplan._errors import NetplanError
 from netplan.cli.console import err, out
 from netplan.cli.errors import fail
 from netplan.cli.options import (
+    FormatOption,
     OutOption,
     OverwriteOption,
     RequireOptimalOption,
     TimeLimitOption,
     check_backend,
+    check_formats,
     check_time_limit,
     releasing_locks,
     reserve,
@@ -27,7 +29,15 @@ from netplan.cli.options import (
 )
 from netplan.cli.progress import Steps, step_progress
 
-OUTPUT_FILES = ("plan.gpkg", "kpis.csv", "run.json", "map.html", "report.html")
+OUTPUT_FILES = (
+    "plan.gpkg",
+    "kpis.csv",
+    "outlets.csv",
+    "plan.xlsx",
+    "run.json",
+    "map.html",
+    "report.html",
+)
 
 
 def _executive(result) -> None:
@@ -109,7 +119,12 @@ def _summary(result, out_dir: Path | None, written: list[str] | None = None) -> 
 
 @releasing_locks
 def _run(
-    scenario_path: Path | None, scenario, out_dir: Path, overwrite: bool, require_optimal: bool
+    scenario_path: Path | None,
+    scenario,
+    out_dir: Path,
+    overwrite: bool,
+    require_optimal: bool,
+    formats: tuple[str, ...] = ("gpkg",),
 ) -> None:
     from netplan.pipeline import PartialOutputError, run_scenario, write_run
     from netplan.scenario import Scenario
@@ -128,7 +143,7 @@ def _run(
             steps = Steps(progress)
             result = run_scenario(scenario, progress=steps)
             try:
-                write_run(result, out_dir, overwrite=overwrite, progress=steps)
+                write_run(result, out_dir, overwrite=overwrite, progress=steps, formats=formats)
             except PartialOutputError as exc:  # the plan is on disk; say what is missing
                 partial = exc
     except NetplanError as exc:
@@ -152,6 +167,7 @@ def demo(
     overwrite: OverwriteOption = False,
     time_limit: TimeLimitOption = None,
     require_optimal: RequireOptimalOption = False,
+    formats: FormatOption = "gpkg",
 ) -> None:
     """Plan the embedded demo region and write its plan, KPIs and map."""
     from netplan.demo import repo_scenario, write_demo
@@ -159,6 +175,7 @@ def demo(
 
     try:
         check_time_limit(time_limit)
+        chosen = check_formats(formats)
         path = repo_scenario()
         if path is None:  # installed without the source tree: generate the region first
             path = write_demo(Path(tempfile.mkdtemp(prefix="netplan-demo-")))["scenario"]
@@ -166,7 +183,7 @@ def demo(
     except NetplanError as exc:
         fail(exc)
     out.print(f"demo scenario: {escape(str(path))}", soft_wrap=True)
-    _run(None, scenario, out_dir, overwrite, require_optimal)
+    _run(None, scenario, out_dir, overwrite, require_optimal, chosen)
 
 
 def run(
@@ -178,6 +195,7 @@ def run(
         str | None, typer.Option("--backend", help="Solver: highs or cbc (overrides the scenario).")
     ] = None,
     require_optimal: RequireOptimalOption = False,
+    formats: FormatOption = "gpkg",
 ) -> None:
     """Plan the network of a scenario file: plan.gpkg, kpis.csv, run.json and map.html in --out."""
     from netplan.scenario import Scenario
@@ -185,7 +203,8 @@ def run(
     try:
         check_time_limit(time_limit)  # flags first: they are cheaper to fix than the file
         check_backend(backend)
+        chosen = check_formats(formats)
         loaded = with_solver(Scenario.from_yaml(scenario), time_limit=time_limit, backend=backend)
     except NetplanError as exc:
         fail(exc)
-    _run(scenario, loaded, out_dir, overwrite, require_optimal)
+    _run(scenario, loaded, out_dir, overwrite, require_optimal, chosen)

@@ -43,7 +43,9 @@ except ImportError:  # not POSIX: no locking
     fcntl = None
 
 MARKER = ".netplan-output"
-RUN_NAMES = frozenset({"plan.gpkg", "kpis.csv", "run.json", "map.html", "report.html"})
+RUN_NAMES = frozenset(
+    {"plan.gpkg", "kpis.csv", "outlets.csv", "plan.xlsx", "run.json", "map.html", "report.html"}
+)
 COMPARE_NAMES = frozenset(
     {"sites.csv", "kpi_deltas.csv", "cost.csv", "outlets.csv", "compare.json", "compare.html"}
 )

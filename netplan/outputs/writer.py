@@ -1,4 +1,4 @@
-"""Write a run's outputs: plan.gpkg, kpis.csv, run.json and map.html, atomically.
+"""Write a run's outputs: plan.gpkg, kpis.csv, outlets.csv, plan.xlsx, run.json, map.html, atomically.
 
 Everything is written into a temporary folder beside the target and swapped into place at
 the end (:mod:`netplan.outputs.folders`: which folders may be replaced, the lock, the marker file). A
@@ -18,16 +18,16 @@ from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
 
+from netplan.outputs.exports import write_gpkg, write_outlets_csv, write_parquet, write_xlsx
 from netplan.outputs.folders import (  # noqa: F401 (also importable from here, as before)
     atomic_directory,
     check_output_dir,
     scenario_paths,
 )
+from netplan.outputs.layers import run_layers
 from netplan.roads.network import OSM_ATTRIBUTION
 
 PACKAGES = [
@@ -44,31 +44,9 @@ PACKAGES = [
     "pulp",
     "folium",
     "pydantic",
+    "openpyxl",
+    "pyarrow",
 ]
-
-
-def _clean(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Types GeoPackage stores well: bools as 0/1 integers, objects as strings."""
-    out = frame.copy()
-    for col in out.columns:
-        if col == out.geometry.name:
-            continue
-        if out[col].dtype == bool:
-            out[col] = out[col].astype("int32")
-        elif out[col].dtype == object:
-            out[col] = out[col].astype(str)
-    return out
-
-
-def _write_layer(frame: gpd.GeoDataFrame, path: Path, layer: str, geometry_type: str) -> None:
-    pyogrio.write_dataframe(
-        _clean(frame),
-        path,
-        layer=layer,
-        driver="GPKG",
-        geometry_type=geometry_type,
-        promote_to_multi=False,
-    )
 
 
 def package_versions() -> dict[str, str]:
@@ -94,7 +72,12 @@ def _jsonable(value):
 
 
 def write_outputs(
-    result, folder: str | Path, started: float | None = None, html: bool = True
+    result,
+    folder: str | Path,
+    started: float | None = None,
+    html: bool = True,
+    formats: tuple[str, ...] = ("gpkg",),
+    exports: bool = True,
 ) -> dict[str, Path]:
     """Write every output file of a :class:`netplan.pipeline.RunResult` into ``folder``.
 
@@ -106,6 +89,12 @@ def write_outputs(
         ``time.perf_counter()`` when writing began (for the ``write`` timing in run.json).
     html : bool
         Write map.html and report.html too (sweeps skip them per point: several MB each).
+    formats : tuple of str
+        Geodata formats (:data:`netplan.outputs.exports.FORMATS`): plan.gpkg always, and with
+        ``"parquet"`` one GeoParquet file per layer (``plan_<layer>.parquet``).
+    exports : bool
+        Write outlets.csv and plan.xlsx too (sweeps keep only plan.gpkg, kpis.csv and run.json
+        per point).
 
     Returns
     -------
@@ -115,17 +104,17 @@ def write_outputs(
     from netplan.present.webmap import plan_map, save_map
 
     folder = Path(folder)
-    evaluation, baseline = result.evaluation, result.baseline
-    gpkg = folder / "plan.gpkg"
-    for prefix, ev in (("", evaluation), ("baseline_", baseline)):
-        _write_layer(ev.outlets, gpkg, f"{prefix}outlets", "Point")
-        _write_layer(ev.demand, gpkg, f"{prefix}demand", "Point")
-        _write_layer(ev.gaps(), gpkg, f"{prefix}gaps", "Point")
-        _write_layer(ev.overlaps(), gpkg, f"{prefix}overlaps", "Point")
-        _write_layer(ev.links(), gpkg, f"{prefix}links", "LineString")
+    layers = run_layers(result)
+    gpkg = write_gpkg(result, folder / "plan.gpkg", layers)
     kpis = result.kpi_table()
     kpis.to_csv(folder / "kpis.csv", index=False, float_format="%.10g", lineterminator="\n")
     written = {"plan": gpkg, "kpis": folder / "kpis.csv", "run": folder / "run.json"}
+    if exports:
+        written["outlets"] = write_outlets_csv(result, folder / "outlets.csv")
+        written["xlsx"] = write_xlsx(result, folder / "plan.xlsx")
+    if "parquet" in formats:
+        for path in write_parquet(result, folder, layers):
+            written[path.stem] = path
     if html:
         from netplan.present.report import report_html
 

@@ -242,7 +242,7 @@ def _files(result, html: bool) -> tuple[dict[str, bytes], str]:
     note = ""
     with tempfile.TemporaryDirectory(prefix="netplan-point-") as tmp:
         try:
-            written = write_outputs(result, tmp, html=html)
+            written = write_outputs(result, tmp, html=html, exports=False)
         except Exception as exc:
             if not html:
                 raise
@@ -251,5 +251,5 @@ def _files(result, html: bool) -> tuple[dict[str, bytes], str]:
             note = f"map.html and report.html could not be written ({why})"
             for child in Path(tmp).iterdir():
                 child.unlink()
-            written = write_outputs(result, tmp, html=False)
+            written = write_outputs(result, tmp, html=False, exports=False)
         return {path.name: path.read_bytes() for path in written.values()}, note
