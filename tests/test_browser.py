@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import pytest
 
@@ -232,13 +234,13 @@ PANELS = ["#np-kpi", "#np-legend", "#np-regions", ".leaflet-control-layers"]
 _GEOMETRY = """() => {
   const box = e => { const r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; };
   const panels = {};
-  for (const s of %s) {
+  for (const s of PANEL_SELECTORS) {
     const e = document.querySelector(s);
     if (e) panels[s] = {box: box(e), collapsed: e.classList.contains('np-collapsed')};
   }
   return {map: box(document.querySelector('.folium-map')), panels: panels,
           markers: [...document.querySelectorAll('.leaflet-marker-icon')].map(box)};
-}""" % PANELS.__repr__().replace("'", '"')
+}""".replace("PANEL_SELECTORS", json.dumps(PANELS))
 
 
 def _area(b) -> float:

@@ -19,12 +19,12 @@ from markupsafe import Markup
 
 from netplan.present.formats import format_money, money
 from netplan.present.map_cells import add_cells, demand_cells
+from netplan.present.map_control import add_controls
 from netplan.present.map_coords import data_view, in_metres
 from netplan.present.map_layers import BIND, layer_group, points_geojson
 from netplan.present.map_panels import MAP_STYLE
 from netplan.present.symbols import symbol_svg, tier_style
 from netplan.present.templating import macros, render
-from netplan.present.map_control import add_controls
 from netplan.present.webmap import base_map
 
 if TYPE_CHECKING:
@@ -218,7 +218,7 @@ def compare_map(c: Comparison) -> folium.Map:
         metric = in_metres(cov)
         x0, y0, x1, y1 = metric.total_bounds
         size = float(np.clip(max(x1 - x0, y1 - y0) / 60.0, 500.0, 5000.0))
-    for level, (key, label) in enumerate(zip(keys, labels, strict=True)):
+    for key, label in zip(keys, labels, strict=True):
         for change, colours, text in (
             ("gained", GAINED_COLOURS, "Covered in B only"),
             ("lost", LOST_COLOURS, "Covered in A only"),

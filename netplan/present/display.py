@@ -195,11 +195,11 @@ def evaluation_map(ev):
         gap_tip,
         overlap_cells,
     )
+    from netplan.present.map_control import FitPanels
     from netplan.present.map_coords import data_view
     from netplan.present.map_layers import add_outlets, layer_group
     from netplan.present.map_panels import MAP_STYLE
     from netplan.present.offline import use_inlined_leaflet
-    from netplan.present.map_control import FitPanels
 
     scenario = ev.scenario
     unit = scenario.unit

@@ -19,10 +19,10 @@ import pandas as pd
 from markupsafe import Markup
 
 from netplan.evaluation.summary import summarize
-from netplan.present.summary_text import decision, target_lines, worse_lines
 from netplan.present.formats import format_money
 from netplan.present.markup import mpl_text
 from netplan.present.plan_image import plan_image
+from netplan.present.summary_text import decision, target_lines, worse_lines
 from netplan.present.templating import render
 from netplan.roads.network import OSM_ATTRIBUTION
 

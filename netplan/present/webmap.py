@@ -29,6 +29,7 @@ from netplan.present.map_cells import (
     gap_tip,
     overlap_cells,
 )
+from netplan.present.map_control import add_controls
 from netplan.present.map_coords import data_view
 from netplan.present.map_layers import add_outlets, add_shapes, layer_group, tips
 from netplan.present.map_panels import (
@@ -38,7 +39,6 @@ from netplan.present.map_panels import (
     page_title,
     road_data_note,
 )
-from netplan.present.map_control import add_controls
 from netplan.present.offline import render_offline, use_inlined_leaflet
 from netplan.present.symbols import tier_style
 from netplan.travel.geometry import point_coords, reach_areas
