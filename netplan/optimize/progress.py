@@ -14,7 +14,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 KERNEL_EVERY = 3.0  # seconds between two lines printed in a Jupyter kernel
 
@@ -85,6 +85,22 @@ def watch_solves(watcher: Watcher | None) -> Iterator[None]:
         yield
     finally:
         _watcher.reset(token)
+
+
+@contextmanager
+def in_user_units(scale: float) -> Iterator[None]:
+    """Inside the block, solves see a program whose objective is the user's divided by
+    ``scale`` (:mod:`netplan.optimize.scaling`): the watcher gets the user's figures."""
+    watcher = current_watcher()
+    if watcher is None or scale == 1.0:
+        yield
+        return
+
+    def rescaled(p: SolveProgress) -> None:
+        watcher(replace(p, incumbent=p.incumbent * scale, bound=p.bound * scale))
+
+    with watch_solves(rescaled):
+        yield
 
 
 def subscribe(watcher: Watcher) -> contextvars.Token:
