@@ -227,7 +227,12 @@ def test_cli_stage_line_shows_the_running_solve(small):
         result = netplan.run_scenario(small, progress=Recording(progress))
     assert shown, "no solve progress reached the stage line"
     stages = {s.split(" [dim]")[0] for s in shown}
-    assert stages <= {"solve: coverage", "solve: cost", "solve: distance tie-break", "solve: site-id tie-break"}
+    assert stages <= {
+        "solve: coverage",
+        "solve: cost",
+        "solve: distance tie-break",
+        "solve: site-id tie-break",
+    }
     assert "solve: coverage" in stages
     coverage = [s for s in shown if s.startswith("solve: coverage")][-1]
     value = result.plan.stages[0].objective

@@ -32,8 +32,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from netplan.optimize.program import LinearProgram
-from netplan.optimize.records import SolverOptions, SolverRecord, relative_gap
 from netplan.optimize.progress import in_user_units
+from netplan.optimize.records import SolverOptions, SolverRecord, relative_gap
 from netplan.optimize.solver import noise_allowance, solve
 
 OBJECTIVE_MATCH = 1e-9

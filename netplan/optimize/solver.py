@@ -20,8 +20,8 @@ import numpy as np
 
 from netplan.optimize.cbc import solve_cbc
 from netplan.optimize.highs import highs_version, solve_highs
-from netplan.optimize.progress import SolveProgress, watch_solves  # noqa: F401  (re-exported)
 from netplan.optimize.program import LinearProgram
+from netplan.optimize.progress import SolveProgress, watch_solves  # noqa: F401  (re-exported)
 from netplan.optimize.records import SolverOptions, SolverRecord, relative_gap
 
 

@@ -127,7 +127,9 @@ class PointResult:
         if not self.ok:
             return f"PointResult(p{self.index:03d}: failed, {self.error!r:.200})"
         row = {k: v for k, v in self.row.items() if k in ("status", "cost", "coverage_pct")}
-        figures = ", ".join(f"{k}={v:.6g}" if isinstance(v, float) else f"{k}={v!r}" for k, v in row.items())
+        figures = ", ".join(
+            f"{k}={v:.6g}" if isinstance(v, float) else f"{k}={v!r}" for k, v in row.items()
+        )
         files = ", ".join(f"{k} ({len(v):,} B)" for k, v in self.files.items())
         return f"PointResult(p{self.index:03d}: {figures}; files: {files or 'none'})"
 
