@@ -290,3 +290,17 @@ def _line_data():
     from netplan.classic import LocationData
 
     return LocationData.from_matrix(np.array([[0.0, 1.0], [1.0, 0.0], [2.0, 1.0]]))
+
+
+def test_sweep_in_a_kernel_prints_points_done(small, monkeypatch, capsys):
+    import netplan.sweep.driver as driver
+
+    monkeypatch.setattr(driver, "in_kernel", lambda: True)
+    warnings.simplefilter("ignore")
+    sw.run_sweep(small, [sw.budget_axis("1.1x,1.4x")], sequential=True)
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(" (")[0] for line in lines] == [
+        "sweep: 1 of 2 points done",
+        "sweep: 2 of 2 points done",
+    ]
+    assert re.fullmatch(r"sweep: 1 of 2 points done \(p000: optimal, \d+\.\d s\)", lines[0])

@@ -129,10 +129,11 @@ def current_watcher() -> Watcher | None:
         return None
     if watcher is not None:
         return watcher
-    return KernelPrinter() if _in_kernel() else None
+    return KernelPrinter() if in_kernel() else None
 
 
-def _in_kernel() -> bool:
+def in_kernel() -> bool:
+    """Whether this code runs inside a Jupyter (ipykernel) kernel."""
     shell = sys.modules.get("IPython")
     if shell is None or "ipykernel" not in sys.modules:
         return False
