@@ -304,3 +304,16 @@ def test_sweep_in_a_kernel_prints_points_done(small, monkeypatch, capsys):
         "sweep: 2 of 2 points done",
     ]
     assert re.fullmatch(r"sweep: 1 of 2 points done \(p000: optimal, \d+\.\d s\)", lines[0])
+
+
+def test_a_start_is_the_first_incumbent_reported():
+    lp = _knapsack()
+    start = np.zeros(lp.n_cols)
+    start[0] = 1.0  # feasible: one item
+    seen: list[SolveProgress] = []
+    with watch_solves(seen.append):
+        x, record = solve(lp, SolverOptions(), start=start)
+    first = next(p.incumbent for p in seen if math.isfinite(p.incumbent))
+    assert first == pytest.approx(lp.objective_value(start))
+    assert first < record.objective  # the optimum packs more than one item
+    assert seen[-1].done and seen[-1].incumbent == pytest.approx(record.objective)

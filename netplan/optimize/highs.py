@@ -183,6 +183,8 @@ def solve_highs(
         h.setOptionValue("time_limit", max(left, 0.01))
     h.HandleKeyboardInterrupt = True
     watch = _watch(h, current_watcher()) if lp.integer.any() else None
+    if watch is not None and start is not None:  # the plan started from is the first incumbent
+        watch(lp.objective_value(start), float("nan"), force=True)
     try:
         h.solve()
     finally:
