@@ -56,6 +56,18 @@ class RunResult:
     def _repr_html_(self) -> str:
         return show("run.html", self)
 
+    def __repr__(self) -> str:
+        # short: the dataclass repr printed every frame (kilobytes per run)
+        kpis = self.evaluation.kpis
+        whole = kpis[kpis["region"] == "all"] if "region" in kpis else kpis
+        covered = ", ".join(
+            f"{r.level}: {r.covered_pct:.1f} %" for r in whole.itertuples() if hasattr(r, "level")
+        )
+        return (
+            f"RunResult({self.scenario.name!r}, plan={self.plan!r}, covered=[{covered}], "
+            f"checks={len(self.checks)}, seconds={sum(self.timings.values()):.1f})"
+        )
+
     def explore(self):
         """The run's map (as map.html) as a folium map that renders inline in Jupyter, offline."""
         return show("run.explore", self)

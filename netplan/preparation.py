@@ -65,6 +65,12 @@ class Prepared:
     def scenario(self) -> Scenario:
         return self.inputs.scenario
 
+    def __repr__(self) -> str:
+        return (
+            f"Prepared(inputs={self.inputs!r}, regions={len(self.region_names)}, "
+            f"baseline_cost={self.baseline_cost:.6g})"
+        )
+
     def region_code(self, name: str, key: str) -> int:
         if name not in self.region_names:
             raise ScenarioError(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from pathlib import Path
 
 import nbclient  # in the test extra: never skipped
@@ -11,6 +13,7 @@ import pytest
 from conftest import on_ci
 
 ROOT = Path(__file__).resolve().parents[1]
+MAX_OUTPUTS = 5_000_000  # bytes of saved outputs per notebook
 SHARED = ROOT.parent / "shared" / "data" / "liechtenstein"
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
@@ -40,11 +43,24 @@ def test_notebook_runs(path):
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
     assert not [o for o in outputs if o.get("output_type") == "error"]
     html = "".join(o.get("data", {}).get("text/html", "") for o in outputs)
+    # what a saved notebook would carry, and no solver banner among it
+    size = len(json.dumps([c.outputs for c in nb.cells if c.cell_type == "code"]))
+    assert size < MAX_OUTPUTS, f"{path.name}: {size:,} bytes of outputs"
+    printed = "".join(o.get("text", "") for o in outputs if o.get("output_type") == "stream")
+    assert "Running HiGHS" not in printed and "Copyright" not in printed
+    for o in outputs:  # every repr a notebook prints is short
+        assert len(o.get("data", {}).get("text/plain", "")) <= 4096
     if path.stem == "quickstart":
         assert "netplan run" in html and "optimal" in html  # RunResult._repr_html_
         assert "<iframe srcdoc=" in html and "cdn." not in html  # the offline inline map
     if path.stem == "budget_sweep":
         assert "sweep</b> of budget.total: 4 points, 0 failed" in html
+        pngs = [o["data"]["image/png"] for o in outputs if "image/png" in o.get("data", {})]
+        assert len(pngs) == 1  # the curve, once
+        png = base64.b64decode(pngs[0])
+        assert png[:8] == b"\x89PNG\r\n\x1a\n"
+        width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+        assert (width, height) == (880, 528)  # 8 x 4.8 inches at 110 dpi
     if path.stem == "diagnose":
         assert "netplan evaluation" in html
         text = "".join(o.get("text", "") for o in outputs)

@@ -47,6 +47,9 @@ class RunFolder:
         if not self.label:
             self.label = self.path.name or str(self.path)
 
+    def __repr__(self) -> str:
+        return f"RunFolder({self.label!r}, outlets={len(self.outlets)}, kpi rows={len(self.kpis)})"
+
     @property
     def tier_keys(self) -> list[str]:
         return self.kpis.loc[self.kpis["region"] == "all", "level"].astype(str).tolist()

@@ -169,6 +169,16 @@ class Evaluation:
         table.index.name, table.columns.name = "tier", "action"
         return table
 
+    def __repr__(self) -> str:
+        whole = self.kpis[self.kpis["region"] == "all"] if "region" in self.kpis else self.kpis
+        covered = ", ".join(
+            f"{r.level}: {r.covered_pct:.1f} %" for r in whole.itertuples() if hasattr(r, "level")
+        )
+        return (
+            f"Evaluation({self.scenario.name!r}, outlets={len(self.outlets)}, "
+            f"demand={len(self.demand)}, covered=[{covered}])"
+        )
+
     def _repr_html_(self) -> str:
         return show("evaluation.html", self)
 

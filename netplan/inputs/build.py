@@ -117,6 +117,14 @@ class Inputs:
     def policies(self) -> np.ndarray:
         return self.sites["policy"].to_numpy(dtype=object)
 
+    def __repr__(self) -> str:
+        existing = int((self.current_tier >= 0).sum())
+        return (
+            f"Inputs({self.scenario.name!r}, demand={len(self.demand)} points, "
+            f"sites={len(self.sites)} ({existing} existing, {len(self.sites) - existing} candidates), "
+            f"tiers={self.scenario.tier_keys}, mode={self.mode!r}, crs={self.crs.to_string()!r})"
+        )
+
     def summary(self) -> dict[str, object]:
         """Rows per layer, CRS, totals: what ``netplan validate`` prints."""
         existing = self.current_tier >= 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 import tempfile
+import threading
 import time
 import warnings
 from pathlib import Path
@@ -12,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from netplan.optimize.program import LinearProgram
+from netplan.optimize.progress import Throttle, current_watcher
 from netplan.optimize.records import SolverOptions, SolverRecord, relative_gap
 
 
@@ -123,7 +125,8 @@ def solve_cbc(
             options=[f"randomCbcSeed {options.seed + 1}"],
         )
         t0 = time.perf_counter()
-        prob.solve(solver)
+        with _ticking(current_watcher()):
+            prob.solve(solver)
         seconds = time.perf_counter() - t0
         text = log.read_text(errors="replace") if log.exists() else ""
     sol = prob.sol_status
@@ -176,6 +179,30 @@ def solve_cbc(
         message=pulp.LpStatus.get(prob.status, str(prob.status)),
     )
     return x, record
+
+
+class _ticking:
+    """Reports the elapsed time of a CBC solve every half second (CBC runs as a separate
+    program: PuLP shows nothing until it ends)."""
+
+    def __init__(self, watcher):
+        self.throttle = Throttle(watcher, "CBC", every=0.0) if watcher is not None else None
+        self.stop = threading.Event()
+
+    def _run(self) -> None:
+        while not self.stop.wait(0.5):
+            self.throttle(float("nan"), float("nan"))
+
+    def __enter__(self):
+        if self.throttle is not None:
+            self.throttle(float("nan"), float("nan"))
+            threading.Thread(target=self._run, daemon=True, name="netplan-cbc-ticks").start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop.set()
+        if self.throttle is not None:
+            self.throttle(float("nan"), float("nan"), done=True)
 
 
 def write_model(lp: LinearProgram, path: str | Path) -> Path:

@@ -3,19 +3,65 @@ from its arrays, solved as a MIP or as its LP relaxation."""
 
 from __future__ import annotations
 
+import functools
 import math
+import os
+import sys
+import threading
 import time
 
 import numpy as np
 
 from netplan.optimize.program import LinearProgram
+from netplan.optimize.progress import Throttle, current_watcher
 from netplan.optimize.records import SolverOptions, SolverRecord, relative_gap
 
+_first_lock = threading.Lock()
+_banner_done = False
 
-def highs_version() -> str:
+
+def new_highs():
+    """A ``highspy.Highs`` with its output off, and HiGHS's banner kept off stdout.
+
+    highspy 1.16 prints "Running HiGHS ... Copyright ..." to the C-level stdout when the
+    first ``Highs`` of a process is constructed, before any option can be set; that first
+    construction runs with file descriptor 1 pointed at ``os.devnull`` (Dask workers and
+    Jupyter kernels included: each is its own process).
+    """
+    global _banner_done
     import highspy
 
-    h = highspy.Highs()
+    with _first_lock:
+        if _banner_done:
+            h = highspy.Highs()
+        else:
+            h = _quietly(highspy.Highs)
+            _banner_done = True
+    h.setOptionValue("output_flag", False)
+    return h
+
+
+def _quietly(make):
+    try:
+        sys.stdout.flush()
+        fd = sys.__stdout__.fileno() if sys.__stdout__ is not None else 1
+        saved = os.dup(fd)
+    except (OSError, ValueError, AttributeError):  # no real stdout (embedded): nothing to guard
+        return make()
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), fd)
+            try:
+                return make()
+            finally:
+                os.dup2(saved, fd)
+    finally:
+        os.close(saved)
+
+
+@functools.cache
+def highs_version() -> str:
+    h = new_highs()
     return f"{h.versionMajor()}.{h.versionMinor()}.{h.versionPatch()}"
 
 
@@ -30,7 +76,7 @@ def highs_model(lp: LinearProgram, options: SolverOptions | None = None, relax: 
     import highspy
 
     options = options or SolverOptions()
-    h = highspy.Highs()
+    h = new_highs()
     h.setOptionValue("output_flag", bool(options.verbose))
     h.setOptionValue("mip_rel_gap", float(options.mip_rel_gap))
     h.setOptionValue("mip_abs_gap", 0.0 if options.mip_rel_gap == 0 else 1e-6)
@@ -136,7 +182,15 @@ def solve_highs(
         left = float(options.time_limit) - (time.perf_counter() - t0)
         h.setOptionValue("time_limit", max(left, 0.01))
     h.HandleKeyboardInterrupt = True
-    h.solve()
+    watch = _watch(h, current_watcher()) if lp.integer.any() else None
+    if watch is not None and start is not None:  # the plan started from is the first incumbent
+        watch(lp.objective_value(start), float("nan"), force=True)
+    try:
+        h.solve()
+    finally:
+        if watch is not None:
+            info = h.getInfo()
+            watch(float(info.objective_function_value), float(info.mip_dual_bound), done=True)
     seconds = time.perf_counter() - t0
     model_status = h.getModelStatus()
     info = h.getInfo()
@@ -176,3 +230,22 @@ def solve_highs(
         extra={"nodes": float(info.mip_node_count)} if is_mip else {},
     )
     return x, record
+
+
+def _watch(h, watcher) -> Throttle | None:
+    """Subscribe ``watcher`` to the MIP's progress: each improving solution at once, the
+    bound through the interrupt check (which HiGHS calls often; the throttle keeps it cheap)."""
+    if watcher is None:
+        return None
+    throttle = Throttle(watcher, "HiGHS")
+
+    def improving(e) -> None:
+        throttle(e.data_out.mip_primal_bound, e.data_out.mip_dual_bound, force=True)
+
+    def tick(e) -> None:
+        throttle(e.data_out.mip_primal_bound, e.data_out.mip_dual_bound)
+
+    h.cbMipImprovingSolution.subscribe(improving)
+    h.cbMipInterrupt.subscribe(tick)
+    throttle(float("nan"), float("nan"), force=True)
+    return throttle

@@ -86,6 +86,13 @@ class TieredProblem:
     min_utilisation: float = 0.0
     span: np.ndarray | None = None
 
+    def __repr__(self) -> str:
+        return (
+            f"TieredProblem({self.objective}, demand={self.n_demand}, sites={self.n_sites}, "
+            f"tiers={self.n_tiers}, counts={len(self.counts)}, "
+            f"capacitated={self.capacity is not None}, budget={self.budget_total})"
+        )
+
     @property
     def loading_levels(self) -> np.ndarray:
         """Bool (K,): levels under capacities (assignment variables, covered = assigned)."""

@@ -32,6 +32,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from netplan.optimize.program import LinearProgram
+from netplan.optimize.progress import in_user_units
 from netplan.optimize.records import SolverOptions, SolverRecord, relative_gap
 from netplan.optimize.solver import noise_allowance, solve
 
@@ -121,7 +122,8 @@ def solve_scaled(
     if options.time_limit is not None:  # the limit covers the scaling too
         spent = time.perf_counter() - t0
         options = replace(options, time_limit=max(options.time_limit - spent, 0.01))
-    x, record = solve(scaled.lp, options, start=start)
+    with in_user_units(scaled.objective_scale):  # live progress in the user's figures
+        x, record = solve(scaled.lp, options, start=start)
     s = scaled.objective_scale
     noise = noise_allowance(scaled.lp)
     record.extra["objective_scale"] = s

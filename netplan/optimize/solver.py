@@ -5,7 +5,9 @@ work) or CBC (:mod:`netplan.optimize.cbc`) on a
 :class:`~netplan.optimize.program.LinearProgram` and returns a
 :class:`~netplan.optimize.records.SolverRecord`. A solve stopped by its time limit is never
 ``optimal``, nor is one whose objective (c·x of the plan, checked against the solver's) and
-bound, as computed here, do not meet the gap setting.
+bound, as computed here, do not meet the gap setting. A running solve reports its elapsed
+time, incumbent and bound to whoever subscribed with :func:`watch_solves`
+(:mod:`netplan.optimize.progress`).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import numpy as np
 from netplan.optimize.cbc import solve_cbc
 from netplan.optimize.highs import highs_version, solve_highs
 from netplan.optimize.program import LinearProgram
+from netplan.optimize.progress import SolveProgress, watch_solves  # noqa: F401  (re-exported)
 from netplan.optimize.records import SolverOptions, SolverRecord, relative_gap
 
 

@@ -8,6 +8,7 @@ autoescaped: the swept keys are escaped as HTML text by
 
 from __future__ import annotations
 
+import io
 from typing import TYPE_CHECKING
 
 from markupsafe import Markup
@@ -62,18 +63,17 @@ def sweep_figure(result: SweepResult) -> Figure:
     -------
     matplotlib.figure.Figure
         Coverage per level and weighted against the budget (or the plan's cost), today's
-        network as stars, knees circled and failed points as dotted lines.
+        network as stars, knees circled and failed points as dotted lines. Drawn without
+        pyplot (no backend switched, no figure left open); it shows itself as a PNG when it
+        is a notebook cell's value, whatever the kernel's matplotlib backend.
     """
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
     from matplotlib.ticker import FuncFormatter
 
     t = result.table
     ok = t["status"] != "failed"
     t_ok = t[ok].sort_values(result.x)
-    fig, ax = plt.subplots(figsize=(8, 4.8), dpi=110)
+    fig = ShownFigure(figsize=(8, 4.8), dpi=110)
+    ax = fig.subplots()
     colours = ["#b2182b", "#2166ac", "#1b7837", "#762a83", "#e08214"]
     keys = result.scenario.tier_keys
     labels = result.scenario.tier_labels
@@ -142,6 +142,31 @@ def sweep_figure(result: SweepResult) -> Figure:
     ax.legend(fontsize=8, loc="lower right")
     fig.tight_layout()
     return fig
+
+
+def _shown_figure_class():
+    from matplotlib.figure import Figure
+
+    class _ShownFigure(Figure):
+        """A figure that a notebook shows as PNG (``_repr_png_``), without pyplot."""
+
+        def _repr_png_(self) -> bytes:
+            buffer = io.BytesIO()
+            self.savefig(buffer, format="png")
+            return buffer.getvalue()
+
+    return _ShownFigure
+
+
+def ShownFigure(**kwargs):  # noqa: N802  (a class, built on first use: matplotlib loads lazily)
+    """A :class:`matplotlib.figure.Figure` with ``_repr_png_`` (see :func:`sweep_figure`)."""
+    global _SHOWN
+    if _SHOWN is None:
+        _SHOWN = _shown_figure_class()
+    return _SHOWN(**kwargs)
+
+
+_SHOWN = None
 
 
 def _money_tick(limits: tuple[float, float]):

@@ -11,6 +11,7 @@ from typing import Any
 
 from netplan._errors import ScenarioError
 from netplan.evaluation.kpis import baseline_outlets, evaluate
+from netplan.optimize.progress import in_kernel
 from netplan.preparation import prepare
 from netplan.scenario import Scenario
 from netplan.sweep.axes import SweepAxis
@@ -120,6 +121,8 @@ def run_sweep(
 
         check_output_dir(out, overwrite, protect=scenario_paths(scenario))  # before any work
     points = sweep_points(scenario, axes)
+    if on_point is None and in_kernel():  # a notebook sees points done as they arrive
+        on_point = _points_done(len(points))
     if on_start is not None:
         on_start(len(points))
     prep = prepare(scenario, check=False)  # the budget check runs per point
@@ -192,3 +195,17 @@ def run_sweep(
         if tmp is not None:
             _write_summary(tmp, result)
     return result
+
+
+def _points_done(n: int):
+    """``sweep: 2 of 4 points done (p001: optimal, 3.1 s)``, one line per finished point."""
+    done = 0
+
+    def show(res: PointResult) -> None:
+        nonlocal done
+        done += 1
+        status = res.row.get("status", "failed" if not res.ok else "?")
+        seconds = res.row.get("seconds", float("nan"))
+        print(f"sweep: {done} of {n} points done (p{res.index:03d}: {status}, {seconds:.1f} s)")
+
+    return show

@@ -62,6 +62,10 @@ class SweepPoint:
     def name(self) -> str:
         return f"p{self.index:03d}"
 
+    def __repr__(self) -> str:
+        changes = ", ".join(f"{k}={v!r}" for k, v in self.changes)
+        return f"SweepPoint({self.name}: {changes})"
+
 
 def sweep_points(scenario: Scenario, axes: Sequence[SweepAxis]) -> list[SweepPoint]:
     """The points of a sweep: axes zipped, every point validated now (bad input fails early).
@@ -99,6 +103,9 @@ class Shared:
     prepared: Prepared
     baseline: Evaluation
 
+    def __repr__(self) -> str:
+        return f"Shared(prepared={self.prepared!r}, baseline={self.baseline!r})"
+
 
 @dataclass
 class PointResult:
@@ -114,6 +121,17 @@ class PointResult:
     @property
     def ok(self) -> bool:
         return self.error is None
+
+    def __repr__(self) -> str:
+        # the row's few figures, not the files (a point's map is megabytes)
+        if not self.ok:
+            return f"PointResult(p{self.index:03d}: failed, {self.error!r:.200})"
+        row = {k: v for k, v in self.row.items() if k in ("status", "cost", "coverage_pct")}
+        figures = ", ".join(
+            f"{k}={v:.6g}" if isinstance(v, float) else f"{k}={v!r}" for k, v in row.items()
+        )
+        files = ", ".join(f"{k} ({len(v):,} B)" for k, v in self.files.items())
+        return f"PointResult(p{self.index:03d}: {figures}; files: {files or 'none'})"
 
 
 def _maybe_crash(index: int) -> None:

@@ -67,7 +67,6 @@ def mark_knees(
 
 
 @dataclass
-@dataclass
 class SweepResult:
     """A finished sweep.
 
@@ -98,6 +97,14 @@ class SweepResult:
     workers: int
     scenario: Scenario
     knee_threshold: float = 0.25
+
+    def __repr__(self) -> str:
+        failed = sum(not p.ok for p in self.points)
+        return (
+            f"SweepResult({self.scenario.name!r}, keys={self.keys}, points={len(self.points)} "
+            f"({failed} failed), workers={self.workers}, seconds={self.seconds:.1f}, "
+            f"x={self.x!r}; .table for the figures, .figure() for the curve)"
+        )
 
     def figure(self):
         """The curve as a matplotlib figure: coverage per level and weighted, baseline and knees.

@@ -39,11 +39,8 @@ def _write_point(folder: Path, point: PointResult) -> None:
 
 
 def _write_summary(folder: Path, result: SweepResult) -> None:
-    import matplotlib.pyplot as plt
-
     result.table.to_csv(
         folder / "sweep.csv", index=False, float_format="%.10g", lineterminator="\n"
     )
     fig = result.figure()
-    fig.savefig(folder / "sweep.png")
-    plt.close(fig)
+    fig.savefig(folder / "sweep.png")  # a pyplot-free figure: nothing to close
