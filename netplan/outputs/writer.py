@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 
+from netplan.evaluation.columns import display_unit, rounded, to_display
 from netplan.outputs.folders import (  # noqa: F401 (also importable from here, as before)
     atomic_directory,
     check_output_dir,
@@ -71,6 +72,31 @@ def _write_layer(frame: gpd.GeoDataFrame, path: Path, layer: str, geometry_type:
     )
 
 
+def with_units(frame: gpd.GeoDataFrame, unit: str) -> gpd.GeoDataFrame:
+    """A layer's distance attributes converted to km (or minutes) and named with their unit.
+
+    ``dist_<level>`` → ``dist_<level>_km`` (``time_<level>_min`` on a road network),
+    ``distance`` → ``dist_km``, ``support_distance`` → ``support_dist_km``; metres stay
+    internal to :class:`~netplan.evaluation.kpis.Evaluation`.
+    """
+    shown = display_unit(unit)
+    word = "dist" if shown == "km" else "time"
+    names = {}
+    for col in frame.columns:
+        if col == "distance":
+            names[col] = f"{word}_{shown}"
+        elif col == "support_distance":
+            names[col] = f"support_{word}_{shown}"
+        elif col.startswith("dist_") and col != frame.geometry.name:
+            names[col] = f"{word}_{col.removeprefix('dist_')}_{shown}"
+    if not names:
+        return frame
+    out = frame.copy()
+    for col in names:
+        out[col] = to_display(out[col].astype(float), unit)
+    return out.rename(columns=names)
+
+
 def package_versions() -> dict[str, str]:
     versions = {"python": platform.python_version()}
     for name in PACKAGES:
@@ -117,14 +143,18 @@ def write_outputs(
     folder = Path(folder)
     evaluation, baseline = result.evaluation, result.baseline
     gpkg = folder / "plan.gpkg"
+    unit = result.plan.scenario.unit
     for prefix, ev in (("", evaluation), ("baseline_", baseline)):
-        _write_layer(ev.outlets, gpkg, f"{prefix}outlets", "Point")
-        _write_layer(ev.demand, gpkg, f"{prefix}demand", "Point")
-        _write_layer(ev.gaps(), gpkg, f"{prefix}gaps", "Point")
-        _write_layer(ev.overlaps(), gpkg, f"{prefix}overlaps", "Point")
-        _write_layer(ev.links(), gpkg, f"{prefix}links", "LineString")
-    kpis = result.kpi_table()
-    kpis.to_csv(folder / "kpis.csv", index=False, float_format="%.10g", lineterminator="\n")
+        layers = (
+            (ev.outlets, "outlets", "Point"),
+            (ev.demand, "demand", "Point"),
+            (ev.gaps(), "gaps", "Point"),
+            (ev.overlaps(), "overlaps", "Point"),
+            (ev.links(), "links", "LineString"),
+        )
+        for frame, layer, geometry_type in layers:
+            _write_layer(with_units(frame, unit), gpkg, f"{prefix}{layer}", geometry_type)
+    rounded(result.kpi_table()).to_csv(folder / "kpis.csv", index=False, lineterminator="\n")
     written = {"plan": gpkg, "kpis": folder / "kpis.csv", "run": folder / "run.json"}
     if html:
         from netplan.present.report import report_html
@@ -135,22 +165,56 @@ def write_outputs(
     if started is not None:
         result.timings["write"] = time.perf_counter() - started
     (folder / "run.json").write_text(
-        json.dumps(_jsonable(run_record(result)), indent=2) + "\n", encoding="utf-8"
+        json.dumps(_jsonable(run_record(result, folder)), indent=2) + "\n", encoding="utf-8"
     )
     return written
 
 
-def run_record(result) -> dict[str, object]:
-    """The content of run.json: what ran, on what, how, and how it ended."""
+FORMAT_VERSION = 2
+"""run.json's ``format_version``: 2 since netplan 0.2 (a record without it is format 1)."""
+
+
+def relative_path(path: str | Path, start: str | Path) -> str:
+    """``path`` relative to the folder ``start`` (``/`` separators); absolute if there is no such path.
+
+    There is none between two Windows drives.
+    """
+    try:
+        return Path(os.path.relpath(Path(path).resolve(), Path(start).resolve())).as_posix()
+    except ValueError:
+        return Path(path).resolve().as_posix()
+
+
+def run_record(result, folder: str | Path | None = None) -> dict[str, object]:
+    """The content of run.json: what ran, on what, how, and how it ended.
+
+    Parameters
+    ----------
+    result : netplan.pipeline.RunResult
+    folder : str or Path, optional
+        The run folder (or the temporary folder beside it that becomes it): ``scenario.file``
+        is stored relative to it. Input paths are stored relative to the scenario file's
+        folder (as a scenario names them); without a scenario file, relative to ``folder``.
+        Without ``folder``, the current directory.
+    """
     plan = result.plan
     scenario = plan.scenario
     inputs = plan.inputs
+    run_dir = Path(folder) if folder is not None else Path.cwd()
+    base = scenario.source.resolve().parent if scenario.source else run_dir
     return {
         "netplan_run": 1,
+        "format_version": FORMAT_VERSION,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "paths": {
+            "scenario.file": "relative to this run folder",
+            "inputs": "relative to the scenario file's folder"
+            if scenario.source
+            else "relative to this run folder",
+        },
         "scenario": {
             "name": scenario.name,
-            "file": str(scenario.source) if scenario.source else None,
+            "file": relative_path(scenario.source, run_dir) if scenario.source else None,
             "sha256": scenario.content_hash(),
             "objective": scenario.objective.type,
             "travel": scenario.travel.mode,
@@ -162,7 +226,7 @@ def run_record(result) -> dict[str, object]:
             else {}
         ),
         "inputs": {
-            key: {"path": str(spec.path), "sha256": inputs.file_hashes.get(key)}
+            key: {"path": relative_path(spec.path, base), "sha256": inputs.file_hashes.get(key)}
             for key, spec in scenario.layer_specs().items()
         },
         "warnings": list(inputs.warnings),

@@ -1,0 +1,112 @@
+"""The names and display precision of KPI columns: every distance or time carries its unit.
+
+Distances are computed in metres and drive times in minutes (:attr:`Scenario.unit`); what
+users see — the KPI frames, kpis.csv, plan.gpkg attributes, compare tables — is in
+kilometres (``dist_mean_km``) or minutes (``time_mean_min``), the same name everywhere.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+DIST_STATS = ("mean", "p50", "p90", "p95", "max")
+"""The distance statistics of a KPI row, in column order."""
+
+# KPI columns that are percentages, demand weights and counts (for rounding display files)
+PERCENT_KPIS = ("covered_pct", "gap_pct", "overlap_pct")
+WEIGHT_KPIS = ("demand", "covered", "gap", "overlap")
+COUNT_KPIS = ("outlets_serving", "outlets_of_tier")
+
+
+def display_unit(unit: str) -> str:
+    """Unit users see for a computation unit: ``"km"`` for ``"m"`` (or ``"km"``), else ``"min"``."""
+    return "km" if unit in ("m", "km") else "min"
+
+
+def to_display(values, unit: str):
+    """Values in the computation unit (metres or minutes) converted to :func:`display_unit`."""
+    return values / 1000.0 if unit == "m" else values
+
+
+def distance_column(stat: str, unit: str) -> str:
+    """Name of one distance statistic: ``dist_<stat>_km`` or ``time_<stat>_min``.
+
+    Parameters
+    ----------
+    stat : str
+        One of :data:`DIST_STATS` (``mean``, ``p50``, ``p90``, ``p95``, ``max``).
+    unit : str
+        The run's unit: ``"m"``/``"km"`` (planar, haversine) or ``"min"`` (road network).
+    """
+    shown = display_unit(unit)
+    return f"{'dist' if shown == 'km' else 'time'}_{stat}_{shown}"
+
+
+def distance_columns(unit: str) -> list[str]:
+    """Names of every distance statistic for ``unit``, in :data:`DIST_STATS` order."""
+    return [distance_column(s, unit) for s in DIST_STATS]
+
+
+def kpi_columns(unit: str) -> list[str]:
+    """The KPI columns of a level row (baseline, plan and delta each), for ``unit``."""
+    return [
+        "demand",
+        "covered",
+        "covered_pct",
+        "gap",
+        "gap_pct",
+        "overlap",
+        "overlap_pct",
+        *distance_columns(unit),
+        *COUNT_KPIS,
+    ]
+
+
+def decimals(column: str) -> int | None:
+    """Display decimals of a KPI column (with or without a ``_baseline``/``_plan``/``_a``… suffix).
+
+    Percentages 2, kilometres 2, minutes 1, demand weights 2, counts 0; None for other columns.
+    """
+    for suffix in ("_baseline", "_plan", "_delta", "_a", "_b"):
+        if column.endswith(suffix):
+            column = column[: -len(suffix)]
+            break
+    if column in PERCENT_KPIS or column in WEIGHT_KPIS:
+        return 2
+    if column in COUNT_KPIS:
+        return 0
+    if column.startswith("dist_") and column.endswith("_km"):
+        return 2
+    if column.startswith("time_") and column.endswith("_min"):
+        return 1
+    return None
+
+
+def rounded(frame: pd.DataFrame) -> pd.DataFrame:
+    """A KPI table rounded for display files (kpis.csv, kpi_deltas.csv).
+
+    Every KPI value (baseline, plan or A, B) is rounded to :func:`decimals`, and each delta is
+    recomputed from the rounded values, so a file's columns add up exactly as printed.
+    Counts become integers (nullable where a value is missing).
+    """
+    out = frame.copy()
+    for col in out.columns:
+        places = decimals(col)
+        if places is None or not pd.api.types.is_numeric_dtype(out[col]):
+            continue
+        out[col] = out[col].astype(float).round(places)
+    for col in out.columns:
+        if not col.endswith("_delta") or decimals(col) is None:
+            continue
+        base = col[: -len("_delta")]
+        pair = (
+            (f"{base}_plan", f"{base}_baseline")
+            if f"{base}_plan" in out
+            else (f"{base}_b", f"{base}_a")
+        )
+        if all(p in out for p in pair):
+            out[col] = (out[pair[0]] - out[pair[1]]).round(decimals(col))
+    for col in out.columns:
+        if decimals(col) == 0 and pd.api.types.is_numeric_dtype(out[col]):
+            out[col] = out[col].astype(float).round().astype("Int64")
+    return out
