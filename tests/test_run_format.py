@@ -212,3 +212,86 @@ def test_display_rounding_recomputes_deltas_from_printed_values():
     assert out.loc[0, "time_mean_min_plan"] == 12.3
     assert str(out["outlets_serving_plan"].dtype) == "Int64"
     assert out.loc[0, "cost"] == 2.10166799000001  # not a KPI column: untouched
+
+
+def _grid_case(folder: Path) -> Path:
+    """A two-tier case on a 9 × 9 grid of residential streets (OSM XML, 250 m apart), drive times."""
+    folder.mkdir(parents=True, exist_ok=True)
+    lon0, lat0, step = 9.50, 47.10, 0.0025
+    n = 9
+    nodes, ways = [], []
+    node = lambda i, j: 1 + i * n + j  # noqa: E731
+    for i in range(n):
+        for j in range(n):
+            nodes.append(f'  <node id="{node(i, j)}" version="1" lat="{lat0 + i * step:.7f}" lon="{lon0 + j * step:.7f}"/>')
+    tags = '<tag k="highway" v="residential"/>'
+    for i in range(n):
+        row = "".join(f'<nd ref="{node(i, j)}"/>' for j in range(n))
+        col = "".join(f'<nd ref="{node(j, i)}"/>' for j in range(n))
+        ways.append(f'  <way id="{100 + i}" version="1">{row}{tags}</way>')
+        ways.append(f'  <way id="{200 + i}" version="1">{col}{tags}</way>')
+    osm = folder / "grid.osm"
+    osm.write_text('<?xml version="1.0" encoding="UTF-8"?>\n<osm version="0.6">\n' + "\n".join(nodes + ways) + "\n</osm>\n")
+    rng = np.random.default_rng(5)
+    span = step * (n - 1)
+    pd.DataFrame(
+        {"cid": [f"D{i}" for i in range(60)], "lon": lon0 + rng.uniform(0, span, 60),
+         "lat": lat0 + rng.uniform(0, span, 60), "customers": rng.integers(1, 6, 60)}
+    ).to_csv(folder / "demand.csv", index=False)
+    pd.DataFrame(
+        {"site": [f"S{i}" for i in range(8)], "lon": lon0 + rng.uniform(0, span, 8),
+         "lat": lat0 + rng.uniform(0, span, 8), "tiers": ["hub;point"] * 2 + ["point"] * 6}
+    ).to_csv(folder / "candidates.csv", index=False)
+    pd.DataFrame(
+        {"oid": ["E1"], "tier": ["hub"], "policy": ["keep"], "lon": [lon0 + span / 2], "lat": [lat0 + span / 2]}
+    ).to_csv(folder / "outlets.csv", index=False)
+    scenario = {
+        "name": "grid",
+        "travel": {"mode": "network", "network": "grid.osm", "crs": "auto", "access_speed": 15, "max_access": "1 km"},
+        "tiers": [
+            {"key": "hub", "name": "hub", "reach": "4 min"},
+            {"key": "point", "name": "point", "reach": "1 min", "linkage": "4 min"},
+        ],
+        "demand": {"path": "demand.csv", "id": "cid", "weight": "customers"},
+        "outlets": {"path": "outlets.csv", "id": "oid", "tier": "tier", "policy": "policy"},
+        "candidates": {"path": "candidates.csv", "id": "site", "tiers": "tiers"},
+        "costs": {"horizon_years": 2, "direct": {
+            "hub": {"open": 500, "operate": 100, "convert": 200, "close": 50},
+            "point": {"open": 40, "operate": 10, "convert": 20, "close": 5}}},
+        "budget": {"total": "1.5 x baseline"},
+        "solver": {"time_limit": 60},
+    }
+    import yaml
+
+    path = folder / "scenario.yaml"
+    path.write_text(yaml.safe_dump(scenario, sort_keys=False))
+    return path
+
+
+def test_a_planar_run_and_a_road_run_are_refused_naming_both_units(tmp_path):
+    planar_scenario = write_small_case(tmp_path / "planar")
+    road_scenario = _grid_case(tmp_path / "road")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for scenario, out in ((planar_scenario, "p"), (road_scenario, "r")):
+            netplan.write_run(netplan.run_scenario(netplan.Scenario.from_yaml(scenario)), tmp_path / out)
+    road = pd.read_csv(tmp_path / "r" / "kpis.csv")
+    assert set(road["unit"]) == {"min"}
+    assert [c for c in road.columns if c.endswith("_plan") and c.startswith("time_")] == [
+        f"time_{s}_min_plan" for s in DIST_STATS
+    ]
+    assert not any(c.startswith("dist_") for c in road.columns)
+    assert max(map(_decimals, road["time_mean_min_plan"].astype(str))) <= 1
+    demand = pyogrio.read_dataframe(tmp_path / "r" / "plan.gpkg", layer="demand", read_geometry=False)
+    assert {"time_hub_min", "time_point_min"} <= set(demand.columns)
+    # the same tiers (hub, point) and no regions: only the units differ
+    cli = runner.invoke(app, ["compare", str(tmp_path / "p"), str(tmp_path / "r"), "--out", str(tmp_path / "c")])
+    assert cli.exit_code == 2
+    errors = [line for line in cli.stderr.splitlines() if line.strip()]
+    assert errors == [
+        f"error: cannot compare {tmp_path / 'p'} with {tmp_path / 'r'}: A's distances are in km "
+        "(travel planar), B's drive times are in min (travel network); reach and coverage mean "
+        "different things in each, so run both with the same travel mode (travel.mode in the "
+        "scenario) and compare those"
+    ], cli.stderr
+    assert not (tmp_path / "c").exists()
