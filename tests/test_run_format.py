@@ -78,15 +78,20 @@ def test_kpis_csv_names_units_and_is_rounded(small):
     dist = [c for c in raw.columns if c.startswith(("dist_", "time_"))]
     assert len(dist) == 15 and all(re.fullmatch(r"dist_(mean|p50|p90|p95|max)_km_(baseline|plan|delta)", c) for c in dist)
     for col in raw.columns:
-        if col.startswith(("covered_pct", "gap_pct", "overlap_pct", "dist_")):
+        if col.startswith(("covered_pct", "gap_pct", "overlap_pct")):
+            assert max(map(_decimals, raw[col])) <= 1, col
+        if col.startswith(("dist_", "demand_", "covered_", "gap_", "overlap_")):
             assert max(map(_decimals, raw[col])) <= 2, col
         if col.startswith(("outlets_serving", "outlets_of_tier")):
             assert all(re.fullmatch(r"-?\d+", v) for v in raw[col]), col
     written = pd.read_csv(run / "kpis.csv")
     full = result.kpi_table()
     # each value is the unrounded one to 0.01 (km from metres: evaluation's demand layer)
-    for col in ["covered_pct_plan", "dist_mean_km_plan", "dist_p95_km_baseline", "demand_plan"]:
-        assert np.allclose(written[col], full[col], atol=0.005 + 1e-9, equal_nan=True), col
+    for col, places in [("covered_pct_plan", 1), ("covered_pct_delta", 1), ("dist_mean_km_plan", 2),
+                        ("dist_p95_km_baseline", 2), ("demand_plan", 2), ("gap_pct_delta", 1)]:
+        assert np.array_equal(written[col], full[col].round(places), equal_nan=True), col
+        # the figure a page prints for the exact value is the figure in the file
+        assert [f"{v:.{places}f}" for v in written[col]] == [f"{v:.{places}f}" for v in full[col]], col
     ev = result.evaluation
     d = ev.demand
     w = d["weight_point"].to_numpy()
@@ -95,11 +100,11 @@ def test_kpis_csv_names_units_and_is_rounded(small):
     mean_km = float((metres[ok] * w[ok]).sum() / w[ok].sum()) / 1000
     row = written[(written["region"] == "all") & (written["level"] == "point")].iloc[0]
     assert row["dist_mean_km_plan"] == round(mean_km, 2)
-    # every delta is plan − baseline of the printed values
+    # every delta is the exact delta rounded: within one last place of plan − baseline as printed
     for col in kpi_columns("km"):
-        assert np.allclose(
-            written[f"{col}_delta"], (written[f"{col}_plan"] - written[f"{col}_baseline"]).round(2), equal_nan=True
-        ), col
+        step = 10.0 ** -(1 if col.endswith("_pct") else 2 if col.startswith(("dist_", "demand", "covered", "gap", "overlap")) else 0)
+        diff = written[f"{col}_plan"] - written[f"{col}_baseline"] - written[f"{col}_delta"]
+        assert (diff.abs() <= step + 1e-9).all(), col
 
 
 def test_gpkg_distance_attributes_carry_their_unit(small):
@@ -193,25 +198,28 @@ def test_a_newer_format_is_refused_naming_it(small, tmp_path):
     )
 
 
-def test_display_rounding_recomputes_deltas_from_printed_values():
+def test_display_rounding_of_a_kpi_table():
     frame = pd.DataFrame(
         {
             "region": ["all"],
             "covered_pct_baseline": [88.32883241],
             "covered_pct_plan": [90.436],
             "covered_pct_delta": [90.436 - 88.32883241],
+            "dist_p95_km_b": [2.10166799000001],
             "time_mean_min_plan": [12.345],
             "outlets_serving_plan": [7.0],
             "cost": [2.10166799000001],
         }
     )
     out = rounded(frame)
-    assert out.loc[0, "covered_pct_baseline"] == 88.33
-    assert out.loc[0, "covered_pct_plan"] == 90.44
-    assert out.loc[0, "covered_pct_delta"] == 2.11  # 90.44 − 88.33, not round(2.10716759)
+    assert out.loc[0, "covered_pct_baseline"] == 88.3
+    assert out.loc[0, "covered_pct_plan"] == 90.4
+    assert out.loc[0, "covered_pct_delta"] == 2.1  # 2.10716759 rounded once, as pages print it
+    assert out.loc[0, "dist_p95_km_b"] == 2.1
     assert out.loc[0, "time_mean_min_plan"] == 12.3
     assert str(out["outlets_serving_plan"].dtype) == "Int64"
     assert out.loc[0, "cost"] == 2.10166799000001  # not a KPI column: untouched
+    assert out.to_csv(index=False).splitlines()[1] == "all,88.3,90.4,2.1,2.1,12.3,7,2.10166799000001"
 
 
 def _grid_case(folder: Path) -> Path:

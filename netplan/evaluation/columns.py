@@ -65,13 +65,16 @@ def kpi_columns(unit: str) -> list[str]:
 def decimals(column: str) -> int | None:
     """Display decimals of a KPI column (with or without a ``_baseline``/``_plan``/``_a``… suffix).
 
-    Percentages 2, kilometres 2, minutes 1, demand weights 2, counts 0; None for other columns.
+    Percentages 1 (as every page prints them), kilometres 2, minutes 1, demand weights 2,
+    counts 0; None for other columns.
     """
     for suffix in ("_baseline", "_plan", "_delta", "_a", "_b"):
         if column.endswith(suffix):
             column = column[: -len(suffix)]
             break
-    if column in PERCENT_KPIS or column in WEIGHT_KPIS:
+    if column in PERCENT_KPIS:
+        return 1
+    if column in WEIGHT_KPIS:
         return 2
     if column in COUNT_KPIS:
         return 0
@@ -83,30 +86,18 @@ def decimals(column: str) -> int | None:
 
 
 def rounded(frame: pd.DataFrame) -> pd.DataFrame:
-    """A KPI table rounded for display files (kpis.csv, kpi_deltas.csv).
+    """A KPI table rounded for display files (kpis.csv, kpi_deltas.csv, compare.json).
 
-    Every KPI value (baseline, plan or A, B) is rounded to :func:`decimals`, and each delta is
-    recomputed from the rounded values, so a file's columns add up exactly as printed.
-    Counts become integers (nullable where a value is missing).
+    Every KPI value is rounded to :func:`decimals` once, from the exact value — deltas too,
+    so each figure equals what the pages and the terminal print for it (a delta may differ
+    from plan − baseline of the rounded values by one unit of the last place). Counts become
+    integers (nullable where a value is missing).
     """
     out = frame.copy()
     for col in out.columns:
         places = decimals(col)
         if places is None or not pd.api.types.is_numeric_dtype(out[col]):
             continue
-        out[col] = out[col].astype(float).round(places)
-    for col in out.columns:
-        if not col.endswith("_delta") or decimals(col) is None:
-            continue
-        base = col[: -len("_delta")]
-        pair = (
-            (f"{base}_plan", f"{base}_baseline")
-            if f"{base}_plan" in out
-            else (f"{base}_b", f"{base}_a")
-        )
-        if all(p in out for p in pair):
-            out[col] = (out[pair[0]] - out[pair[1]]).round(decimals(col))
-    for col in out.columns:
-        if decimals(col) == 0 and pd.api.types.is_numeric_dtype(out[col]):
-            out[col] = out[col].astype(float).round().astype("Int64")
+        values = out[col].astype(float).round(places)
+        out[col] = values.astype("Int64") if places == 0 else values
     return out
