@@ -76,7 +76,9 @@ def test_kpis_csv_names_units_and_is_rounded(small):
     raw = pd.read_csv(run / "kpis.csv", dtype=str, keep_default_na=False)
     assert set(raw["unit"]) == {"km"}
     dist = [c for c in raw.columns if c.startswith(("dist_", "time_"))]
-    assert len(dist) == 15 and all(re.fullmatch(r"dist_(mean|p50|p90|p95|max)_km_(baseline|plan|delta)", c) for c in dist)
+    assert len(dist) == 15 and all(
+        re.fullmatch(r"dist_(mean|p50|p90|p95|max)_km_(baseline|plan|delta)", c) for c in dist
+    )
     for col in raw.columns:
         if col.startswith(("covered_pct", "gap_pct", "overlap_pct")):
             assert max(map(_decimals, raw[col])) <= 1, col
@@ -87,11 +89,19 @@ def test_kpis_csv_names_units_and_is_rounded(small):
     written = pd.read_csv(run / "kpis.csv")
     full = result.kpi_table()
     # each value is the unrounded one to 0.01 (km from metres: evaluation's demand layer)
-    for col, places in [("covered_pct_plan", 1), ("covered_pct_delta", 1), ("dist_mean_km_plan", 2),
-                        ("dist_p95_km_baseline", 2), ("demand_plan", 2), ("gap_pct_delta", 1)]:
+    for col, places in [
+        ("covered_pct_plan", 1),
+        ("covered_pct_delta", 1),
+        ("dist_mean_km_plan", 2),
+        ("dist_p95_km_baseline", 2),
+        ("demand_plan", 2),
+        ("gap_pct_delta", 1),
+    ]:
         assert np.array_equal(written[col], full[col].round(places), equal_nan=True), col
         # the figure a page prints for the exact value is the figure in the file
-        assert [f"{v:.{places}f}" for v in written[col]] == [f"{v:.{places}f}" for v in full[col]], col
+        assert [f"{v:.{places}f}" for v in written[col]] == [
+            f"{v:.{places}f}" for v in full[col]
+        ], col
     ev = result.evaluation
     d = ev.demand
     w = d["weight_point"].to_numpy()
@@ -102,7 +112,13 @@ def test_kpis_csv_names_units_and_is_rounded(small):
     assert row["dist_mean_km_plan"] == round(mean_km, 2)
     # every delta is the exact delta rounded: within one last place of plan − baseline as printed
     for col in kpi_columns("km"):
-        step = 10.0 ** -(1 if col.endswith("_pct") else 2 if col.startswith(("dist_", "demand", "covered", "gap", "overlap")) else 0)
+        step = 10.0 ** -(
+            1
+            if col.endswith("_pct")
+            else 2
+            if col.startswith(("dist_", "demand", "covered", "gap", "overlap"))
+            else 0
+        )
         diff = written[f"{col}_plan"] - written[f"{col}_baseline"] - written[f"{col}_delta"]
         assert (diff.abs() <= step + 1e-9).all(), col
 
@@ -140,8 +156,14 @@ def test_run_json_has_format_version_and_no_absolute_path(small):
     assert record["scenario"]["file"] == "../../case/scenario.yaml"
     for key, entry in record["inputs"].items():
         assert not Path(entry["path"]).is_absolute(), key
-        assert (scenario.parent / entry["path"]).resolve() == Path(result.scenario.layer_specs()[key].path).resolve()
-    assert {v["path"] for v in record["inputs"].values()} == {"demand.csv", "outlets.csv", "candidates.csv"}
+        assert (scenario.parent / entry["path"]).resolve() == Path(
+            result.scenario.layer_specs()[key].path
+        ).resolve()
+    assert {v["path"] for v in record["inputs"].values()} == {
+        "demand.csv",
+        "outlets.csv",
+        "candidates.csv",
+    }
     # the solver record stays as the solver gave it: never rounded
     stage = record["solver"]["stages"][0]
     assert stage["objective"] == result.plan.solver_record()["stages"][0]["objective"]
@@ -156,7 +178,9 @@ def test_compare_reads_a_format_1_run_folder(small, tmp_path):
     lv = c.kpis[c.kpis["region"] == "all"].set_index("level")
     full = result.kpi_table().set_index(["region", "level"]).loc["all"]
     # A (format 1, metres) converted to km; B as written (rounded to 0.01 km)
-    assert lv["dist_mean_km_a"].to_numpy() == pytest.approx(full["dist_mean_km_plan"].to_numpy(), rel=1e-9)
+    assert lv["dist_mean_km_a"].to_numpy() == pytest.approx(
+        full["dist_mean_km_plan"].to_numpy(), rel=1e-9
+    )
     assert np.allclose(lv["dist_mean_km_delta"], 0, atol=0.005)
     assert set(c.kpis["unit"]) == {"km"}
     out = tmp_path / "cmp"
@@ -172,7 +196,9 @@ def test_a_format_1_folder_that_cannot_convert_says_run_it_again(small, tmp_path
     result, run, _ = small
     old = to_format_1(run, result, tmp_path / "old")
     kpis = pd.read_csv(old / "kpis.csv")
-    kpis.drop(columns=[c for c in kpis.columns if c.startswith("dist_")]).to_csv(old / "kpis.csv", index=False)
+    kpis.drop(columns=[c for c in kpis.columns if c.startswith("dist_")]).to_csv(
+        old / "kpis.csv", index=False
+    )
     with pytest.raises(netplan.CompareError) as info:
         netplan.compare(run, old)
     assert str(info.value) == f"B: {OLD_MESSAGE}"
@@ -219,7 +245,9 @@ def test_display_rounding_of_a_kpi_table():
     assert out.loc[0, "time_mean_min_plan"] == 12.3
     assert str(out["outlets_serving_plan"].dtype) == "Int64"
     assert out.loc[0, "cost"] == 2.10166799000001  # not a KPI column: untouched
-    assert out.to_csv(index=False).splitlines()[1] == "all,88.3,90.4,2.1,2.1,12.3,7,2.10166799000001"
+    assert (
+        out.to_csv(index=False).splitlines()[1] == "all,88.3,90.4,2.1,2.1,12.3,7,2.10166799000001"
+    )
 
 
 def _grid_case(folder: Path) -> Path:
@@ -231,7 +259,9 @@ def _grid_case(folder: Path) -> Path:
     node = lambda i, j: 1 + i * n + j  # noqa: E731
     for i in range(n):
         for j in range(n):
-            nodes.append(f'  <node id="{node(i, j)}" version="1" lat="{lat0 + i * step:.7f}" lon="{lon0 + j * step:.7f}"/>')
+            nodes.append(
+                f'  <node id="{node(i, j)}" version="1" lat="{lat0 + i * step:.7f}" lon="{lon0 + j * step:.7f}"/>'
+            )
     tags = '<tag k="highway" v="residential"/>'
     for i in range(n):
         row = "".join(f'<nd ref="{node(i, j)}"/>' for j in range(n))
@@ -239,23 +269,47 @@ def _grid_case(folder: Path) -> Path:
         ways.append(f'  <way id="{100 + i}" version="1">{row}{tags}</way>')
         ways.append(f'  <way id="{200 + i}" version="1">{col}{tags}</way>')
     osm = folder / "grid.osm"
-    osm.write_text('<?xml version="1.0" encoding="UTF-8"?>\n<osm version="0.6">\n' + "\n".join(nodes + ways) + "\n</osm>\n")
+    osm.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<osm version="0.6">\n'
+        + "\n".join(nodes + ways)
+        + "\n</osm>\n"
+    )
     rng = np.random.default_rng(5)
     span = step * (n - 1)
     pd.DataFrame(
-        {"cid": [f"D{i}" for i in range(60)], "lon": lon0 + rng.uniform(0, span, 60),
-         "lat": lat0 + rng.uniform(0, span, 60), "customers": rng.integers(1, 6, 60)}
+        {
+            "cid": [f"D{i}" for i in range(60)],
+            "lon": lon0 + rng.uniform(0, span, 60),
+            "lat": lat0 + rng.uniform(0, span, 60),
+            "customers": rng.integers(1, 6, 60),
+        }
     ).to_csv(folder / "demand.csv", index=False)
     pd.DataFrame(
-        {"site": [f"S{i}" for i in range(8)], "lon": lon0 + rng.uniform(0, span, 8),
-         "lat": lat0 + rng.uniform(0, span, 8), "tiers": ["hub;point"] * 2 + ["point"] * 6}
+        {
+            "site": [f"S{i}" for i in range(8)],
+            "lon": lon0 + rng.uniform(0, span, 8),
+            "lat": lat0 + rng.uniform(0, span, 8),
+            "tiers": ["hub;point"] * 2 + ["point"] * 6,
+        }
     ).to_csv(folder / "candidates.csv", index=False)
     pd.DataFrame(
-        {"oid": ["E1"], "tier": ["hub"], "policy": ["keep"], "lon": [lon0 + span / 2], "lat": [lat0 + span / 2]}
+        {
+            "oid": ["E1"],
+            "tier": ["hub"],
+            "policy": ["keep"],
+            "lon": [lon0 + span / 2],
+            "lat": [lat0 + span / 2],
+        }
     ).to_csv(folder / "outlets.csv", index=False)
     scenario = {
         "name": "grid",
-        "travel": {"mode": "network", "network": "grid.osm", "crs": "auto", "access_speed": 15, "max_access": "1 km"},
+        "travel": {
+            "mode": "network",
+            "network": "grid.osm",
+            "crs": "auto",
+            "access_speed": 15,
+            "max_access": "1 km",
+        },
         "tiers": [
             {"key": "hub", "name": "hub", "reach": "4 min"},
             {"key": "point", "name": "point", "reach": "1 min", "linkage": "4 min"},
@@ -263,9 +317,13 @@ def _grid_case(folder: Path) -> Path:
         "demand": {"path": "demand.csv", "id": "cid", "weight": "customers"},
         "outlets": {"path": "outlets.csv", "id": "oid", "tier": "tier", "policy": "policy"},
         "candidates": {"path": "candidates.csv", "id": "site", "tiers": "tiers"},
-        "costs": {"horizon_years": 2, "direct": {
-            "hub": {"open": 500, "operate": 100, "convert": 200, "close": 50},
-            "point": {"open": 40, "operate": 10, "convert": 20, "close": 5}}},
+        "costs": {
+            "horizon_years": 2,
+            "direct": {
+                "hub": {"open": 500, "operate": 100, "convert": 200, "close": 50},
+                "point": {"open": 40, "operate": 10, "convert": 20, "close": 5},
+            },
+        },
         "budget": {"total": "1.5 x baseline"},
         "solver": {"time_limit": 60},
     }
@@ -282,7 +340,9 @@ def test_a_planar_run_and_a_road_run_are_refused_naming_both_units(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for scenario, out in ((planar_scenario, "p"), (road_scenario, "r")):
-            netplan.write_run(netplan.run_scenario(netplan.Scenario.from_yaml(scenario)), tmp_path / out)
+            netplan.write_run(
+                netplan.run_scenario(netplan.Scenario.from_yaml(scenario)), tmp_path / out
+            )
     road = pd.read_csv(tmp_path / "r" / "kpis.csv")
     assert set(road["unit"]) == {"min"}
     assert [c for c in road.columns if c.endswith("_plan") and c.startswith("time_")] == [
@@ -290,10 +350,14 @@ def test_a_planar_run_and_a_road_run_are_refused_naming_both_units(tmp_path):
     ]
     assert not any(c.startswith("dist_") for c in road.columns)
     assert max(map(_decimals, road["time_mean_min_plan"].astype(str))) <= 1
-    demand = pyogrio.read_dataframe(tmp_path / "r" / "plan.gpkg", layer="demand", read_geometry=False)
+    demand = pyogrio.read_dataframe(
+        tmp_path / "r" / "plan.gpkg", layer="demand", read_geometry=False
+    )
     assert {"time_hub_min", "time_point_min"} <= set(demand.columns)
     # the same tiers (hub, point) and no regions: only the units differ
-    cli = runner.invoke(app, ["compare", str(tmp_path / "p"), str(tmp_path / "r"), "--out", str(tmp_path / "c")])
+    cli = runner.invoke(
+        app, ["compare", str(tmp_path / "p"), str(tmp_path / "r"), "--out", str(tmp_path / "c")]
+    )
     assert cli.exit_code == 2
     errors = [line for line in cli.stderr.splitlines() if line.strip()]
     assert errors == [

@@ -552,7 +552,10 @@ def _kpis(
                 col("mean"): to_display(float(np.average(dist[finite], weights=w[finite])), unit)
                 if w[finite].sum() > 0
                 else np.nan,
-                **{col(name): to_display(value, unit) for name, value in zip(QUANTILES, q, strict=True)},
+                **{
+                    col(name): to_display(value, unit)
+                    for name, value in zip(QUANTILES, q, strict=True)
+                },
                 col("max"): to_display(float(dist[finite & (w > 0)].max()), unit)
                 if (finite & (w > 0)).any()
                 else np.nan,

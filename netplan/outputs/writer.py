@@ -72,12 +72,12 @@ def _write_layer(frame: gpd.GeoDataFrame, path: Path, layer: str, geometry_type:
     )
 
 
-def with_units(frame: gpd.GeoDataFrame, unit: str) -> gpd.GeoDataFrame:
+def with_units(frame: gpd.GeoDataFrame, unit: str, levels: list[str]) -> gpd.GeoDataFrame:
     """A layer's distance attributes converted to km (or minutes) and named with their unit.
 
-    ``dist_<level>`` → ``dist_<level>_km`` (``time_<level>_min`` on a road network),
-    ``distance`` → ``dist_km``, ``support_distance`` → ``support_dist_km``; metres stay
-    internal to :class:`~netplan.evaluation.kpis.Evaluation`.
+    ``dist_<level>`` (``levels``: the tier keys) → ``dist_<level>_km`` (``time_<level>_min`` on
+    a road network), ``distance`` → ``dist_km``, ``support_distance`` → ``support_dist_km``;
+    metres stay internal to :class:`~netplan.evaluation.kpis.Evaluation`.
     """
     shown = display_unit(unit)
     word = "dist" if shown == "km" else "time"
@@ -87,7 +87,7 @@ def with_units(frame: gpd.GeoDataFrame, unit: str) -> gpd.GeoDataFrame:
             names[col] = f"{word}_{shown}"
         elif col == "support_distance":
             names[col] = f"support_{word}_{shown}"
-        elif col.startswith("dist_") and col != frame.geometry.name:
+        elif col in {f"dist_{key}" for key in levels}:  # not an input column that starts so
             names[col] = f"{word}_{col.removeprefix('dist_')}_{shown}"
     if not names:
         return frame
@@ -143,7 +143,7 @@ def write_outputs(
     folder = Path(folder)
     evaluation, baseline = result.evaluation, result.baseline
     gpkg = folder / "plan.gpkg"
-    unit = result.plan.scenario.unit
+    unit, keys = result.plan.scenario.unit, result.plan.scenario.tier_keys
     for prefix, ev in (("", evaluation), ("baseline_", baseline)):
         layers = (
             (ev.outlets, "outlets", "Point"),
@@ -153,7 +153,7 @@ def write_outputs(
             (ev.links(), "links", "LineString"),
         )
         for frame, layer, geometry_type in layers:
-            _write_layer(with_units(frame, unit), gpkg, f"{prefix}{layer}", geometry_type)
+            _write_layer(with_units(frame, unit, keys), gpkg, f"{prefix}{layer}", geometry_type)
     rounded(result.kpi_table()).to_csv(folder / "kpis.csv", index=False, lineterminator="\n")
     written = {"plan": gpkg, "kpis": folder / "kpis.csv", "run": folder / "run.json"}
     if html:
