@@ -156,10 +156,10 @@ def test_outputs_are_complete_and_readable(demo_run):
     kpis = pd.read_csv(out / "kpis.csv")
     row = kpis[(kpis["region"] == "all") & (kpis["level"] == "community")].iloc[0]
     assert row["covered_pct_plan"] == pytest.approx(
-        result.evaluation.level_kpis()["covered_pct"].iloc[2], abs=0.005  # kpis.csv: 0.01 points
+        round(result.evaluation.level_kpis()["covered_pct"].iloc[2], 1)  # kpis.csv: 0.1 points
     )
     assert row["covered_pct_delta"] == pytest.approx(
-        row["covered_pct_plan"] - row["covered_pct_baseline"], abs=1e-4
+        row["covered_pct_plan"] - row["covered_pct_baseline"], abs=0.1 + 1e-9  # each rounded once
     )
     assert set(kpis["region"]) == {"all", "West", "North-East", "South-East"}
     run = json.loads((out / "run.json").read_text())

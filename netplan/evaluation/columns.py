@@ -98,6 +98,8 @@ def rounded(frame: pd.DataFrame) -> pd.DataFrame:
         places = decimals(col)
         if places is None or not pd.api.types.is_numeric_dtype(out[col]):
             continue
-        values = out[col].astype(float).round(places)
-        out[col] = values.astype("Int64") if places == 0 else values
+        # Python's round is correctly rounded, as "%.1f" is; numpy's scales first and can differ
+        # by one last place at a half (67.55 → 67.6, while pages print 67.5)
+        values = out[col].astype(float).map(lambda v, p=places: round(v, p) if v == v else v)
+        out[col] = values.astype("Int64") if places == 0 else values.astype(float)
     return out
