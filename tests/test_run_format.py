@@ -252,7 +252,10 @@ def test_display_rounding_of_a_kpi_table():
     )
     # at a half in decimal the binary value decides, as it does for "%.1f" on a page
     # (numpy's round gives 67.6 for 67.55, which pages print as 67.5)
-    half = rounded(pd.DataFrame({"covered_pct_plan": [67.55, 0.15, 2.675]}))
+    half = rounded(
+        pd.DataFrame({"covered_pct_plan": [67.55, 0.15, 2.675], "gap_pct_delta": [-0.01] * 3})
+    )
+    assert half.to_csv(index=False).splitlines()[1].endswith(",0.0")  # never -0.0
     assert half["covered_pct_plan"].tolist() == [float(f"{v:.1f}") for v in (67.55, 0.15, 2.675)]
 
 

@@ -100,6 +100,7 @@ def rounded(frame: pd.DataFrame) -> pd.DataFrame:
             continue
         # Python's round is correctly rounded, as "%.1f" is; numpy's scales first and can differ
         # by one last place at a half (67.55 → 67.6, while pages print 67.5)
-        values = out[col].astype(float).map(lambda v, p=places: round(v, p) if v == v else v)
+        # (+ 0.0: a tiny negative delta is written 0.0, not -0.0)
+        values = out[col].astype(float).map(lambda v, p=places: round(v, p) + 0.0 if v == v else v)
         out[col] = values.astype("Int64") if places == 0 else values.astype(float)
     return out
