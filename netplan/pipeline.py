@@ -17,6 +17,7 @@ import pandas as pd
 
 from netplan._display_hooks import register, show
 from netplan._errors import OutputError
+from netplan.evaluation.columns import kpi_columns
 from netplan.evaluation.kpis import Evaluation, baseline_outlets, evaluate
 from netplan.evaluation.validator import Check, validate_plan
 from netplan.planner import Plan, plan
@@ -73,37 +74,29 @@ class RunResult:
         return show("run.explore", self)
 
     def kpi_table(self) -> pd.DataFrame:
-        """One row per region and level: baseline, plan and delta of every KPI."""
+        """One row per region and level: baseline, plan and delta of every KPI.
+
+        Distances in km (``dist_mean_km_plan``, …) or drive times in minutes
+        (``time_mean_min_plan``, …), as the column names say; unrounded.
+        """
         return compare_kpis(self.baseline.kpis, self.evaluation.kpis, self.scenario.name)
 
 
-KPI_COLUMNS = [
-    "demand",
-    "covered",
-    "covered_pct",
-    "gap",
-    "gap_pct",
-    "overlap",
-    "overlap_pct",
-    "dist_mean",
-    "dist_p50",
-    "dist_p90",
-    "dist_p95",
-    "dist_max",
-    "outlets_serving",
-    "outlets_of_tier",
-]
-
-
 def compare_kpis(baseline: pd.DataFrame, planned: pd.DataFrame, scenario_name: str) -> pd.DataFrame:
-    """Baseline, plan and delta of each KPI, one row per (region, level)."""
+    """Baseline, plan and delta of each KPI, one row per (region, level).
+
+    Distances carry their unit in the column name (``dist_mean_km_plan``,
+    ``time_p95_min_delta``; see :mod:`netplan.evaluation.columns`); values are unrounded
+    (kpis.csv holds them rounded, :func:`netplan.evaluation.columns.rounded`).
+    """
     keys = ["region", "level", "level_name", "unit"]
-    merged = baseline[keys + KPI_COLUMNS].merge(
-        planned[keys + KPI_COLUMNS], on=keys, suffixes=("_baseline", "_plan")
+    columns = kpi_columns(str(planned["unit"].iloc[0]) if len(planned) else "km")
+    merged = baseline[keys + columns].merge(
+        planned[keys + columns], on=keys, suffixes=("_baseline", "_plan")
     )
     out = merged[keys].copy()
     out.insert(0, "scenario", scenario_name)
-    for col in KPI_COLUMNS:
+    for col in columns:
         out[f"{col}_baseline"] = merged[f"{col}_baseline"]
         out[f"{col}_plan"] = merged[f"{col}_plan"]
         out[f"{col}_delta"] = merged[f"{col}_plan"] - merged[f"{col}_baseline"]

@@ -79,7 +79,7 @@ def test_kpi_deltas_per_level_and_region(demo_compare, demo_run, demo_run_b):
     kb = pd.read_csv(demo_run_b[1] / "kpis.csv").set_index(["region", "level"])
     got = pd.read_csv(out / "kpi_deltas.csv").set_index(["region", "level"])
     assert set(got.index) == set(ka.index) and len(got.index.get_level_values(0).unique()) == 4
-    for col in ("covered_pct", "gap", "overlap", "dist_mean", "outlets_serving"):
+    for col in ("covered_pct", "gap", "overlap", "dist_mean_km", "outlets_serving"):
         expected = kb[f"{col}_plan"] - ka[f"{col}_plan"]
         assert got[f"{col}_delta"].to_numpy() == pytest.approx(
             expected.reindex(got.index).to_numpy(), rel=1e-5, abs=1e-6

@@ -156,14 +156,14 @@ def test_outputs_are_complete_and_readable(demo_run):
     assert set(outlets["action"]) == {"keep", "open", "retier", "close"}
     demand = pyogrio.read_dataframe(out / "plan.gpkg", layer="demand")
     assert len(demand) == len(result.plan.inputs.demand)
-    assert {"covered_community", "n_covering_community", "dist_community"} <= set(demand.columns)
+    assert {"covered_community", "n_covering_community", "dist_community_km"} <= set(demand.columns)
     kpis = pd.read_csv(out / "kpis.csv")
     row = kpis[(kpis["region"] == "all") & (kpis["level"] == "community")].iloc[0]
     assert row["covered_pct_plan"] == pytest.approx(
-        result.evaluation.level_kpis()["covered_pct"].iloc[2], rel=1e-5
+        round(result.evaluation.level_kpis()["covered_pct"].iloc[2], 1)  # kpis.csv: 0.1 points
     )
     assert row["covered_pct_delta"] == pytest.approx(
-        row["covered_pct_plan"] - row["covered_pct_baseline"], abs=1e-4
+        row["covered_pct_plan"] - row["covered_pct_baseline"], abs=0.1 + 1e-9  # each rounded once
     )
     assert set(kpis["region"]) == {"all", "West", "North-East", "South-East"}
     run = json.loads((out / "run.json").read_text())

@@ -69,8 +69,12 @@ def test_coverage_overlap_distance_and_support_by_hand():
     assert k.loc["point", "overlap"] == 1 + 2
     assert k.loc["point", "covered_pct"] == pytest.approx(100 * 7 / 15)
     # weighted median of point-level distance: weights 1,2,3,4,5 over 500,500,4000,1000,20000
-    assert k.loc["point", "dist_p50"] == pytest.approx(4000.0)
-    assert k.loc["point", "dist_max"] == pytest.approx(20_000.0)
+    # KPI frames carry the unit users see: km on planar travel (metres stay in ev.demand)
+    assert k.loc["point", "dist_p50_km"] == pytest.approx(4.0)
+    assert k.loc["point", "dist_max_km"] == pytest.approx(20.0)
+    assert k.loc["point", "unit"] == "km"
+    assert k.loc["point", "dist_mean_km"] == pytest.approx((500 * 3 + 4000 * 3 + 1000 * 4 + 20_000 * 5) / 15 / 1000)
+    assert not any(c.startswith("dist_") and not c.endswith("_km") for c in ev.kpis.columns)
     out = ev.outlets.set_index("site_id")
     assert out.loc["P1", "supporting_outlet"] == "H"
     assert out.loc["P1", "support_distance"] == pytest.approx(1000.0)

@@ -182,11 +182,11 @@ def test_liechtenstein_run_is_optimal_in_minutes_and_attributed(tmp_path):
     total = kpis[(kpis["region"] == "all")]["demand_plan"]
     assert np.allclose(total, 36838)  # every person of the 11 municipalities, spread exactly
     for col in (
-        "dist_mean_plan",
-        "dist_p50_plan",
-        "dist_p90_plan",
-        "dist_p95_plan",
-        "dist_max_plan",
+        "time_mean_min_plan",
+        "time_p50_min_plan",
+        "time_p90_min_plan",
+        "time_p95_min_plan",
+        "time_max_min_plan",
     ):
         assert col in kpis
 

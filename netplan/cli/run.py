@@ -28,6 +28,7 @@ from netplan.cli.options import (
     with_solver,
 )
 from netplan.cli.progress import Steps, step_progress
+from netplan.evaluation.columns import distance_column
 
 OUTPUT_FILES = (
     "plan.gpkg",
@@ -80,7 +81,6 @@ def _summary(result, out_dir: Path | None, written: list[str] | None = None) -> 
         f"mean dist plan ({'km' if unit == 'm' else 'min'})",
     ):
         table.add_column(col, justify="right" if col != "level" else "left")
-    scale = 1000.0 if unit == "m" else 1.0
     for r in kpis.itertuples():
         table.add_row(
             escape(r.level_name),
@@ -88,7 +88,7 @@ def _summary(result, out_dir: Path | None, written: list[str] | None = None) -> 
             f"{r.covered_pct_plan:.1f}",
             f"{r.covered_pct_delta:+.1f}",
             f"{r.overlap_pct_plan:.1f}",
-            f"{r.dist_mean_plan / scale:.2f}",
+            f"{getattr(r, distance_column('mean', unit) + '_plan'):.2f}",
         )
     out.print(table)
     cost = plan.cost()

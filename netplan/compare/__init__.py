@@ -7,10 +7,14 @@ Only the run folders are read — never the scenario or its inputs, which may ha
 so a comparison works on runs sent by someone else.
 
 Runs are comparable when they plan the same tiers (same keys, same order) for the same
-regions. Other differences (demand inputs, today's network, travel unit) are allowed but
-reported as notes, because they change what a delta means.
+regions in the same unit (a planar or haversine run in km and a road-network run in minutes
+are refused: their reaches cover different demand). Other differences (demand inputs,
+today's network) are allowed but reported as notes, because they change what a delta means.
+Run folders of the previous format (run.json format 1, netplan < 0.2) are read with their
+KPIs converted (:mod:`~netplan.compare.formats`).
 
 Modules: :mod:`~netplan.compare.runs` reads and checks the run folders,
+:mod:`~netplan.compare.formats` knows the run.json formats,
 :mod:`~netplan.compare.differences` computes the deltas, :mod:`~netplan.compare.writing` writes
 the comparison folder and :mod:`~netplan.compare.console` prints its headline; the map's markup
 lives in the presentation layer, :mod:`netplan.present.compare_map`.

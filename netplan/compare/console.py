@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 
 from netplan.compare.differences import Comparison
+from netplan.evaluation.columns import distance_column
 
 
 def print_summary(c: Comparison, console: Console) -> None:
@@ -15,7 +16,7 @@ def print_summary(c: Comparison, console: Console) -> None:
     table = Table(title=f"A: {escape(c.a.label)} → B: {escape(c.b.label)}", title_justify="left")
     for col in ("level", "covered % A", "covered % B", "Δ", "overlap % Δ", "mean dist Δ"):
         table.add_column(col, justify="left" if col == "level" else "right")
-    scale, unit = (1000.0, "km") if c.a.unit == "m" else (1.0, "min")
+    unit, mean = c.a.unit, f"{distance_column('mean', c.a.unit)}_delta"
     for r in c.kpis.loc[c.kpis["region"] == "all"].itertuples():
         table.add_row(
             escape(r.level_name),
@@ -23,7 +24,7 @@ def print_summary(c: Comparison, console: Console) -> None:
             f"{r.covered_pct_b:.1f}",
             f"{r.covered_pct_delta:+.1f}",
             f"{r.overlap_pct_delta:+.1f}",
-            f"{r.dist_mean_delta / scale:+.2f} {unit}",
+            f"{getattr(r, mean):+.2f} {unit}",
         )
     console.print(table)
     cost = c.cost.loc["total"]

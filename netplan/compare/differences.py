@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from netplan.compare.runs import RunFolder, check_comparable, read_run
-from netplan.pipeline import KPI_COLUMNS
+from netplan.evaluation.columns import kpi_columns, rounded
 from netplan.travel.geometry import to_wgs84
 
 CHANGES = ("added", "removed", "retiered")
@@ -77,19 +77,24 @@ class Comparison:
         return {c: int(counts.get(c, 0)) for c in CHANGES}
 
     def summary(self) -> dict[str, object]:
-        """The headline figures (what ``compare.json`` holds)."""
-        lv = self.kpis.loc[self.kpis["region"] == "all"]
+        """The headline figures (what ``compare.json`` holds), rounded for display.
+
+        Money in whole units, percentages to 2 decimals (each delta is B − A of the rounded
+        values), the distance unit of both runs (``km`` or ``min``).
+        """
+        lv = rounded(self.kpis.loc[self.kpis["region"] == "all"])
         return {
             "run_a": str(self.a.path),
             "run_b": str(self.b.path),
             "scenario_a": (self.a.record.get("scenario") or {}).get("name"),
             "scenario_b": (self.b.record.get("scenario") or {}).get("name"),
             "sites": self.change_counts(),
-            "cost": {k: float(v) for k, v in self.cost["delta"].items()},
-            "cost_a": float(self.cost.loc["total", "a"]),
-            "cost_b": float(self.cost.loc["total", "b"]),
-            "budget_a": (self.a.record.get("budget") or {}).get("total"),
-            "budget_b": (self.b.record.get("budget") or {}).get("total"),
+            "cost": {k: _money(v) for k, v in self.cost["delta"].items()},
+            "cost_a": _money(self.cost.loc["total", "a"]),
+            "cost_b": _money(self.cost.loc["total", "b"]),
+            "budget_a": _money((self.a.record.get("budget") or {}).get("total")),
+            "budget_b": _money((self.b.record.get("budget") or {}).get("total")),
+            "unit": self.a.unit,
             "covered_pct": {
                 r.level: {"a": r.covered_pct_a, "b": r.covered_pct_b, "delta": r.covered_pct_delta}
                 for r in lv.itertuples()
@@ -124,7 +129,7 @@ def compare(run_a: str | Path, run_b: str | Path) -> Comparison:
     CompareError
         A folder is not a run folder, or the runs plan different tiers or regions.
     """
-    a, b = read_run(run_a), read_run(run_b)
+    a, b = read_run(run_a, "A"), read_run(run_b, "B")
     if a.label == b.label:  # e.g. two "out" folders: name them by their parents too
         a.label, b.label = (f"{r.path.resolve().parent.name}/{r.path.name}" for r in (a, b))
     notes = check_comparable(a, b)
@@ -208,12 +213,13 @@ def _site_table(a: RunFolder, b: RunFolder) -> gpd.GeoDataFrame:
 
 def _kpi_deltas(a: RunFolder, b: RunFolder) -> pd.DataFrame:
     keys = ["region", "level"]
-    plan_cols = [f"{c}_plan" for c in KPI_COLUMNS]
+    columns = kpi_columns(a.unit)  # the same in B (check_comparable)
+    plan_cols = [f"{c}_plan" for c in columns]
     left = a.kpis[keys + ["level_name", "unit"] + plan_cols]
     right = b.kpis[keys + plan_cols]
     merged = left.merge(right, on=keys, how="left", suffixes=("_a", "_b"), sort=False)
     out = merged[keys + ["level_name", "unit"]].copy()
-    for col in KPI_COLUMNS:
+    for col in columns:
         va, vb = merged[f"{col}_plan_a"].astype(float), merged[f"{col}_plan_b"].astype(float)
         out[f"{col}_a"], out[f"{col}_b"], out[f"{col}_delta"] = va, vb, vb - va
     return out
@@ -276,3 +282,11 @@ def _coverage_change(a: RunFolder, b: RunFolder) -> gpd.GeoDataFrame | None:
             )
         )
     return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=da.crs)
+
+
+def _money(value) -> int | None:
+    """An amount in whole units (None stays None: no budget)."""
+    if value is None:
+        return None
+    value = float(value)
+    return int(round(value)) if np.isfinite(value) else None

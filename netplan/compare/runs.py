@@ -17,7 +17,8 @@ import pandas as pd
 import pyogrio
 
 from netplan._errors import CompareError
-from netplan.pipeline import KPI_COLUMNS
+from netplan.compare.formats import OLD_RUN, format_version, upgrade_kpis
+from netplan.evaluation.columns import kpi_columns
 
 RUN_FILES = ("plan.gpkg", "kpis.csv", "run.json")
 
@@ -72,14 +73,24 @@ class RunFolder:
         return pyogrio.read_dataframe(self.path / "plan.gpkg", layer="demand", columns=cols)
 
 
-def read_run(path: str | Path) -> RunFolder:
+def read_run(path: str | Path, which: str = "") -> RunFolder:
     """Read a run folder written by ``netplan run`` (or ``netplan demo``).
+
+    A folder of run.json format 1 (netplan < 0.2: no ``format_version``, distances in metres
+    under ``dist_mean``…) is read with its KPIs converted to this format's columns
+    (``dist_mean_km``…, ``time_mean_min``…; see :mod:`netplan.compare.formats`).
+
+    Parameters
+    ----------
+    path : str or Path
+    which : str
+        ``"A"`` or ``"B"``: names the run in the message when its format cannot be read.
 
     Raises
     ------
     CompareError
-        The folder is missing, is not a run folder, or one of its files is not what
-        ``netplan run`` writes.
+        The folder is missing, is not a run folder, one of its files is not what
+        ``netplan run`` writes, or it was written in a format this netplan cannot read.
     """
     path = Path(path)
     hint = "give a folder written by `netplan run` or `netplan demo`"
@@ -96,12 +107,19 @@ def read_run(path: str | Path) -> RunFolder:
         raise CompareError(f"{path / 'run.json'}: not readable as JSON ({exc}); {hint}") from None
     if not isinstance(record, dict) or "netplan_run" not in record or "cost" not in record:
         raise CompareError(f"{path / 'run.json'}: not a netplan run record; {hint}")
+    version = format_version(record, path / "run.json", which)
     _check_record(record, path / "run.json")
     try:
         kpis = pd.read_csv(path / "kpis.csv", keep_default_na=False, na_values=[""])
     except (OSError, ValueError) as exc:
         raise CompareError(f"{path / 'kpis.csv'}: not readable as CSV ({exc}); {hint}") from None
-    needed = ["region", "level", "level_name", "unit"] + [f"{c}_plan" for c in KPI_COLUMNS]
+    if version == 1:
+        upgraded = upgrade_kpis(kpis)
+        if upgraded is None:
+            raise CompareError(OLD_RUN.format(which=which or path))
+        kpis = upgraded
+    unit = str(kpis["unit"].iloc[0]) if "unit" in kpis and len(kpis) else "km"
+    needed = ["region", "level", "level_name", "unit"] + [f"{c}_plan" for c in kpi_columns(unit)]
     absent = [c for c in needed if c not in kpis.columns]
     if absent or not (kpis["region"].astype(str) == "all").any():
         what = f"no column {', '.join(absent[:3])}" if absent else "no row of region 'all'"
@@ -180,7 +198,8 @@ def _shown(value: object) -> str:
 
 def _check_kpis(kpis: pd.DataFrame, file: Path) -> None:
     """kpis.csv: numbers in every KPI column of the plan, counts never empty, one row per level."""
-    for col in [f"{c}_plan" for c in KPI_COLUMNS]:
+    unit = str(kpis["unit"].iloc[0]) if len(kpis) else "km"
+    for col in [f"{c}_plan" for c in kpi_columns(unit)]:
         values = pd.to_numeric(kpis[col], errors="coerce")
         bad = values.isna() & kpis[col].notna()
         if col.removesuffix("_plan") in KPI_COUNTS:
@@ -237,13 +256,13 @@ def check_comparable(a: RunFolder, b: RunFolder) -> list[str]:
     Returns
     -------
     list of str
-        Differences that change what a delta means (demand or today's network inputs,
-        travel unit), and whether both runs used the same scenario file content.
+        Differences that change what a delta means (demand or today's network inputs), and whether both runs used the same scenario file content.
 
     Raises
     ------
     CompareError
-        The runs plan different tiers or different regions.
+        The runs plan different tiers or different regions, or one measures distance (km:
+        planar or haversine travel) and the other drive time (min: a road network).
     """
     where = f"cannot compare {a.path} with {b.path}"
     if a.tier_keys != b.tier_keys:
@@ -258,6 +277,8 @@ def check_comparable(a: RunFolder, b: RunFolder) -> list[str]:
             f"{where}: different regions (only in A: {', '.join(only_a) or 'none'}; "
             f"only in B: {', '.join(only_b) or 'none'}); compare runs of the same region"
         )
+    if a.unit != b.unit:  # km against drive minutes: no delta of distance (or of coverage) means anything
+        raise CompareError(f"{where}: {travel_units(a, b)}")
     notes = []
     inputs_a, inputs_b = a.record.get("inputs", {}), b.record.get("inputs", {})
     for key, what in (("demand", "demand"), ("outlets", "today's network")):
@@ -267,9 +288,21 @@ def check_comparable(a: RunFolder, b: RunFolder) -> list[str]:
             notes.append(
                 f"{what} inputs differ (sha256 {ha[:10]}… vs {hb[:10]}…): deltas mix that change with the change of plan"
             )
-    if a.unit != b.unit:
-        notes.append(f"distances are in {a.unit} in A and {b.unit} in B: distance deltas mix units")
     sa = (a.record.get("scenario") or {}).get("sha256")
     if sa and sa == (b.record.get("scenario") or {}).get("sha256"):
         notes.append("both runs used the same scenario file content")
     return notes
+
+
+def travel_units(a: RunFolder, b: RunFolder) -> str:
+    """Why runs in different units do not compare, and the fix (one line)."""
+
+    def what(run: RunFolder, name: str) -> str:
+        mode = (run.record.get("scenario") or {}).get("travel") or "?"
+        kind = "drive times" if run.unit == "min" else "distances"
+        return f"{name}'s {kind} are in {run.unit} (travel {mode})"
+
+    return (
+        f"{what(a, 'A')}, {what(b, 'B')}; reach and coverage mean different things in each, "
+        "so run both with the same travel mode (travel.mode in the scenario) and compare those"
+    )

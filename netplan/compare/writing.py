@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from netplan.compare.differences import Comparison
+from netplan.evaluation.columns import rounded
 
 
 def write_comparison(
@@ -44,9 +45,12 @@ def write_comparison(
         table = pd.DataFrame(changed.drop(columns="geometry"))
         table["lon"], table["lat"] = xy.x.round(6), xy.y.round(6)
         csv = {"index": False, "float_format": "%.10g", "lineterminator": "\n"}
+        money = ["cost_a", "cost_b", "cost_delta"]
+        table[money] = table[money].astype(float).round().astype("Int64")
         table.to_csv(tmp / names[0], **csv)
-        comparison.kpis.to_csv(tmp / names[1], **csv)
-        comparison.cost.reset_index().to_csv(tmp / names[2], **csv)
+        rounded(comparison.kpis).to_csv(tmp / names[1], index=False, lineterminator="\n")
+        cost = comparison.cost.astype(float).round().astype("Int64").reset_index()
+        cost.to_csv(tmp / names[2], **csv)
         comparison.outlets.to_csv(tmp / names[3], **csv)
         (tmp / names[4]).write_text(
             json.dumps(_jsonable(comparison.summary()), indent=2) + "\n", encoding="utf-8"

@@ -21,6 +21,7 @@ from shapely import LineString
 
 from netplan._display_hooks import show
 from netplan._errors import InputDataError
+from netplan.evaluation.columns import display_unit, distance_column, to_display
 from netplan.scenario import Scenario
 from netplan.travel.coverage import REACH_TOLERANCE
 from netplan.travel.geometry import (
@@ -50,7 +51,9 @@ class Evaluation:
         level L, in the scenario's unit).
     kpis : DataFrame
         One row per level (and per region where regions exist; ``region == "all"`` for the
-        whole network).
+        whole network). Distances are in km (``dist_mean_km``, ``dist_p95_km``, …) for planar
+        and haversine travel, drive times in minutes (``time_mean_min``, …) on a road network;
+        ``unit`` names it (``"km"`` or ``"min"``).
     """
 
     scenario: Scenario
@@ -64,8 +67,12 @@ class Evaluation:
         return self.outlets.loc[self.outlets["tier"] != ""]
 
     def level_kpis(self) -> pd.DataFrame:
-        """KPIs per level for the whole network."""
+        """KPIs per level for the whole network (distances in ``dist_*_km`` or ``time_*_min``)."""
         return self.kpis.loc[self.kpis["region"] == "all"].reset_index(drop=True)
+
+    def region_kpis(self) -> pd.DataFrame:
+        """KPIs per region and level (no ``"all"`` rows; empty without regions)."""
+        return self.kpis.loc[self.kpis["region"] != "all"].reset_index(drop=True)
 
     def covered_weight(self) -> np.ndarray:
         """Covered demand weight per level, ``(K,)``."""
@@ -511,6 +518,11 @@ def _kpis(
     dem: gpd.GeoDataFrame, outlets: gpd.GeoDataFrame, tiers: np.ndarray, scenario: Scenario
 ) -> pd.DataFrame:
     keys, labels = scenario.tier_keys, scenario.tier_labels
+    unit = scenario.unit
+
+    def col(stat: str) -> str:
+        return distance_column(stat, unit)
+
     rows = []
     regions = ["all"] + sorted(set(dem["region"]) - {""})
     out_region = (
@@ -547,16 +559,19 @@ def _kpis(
                 "gap_pct": 100.0 * (total - cov) / total if total else np.nan,
                 "overlap": over,
                 "overlap_pct": 100.0 * over / total if total else np.nan,
-                "dist_mean": float(np.average(dist[finite], weights=w[finite]))
+                col("mean"): to_display(float(np.average(dist[finite], weights=w[finite])), unit)
                 if w[finite].sum() > 0
                 else np.nan,
-                **{f"dist_{name}": value for name, value in zip(QUANTILES, q, strict=True)},
-                "dist_max": float(dist[finite & (w > 0)].max())
+                **{
+                    col(name): to_display(value, unit)
+                    for name, value in zip(QUANTILES, q, strict=True)
+                },
+                col("max"): to_display(float(dist[finite & (w > 0)].max()), unit)
                 if (finite & (w > 0)).any()
                 else np.nan,
                 "outlets_serving": int((serving_tier & (tiers <= level) & in_out_region).sum()),
                 "outlets_of_tier": int((serving_tier & (tiers == level) & in_out_region).sum()),
-                "unit": scenario.unit,
+                "unit": display_unit(unit),
             }
             rows.append(row)
     return pd.DataFrame(rows)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from netplan.evaluation.columns import distance_column
 from netplan.evaluation.kpis import Evaluation
 
 WORSE_POINTS = 0.5  # coverage points
@@ -226,9 +227,10 @@ def _worse(
     baseline: pd.DataFrame, planned: pd.DataFrame, unit: str, levels: list[str]
 ) -> list[Worsening]:
     keys = ["region", "level", "level_name"]
-    cols = ["demand", "covered_pct", "dist_mean"]
+    dist = distance_column("mean", unit)  # dist_mean_km or time_mean_min, already in km / min
+    cols = ["demand", "covered_pct", dist]
     both = baseline[keys + cols].merge(planned[keys + cols], on=keys, suffixes=("_t", "_p"))
-    scale = 1.0 if unit == "min" else 1000.0  # the evaluation's distances are metres or minutes
+    both = both.rename(columns={f"{dist}_t": "dist_mean_t", f"{dist}_p": "dist_mean_p"})
     rows = [
         Worsening(
             region=str(r.region),
@@ -237,8 +239,8 @@ def _worse(
             demand=float(r.demand_p),
             covered_pct_today=float(r.covered_pct_t),
             covered_pct_plan=float(r.covered_pct_p),
-            dist_mean_today=float(r.dist_mean_t) / scale,
-            dist_mean_plan=float(r.dist_mean_p) / scale,
+            dist_mean_today=float(r.dist_mean_t),
+            dist_mean_plan=float(r.dist_mean_p),
             unit=unit,
         )
         for r in both.itertuples()

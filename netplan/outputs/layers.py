@@ -17,6 +17,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from netplan.evaluation.columns import display_unit, to_display
 from netplan.present.map_cells import cell_size, demand_cells, overlap_cells
 from netplan.travel.geometry import point_coords, reach_areas
 
@@ -44,6 +45,35 @@ class Layer:
     geometry_type: str
     kind: str
     level: int = -1
+
+
+def with_units(frame: gpd.GeoDataFrame, unit: str, levels: list[str]) -> gpd.GeoDataFrame:
+    """A layer's distance attributes converted to km (or minutes) and named with their unit.
+
+    ``dist_<level>`` (``levels``: the tier keys; also ``baseline_dist_<level>``) →
+    ``dist_<level>_km`` (``time_<level>_min`` on a road network), ``distance`` → ``dist_km``,
+    ``support_distance`` → ``support_dist_km``; metres stay internal to
+    :class:`~netplan.evaluation.kpis.Evaluation`.
+    """
+    shown = display_unit(unit)
+    word = "dist" if shown == "km" else "time"
+    per_level = {f"dist_{key}" for key in levels}
+    names = {}
+    for col in frame.columns:
+        bare = col.removeprefix("baseline_")
+        prefix = col[: len(col) - len(bare)]
+        if bare == "distance":
+            names[col] = f"{prefix}{word}_{shown}"
+        elif bare == "support_distance":
+            names[col] = f"{prefix}support_{word}_{shown}"
+        elif bare in per_level:  # not an input column that merely starts with dist_
+            names[col] = f"{prefix}{word}_{bare.removeprefix('dist_')}_{shown}"
+    if not names:
+        return frame
+    out = frame.copy()
+    for col in names:
+        out[col] = to_display(out[col].astype(float), unit)
+    return out.rename(columns=names)
 
 
 def demand_layer(result) -> gpd.GeoDataFrame:
@@ -151,12 +181,17 @@ def run_layers(result) -> list[Layer]:
         runs) and ``regions`` where the scenario has them.
     """
     scenario, ev, base = result.scenario, result.evaluation, result.baseline
+    unit, keys = scenario.unit, scenario.tier_keys
+
+    def named(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        return with_units(frame, unit, keys)
+
     layers = [
-        Layer("outlets", ev.outlets, "Point", "outlets"),
-        Layer("baseline_outlets", base.outlets, "Point", "baseline_outlets"),
-        Layer("demand", demand_layer(result), "Point", "demand"),
-        Layer("links", ev.links(), "LineString", "links"),
-        Layer("baseline_links", base.links(), "LineString", "links"),
+        Layer("outlets", named(ev.outlets), "Point", "outlets"),
+        Layer("baseline_outlets", named(base.outlets), "Point", "baseline_outlets"),
+        Layer("demand", named(demand_layer(result)), "Point", "demand"),
+        Layer("links", named(ev.links()), "LineString", "links"),
+        Layer("baseline_links", named(base.links()), "LineString", "links"),
     ]
     reach = scenario.reach_matrix
     for level, key in enumerate(scenario.tier_keys):

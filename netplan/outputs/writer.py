@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from netplan.evaluation.columns import rounded
 from netplan.outputs.exports import write_gpkg, write_outlets_csv, write_parquet, write_xlsx
 from netplan.outputs.folders import (  # noqa: F401 (also importable from here, as before)
     atomic_directory,
@@ -106,8 +107,7 @@ def write_outputs(
     folder = Path(folder)
     layers = run_layers(result)
     gpkg = write_gpkg(result, folder / "plan.gpkg", layers)
-    kpis = result.kpi_table()
-    kpis.to_csv(folder / "kpis.csv", index=False, float_format="%.10g", lineterminator="\n")
+    rounded(result.kpi_table()).to_csv(folder / "kpis.csv", index=False, lineterminator="\n")
     written = {"plan": gpkg, "kpis": folder / "kpis.csv", "run": folder / "run.json"}
     if exports:
         written["outlets"] = write_outlets_csv(result, folder / "outlets.csv")
@@ -124,22 +124,56 @@ def write_outputs(
     if started is not None:
         result.timings["write"] = time.perf_counter() - started
     (folder / "run.json").write_text(
-        json.dumps(_jsonable(run_record(result)), indent=2) + "\n", encoding="utf-8"
+        json.dumps(_jsonable(run_record(result, folder)), indent=2) + "\n", encoding="utf-8"
     )
     return written
 
 
-def run_record(result) -> dict[str, object]:
-    """The content of run.json: what ran, on what, how, and how it ended."""
+FORMAT_VERSION = 2
+"""run.json's ``format_version``: 2 since netplan 0.2 (a record without it is format 1)."""
+
+
+def relative_path(path: str | Path, start: str | Path) -> str:
+    """``path`` relative to the folder ``start`` (``/`` separators); absolute if there is no such path.
+
+    There is none between two Windows drives.
+    """
+    try:
+        return Path(os.path.relpath(Path(path).resolve(), Path(start).resolve())).as_posix()
+    except ValueError:
+        return Path(path).resolve().as_posix()
+
+
+def run_record(result, folder: str | Path | None = None) -> dict[str, object]:
+    """The content of run.json: what ran, on what, how, and how it ended.
+
+    Parameters
+    ----------
+    result : netplan.pipeline.RunResult
+    folder : str or Path, optional
+        The run folder (or the temporary folder beside it that becomes it): ``scenario.file``
+        is stored relative to it. Input paths are stored relative to the scenario file's
+        folder (as a scenario names them); without a scenario file, relative to ``folder``.
+        Without ``folder``, the current directory.
+    """
     plan = result.plan
     scenario = plan.scenario
     inputs = plan.inputs
+    run_dir = Path(folder) if folder is not None else Path.cwd()
+    base = scenario.source.resolve().parent if scenario.source else run_dir
     return {
         "netplan_run": 1,
+        "format_version": FORMAT_VERSION,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "paths": {
+            "scenario.file": "relative to this run folder",
+            "inputs": "relative to the scenario file's folder"
+            if scenario.source
+            else "relative to this run folder",
+        },
         "scenario": {
             "name": scenario.name,
-            "file": str(scenario.source) if scenario.source else None,
+            "file": relative_path(scenario.source, run_dir) if scenario.source else None,
             "sha256": scenario.content_hash(),
             "objective": scenario.objective.type,
             "travel": scenario.travel.mode,
@@ -152,7 +186,7 @@ def run_record(result) -> dict[str, object]:
             else {}
         ),
         "inputs": {
-            key: {"path": str(spec.path), "sha256": inputs.file_hashes.get(key)}
+            key: {"path": relative_path(spec.path, base), "sha256": inputs.file_hashes.get(key)}
             for key, spec in scenario.layer_specs().items()
         },
         "warnings": list(inputs.warnings),

@@ -12,6 +12,7 @@ from __future__ import annotations
 import pandas as pd
 
 from netplan._display_hooks import register
+from netplan.evaluation.columns import distance_column
 from netplan.present.templating import macros
 
 
@@ -87,7 +88,6 @@ def evaluation_html(ev) -> str:
         HTML for Jupyter.
     """
     lv = ev.level_kpis()
-    scale = 1000.0 if ev.scenario.unit == "m" else 1.0
     unit = "km" if ev.scenario.unit == "m" else "min"
     frame = pd.DataFrame(
         {
@@ -96,8 +96,8 @@ def evaluation_html(ev) -> str:
             "covered %": lv["covered_pct"].astype(float),
             "gap %": lv["gap_pct"].astype(float),
             "overlap %": lv["overlap_pct"].astype(float),
-            f"mean dist ({unit})": lv["dist_mean"].astype(float) / scale,
-            f"p90 dist ({unit})": lv["dist_p90"].astype(float) / scale,
+            f"mean dist ({unit})": lv[distance_column("mean", unit)].astype(float),
+            f"p90 dist ({unit})": lv[distance_column("p90", unit)].astype(float),
         }
     )
     return str(

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 from markupsafe import Markup
 
+from netplan.evaluation.columns import distance_column
 from netplan.evaluation.summary import summarize
 from netplan.present.formats import format_money
 from netplan.present.markup import mpl_text
@@ -196,12 +197,10 @@ def report_html(result) -> str:
     scenario, plan = result.scenario, result.plan
     labels = scenario.tier_labels
     kpis = result.kpi_table()
+    d = {s: distance_column(s, scenario.unit) for s in ("mean", "p90", "max")}  # already in km / min
     level_cols = ["level_name", "covered_pct_baseline", "covered_pct_plan", "covered_pct_delta",
-                  "overlap_pct_plan", "dist_mean_baseline", "dist_mean_plan", "dist_p90_plan", "dist_max_plan"]  # fmt: skip
+                  "overlap_pct_plan", f"{d['mean']}_baseline", f"{d['mean']}_plan", f"{d['p90']}_plan", f"{d['max']}_plan"]  # fmt: skip
     per_level = kpis.loc[kpis["region"] == "all", level_cols].copy()
-    scale = 1000.0 if scenario.unit == "m" else 1.0
-    for col in level_cols[5:]:
-        per_level[col] = per_level[col] / scale
     unit = "km" if scenario.unit == "m" else "min"
     per_level.columns = ["level", "covered % today", "covered % plan", "Δ points", "overlap % plan",
                          f"mean dist today ({unit})", f"mean dist plan ({unit})", f"p90 plan ({unit})", f"max plan ({unit})"]  # fmt: skip
