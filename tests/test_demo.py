@@ -156,7 +156,7 @@ def test_outputs_are_complete_and_readable(demo_run):
     assert set(outlets["action"]) == {"keep", "open", "retier", "close"}
     demand = pyogrio.read_dataframe(out / "plan.gpkg", layer="demand")
     assert len(demand) == len(result.plan.inputs.demand)
-    assert {"covered_community", "n_covering_community", "dist_community_km"} <= set(demand.columns)
+    assert {"covered_community", "n_covering_community", "dist_community_m"} <= set(demand.columns)
     kpis = pd.read_csv(out / "kpis.csv")
     row = kpis[(kpis["region"] == "all") & (kpis["level"] == "community")].iloc[0]
     assert row["covered_pct_plan"] == pytest.approx(

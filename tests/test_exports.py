@@ -394,7 +394,7 @@ def test_demo_gpkg_at_most_3_mb_with_every_layer(demo_run):
     # distances rounded to 1 m, and still within 0.5 m of the evaluation's
     ev = result.evaluation.demand
     key = keys[-1]
-    assert np.abs(demand[f"dist_{key}"].to_numpy() - ev[f"dist_{key}"].to_numpy()).max() <= 0.5
+    assert np.abs(demand[f"dist_{key}_m"].to_numpy() - ev[f"dist_{key}"].to_numpy()).max() <= 0.5
     outlets = pyogrio.read_dataframe(gpkg, layer="outlets", read_geometry=False)
     closed = outlets[outlets["action"] == "close"]
     assert len(closed) > 0 and (closed["current_tier"] != "").all()

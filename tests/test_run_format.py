@@ -128,14 +128,20 @@ def test_kpis_csv_names_units_and_is_rounded(small):
 def test_gpkg_distance_attributes_carry_their_unit(small):
     result, run, _ = small
     demand = pyogrio.read_dataframe(run / "plan.gpkg", layer="demand", read_geometry=False)
-    assert {"dist_hub_km", "dist_point_km"} <= set(demand.columns)
+    # per point, whole metres named so (plan.gpkg's size, tests/test_exports.py)
+    assert {"dist_hub_m", "dist_point_m"} <= set(demand.columns)
     assert not {"dist_hub", "dist_point"} & set(demand.columns)
-    expected = result.evaluation.demand["dist_point"].to_numpy() / 1000
-    assert np.allclose(demand["dist_point_km"].to_numpy(dtype=float), expected, equal_nan=True)
+    assert {"baseline_dist_hub_m", "baseline_dist_point_m"} <= set(demand.columns)
+    expected = result.evaluation.demand["dist_point"].to_numpy()
+    got = demand["dist_point_m"].to_numpy(dtype=float)
+    assert np.allclose(got, expected, rtol=0, atol=0.5 + 1e-9, equal_nan=True)
+    assert np.array_equal(np.isnan(got), np.isnan(expected))
     outlets = pyogrio.read_dataframe(run / "plan.gpkg", layer="outlets", read_geometry=False)
     assert "support_dist_km" in outlets and "support_distance" not in outlets
-    gaps = pyogrio.read_dataframe(run / "plan.gpkg", layer="gaps", read_geometry=False)
-    assert "dist_km" in gaps and "distance" not in gaps
+    links = pyogrio.read_dataframe(run / "plan.gpkg", layer="links", read_geometry=False)
+    assert "dist_km" in links and "distance" not in links
+    expected_links = result.evaluation.links()["distance"].to_numpy() / 1000
+    assert np.allclose(links["dist_km"].to_numpy(dtype=float), expected_links)
 
 
 def test_level_and_region_kpis_frames_carry_the_unit(small):

@@ -19,6 +19,7 @@ import pandas as pd
 import pyogrio
 import shapely
 
+from netplan.evaluation.columns import rounded
 from netplan.outputs.layers import Layer, run_layers
 from netplan.outputs.qgis_styles import write_styles
 
@@ -146,7 +147,7 @@ def write_xlsx(result, path: str | Path) -> Path:
 
     sheets = {
         "outlets": outlets_table(result),
-        "KPIs": result.kpi_table(),
+        "KPIs": rounded(result.kpi_table()),  # as kpis.csv
         "costs": cost_table(result),
         "changes": changes_table(result),
     }
