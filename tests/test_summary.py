@@ -264,6 +264,15 @@ def test_compare_cost_panel_shows_the_currency(eur_run, tmp_path):
     page = (tmp_path / "cmp" / "compare.html").read_text(encoding="utf-8")
     delta = cost[1] - cost[0]
     assert f"Cost: EUR {cost[0]:,.0f} → <b>EUR {cost[1]:,.0f}</b> (Δ EUR {delta:+,.0f})" in page
+    # and the terminal's headline of `netplan compare`
+    from rich.console import Console
+
+    from netplan.compare import print_summary
+
+    console = Console(record=True, width=200)
+    print_summary(comparison, console)
+    line = f"cost: A EUR {cost[0]:,.0f} → B EUR {cost[1]:,.0f} (Δ EUR {delta:+,.0f})"
+    assert line in console.export_text()
 
 
 def test_solver_verdict_in_plain_words():

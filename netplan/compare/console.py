@@ -6,6 +6,7 @@ from rich.console import Console
 
 from netplan.compare.differences import Comparison
 from netplan.evaluation.columns import distance_column
+from netplan.present.formats import format_money
 
 
 def print_summary(c: Comparison, console: Console) -> None:
@@ -28,7 +29,9 @@ def print_summary(c: Comparison, console: Console) -> None:
         )
     console.print(table)
     cost = c.cost.loc["total"]
-    console.print(f"cost: A {cost['a']:,.0f} → B {cost['b']:,.0f} (Δ {cost['delta']:+,.0f})")
+    a, b = format_money(cost["a"], c.currency), format_money(cost["b"], c.currency)
+    delta = format_money(cost["delta"], c.currency, signed=True)
+    console.print(f"cost: A {a} → B {b} (Δ {delta})")
     counts = c.change_counts()
     console.print(
         f"sites: {counts['added']} added, {counts['removed']} removed, {counts['retiered']} re-tiered"

@@ -67,6 +67,12 @@ class Comparison:
     notes: list[str] = field(default_factory=list)
 
     @property
+    def currency(self) -> str | None:
+        """The runs' ``costs.currency`` (run.json), when both runs name the same one."""
+        a, b = ((r.record.get("scenario") or {}).get("currency") for r in (self.a, self.b))
+        return a if a == b else None
+
+    @property
     def changed(self) -> gpd.GeoDataFrame:
         """Sites added, removed or re-tiered."""
         return self.sites.loc[self.sites["change"].isin(CHANGES)].reset_index(drop=True)

@@ -60,12 +60,6 @@ def _site_popup(row: pd.Series, labels: dict[str, str]) -> str:
     return render("compare_popup.html", name=row["name"], facts=shown)
 
 
-def _currency(c: Comparison) -> str | None:
-    """The runs' ``costs.currency`` (run.json), when both runs name the same one."""
-    a, b = ((r.record.get("scenario") or {}).get("currency") for r in (c.a, c.b))
-    return a if a == b else None
-
-
 def _panel(c: Comparison) -> str:
     cost = c.cost.loc["total"]
     return render(
@@ -74,9 +68,9 @@ def _panel(c: Comparison) -> str:
         label_b=run_name(c.b),
         levels=list(c.kpis.loc[c.kpis["region"] == "all"].itertuples()),
         tiers=list(c.outlets.itertuples()),
-        cost_a=format_money(cost["a"], _currency(c)),
-        cost_b=format_money(cost["b"], _currency(c)),
-        cost_delta=format_money(cost["delta"], _currency(c), signed=True),
+        cost_a=format_money(cost["a"], c.currency),
+        cost_b=format_money(cost["b"], c.currency),
+        cost_delta=format_money(cost["delta"], c.currency, signed=True),
         notes=c.notes,
     )
 
