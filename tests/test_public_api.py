@@ -31,7 +31,9 @@ def test_readme_from_python_example_runs_on_the_small_case(small_case, tmp_path,
     assert sorted(p.name for p in (tmp_path / "mine").iterdir() if not p.name.startswith(".")) == [
         "kpis.csv",
         "map.html",
+        "outlets.csv",
         "plan.gpkg",
+        "plan.xlsx",
         "report.html",
         "run.json",
     ]
