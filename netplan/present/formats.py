@@ -57,7 +57,7 @@ def money(value: float, locale: str = "en") -> str:
 
 
 def format_money(
-    value: float | None, currency: str | None = None, signed: bool = False, locale: str = "en"
+    value: float | None, currency: str | None = None, locale: str = "en", signed: bool = False
 ) -> str:
     """Money as people read it: ``"EUR 8,480,000"`` (en), ``"¥8,480,000"`` (zh-CN, CNY).
 
@@ -70,10 +70,10 @@ def format_money(
     value : float or None
     currency : str or None
         The scenario's ``costs.currency`` (ISO 4217 code), or None for a plain number.
-    signed : bool
-        A difference: always a sign, ``"EUR +1,695,600"``, ``"EUR -20,000"``.
     locale : str
         ``"en"`` or ``"zh-CN"``.
+    signed : bool
+        A difference: always a sign, ``"EUR +1,695,600"``, ``"EUR -20,000"``.
 
     Returns
     -------

@@ -164,6 +164,10 @@ MESSAGES: dict[str, str] = {
     "col.bound": "bound",
     "col.gap": "gap",
     "col.seconds": "seconds",
+    "stage.coverage": "coverage",
+    "stage.cost": "cost",
+    "stage.distance": "distance tie-break",
+    "stage.site_id": "site-id tie-break",
     "col.money": "{column} ({currency})",
     # --- the terminal summary of netplan run / demo
     "term.title": "{name}: today → plan",
