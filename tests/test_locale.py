@@ -4,6 +4,7 @@ money by babel, no text in images (no CJK font on a bare machine), the locale er
 from __future__ import annotations
 
 import html as htmllib
+import json
 import re
 import string
 import warnings
@@ -176,7 +177,6 @@ def test_zh_report_holds_chinese_labels_and_no_english_label(zh_run):
 
 def test_zh_report_figures(zh_run):
     out, _ = zh_run
-    import json
 
     run = json.loads((out / "run.json").read_text())
     page = htmllib.unescape((out / "report.html").read_text(encoding="utf-8"))
@@ -196,7 +196,6 @@ def test_zh_report_figures(zh_run):
 
 def test_zh_terminal_summary(zh_run):
     out, output = zh_run
-    import json
 
     run = json.loads((out / "run.json").read_text())
     lines = [line.strip() for line in output.splitlines() if line.strip()]
@@ -208,6 +207,63 @@ def test_zh_terminal_summary(zh_run):
     assert "层级" in output and "求解器：HiGHS" in output and "用时 " in output
     summary = "\n".join(line for line in lines if not line.startswith(("✓", "outputs", "输出")))
     assert leaked(re.sub(r"hub|point", "", summary)) == [], summary
+
+
+# --------------------------------------------------------------------- map
+def _tags_to_words(markup: str) -> str:
+    """Markup as the words it shows: text, and each tag's title / data-title / alt."""
+    shown = lambda m: " ".join(re.findall(r'(?:title|alt)="([^"]*)"', m[0]))  # noqa: E731
+    return htmllib.unescape(re.sub(r"<[^>]*>", lambda m: f" {shown(m)} ", markup))
+
+
+def page_words(page: str) -> str:
+    """map.html as words a reader can see: the markup's text and titles, and the strings of our
+    scripts (layer names, popups, tooltips: JSON, decoded, their markup reduced to words).
+    Vendored libraries (they open with a licence comment), styles and script code are left out."""
+    strings = []
+    for body in re.findall(r"<script[^>]*>(.*?)</script>", page, flags=re.S):
+        if body.lstrip().startswith("/*"):  # Leaflet, the grouped layer control
+            continue
+        for literal in re.findall(r'"((?:[^"\\]|\\.)*)"', body):
+            try:
+                strings.append(_tags_to_words(json.loads(f'"{literal}"')))
+            except ValueError:
+                continue
+    markup = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", page, flags=re.S)
+    return _tags_to_words(markup) + "\n" + "\n".join(strings)
+
+
+def test_zh_map_labels(zh_run):
+    out, _ = zh_run
+    page = (out / "map.html").read_text(encoding="utf-8")
+    words = page_words(page)
+    for text in (
+        ZH["map.key_figures"], ZH["map.legend"], ZH["map.layers"], ZH["map.show_hide"],
+        ZH["kpi.note"], ZH["legend.link"], ZH["map.supported_by"], ZH["map.base_plain"],
+        t("map.tier_layer", "zh-CN", who="规划", label="社区服务站", n=4),
+        t("map.level_group", "zh-CN", label="区域中心"),
+        "small：现状 → 规划",
+    ):  # fmt: skip
+        assert text in words, text
+    # names from the data (the small case's sites) are shown as given
+    names = re.sub(r"Site \d+|Hub One|Point Two|Point Three", "", words)
+    assert leaked(names) == [], leaked(names)
+    assert '"PingFang SC", "Hiragino Sans GB", "Microsoft YaHei", "Noto Sans CJK SC", "Source Han Sans SC", sans-serif' in page
+
+
+def test_en_map_keeps_english_labels(tmp_path):
+    """The default locale: the same words as before the catalogue (and the check finds them)."""
+    from netplan.present.webmap import plan_map, save_map
+
+    path = write_small_case(tmp_path / "case")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = netplan.run_scenario(netplan.Scenario.from_yaml(path))
+    words = page_words(save_map(plan_map(result), tmp_path / "map.html").read_text(encoding="utf-8"))
+    for text in ("Key figures", "Layers", "Show or hide", "point: plan and today", "small: today → plan",
+                 "outlet → supporting outlet", "Supported by"):  # fmt: skip
+        assert text in words, text
+    assert ("map.key_figures", "Key figures") in leaked(words)
 
 
 # ----------------------------------------------------------------- browser

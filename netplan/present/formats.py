@@ -93,7 +93,7 @@ def format_money(
                            currency_digits=False)  # fmt: skip
 
 
-def distance(value: float | None, unit: str) -> str:
+def distance(value: float | None, unit: str, locale: str = "en") -> str:
     """A distance or drive time for a person: ``"2.5 km"`` (metres in), ``"7.0 min"``, or ``"n/a"``.
 
     Parameters
@@ -102,16 +102,20 @@ def distance(value: float | None, unit: str) -> str:
         Metres when ``unit`` is ``"m"``, else minutes.
     unit : str
         The scenario's unit: ``"m"`` or ``"min"``.
+    locale : str
+        ``"en"`` (``"2.5 km"``) or ``"zh-CN"`` (``"2.5 公里"``).
 
     Returns
     -------
     str
     """
+    from netplan.present.i18n import t
+
     if value is None or not np.isfinite(value):
-        return "n/a"
+        return t("n_a", locale)
     if unit == "m":
-        return f"{value / 1000:.1f} km"
-    return f"{value:.1f} min"
+        return f"{number(value / 1000, 1, locale)} {t('unit.km', locale)}"
+    return f"{number(value, 1, locale)} {t('unit.min', locale)}"
 
 
 def cell(value: object, digits: int = 1, locale: str = "en") -> str:

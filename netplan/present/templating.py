@@ -41,6 +41,7 @@ def environment() -> Environment:
         finalize=_escaped,
         auto_reload=False,  # the templates ship with the package; no stat per render
     )
+    env.globals["_en"] = translator("en")  # the macros' default catalogue (``_=_en``)
     env.filters.update(
         cell=cell,
         compact=compact,
