@@ -270,13 +270,47 @@ def test_en_map_keeps_english_labels(tmp_path):
     assert ("map.key_figures", "Key figures") in leaked(words)
 
 
+# ----------------------------------------------------------------- compare
+@pytest.fixture(scope="module")
+def zh_compare(zh_run, tmp_path_factory):
+    """compare.html of the zh-CN run against a second zh-CN run with twice the budget."""
+    out_a, _ = zh_run
+    folder = tmp_path_factory.mktemp("zh_b")
+    path = write_small_case(folder / "case", locale="zh-CN", tiers=ZH_TIERS, costs=COSTS,
+                            budget={"total": "3 x baseline"})  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = netplan.run_scenario(netplan.Scenario.from_yaml(path))
+    out_b = netplan.write_run(result, folder / "out")
+    comparison = netplan.compare(out_a, out_b)
+    page = netplan.write_comparison(comparison, folder / "cmp")["map"]
+    return comparison, page
+
+
+def test_zh_compare_labels(zh_compare):
+    comparison, page = zh_compare
+    html = page.read_text(encoding="utf-8")
+    words = page_words(html)
+    counts = comparison.change_counts()
+    for text in (
+        f"{ZH['cmp.added_layer']} ({counts['added']})", ZH["cmp.sites_group"], ZH["cmp.regions_title"],
+        t("cmp.level_group", "zh-CN", label="社区服务站"), ZH["cmp.ramp_gained"], ZH["map.layers"],
+        ZH["cmp.coverage"], ZH["cmp.cost_delta"], ZH["change.added"],
+    ):  # fmt: skip
+        assert text in words, text
+    assert "¥" in words  # costs in the locale's currency format
+    # the comparison's notes come from the compare package (English): left out of the check
+    notes = "\n".join(comparison.notes)
+    assert leaked(data_names_out(words.replace(notes, ""))) == []
+
+
 # ----------------------------------------------------------------- browser
 @pytest.mark.skipif(chromium_path() is None and not on_ci(), reason="Chromium is not installed (CI installs it)")
-@pytest.mark.parametrize("name", ["report.html", "map.html"])
-def test_zh_pages_open_on_a_phone(zh_run, name):
+@pytest.mark.parametrize("name", ["report.html", "map.html", "compare.html"])
+def test_zh_pages_open_on_a_phone(zh_run, zh_compare, name):
     from playwright.sync_api import sync_playwright
 
-    out, _ = zh_run
+    out = zh_compare[1].parent if name == "compare.html" else zh_run[0]
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium_path(),
                                     args=["--no-sandbox", "--disable-gpu", "--no-first-run"])  # fmt: skip
