@@ -45,7 +45,6 @@ def _executive(result) -> None:
     """The decision in three sentences and where the plan is worse than today (as in report.html)."""
     from netplan.evaluation.summary import summarize
     from netplan.present import summary_text
-
     from netplan.present.i18n import t
 
     loc = result.plan.scenario.locale

@@ -6,10 +6,6 @@ import math
 
 import numpy as np
 
-
-LOCALES = ("en", "zh-CN")
-
-
 def babel_locale(locale: str) -> str:
     """A netplan locale (``"en"``, ``"zh-CN"``) as babel's identifier (``"en"``, ``"zh_CN"``)."""
     return locale.replace("-", "_")

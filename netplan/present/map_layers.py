@@ -16,9 +16,9 @@ import pandas as pd
 import shapely
 
 from netplan.present.formats import distance, money
+from netplan.present.i18n import t
 from netplan.present.map_coords import unwrapped_wgs84
 from netplan.present.markup import html_text
-from netplan.present.i18n import t
 from netplan.present.symbols import symbol_svg, tier_style
 from netplan.present.templating import macros
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from netplan.present.formats import format_money
-from netplan.present.map_cells import GAP_COLOURS, OVERLAP_COUNT_COLOURS, OVERLAP_COUNT_LABELS
 from netplan.present.i18n import translator
+from netplan.present.map_cells import GAP_COLOURS, OVERLAP_COUNT_COLOURS, OVERLAP_COUNT_LABELS
 from netplan.present.map_layers import action_label
 from netplan.present.symbols import symbol_svg, tier_style
 from netplan.present.templating import macros, render
