@@ -306,15 +306,16 @@ def test_zh_compare_labels(zh_compare):
 
 # ----------------------------------------------------------------- browser
 @pytest.mark.skipif(chromium_path() is None and not on_ci(), reason="Chromium is not installed (CI installs it)")
+@pytest.mark.parametrize(("width", "height"), [(390, 844), (1440, 900)])
 @pytest.mark.parametrize("name", ["report.html", "map.html", "compare.html"])
-def test_zh_pages_open_on_a_phone(zh_run, zh_compare, name):
+def test_zh_pages_open_in_chromium(zh_run, zh_compare, name, width, height):
     from playwright.sync_api import sync_playwright
 
     out = zh_compare[1].parent if name == "compare.html" else zh_run[0]
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium_path(),
                                     args=["--no-sandbox", "--disable-gpu", "--no-first-run"])  # fmt: skip
-        page = browser.new_context(viewport={"width": 390, "height": 844}, offline=True).new_page()
+        page = browser.new_context(viewport={"width": width, "height": height}, offline=True).new_page()
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
@@ -322,7 +323,7 @@ def test_zh_pages_open_on_a_phone(zh_run, zh_compare, name):
         page.wait_for_load_state("load")
         page.wait_for_timeout(300)
         assert errors == []
-        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
         if name == "report.html":
             assert "执行摘要" in page.inner_text("#summary")
         browser.close()
