@@ -45,76 +45,85 @@ def _executive(result) -> None:
     """The decision in three sentences and where the plan is worse than today (as in report.html)."""
     from netplan.evaluation.summary import summarize
     from netplan.present import summary_text
+    from netplan.present.i18n import t
 
+    loc = result.plan.scenario.locale
     facts = summarize(result.plan, result.evaluation, result.baseline)
-    for sentence in summary_text.decision(facts):
+    for sentence in summary_text.decision(facts, loc):
         out.print(sentence, markup=False, highlight=False)
-    lines = summary_text.worse_lines(facts)
+    lines = summary_text.worse_lines(facts, loc)
     if facts.worse:
-        out.print("Where it gets worse:", style="bold", highlight=False)
+        out.print(t("report.worse_intro", loc), style="bold", highlight=False)
         for line in lines:
             out.print(f"  - {line}", markup=False, highlight=False)
     else:
         out.print(lines[0], markup=False, highlight=False)
     if facts.targets:
-        for line in summary_text.target_lines(facts):
+        for line in summary_text.target_lines(facts, loc):
             out.print(line, markup=False, highlight=False)
     out.print()
 
 
 def _summary(result, out_dir: Path | None, written: list[str] | None = None) -> None:
-    from netplan.present.formats import format_money
+    from netplan.present.formats import format_money, number
+    from netplan.present.i18n import t
 
     plan = result.plan
+    loc = plan.scenario.locale
     currency = plan.scenario.costs.currency
     _executive(result)
     kpis = result.kpi_table()
     kpis = kpis[kpis["region"] == "all"]
     unit = plan.scenario.unit
-    table = Table(title=f"{escape(plan.scenario.name)}: today → plan", title_justify="left")
-    for col in (
-        "level",
-        "covered % today",
-        "covered % plan",
-        "Δ",
-        "overlap % plan",
-        f"mean dist plan ({'km' if unit == 'm' else 'min'})",
-    ):
-        table.add_column(col, justify="right" if col != "level" else "left")
+    table = Table(title=escape(t("term.title", loc, name=plan.scenario.name)), title_justify="left")
+    unit_word = t("unit.km" if unit == "m" else "unit.min", loc)
+    for k, col in enumerate((
+        t("col.level", loc),
+        t("col.covered_today", loc),
+        t("col.covered_plan", loc),
+        t("term.delta", loc),
+        t("col.overlap_plan", loc),
+        t("col.mean_plan", loc, unit=unit_word),
+    )):  # fmt: skip
+        table.add_column(escape(col), justify="left" if k == 0 else "right")
     for r in kpis.itertuples():
         table.add_row(
             escape(r.level_name),
-            f"{r.covered_pct_baseline:.1f}",
-            f"{r.covered_pct_plan:.1f}",
-            f"{r.covered_pct_delta:+.1f}",
-            f"{r.overlap_pct_plan:.1f}",
-            f"{getattr(r, distance_column('mean', unit) + '_plan'):.2f}",
+            number(r.covered_pct_baseline, 1, loc),
+            number(r.covered_pct_plan, 1, loc),
+            number(r.covered_pct_delta, 1, loc, signed=True),
+            number(r.overlap_pct_plan, 1, loc),
+            number(getattr(r, distance_column("mean", unit) + "_plan"), 2, loc),
         )
     out.print(table)
     cost = plan.cost()
     out.print(
-        f"cost over {plan.scenario.costs.horizon_years:g} years: today "
-        f"{format_money(plan.budget['baseline_cost'], currency)} → plan {format_money(cost['total'], currency)}",
+        t("term.cost", loc, years=plan.scenario.costs.horizon_years,
+          today=format_money(plan.budget["baseline_cost"], currency, locale=loc),
+          plan=format_money(cost["total"], currency, locale=loc)),
         markup=False,
-    )
+    )  # fmt: skip
     counts = plan.counts()
     out.print(
-        "outlets: "
-        + ", ".join(
-            f"{k}: keep {r['keep']}, open {r['open']}, re-tier {r['retier']}, close {r['close']}"
+        t("term.outlets", loc)
+        + t("sep.parts" if loc != "en" else "sep.list", loc).join(
+            t("term.outlets_tier", loc, tier=k, keep=r["keep"], open=r["open"],
+              retier=r["retier"], close=r["close"])
             for k, r in counts.iterrows()
-        ),
+        ),  # fmt: skip
         markup=False,
     )
     rec = plan.solver_record()
-    gap = "n/a" if rec["gap"] is None else f"{rec['gap']:.3g}"
-    where = f" (stopped in stage '{rec['stopped_stage']}')" if rec["stopped_stage"] else ""
+    gap = t("n_a", loc) if rec["gap"] is None else f"{rec['gap']:.3g}"
+    where = t("term.stopped", loc, stage=rec["stopped_stage"]) if rec["stopped_stage"] else ""
     out.print(
-        f"solver: {rec['solver']} {rec['version']}, status [bold]{rec['status']}[/]{escape(where)}, objective {rec['objective']}, bound {rec['bound']}, gap {gap}, {rec['seconds']:.1f} s"
-    )
+        t("term.solver", loc, solver=escape(str(rec["solver"])), version=escape(str(rec["version"])),
+          status=f"[bold]{escape(str(rec['status']))}[/]", where=escape(where),
+          objective=rec["objective"], bound=rec["bound"], gap=gap, seconds=f"{rec['seconds']:.1f}")
+    )  # fmt: skip
     if out_dir is not None:
         names = ", ".join(written or OUTPUT_FILES)
-        out.print(f"outputs: {escape(str(out_dir))}/ ({names})", soft_wrap=True)
+        out.print(t("term.outputs", loc, folder=escape(str(out_dir)), names=names), soft_wrap=True)
 
 
 @releasing_locks
@@ -152,7 +161,9 @@ def _run(
         err.print("[bold red]interrupted:[/] no output was written")
         raise typer.Exit(130) from None
     _summary(result, out_dir, written=partial.written if partial else None)
-    out.print(f"done in {time.perf_counter() - t0:.1f} s")
+    from netplan.present.i18n import t
+
+    out.print(t("term.done", result.plan.scenario.locale, seconds=f"{time.perf_counter() - t0:.1f}"))
     if partial is not None:
         fail(partial)
     if require_optimal and result.plan.status != "optimal":

@@ -179,6 +179,7 @@ def run_record(result, folder: str | Path | None = None) -> dict[str, object]:
             "travel": scenario.travel.mode,
             "crs": inputs.crs.to_string(),
             "currency": scenario.costs.currency,
+            "locale": scenario.locale,
         },
         **(
             {"data_attribution": OSM_ATTRIBUTION, "road_network": repr(inputs.travel.network)}

@@ -18,6 +18,7 @@ import pandas as pd
 from markupsafe import Markup
 
 from netplan.present.formats import format_money, money
+from netplan.present.i18n import catalogue, t, translator
 from netplan.present.map_cells import add_cells, demand_cells
 from netplan.present.map_control import add_controls
 from netplan.present.map_coords import data_view, in_metres
@@ -33,44 +34,58 @@ if TYPE_CHECKING:
 GAINED_COLOURS = ["#e5f5e0", "#a1d99b", "#74c476", "#31a354", "#006d2c"]
 LOST_COLOURS = ["#fee5d9", "#fcae91", "#fb6a4a", "#de2d26", "#a50f15"]
 
-_CHANGE_STYLE = {  # change -> (symbol action, which plan's tier, layer label), in layer order
-    "added": ("open", "tier_b", "Added in B"),
-    "removed": ("close", "tier_a", "Removed in B"),
-    "retiered": ("retier", "tier_b", "Re-tiered in B"),
-    "unchanged": ("keep", "tier_b", "Unchanged"),
+_CHANGE_STYLE = {  # change -> (symbol action, which plan's tier, layer label key), in layer order
+    "added": ("open", "tier_b", "cmp.added_layer"),
+    "removed": ("close", "tier_a", "cmp.removed_layer"),
+    "retiered": ("retier", "tier_b", "cmp.retiered_layer"),
+    "unchanged": ("keep", "tier_b", "cmp.unchanged_layer"),
 }
 
 
-def _site_popup(row: pd.Series, labels: dict[str, str]) -> str:
+def compare_locale(c: Comparison) -> str:
+    """The runs' ``locale`` (run.json), when both runs name the same one; else ``"en"``."""
+    a, b = ((r.record.get("scenario") or {}).get("locale", "en") for r in (c.a, c.b))
+    return a if a == b and a in ("en", "zh-CN") else "en"
 
+
+def _action_word(action: str, loc: str) -> str:
+    if loc != "en" and action in ("keep", "open", "retier", "close"):
+        return t(f"action.{action}", loc)
+    return action or "—"
+
+
+def _site_popup(row: pd.Series, labels: dict[str, str], loc: str = "en") -> str:
+    none = t("cmp.no_tier", loc)
+    change = row["change"]
     facts = [
-        ("Site", row["site_id"]),
-        ("Change", {"retiered": "re-tiered"}.get(row["change"], row["change"])),
-        ("Tier in A", labels.get(row["tier_a"], "closed / none")),
-        ("Tier in B", labels.get(row["tier_b"], "closed / none")),
-        ("Action in A", row["action_a"] or "—"),
-        ("Action in B", row["action_b"] or "—"),
-        ("Today", labels.get(row["today"], "new site")),
-        ("Region", row["region"]),
-        ("Cost A", money(row["cost_a"])),
-        ("Cost B", money(row["cost_b"])),
-        ("Cost Δ", f"{row['cost_delta']:+,.0f}"),
+        (t("cmp.site", loc), row["site_id"]),
+        (t("cmp.change", loc), t(f"change.{change}", loc) if f"change.{change}" in catalogue(loc) else change),
+        (t("cmp.tier_a", loc), labels.get(row["tier_a"], none)),
+        (t("cmp.tier_b", loc), labels.get(row["tier_b"], none)),
+        (t("cmp.action_a", loc), _action_word(row["action_a"], loc)),
+        (t("cmp.action_b", loc), _action_word(row["action_b"], loc)),
+        (t("map.today_tier", loc), labels.get(row["today"], t("map.new_site", loc))),
+        (t("map.region", loc), row["region"]),
+        (t("cmp.cost_a", loc), money(row["cost_a"], loc)),
+        (t("cmp.cost_b", loc), money(row["cost_b"], loc)),
+        (t("cmp.cost_delta", loc), f"{row['cost_delta']:+,.0f}"),
     ]
     shown = [(k, v) for k, v in facts if v != ""]
-    return render("compare_popup.html", name=row["name"], facts=shown)
+    return render("compare_popup.html", name=row["name"], facts=shown, locale=loc)
 
 
 def _panel(c: Comparison) -> str:
-    cost = c.cost.loc["total"]
+    cost, loc = c.cost.loc["total"], compare_locale(c)
     return render(
         "compare_panel.html",
+        locale=loc,
         label_a=run_name(c.a),
         label_b=run_name(c.b),
         levels=list(c.kpis.loc[c.kpis["region"] == "all"].itertuples()),
         tiers=list(c.outlets.itertuples()),
-        cost_a=format_money(cost["a"], c.currency),
-        cost_b=format_money(cost["b"], c.currency),
-        cost_delta=format_money(cost["delta"], c.currency, signed=True),
+        cost_a=format_money(cost["a"], c.currency, loc),
+        cost_b=format_money(cost["b"], c.currency, loc),
+        cost_delta=format_money(cost["delta"], c.currency, loc, signed=True),
         notes=c.notes,
     )
 
@@ -154,6 +169,7 @@ def region_changes(c: Comparison) -> list[dict]:
 def _region_panel(c: Comparison) -> str:
     return render(
         "compare_regions.html",
+        locale=compare_locale(c),
         label_a=run_name(c.a),
         label_b=run_name(c.b),
         level_names=list(c.a.tier_labels),
@@ -162,25 +178,25 @@ def _region_panel(c: Comparison) -> str:
 
 
 def _legend(c: Comparison) -> str:
-
+    loc = compare_locale(c)
     tiers = []
     for k, label in enumerate(c.a.tier_labels):
         colour, shape, size = tier_style(k)
         tiers.append({"svg": Markup(symbol_svg(shape, colour, size)), "label": label})
     changes = [
-        {"svg": Markup(symbol_svg("circle", "#7f7f7f", 14, action)), "label": text}
-        for action, text in (
-            ("open", "added in B"),
-            ("close", "removed in B"),
-            ("retier", "re-tiered in B"),
-            ("keep", "unchanged"),
+        {"svg": Markup(symbol_svg("circle", "#7f7f7f", 14, action)), "label": t(key, loc)}
+        for action, key in (
+            ("open", "cmp.added_in_b"),
+            ("close", "cmp.removed_in_b"),
+            ("retier", "cmp.retiered_in_b"),
+            ("keep", "change.unchanged"),
         )
     ]
     ramps = [
-        {"colours": GAINED_COLOURS, "label": "covered in B, not in A"},
-        {"colours": LOST_COLOURS, "label": "covered in A, not in B"},
+        {"colours": GAINED_COLOURS, "label": t("cmp.ramp_gained", loc)},
+        {"colours": LOST_COLOURS, "label": t("cmp.ramp_lost", loc)},
     ]
-    return render("compare_legend.html", tiers=tiers, changes=changes, ramps=ramps)
+    return render("compare_legend.html", tiers=tiers, changes=changes, ramps=ramps, locale=loc)
 
 
 def compare_map(c: Comparison) -> folium.Map:
@@ -201,44 +217,48 @@ def compare_map(c: Comparison) -> folium.Map:
     snippets = macros("compare_snippets.html")
     # longitudes unwrapped around the data's centre: runs across the antimeridian draw as one
     centre, bounds = data_view(c.sites.geometry, c.coverage.geometry)
-    m = base_map(*bounds)
+    loc = compare_locale(c)
+    _ = translator(loc)
+    m = base_map(*bounds, locale=loc)
 
     # coverage gained and lost per level, as cells sized to the area (no reach in a run folder)
     keys, labels = c.a.tier_keys, c.a.tier_labels
     shown = largest_change_level(c)
-    groups: dict[str, list] = {"Sites: B against A": []}
+    sites_group = t("cmp.sites_group", loc)
+    groups: dict[str, list] = {sites_group: []}
     cov = c.coverage
     if len(cov):
         metric = in_metres(cov)
         x0, y0, x1, y1 = metric.total_bounds
         size = float(np.clip(max(x1 - x0, y1 - y0) / 60.0, 500.0, 5000.0))
     for key, label in zip(keys, labels, strict=True):
-        for change, colours, text in (
-            ("gained", GAINED_COLOURS, "Covered in B only"),
-            ("lost", LOST_COLOURS, "Covered in A only"),
+        for change, colours, text, what in (
+            ("gained", GAINED_COLOURS, t("cmp.gained_layer", loc), t("cmp.gained_what", loc)),
+            ("lost", LOST_COLOURS, t("cmp.lost_layer", loc), t("cmp.lost_what", loc)),
         ):
             sel = (
                 metric[(metric["level"] == key) & (metric["change"] == change)] if len(cov) else cov
             )
-            group = layer_group(m, f"{text}: {label} ({money(sel['weight'].sum())})", key == shown)
-            groups.setdefault(f"{label}: coverage A → B", []).append(group)
+            name = t("cmp.cells_layer", loc, text=text, label=label, value=money(sel["weight"].sum(), loc))
+            group = layer_group(m, name, key == shown)
+            groups.setdefault(t("cmp.level_group", loc, label=label), []).append(group)
             if len(sel):
-                what = text[0].lower() + text[1:]
                 add_cells(
                     group,
                     demand_cells(sel, sel["weight"].to_numpy(), size),
                     colours,
-                    lambda v, n, lab=label, w=what: str(snippets.cell_tip(lab, v, w, n)),
+                    lambda v, n, lab=label, w=what: str(snippets.cell_tip(lab, v, w, n, _)),
                     centre,
                 )
 
     # sites by change; symbols keep the tier's shape and colour of webmap
     tier_pos = {k: i for i, k in enumerate(keys)}
     label_of = dict(zip(keys, labels, strict=True))
-    for change, (action, tier_col, text) in _CHANGE_STYLE.items():
+    for change, (action, tier_col, key) in _CHANGE_STYLE.items():
+        text = t(key, loc)
         sel = c.sites.loc[c.sites["change"] == change]
         group = layer_group(m, f"{text} ({len(sel)})", True)
-        groups["Sites: B against A"].append(group)
+        groups[sites_group].append(group)
         for tier, part in sel.groupby(tier_col, sort=False):
             k = tier_pos.get(tier, 0)
             colour, shape, size_px = tier_style(k)
@@ -250,8 +270,9 @@ def compare_map(c: Comparison) -> folium.Map:
                 icon_anchor=(size_px // 2, size_px // 2),
                 class_name="np-icon",
             )
-            popups = [_site_popup(r, label_of) for _, r in part.iterrows()]
-            tips = [str(snippets.site_tip(n, text.lower())) for n in part["name"]]
+            popups = [_site_popup(r, label_of, loc) for _, r in part.iterrows()]
+            tip_word = text.lower() if loc == "en" else text
+            tips = [str(snippets.site_tip(n, tip_word)) for n in part["name"]]
             folium.GeoJson(
                 points_geojson(part, popups, tips, centre),
                 marker=folium.Marker(icon=icon),
@@ -265,6 +286,6 @@ def compare_map(c: Comparison) -> folium.Map:
     root.html.add_child(Element(_panel(c)))
     root.html.add_child(Element(_legend(c)))
     root.html.add_child(Element(_region_panel(c)))
-    root.header.add_child(Element(str(snippets.title(run_name(c.a), run_name(c.b)))))
-    add_controls(m, m.netplan_base, groups, bounds)
+    root.header.add_child(Element(str(snippets.title(run_name(c.a), run_name(c.b), _))))
+    add_controls(m, m.netplan_base, groups, bounds, locale=loc)
     return m

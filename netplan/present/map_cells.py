@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from netplan.present.formats import money
+from netplan.present.i18n import translator
 from netplan.present.map_coords import in_metres
 from netplan.present.map_layers import add_shapes, tips
 from netplan.travel.geometry import cell_polygons, grid_cells, point_coords
@@ -182,13 +183,15 @@ def _classes(values: np.ndarray, n: int) -> np.ndarray:
     return np.minimum((pos * n).astype(int), n - 1)
 
 
-def gap_tip(label: str) -> Callable[[str, int], str]:
+def gap_tip(label: str, locale: str = "en") -> Callable[[str, int], str]:
     """The tooltip of a gap cell of one level, for :func:`add_cells`.
 
     Parameters
     ----------
     label : str
         The level's name, as plain text (the template escapes it).
+    locale : str
+        ``"en"`` or ``"zh-CN"``.
 
     Returns
     -------
@@ -196,7 +199,8 @@ def gap_tip(label: str) -> Callable[[str, int], str]:
         ``tip(value_text, points)`` → the tooltip's HTML.
     """
     macro = tips().gap_tip
-    return lambda value, points: str(macro(label, value, points))
+    _ = translator(locale)
+    return lambda value, points: str(macro(label, value, points, _))
 
 
 def add_cells(
@@ -241,7 +245,11 @@ def add_cells(
 
 
 def add_overlap_cells(
-    group: folium.FeatureGroup, cells: gpd.GeoDataFrame, label: str, centre: float = 0.0
+    group: folium.FeatureGroup,
+    cells: gpd.GeoDataFrame,
+    label: str,
+    centre: float = 0.0,
+    locale: str = "en",
 ) -> None:
     """Overlap cells coloured by the number of covering outlets (2, 3, 4+); darker = more demand.
 
@@ -255,9 +263,12 @@ def add_overlap_cells(
         The level's name, as plain text (the tooltip template escapes it).
     centre : float
         Longitude to unwrap around.
+    locale : str
+        ``"en"`` or ``"zh-CN"``.
     """
     if cells.empty:
         return
+    _ = translator(locale)
     strength = _classes(cells["value"].to_numpy(), 4)
     macro = tips().overlap_tip
     props = []
@@ -270,7 +281,7 @@ def add_overlap_cells(
         ]
         props.append(
             {
-                "_tip": str(macro(label, money(r.value), int(r.count), parts, int(r.max_covering))),
+                "_tip": str(macro(label, money(r.value), int(r.count), parts, int(r.max_covering), _)),
                 "_style": {
                     "fillColor": colour,
                     "color": colour,

@@ -13,6 +13,7 @@ from branca.element import MacroElement
 from folium.plugins import GroupedLayerControl
 from folium.template import Template
 
+from netplan.present.i18n import t
 from netplan.present.markup import html_text, script_json
 from netplan.present.offline import INLINE
 
@@ -95,7 +96,7 @@ class FitPanels(MacroElement):
         button.type = 'button';
         button.className = 'np-toggle';
         button.textContent = title;
-        button.title = 'Show or hide';
+        button.title = {{ this.show_hide }};
         button.addEventListener('click', function (e) {
             e.preventDefault(); e.stopPropagation();
             var closed = panel.classList.toggle('np-collapsed');
@@ -110,7 +111,7 @@ class FitPanels(MacroElement):
         L.DomEvent.disableScrollPropagation(panel);
     }
     document.querySelectorAll('.np-panel').forEach(function (p) {
-        toggler(p, p.getAttribute('data-title') || 'Panel');
+        toggler(p, p.getAttribute('data-title') || {{ this.panel_word }});
     });
     box.querySelectorAll('.leaflet-control-layers').forEach(function (p) {
         p.classList.add('np-layers');
@@ -164,18 +165,25 @@ class FitPanels(MacroElement):
         bounds: tuple[float, float, float, float],
         layers_title: str = "Layers",
         margin: int = 14,
+        locale: str = "en",
     ):
         super().__init__()
         self._name = "FitPanels"
         minx, miny, maxx, maxy = (float(v) for v in bounds)
         self.bounds = script_json([[miny, minx], [maxy, maxx]])
         self.layers_title = script_json(layers_title)
+        self.show_hide = script_json(t("map.show_hide", locale))
+        self.panel_word = script_json(t("map.panel", locale))
         self.margin = int(margin)  # half the largest outlet symbol, and a little air
         self.narrow = NARROW_PX
 
 
 def add_controls(
-    m: folium.Map, base: list, groups: dict[str, list], bounds: tuple[float, float, float, float]
+    m: folium.Map,
+    base: list,
+    groups: dict[str, list],
+    bounds: tuple[float, float, float, float],
+    locale: str = "en",
 ) -> None:
     """Add the grouped layer control and the panels' fit to ``m`` (after every layer).
 
@@ -188,6 +196,8 @@ def add_controls(
         Group name → overlays; empty groups are left out.
     bounds : tuple of float
         The data's (minx, miny, maxx, maxy) in degrees.
+    locale : str
+        ``"en"`` or ``"zh-CN"``: the panels' button words.
     """
     GroupedLayers(base, groups).add_to(m)
-    FitPanels(bounds).add_to(m)
+    FitPanels(bounds, layers_title=t("map.layers", locale), locale=locale).add_to(m)

@@ -16,9 +16,10 @@ import pandas as pd
 import shapely
 
 from netplan.present.formats import distance, money
+from netplan.present.i18n import t
 from netplan.present.map_coords import unwrapped_wgs84
 from netplan.present.markup import html_text
-from netplan.present.symbols import ACTION_LABELS, symbol_svg, tier_style
+from netplan.present.symbols import symbol_svg, tier_style
 from netplan.present.templating import macros
 
 # binds each feature's "_popup" and "_tip" property (HTML) to its layer
@@ -136,28 +137,33 @@ def add_shapes(
     ).add_to(group)
 
 
-def _outlet_popup(row: pd.Series, unit: str, horizon: float) -> str:
+def action_label(action: str, locale: str = "en") -> str:
+    """An outlet's action as the map says it: ``"kept"``, ``"new"``, ``"re-tiered"``, ``"closed"``."""
+    return t(f"map_action.{action}", locale) if action in ("keep", "open", "retier", "close") else action
+
+
+def _outlet_popup(row: pd.Series, unit: str, horizon: float, loc: str = "en") -> str:
     facts = [
-        ("Site", row["site_id"]),
-        ("Tier", row.get("tier_name") or row.get("tier") or "closed"),
-        ("Action", ACTION_LABELS.get(row.get("action", ""), row.get("action", ""))),
-        ("Today", row.get("current_tier") or "new site"),
-        ("Ownership", row.get("ownership", "")),
-        ("Region", row.get("region", "")),
+        (t("map.site", loc), row["site_id"]),
+        (t("map.tier", loc), row.get("tier_name") or row.get("tier") or t("map.closed", loc)),
+        (t("map.action", loc), action_label(row.get("action", ""), loc)),
+        (t("map.today_tier", loc), row.get("current_tier") or t("map.new_site", loc)),
+        (t("map.ownership", loc), row.get("ownership", "")),
+        (t("map.region", loc), row.get("region", "")),
         (
-            f"Cost ({horizon:g} y)",
+            t("map.cost", loc, years=f"{horizon:g}"),
             money(row["cost"]) if "cost" in row and np.isfinite(row["cost"]) else "",
         ),
         (
-            "Demand in reach",
+            t("map.demand_in_reach", loc),
             money(row["demand_in_reach"])
             if "demand_in_reach" in row and np.isfinite(row["demand_in_reach"])
             else "",
         ),
-        ("Supported by", row.get("supporting_outlet", "") or ("—" if row.get("tier") else "")),
+        (t("map.supported_by", loc), row.get("supporting_outlet", "") or ("—" if row.get("tier") else "")),
         (
-            "Support distance",
-            distance(row["support_distance"], unit)
+            t("map.support_distance", loc),
+            distance(row["support_distance"], unit, loc)
             if np.isfinite(row.get("support_distance", np.nan))
             else "",
         ),
@@ -175,6 +181,7 @@ def add_outlets(
     horizon: float,
     grey: bool = False,
     centre: float = 0.0,
+    locale: str = "en",
 ) -> None:
     """Outlets of one tier and action as symbols, each with its popup of facts and a tooltip.
 
@@ -196,6 +203,8 @@ def add_outlets(
         Draw in grey (today's network under the plan).
     centre : float
         Longitude to unwrap around.
+    locale : str
+        ``"en"`` or ``"zh-CN"``: the popup's and tooltip's words.
     """
     if frame.empty:
         return
@@ -203,9 +212,9 @@ def add_outlets(
     if grey:
         colour = "#8c8c8c"
     svg = symbol_svg(shape, colour, size, action)
-    popups = [_outlet_popup(r, unit, horizon) for _, r in frame.iterrows()]
+    popups = [_outlet_popup(r, unit, horizon, locale) for _, r in frame.iterrows()]
     macro = tips().outlet_tip
-    label = ACTION_LABELS.get(action, action)
+    label = action_label(action, locale)
     tip_texts = [str(macro(name, label)) for name in frame["name"]]
     icon = folium.DivIcon(
         html=svg, icon_size=(size, size), icon_anchor=(size // 2, size // 2), class_name="np-icon"

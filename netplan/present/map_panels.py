@@ -10,8 +10,10 @@ from __future__ import annotations
 import numpy as np
 
 from netplan.present.formats import format_money
+from netplan.present.i18n import translator
 from netplan.present.map_cells import GAP_COLOURS, OVERLAP_COUNT_COLOURS, OVERLAP_COUNT_LABELS
-from netplan.present.symbols import ACTION_LABELS, symbol_svg, tier_style
+from netplan.present.map_layers import action_label
+from netplan.present.symbols import symbol_svg, tier_style
 from netplan.present.templating import macros, render
 from netplan.roads.network import OSM_ATTRIBUTION
 
@@ -37,6 +39,7 @@ def kpi_panel(result) -> str:
         ``<div id="np-kpi" …>``.
     """
     scenario, plan = result.scenario, result.plan
+    loc = scenario.locale
     kpis = result.kpi_table()
     outlets = outlet_flows(plan.inputs.current_tier, plan.tiers, scenario.tier_labels)
     return str(
@@ -44,10 +47,11 @@ def kpi_panel(result) -> str:
             scenario.name,
             list(kpis[kpis["region"] == "all"].itertuples()),
             scenario.costs.horizon_years,
-            format_money(plan.budget.get("baseline_cost"), scenario.costs.currency),
-            format_money(plan.cost()["total"], scenario.costs.currency),
+            format_money(plan.budget.get("baseline_cost"), scenario.costs.currency, loc),
+            format_money(plan.cost()["total"], scenario.costs.currency, loc),
             outlets,
             plan.solver_record(),
+            translator(loc),
         )
     )
 
@@ -105,11 +109,11 @@ def legend_panel(scenario) -> str:
         colour, shape, size = tier_style(k)
         tiers.append((symbol_svg(shape, colour, size), label))
     actions = [
-        (symbol_svg("circle", "#7f7f7f", 14, action), ACTION_LABELS[action])
+        (symbol_svg("circle", "#7f7f7f", 14, action), action_label(action, scenario.locale))
         for action in ("keep", "open", "retier", "close")
     ]
     overlap = list(zip(OVERLAP_COUNT_COLOURS, OVERLAP_COUNT_LABELS, strict=True))
-    return str(_panels().legend(tiers, actions, GAP_COLOURS, overlap))
+    return str(_panels().legend(tiers, actions, GAP_COLOURS, overlap, translator(scenario.locale)))
 
 
 def road_data_note(scenario) -> str:
@@ -126,7 +130,7 @@ def road_data_note(scenario) -> str:
     """
     if scenario.travel.mode != "network":
         return ""
-    return str(_panels().road_data(OSM_ATTRIBUTION))
+    return str(_panels().road_data(OSM_ATTRIBUTION, translator(scenario.locale)))
 
 
 def page_title(name: str) -> str:

@@ -18,6 +18,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from netplan.present.formats import cell, compact, money
+from netplan.present.i18n import translator
 from netplan.present.markup import html_text
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -40,6 +41,7 @@ def environment() -> Environment:
         finalize=_escaped,
         auto_reload=False,  # the templates ship with the package; no stat per render
     )
+    env.globals["_en"] = translator("en")  # the macros' default catalogue (``_=_en``)
     env.filters.update(
         cell=cell,
         compact=compact,
@@ -60,13 +62,16 @@ def render(name: str, /, **context: Any) -> str:
         File name inside the templates folder, e.g. ``"report.html"``.
     **context
         The template's variables; a name the template uses but the context lacks raises
-        :class:`jinja2.UndefinedError`.
+        :class:`jinja2.UndefinedError`. ``locale`` (default ``"en"``) chooses the message
+        catalogue: the template reads it as ``locale`` and its labels as ``_("key")``.
 
     Returns
     -------
     str
         The rendered markup.
     """
+    context.setdefault("locale", "en")
+    context["_"] = translator(context["locale"])
     return environment().get_template(name).render(**context)
 
 

@@ -20,6 +20,7 @@ import numpy as np
 from branca.element import Element
 
 from netplan.present.formats import distance, money
+from netplan.present.i18n import t, translator
 from netplan.present.map_cells import (
     GAP_COLOURS,
     add_cells,
@@ -44,7 +45,9 @@ from netplan.present.symbols import tier_style
 from netplan.travel.geometry import point_coords, reach_areas
 
 
-def base_map(minx: float, miny: float, maxx: float, maxy: float) -> folium.Map:
+def base_map(
+    minx: float, miny: float, maxx: float, maxy: float, locale: str = "en"
+) -> folium.Map:
     """An empty map centred on the bounds: inlined Leaflet, a plain background, optional tiles.
 
     The plain background is the default base layer, so the page needs no network; the
@@ -55,6 +58,8 @@ def base_map(minx: float, miny: float, maxx: float, maxy: float) -> folium.Map:
     ----------
     minx, miny, maxx, maxy : float
         The data's bounds in degrees.
+    locale : str
+        ``"en"`` or ``"zh-CN"``: the base layers' names.
 
     Returns
     -------
@@ -69,11 +74,11 @@ def base_map(minx: float, miny: float, maxx: float, maxy: float) -> folium.Map:
         zoom_delta=0.5,
     )
     use_inlined_leaflet(m)
-    m.netplan_base = [folium.FeatureGroup(name="Plain background", overlay=False, show=True)]
+    m.netplan_base = [folium.FeatureGroup(name=t("map.base_plain", locale), overlay=False, show=True)]
     m.netplan_base[0].add_to(m)
     tiles = folium.TileLayer(
         "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
-        name="OpenStreetMap tiles (online)",
+        name=t("map.base_osm", locale),
         attr="&copy; OpenStreetMap contributors",
         overlay=False,
         show=False,
@@ -84,13 +89,14 @@ def base_map(minx: float, miny: float, maxx: float, maxy: float) -> folium.Map:
     return m
 
 
-def _region_layer(m: folium.Map, regions, centre: float, groups: dict) -> None:
+def _region_layer(m: folium.Map, regions, centre: float, groups: dict, loc: str = "en") -> None:
     if regions is None or not len(regions):
         return
-    group = layer_group(m, "Regions", show=True)
-    groups.setdefault("Regions", []).append(group)
-    macro = tips().region_tip
-    props = [{"_tip": str(macro(r))} for r in regions["region"]]
+    name = t("map.regions", loc)
+    group = layer_group(m, name, show=True)
+    groups.setdefault(name, []).append(group)
+    macro, _ = tips().region_tip, translator(loc)
+    props = [{"_tip": str(macro(r, _))} for r in regions["region"]]
     style = {
         "fillColor": "#ffffff",
         "fillOpacity": 0.35,
@@ -104,47 +110,51 @@ def _region_layer(m: folium.Map, regions, centre: float, groups: dict) -> None:
 def _cell_layers(m: folium.Map, result, centre: float, groups: dict) -> None:
     """Gaps and overlaps per level (plan and today), as coloured cells."""
     scenario, ev, base = result.scenario, result.evaluation, result.baseline
+    loc = scenario.locale
+    plan_word, today_word = t("map.plan", loc), t("map.today", loc)
     reach = scenario.reach_matrix
     for level, (key, label) in enumerate(
         zip(scenario.tier_keys, scenario.tier_labels, strict=True)
     ):
         size = cell_size(reach[level, level], scenario.unit)
         for who, evaluation, default in (
-            ("Plan", ev, level == scenario.n_tiers - 1),
-            ("Today", base, False),
+            (plan_word, ev, level == scenario.n_tiers - 1),
+            (today_word, base, False),
         ):
             gaps = evaluation.gaps()
             gaps = gaps[gaps["level"] == key]
             group = layer_group(
-                m, f"{who} · gaps: {label} ({money(gaps['weight'].sum())} uncovered)", default
+                m, t("map.gaps", loc, who=who, label=label, value=money(gaps["weight"].sum(), loc)), default
             )
-            groups.setdefault(level_group(label), []).append(group)
+            groups.setdefault(level_group(label, loc), []).append(group)
             cells = demand_cells(gaps, gaps["weight"].to_numpy(), size)
-            add_cells(group, cells, GAP_COLOURS, gap_tip(label), centre)
-        for who, evaluation in (("Plan", ev), ("Today", base)):
+            add_cells(group, cells, GAP_COLOURS, gap_tip(label, loc), centre)
+        for who, evaluation in ((plan_word, ev), (today_word, base)):
             over = evaluation.overlaps()
             over = over[over["level"] == key]
             group = layer_group(
-                m, f"{who} · overlaps: {label} ({money(over['weight'].sum())} by 2+ outlets)", False
+                m, t("map.overlaps", loc, who=who, label=label, value=money(over["weight"].sum(), loc)), False
             )
-            groups.setdefault(level_group(label), []).append(group)
+            groups.setdefault(level_group(label, loc), []).append(group)
             cells = overlap_cells(
                 over, over["weight"].to_numpy(), over["n_covering"].to_numpy(), size
             )
-            add_overlap_cells(group, cells, label, centre)
+            add_overlap_cells(group, cells, label, centre, loc)
 
 
 def _reach_layers(m: folium.Map, result, centre: float, groups: dict) -> None:
     """Reach areas of the plan's outlets, one layer per tier."""
     scenario, plan = result.scenario, result.plan
+    loc = scenario.locale
     reach, unit = scenario.reach_matrix, scenario.unit
     open_out = result.evaluation.open_outlets
     tiers_of = open_out["tier"].map({k: i for i, k in enumerate(scenario.tier_keys)}).to_numpy()
-    macro = tips().reach_tip
+    macro, _ = tips().reach_tip, translator(loc)
     for k, label in enumerate(scenario.tier_labels):
         sel = open_out[tiers_of == k]
-        group = layer_group(m, f"Plan · reach: {label} ({distance(reach[k, k], unit)})", False)
-        groups.setdefault(level_group(label), []).append(group)
+        name = t("map.reach", loc, who=t("map.plan", loc), label=label, reach=distance(reach[k, k], unit, loc))
+        group = layer_group(m, name, False)
+        groups.setdefault(level_group(label, loc), []).append(group)
         if len(sel):
             areas = reach_areas(
                 point_coords(sel.geometry),
@@ -153,25 +163,25 @@ def _reach_layers(m: folium.Map, result, centre: float, groups: dict) -> None:
                 sel.crs,
             )
             colour = tier_style(k)[0]
-            props = [{"_tip": str(macro(n, label))} for n in sel["name"]]
+            props = [{"_tip": str(macro(n, label, _))} for n in sel["name"]]
             style = {"fillColor": colour, "color": colour, "weight": 1, "fillOpacity": 0.08}
             add_shapes(group, areas, props, style, centre)
 
 
 def _link_layers(m: folium.Map, result, centre: float, groups: dict) -> None:
     """Lines from each outlet to its supporting outlet, plan and today."""
-    unit = result.scenario.unit
+    unit, loc = result.scenario.unit, result.scenario.locale
     macro = tips().link_tip
     for who, evaluation, show in (
-        ("Plan", result.evaluation, True),
-        ("Today", result.baseline, False),
+        (t("map.plan", loc), result.evaluation, True),
+        (t("map.today", loc), result.baseline, False),
     ):
         links = evaluation.links()
-        group = layer_group(m, f"{who} · linkage to supporting outlet ({len(links)})", show)
+        group = layer_group(m, t("map.links", loc, who=who, n=len(links)), show)
         groups.setdefault(who, []).append(group)
         if len(links):
             props = [
-                {"_tip": str(macro(a, b, distance(d, unit)))}
+                {"_tip": str(macro(a, b, distance(d, unit, loc)))}
                 for a, b, d in zip(
                     links["site_id"], links["supporting_outlet"], links["distance"], strict=True
                 )
@@ -183,34 +193,35 @@ def _link_layers(m: folium.Map, result, centre: float, groups: dict) -> None:
 def _outlet_layers(m: folium.Map, result, centre: float, groups: dict) -> None:
     """Today's network (grey) and the plan's outlets by tier; closed outlets apart."""
     scenario = result.scenario
-    unit, horizon = scenario.unit, scenario.costs.horizon_years
+    unit, horizon, loc = scenario.unit, scenario.costs.horizon_years, scenario.locale
+    plan_word, today_word = t("map.plan", loc), t("map.today", loc)
     today = result.baseline.outlets
-    group = layer_group(m, f"Today · outlets ({len(today)})", False)
-    groups.setdefault("Today", []).insert(0, group)
+    group = layer_group(m, t("map.outlets", loc, who=today_word, n=len(today)), False)
+    groups.setdefault(today_word, []).insert(0, group)
     for k in range(scenario.n_tiers):
         sel = today[today["tier"] == scenario.tier_keys[k]]
-        add_outlets(group, sel, k, "keep", unit, horizon, grey=True, centre=centre)
+        add_outlets(group, sel, k, "keep", unit, horizon, grey=True, centre=centre, locale=loc)
     outlets = result.evaluation.outlets
     plan_groups = []
     for k, (key, label) in enumerate(zip(scenario.tier_keys, scenario.tier_labels, strict=True)):
         sel = outlets[outlets["tier"] == key]
-        group = layer_group(m, f"Plan · {label} ({len(sel)})", True)
+        group = layer_group(m, t("map.tier_layer", loc, who=plan_word, label=label, n=len(sel)), True)
         plan_groups.append(group)
         for action in ("keep", "retier", "open"):
             part = sel[sel["action"] == action]
-            add_outlets(group, part, k, action, unit, horizon, centre=centre)
+            add_outlets(group, part, k, action, unit, horizon, centre=centre, locale=loc)
     closed = outlets[outlets["action"] == "close"]
-    group = layer_group(m, f"Plan · closed outlets ({len(closed)})", True)
+    group = layer_group(m, t("map.closed_layer", loc, who=plan_word, n=len(closed)), True)
     plan_groups.append(group)
-    groups["Plan"] = plan_groups + groups.get("Plan", [])
+    groups[plan_word] = plan_groups + groups.get(plan_word, [])
     for k, key in enumerate(scenario.tier_keys):
         part = closed[closed["current_tier"] == key]
-        add_outlets(group, part, k, "close", unit, horizon, centre=centre)
+        add_outlets(group, part, k, "close", unit, horizon, centre=centre, locale=loc)
 
 
-def level_group(label: str) -> str:
+def level_group(label: str, locale: str = "en") -> str:
     """The layer control's group of one level's gaps, overlaps and reach areas."""
-    return f"{label}: plan and today"
+    return t("map.level_group", locale, label=label)
 
 
 def plan_map(result) -> folium.Map:
@@ -227,17 +238,18 @@ def plan_map(result) -> folium.Map:
         to get a self-contained page.
     """
     scenario = result.scenario
+    loc = scenario.locale
     centre, bounds = data_view(result.evaluation.demand.geometry)
-    m = base_map(*bounds)
+    m = base_map(*bounds, locale=loc)
     # the layer control's groups, in the order shown: plan, today, per level, regions
-    groups: dict[str, list] = {"Plan": [], "Today": []}
-    groups.update({level_group(label): [] for label in scenario.tier_labels})
-    _region_layer(m, result.plan.inputs.regions, centre, groups)
+    groups: dict[str, list] = {t("map.plan", loc): [], t("map.today", loc): []}
+    groups.update({level_group(label, loc): [] for label in scenario.tier_labels})
+    _region_layer(m, result.plan.inputs.regions, centre, groups, loc)
     _cell_layers(m, result, centre, groups)
     _reach_layers(m, result, centre, groups)
     _link_layers(m, result, centre, groups)
     _outlet_layers(m, result, centre, groups)
-    add_controls(m, m.netplan_base, groups, bounds)
+    add_controls(m, m.netplan_base, groups, bounds, locale=loc)
     root = m.get_root()
     root.header.add_child(Element(MAP_STYLE))
     root.html.add_child(Element(kpi_panel(result)))

@@ -68,6 +68,10 @@ class Scenario(StrictModel):
     )
     objective: ObjectiveSpec = Field(default_factory=ObjectiveSpec)
     solver: SolverSpec = Field(default_factory=SolverSpec)
+    locale: Literal["en", "zh-CN"] = Field(
+        default="en",
+        description="language of the pages and the terminal summary: 'en' or 'zh-CN'",
+    )
     source: Path | None = Field(
         default=None, exclude=True, description="the YAML file it came from"
     )

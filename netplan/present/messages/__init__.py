@@ -1,0 +1,1 @@
+"""Message catalogues, one module per locale, each a dict ``MESSAGES`` keyed alike."""
