@@ -260,8 +260,8 @@ def test_compare_cost_panel_shows_the_currency(eur_run, tmp_path):
     assert cost[1] != cost[0]
     comparison = netplan.compare(out_a, out_b)
     written = netplan.write_comparison(comparison, tmp_path / "cmp")
-    assert written is not None
-    page = (tmp_path / "cmp" / "compare.html").read_text(encoding="utf-8")
+    assert written["map"].resolve() == (tmp_path / "cmp" / "compare.html").resolve()
+    page = written["map"].read_text(encoding="utf-8")
     delta = cost[1] - cost[0]
     assert f"Cost: EUR {cost[0]:,.0f} → <b>EUR {cost[1]:,.0f}</b> (Δ EUR {delta:+,.0f})" in page
     # and the terminal's headline of `netplan compare`
