@@ -237,6 +237,12 @@ def test_cli_stage_line_shows_the_running_solve(small):
     coverage = [s for s in shown if s.startswith("solve: coverage")][-1]
     value = result.plan.stages[0].objective
     assert f"best {value:,.0f}" in coverage and f"bound {value:,.0f}" in coverage
+    # the cost stage searches for a plan other than the known one (no incumbent of its own):
+    # its line shows the best known cost, which is the stage's optimum here
+    cost_lines = [s for s in shown if s.startswith("solve: cost")]
+    assert cost_lines, "the cost stage showed no progress"
+    cost = next(s for s in result.plan.stages if s.stage == "cost").objective
+    assert all(f"best {cost:,.0f}" in s for s in cost_lines), cost_lines
     # once done, the line is the plain check mark again and no watcher is left behind
     descriptions = [t.description for t in progress.tasks]
     assert all("best" not in d for d in descriptions)

@@ -103,6 +103,36 @@ def in_user_units(scale: float) -> Iterator[None]:
         yield
 
 
+@contextmanager
+def known_best(value: float, sense: str) -> Iterator[None]:
+    """Inside the block, the watcher's incumbent is never worse than ``value``.
+
+    A search for "the best plan other than the known ones" (the tie stages' no-good rounds)
+    starts without an incumbent of its own, yet the stage's best known value is what the
+    planner is waiting on; the progress line shows it as ``best``.
+
+    Parameters
+    ----------
+    value : float
+        The best stage value known before the solve, in the units the watcher sees.
+    sense : {"min", "max"}
+    """
+    watcher = current_watcher()
+    if watcher is None or not math.isfinite(value):
+        yield
+        return
+
+    def merged(p: SolveProgress) -> None:
+        inc = p.incumbent
+        worse = inc > value if sense == "min" else inc < value
+        if not math.isfinite(inc) or worse:
+            p = replace(p, incumbent=value)
+        watcher(p)
+
+    with watch_solves(merged):
+        yield
+
+
 def subscribe(watcher: Watcher) -> contextvars.Token:
     """Start sending this context's solve progress to ``watcher`` until :func:`unsubscribe`
     (for displays told of a stage's start and end separately, as the command line is)."""

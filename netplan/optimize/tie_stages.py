@@ -11,6 +11,7 @@ import scipy.sparse as sp
 from netplan.optimize.assignment import NearestAssignment
 from netplan.optimize.model import StageObjective, TieredModel
 from netplan.optimize.program import LinearProgram
+from netplan.optimize.progress import known_best
 from netplan.optimize.records import SolverRecord
 from netplan.optimize.scaling import certify, pow2_scale
 from netplan.optimize.stage_fixing import fix_row, is_better, stage_value, tolerance
@@ -71,9 +72,10 @@ def second_stage(
             np.full(len(rows), -np.inf),
             np.array([r[1] for r in rows]),
         )
-        new_x, record = run(
-            stage, search.with_objective(objective.c, objective.sense, objective.offset), None
-        )
+        with known_best(best, objective.sense):  # the progress line's "best" while searching
+            new_x, record = run(
+                stage, search.with_objective(objective.c, objective.sense, objective.offset), None
+            )
         record.extra["plans_known"] = float(len(plans))
         records.append(record)
         if record.status == "infeasible":
