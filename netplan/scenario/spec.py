@@ -32,6 +32,7 @@ from netplan.scenario.rules import (
     ObjectiveSpec,
     SolverSpec,
 )
+from netplan.scenario.siting import SitingSpec
 from netplan.scenario.text import explain_validation_error, read_yaml_mapping
 from netplan.scenario.tiers import ReachOverride, TierSpec, TravelSpec, linkage_given
 from netplan.travel.units import parse_quantity
@@ -65,6 +66,9 @@ class Scenario(StrictModel):
     span_of_control: dict[str, int] | None = Field(
         default=None,
         description="max outlets a parent of this tier may support; each supported outlet is assigned one parent",
+    )
+    siting: SitingSpec | None = Field(
+        default=None, description="spacing between outlets, excluded land, overlap caps"
     )
     objective: ObjectiveSpec = Field(default_factory=ObjectiveSpec)
     solver: SolverSpec = Field(default_factory=SolverSpec)
@@ -134,6 +138,9 @@ class Scenario(StrictModel):
         for spec in scenario.layer_specs().values():
             if not spec.path.is_absolute():
                 spec.path = (base / spec.path).resolve()
+        for rule in scenario.siting.exclusions if scenario.siting else []:
+            if rule.path is not None and not rule.path.is_absolute():
+                rule.path = (base / rule.path).resolve()
         if scenario.travel.network is not None and not scenario.travel.network.is_absolute():
             scenario.travel.network = (base / scenario.travel.network).resolve()
         scenario._check_semantics(where)
@@ -159,6 +166,11 @@ class Scenario(StrictModel):
             if not spec.path.exists():
                 missing.append(
                     f"{self._where()}: {key}.path: file not found: {spec.path}; fix the path (relative paths start at the scenario's folder)"
+                )
+        for i, rule in enumerate(self.siting.exclusions if self.siting else []):
+            if rule.path is not None and not rule.path.exists():
+                missing.append(
+                    f"{self._where()}: siting.exclusions[{i}].path: file not found: {rule.path}; fix the path (relative paths start at the scenario's folder)"
                 )
         if missing:
             raise InputFileNotFoundError("\n".join(missing))
