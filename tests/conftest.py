@@ -131,6 +131,76 @@ def small_case(tmp_path):
     return write_small_case(tmp_path / "case")
 
 
+def write_road_case(
+    folder: Path,
+    network: str | Path,
+    *,
+    name: str,
+    box: tuple[float, float, float, float],
+    outlet: tuple[float, float],
+    reach: tuple[str, str],
+    n_demand: int,
+    n_sites: int,
+    n_hubs: int,
+    seed: int,
+    solver: dict,
+) -> Path:
+    """A two-tier case on drive times: random demand and candidates in ``box`` (west, south,
+    east, north; degrees), one kept hub at ``outlet``, reaches ``(hub, point)``; the point's
+    linkage is the hub's reach. Returns the scenario file."""
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    west, south, east, north = box
+    pd.DataFrame(
+        {
+            "cid": [f"D{i}" for i in range(n_demand)],
+            "lon": rng.uniform(west, east, n_demand),
+            "lat": rng.uniform(south, north, n_demand),
+            "customers": rng.integers(1, 6, n_demand),
+        }
+    ).to_csv(folder / "demand.csv", index=False)
+    pd.DataFrame(
+        {
+            "site": [f"S{i}" for i in range(n_sites)],
+            "lon": rng.uniform(west, east, n_sites),
+            "lat": rng.uniform(south, north, n_sites),
+            "tiers": np.where(np.arange(n_sites) < n_hubs, "hub;point", "point"),
+        }
+    ).to_csv(folder / "candidates.csv", index=False)
+    pd.DataFrame(
+        {"oid": ["E1"], "tier": ["hub"], "policy": ["keep"], "lon": [outlet[0]], "lat": [outlet[1]]}
+    ).to_csv(folder / "outlets.csv", index=False)
+    scenario = {
+        "name": name,
+        "travel": {
+            "mode": "network",
+            "network": str(network),
+            "crs": "auto",
+            "access_speed": 15,
+            "max_access": "1 km",
+        },
+        "tiers": [
+            {"key": "hub", "name": "hub", "reach": reach[0]},
+            {"key": "point", "name": "point", "reach": reach[1], "linkage": reach[0]},
+        ],
+        "demand": {"path": "demand.csv", "id": "cid", "weight": "customers"},
+        "outlets": {"path": "outlets.csv", "id": "oid", "tier": "tier", "policy": "policy"},
+        "candidates": {"path": "candidates.csv", "id": "site", "tiers": "tiers"},
+        "costs": {
+            "horizon_years": 2,
+            "direct": {
+                "hub": {"open": 500, "operate": 100, "convert": 200, "close": 50},
+                "point": {"open": 40, "operate": 10, "convert": 20, "close": 5},
+            },
+        },
+        "budget": {"total": "1.5 x baseline"},
+        "solver": solver,
+    }
+    path = folder / "scenario.yaml"
+    path.write_text(yaml.safe_dump(scenario, sort_keys=False))
+    return path
+
+
 def chromium_path() -> str | None:
     """Debian's Chromium, if installed (browser tests must run when CI=true)."""
     return shutil.which("chromium") or shutil.which("chromium-browser")

@@ -19,7 +19,6 @@ import numpy as np
 import osmium
 import pandas as pd
 import pytest
-import yaml
 from typer.testing import CliRunner
 
 from netplan import InputDataError, NetplanWarning
@@ -27,7 +26,7 @@ from netplan.cli import app
 from netplan.roads.extract import split_at_gaps, write_drive_xml
 from netplan.roads.network import is_drivable, is_road, read_graph
 
-from conftest import SHARED
+from conftest import SHARED, write_road_case
 
 PBF = SHARED / "data" / "liechtenstein" / "liechtenstein-latest.osm.pbf"
 BBOX = (9.505, 47.125, 9.545, 47.160)  # west, south, east, north: Vaduz and its edge
@@ -147,58 +146,11 @@ def test_the_written_extract_holds_whole_ways_and_distinct_pieces(clipped, tmp_p
 
 def _plan_case(folder: Path, network: Path) -> Path:
     """A small two-tier plan inside the clipped box, on drive times."""
-    rng = np.random.default_rng(3)
-    folder.mkdir(parents=True, exist_ok=True)
-    west, south, east, north = 9.515, 47.132, 9.535, 47.152  # inside BBOX, away from its edge
-    n, m = 120, 12
-    pd.DataFrame(
-        {
-            "cid": [f"D{i}" for i in range(n)],
-            "lon": rng.uniform(west, east, n),
-            "lat": rng.uniform(south, north, n),
-            "customers": rng.integers(1, 6, n),
-        }
-    ).to_csv(folder / "demand.csv", index=False)
-    pd.DataFrame(
-        {
-            "site": [f"S{i}" for i in range(m)],
-            "lon": rng.uniform(west, east, m),
-            "lat": rng.uniform(south, north, m),
-            "tiers": np.where(np.arange(m) < 4, "hub;point", "point"),
-        }
-    ).to_csv(folder / "candidates.csv", index=False)
-    pd.DataFrame(
-        {"oid": ["E1"], "tier": ["hub"], "policy": ["keep"], "lon": [9.5215], "lat": [47.1410]}
-    ).to_csv(folder / "outlets.csv", index=False)
-    scenario = {
-        "name": "clipped",
-        "travel": {
-            "mode": "network",
-            "network": str(network),
-            "crs": "auto",
-            "access_speed": 15,
-            "max_access": "1 km",
-        },
-        "tiers": [
-            {"key": "hub", "name": "hub", "reach": "6 min"},
-            {"key": "point", "name": "point", "reach": "2 min", "linkage": "6 min"},
-        ],
-        "demand": {"path": "demand.csv", "id": "cid", "weight": "customers"},
-        "outlets": {"path": "outlets.csv", "id": "oid", "tier": "tier", "policy": "policy"},
-        "candidates": {"path": "candidates.csv", "id": "site", "tiers": "tiers"},
-        "costs": {
-            "horizon_years": 2,
-            "direct": {
-                "hub": {"open": 500, "operate": 100, "convert": 200, "close": 50},
-                "point": {"open": 40, "operate": 10, "convert": 20, "close": 5},
-            },
-        },
-        "budget": {"total": "1.5 x baseline"},
-        "solver": {"time_limit": 60, "mip_rel_gap": 0},
-    }
-    path = folder / "scenario.yaml"
-    path.write_text(yaml.safe_dump(scenario, sort_keys=False))
-    return path
+    return write_road_case(
+        folder, network, name="clipped", box=(9.515, 47.132, 9.535, 47.152),  # inside BBOX
+        outlet=(9.5215, 47.1410), reach=("6 min", "2 min"), n_demand=120, n_sites=12, n_hubs=4,
+        seed=3, solver={"time_limit": 60, "mip_rel_gap": 0},
+    )  # fmt: skip
 
 
 def test_clipped_extract_validates_and_plans_to_a_proven_optimum(clipped, tmp_path):

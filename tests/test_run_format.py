@@ -23,7 +23,7 @@ import netplan
 from netplan.cli import app
 from netplan.evaluation.columns import DIST_STATS, kpi_columns, rounded
 
-from conftest import write_small_case
+from conftest import write_road_case, write_small_case
 
 try:
     runner = CliRunner(mix_stderr=False)
@@ -289,64 +289,12 @@ def _grid_case(folder: Path) -> Path:
         + "\n".join(nodes + ways)
         + "\n</osm>\n"
     )
-    rng = np.random.default_rng(5)
     span = step * (n - 1)
-    pd.DataFrame(
-        {
-            "cid": [f"D{i}" for i in range(60)],
-            "lon": lon0 + rng.uniform(0, span, 60),
-            "lat": lat0 + rng.uniform(0, span, 60),
-            "customers": rng.integers(1, 6, 60),
-        }
-    ).to_csv(folder / "demand.csv", index=False)
-    pd.DataFrame(
-        {
-            "site": [f"S{i}" for i in range(8)],
-            "lon": lon0 + rng.uniform(0, span, 8),
-            "lat": lat0 + rng.uniform(0, span, 8),
-            "tiers": ["hub;point"] * 2 + ["point"] * 6,
-        }
-    ).to_csv(folder / "candidates.csv", index=False)
-    pd.DataFrame(
-        {
-            "oid": ["E1"],
-            "tier": ["hub"],
-            "policy": ["keep"],
-            "lon": [lon0 + span / 2],
-            "lat": [lat0 + span / 2],
-        }
-    ).to_csv(folder / "outlets.csv", index=False)
-    scenario = {
-        "name": "grid",
-        "travel": {
-            "mode": "network",
-            "network": "grid.osm",
-            "crs": "auto",
-            "access_speed": 15,
-            "max_access": "1 km",
-        },
-        "tiers": [
-            {"key": "hub", "name": "hub", "reach": "4 min"},
-            {"key": "point", "name": "point", "reach": "1 min", "linkage": "4 min"},
-        ],
-        "demand": {"path": "demand.csv", "id": "cid", "weight": "customers"},
-        "outlets": {"path": "outlets.csv", "id": "oid", "tier": "tier", "policy": "policy"},
-        "candidates": {"path": "candidates.csv", "id": "site", "tiers": "tiers"},
-        "costs": {
-            "horizon_years": 2,
-            "direct": {
-                "hub": {"open": 500, "operate": 100, "convert": 200, "close": 50},
-                "point": {"open": 40, "operate": 10, "convert": 20, "close": 5},
-            },
-        },
-        "budget": {"total": "1.5 x baseline"},
-        "solver": {"time_limit": 60},
-    }
-    import yaml
-
-    path = folder / "scenario.yaml"
-    path.write_text(yaml.safe_dump(scenario, sort_keys=False))
-    return path
+    return write_road_case(
+        folder, "grid.osm", name="grid", box=(lon0, lat0, lon0 + span, lat0 + span),
+        outlet=(lon0 + span / 2, lat0 + span / 2), reach=("4 min", "1 min"), n_demand=60,
+        n_sites=8, n_hubs=2, seed=5, solver={"time_limit": 60},
+    )  # fmt: skip
 
 
 def test_a_planar_run_and_a_road_run_are_refused_naming_both_units(tmp_path):
