@@ -14,6 +14,7 @@ import numpy as np
 from netplan._errors import ScenarioError, did_you_mean
 from netplan.scenario.conditioning import Member, ratio_problem
 from netplan.scenario.layers import OWNERSHIPS
+from netplan.scenario.phases import phases_problems
 from netplan.scenario.siting import siting_problems
 from netplan.scenario.tiers import linkage_given
 from netplan.travel.units import Quantity, parse_quantity
@@ -139,6 +140,7 @@ def check_semantics(scenario: Scenario, where: str) -> None:
                 )
     problems += _capacity_and_span(scenario, where, keys)
     problems += siting_problems(scenario, where)
+    problems += phases_problems(scenario, where)
     for i, rule in enumerate(scenario.counts):
         try:
             if str(rule.tier) != "any":

@@ -32,6 +32,7 @@ from netplan.scenario.rules import (
     ObjectiveSpec,
     SolverSpec,
 )
+from netplan.scenario.phases import PhaseSpec, RoadmapSpec, phase_years
 from netplan.scenario.siting import SitingSpec
 from netplan.scenario.text import explain_validation_error, read_yaml_mapping
 from netplan.scenario.tiers import ReachOverride, TierSpec, TravelSpec, linkage_given
@@ -69,6 +70,12 @@ class Scenario(StrictModel):
     )
     siting: SitingSpec | None = Field(
         default=None, description="spacing between outlets, excluded land, overlap caps"
+    )
+    phases: list[PhaseSpec] | None = Field(
+        default=None, description="a roadmap: phases in time order, each with years, budget and demand"
+    )
+    roadmap: RoadmapSpec | None = Field(
+        default=None, description="how the phases are planned (objective, carry_over)"
     )
     objective: ObjectiveSpec = Field(default_factory=ObjectiveSpec)
     solver: SolverSpec = Field(default_factory=SolverSpec)
@@ -144,6 +151,9 @@ class Scenario(StrictModel):
         if scenario.travel.network is not None and not scenario.travel.network.is_absolute():
             scenario.travel.network = (base / scenario.travel.network).resolve()
         scenario._check_semantics(where)
+        if scenario.phases and "horizon_years" not in scenario.costs.model_fields_set:
+            # with phases the horizon is their sum (an explicit one that disagrees is refused)
+            scenario.costs.horizon_years = phase_years(scenario)
         return scenario
 
     @classmethod

@@ -1,0 +1,99 @@
+"""The ``phases`` and ``roadmap`` keys (issue 25): what the scenario alone can check, one line
+per broken rule, and the horizon as the sum of the phases' years."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from netplan import Scenario
+from netplan._errors import ScenarioError
+from netplan.scenario.phases import baseline_factor, growth_problems
+
+from conftest import write_small_case
+
+PHASES = [
+    {"name": "2027 pilot", "years": 1, "budget": {"capex": 1500}},
+    {"name": "2028 rollout", "years": 1, "budget": {"capex": 2500, "opex": 300}},
+    {"name": "2029-2031", "years": 3, "budget": {"capex": 2000, "total": "1.1 x baseline"},
+     "growth": {"North": 1.4, "all": 1.05}},
+]  # fmt: skip
+
+
+def load(tmp_path, **changes) -> Scenario:
+    raw = yaml.safe_load(write_small_case(tmp_path / "case").read_text())
+    if "phases" in changes:  # the horizon follows the phases unless a test gives one
+        del raw["costs"]["horizon_years"]
+    raw.update(changes)
+    return Scenario.from_dict(raw, base_dir=tmp_path / "case")
+
+
+def error(tmp_path, **changes) -> str:
+    with pytest.raises(ScenarioError) as exc:
+        load(tmp_path, **changes)
+    return str(exc.value)
+
+
+def test_phases_parse_and_the_horizon_is_their_sum(tmp_path):
+    s = load(tmp_path, phases=PHASES, roadmap={"objective": "final_first"})
+    assert [p.name for p in s.phases] == ["2027 pilot", "2028 rollout", "2029-2031"]
+    assert s.costs.horizon_years == 5.0
+    assert s.roadmap.objective == "final_first" and s.roadmap.carry_over is False
+    assert baseline_factor(s.phases[2].budget.total, "k") == pytest.approx(1.1)
+    assert baseline_factor(2000.0, "k") is None
+
+
+def test_no_phases_changes_nothing(tmp_path):
+    s = load(tmp_path)
+    assert s.phases is None and s.roadmap is None and s.costs.horizon_years == 2.0
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({"phases": [{"name": "a", "years": 0}]}, "phases[0].years: a phase lasts more than 0 years, got 0"),
+        ({"phases": [{"name": "a", "years": -2}]}, "phases[0].years: a phase lasts more than 0 years, got -2"),
+        ({"phases": [{"name": "a", "years": 1}, {"name": "a", "years": 1}]}, "phases: the name 'a' is used twice"),
+        ({"phases": [{"name": "a", "years": 1, "weight": "w", "weights": {"hub": "w"}}]},
+         "phases[0]: give 'weight' (one column) or 'weights' (per level), not both"),
+        ({"phases": [{"name": "a", "years": 1, "weights": {"hubb": "w"}}]},
+         "phases[0].weights.hubb: unknown level 'hubb' (did you mean 'hub'?)"),
+        ({"phases": [{"name": "a", "years": 1, "growth": {"all": 0}}]},
+         "phases[0].growth.all: a growth factor is a number > 0, got 0"),
+        ({"phases": [{"name": "a", "years": 1, "budget": {"total": "lots"}}]},
+         "phases[0].budget.total: cannot read 'lots'"),
+        ({"phases": [{"name": "a", "years": 1, "targets": {"hub": 0.9}}]},
+         "phases[0].targets: targets belong to objective type 'min_cost'"),
+        ({"phases": [{"name": "a", "years": 1, "budget": {"total": 100}}], "roadmap": {"carry_over": True}},
+         "roadmap.carry_over: carries unspent capex, but no phase has a 'capex' budget"),
+        ({"phases": [{"name": "a", "years": 1}, {"name": "b", "years": 3}],
+          "costs": {"horizon_years": 2}}, "costs.horizon_years: 2 disagrees with the phases' 4 years"),
+        ({"roadmap": {"objective": "coverage_years"}}, "roadmap: needs 'phases'"),
+        ({"phases": []}, "phases: give at least one phase"),
+    ],
+)  # fmt: skip
+def test_a_broken_phase_rule_is_one_line_naming_the_key(tmp_path, changes, expected):
+    message = error(tmp_path, **changes)
+    assert message == f"scenario: {expected}" or message.startswith(f"scenario: {expected}"), message
+    assert "\n" not in message  # one broken rule, one line
+
+
+def test_growth_regions_are_checked_against_the_data(tmp_path):
+    s = load(tmp_path, phases=PHASES, costs={"horizon_years": 5})
+    assert growth_problems(s, ["North", "South"], "f.yaml") == []
+    assert growth_problems(s, ["Nord", "South"], "f.yaml") == [
+        "f.yaml: phases[2].growth.North: unknown region 'North' (did you mean 'Nord'?); regions "
+        "are those of the demand's region column ('all' for the rest)"
+    ]
+
+
+def test_a_run_with_phases_is_refused_until_roadmaps_exist(tmp_path):
+    """The keys are read and checked, but no roadmap model exists yet: one line, exit 2, no output."""
+    from netplan.cli import app
+
+    path = write_small_case(tmp_path / "case", phases=PHASES[:2])
+    res = CliRunner().invoke(app, ["run", str(path), "--out", str(tmp_path / "out")])
+    assert res.exit_code == 2, res.output
+    assert "phases: planning a roadmap over phases is not available in this version" in res.output
+    assert "Traceback" not in res.output and not (tmp_path / "out").exists()
