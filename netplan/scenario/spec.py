@@ -24,6 +24,7 @@ from netplan.scenario.layers import (
     OutletSpec,
     RegionSpec,
 )
+from netplan.scenario.phases import PhaseSpec, RoadmapSpec, phase_years
 from netplan.scenario.rules import (
     BudgetSpec,
     CapacitySpec,
@@ -32,7 +33,6 @@ from netplan.scenario.rules import (
     ObjectiveSpec,
     SolverSpec,
 )
-from netplan.scenario.phases import PhaseSpec, RoadmapSpec, phase_years
 from netplan.scenario.siting import SitingSpec
 from netplan.scenario.text import explain_validation_error, read_yaml_mapping
 from netplan.scenario.tiers import ReachOverride, TierSpec, TravelSpec, linkage_given
