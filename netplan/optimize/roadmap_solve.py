@@ -1,0 +1,202 @@
+"""The exact roadmap: lexicographic stages on the roadmap MILP, each certified from the plan.
+
+Stages of ``coverage_years``: coverage-years (max), then the roadmap's total cost (min), then
+the site-id tie-break (min). Each stage's value is re-evaluated from the phase tiers alone
+(:func:`coverage_years` from the coverage pairs, :func:`phase_money` from the cost arrays),
+never taken from the solver; a stage is optimal only when :func:`~netplan.optimize.scaling.certify`
+agrees. One time limit covers all stages; a stage stopped early ends the run there.
+
+Not yet here (issue 25, later steps): the years-weighted distance tie-break, ``final_first``,
+the greedy baseline.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from netplan.optimize.records import SolverOptions, SolverRecord
+from netplan.optimize.roadmap_model import RETIER_POLICIES, RoadmapModel, RoadmapProblem
+from netplan.optimize.scaling import certify, pow2_scale, solve_scaled
+from netplan.optimize.stage_fixing import fix_row
+
+STAGES = ("coverage_years", "cost", "site_id")
+
+
+@dataclass
+class RoadmapResult:
+    """Outcome of :func:`solve_roadmap`.
+
+    Attributes
+    ----------
+    tiers : ndarray (P, m) or None
+        Tier of each site in each phase (-1 = none).
+    records : list of SolverRecord
+    status : str
+        ``optimal`` only if every stage was certified optimal.
+    stopped_stage : str or None
+    values : dict
+        Exact value of each finished stage.
+    """
+
+    tiers: np.ndarray | None
+    records: list[SolverRecord]
+    status: str
+    stopped_stage: str | None
+    values: dict[str, float] = field(default_factory=dict)
+
+
+def coverage_years(problem: RoadmapProblem, tiers: np.ndarray) -> float:
+    """Sum over phases of years × level-weighted demand within reach of an open serving outlet.
+
+    Computed from the coverage pairs and the phase weights only (no model columns).
+    """
+    total = 0.0
+    for phase, years, t in zip(problem.phases, problem.years, tiers, strict=True):
+        lw = phase.lw()
+        for level in np.flatnonzero(phase.modelled_levels()):
+            pairs, mask = phase.coverage.level_pairs(int(level))
+            k = t[pairs.site]
+            serving = (k >= 0) & mask[np.arange(len(k)), np.maximum(k, 0)]
+            covered = np.zeros(phase.n_demand, dtype=bool)
+            covered[pairs.demand[serving]] = True
+            total += years * lw[level] * float(phase.weights[covered, level].sum())
+    return total
+
+
+def phase_money(problem: RoadmapProblem, tiers: np.ndarray) -> list[dict[str, float]]:
+    """Per phase: ``capex`` (open + convert + close paid in it), ``opex_per_year`` and
+    ``total`` (capex + years × opex), from the tiers before and after each phase."""
+    costs = problem.phases[0].costs
+    before = costs.current_tier.copy()
+    out = []
+    for t, years in zip(tiers, problem.years, strict=True):
+        on, was = t >= 0, before >= 0
+        opening = on & ~was & (costs.current_tier < 0)
+        changing = on & was & (t != before)
+        closing = ~on & was
+        idx = np.flatnonzero(on)
+        capex = float(
+            costs.open[opening, t[opening]].sum()
+            + costs.convert[changing, t[changing]].sum()
+            + costs.close[closing].sum()
+        )
+        opex = float(costs.operate[idx, t[idx]].sum())
+        out.append({"capex": capex, "opex_per_year": opex, "total": capex + years * opex})
+        before = t
+    return out
+
+
+def transitions_broken(problem: RoadmapProblem, tiers: np.ndarray) -> list[str]:
+    """The transition rules a phase-tier sequence breaks (empty: none), checked site by site
+    on the sequence itself: new sites open once, stay open and only move up; at most one
+    change of tier; today's outlets never reopen and do not change tier before closing."""
+    first = problem.phases[0]
+    current, policy = first.costs.current_tier, first.policy
+    seq = np.vstack([current, tiers])  # row 0: today
+    broken = []
+    for j in range(first.n_sites):
+        s = seq[:, j]
+        open_ = s >= 0
+        changes = int(np.sum(open_[:-1] & open_[1:] & (s[:-1] != s[1:])))
+        if changes > 1:
+            broken.append(f"site {j}: {changes} changes of tier")
+        if current[j] < 0:
+            if np.any(open_[:-1] & ~open_[1:]):
+                broken.append(f"site {j}: a new outlet closes")
+            # upward = towards tier 0: the index never grows while open
+            if np.any(open_[:-1] & open_[1:] & (s[1:] > s[:-1])):
+                broken.append(f"site {j}: a new outlet moves down a tier")
+        else:
+            if np.any(~open_[:-1] & open_[1:]):
+                broken.append(f"site {j}: reopens")
+            if changes and policy[j] not in RETIER_POLICIES:
+                broken.append(f"site {j}: changes tier under policy {policy[j]}")
+            retiered = open_ & (s != current[j])
+            if np.any(retiered[:-1] & ~open_[1:]):
+                broken.append(f"site {j}: changes tier before closing")
+    return broken
+
+
+def solve_roadmap(
+    problem: RoadmapProblem, options: SolverOptions | None = None, tie_break: bool = True
+) -> RoadmapResult:
+    """The exact roadmap: coverage-years, then total cost, then site id (see the module).
+
+    Parameters
+    ----------
+    problem : RoadmapProblem
+    options : SolverOptions, optional
+        ``time_limit`` covers all stages.
+    tie_break : bool
+        Run the site-id stage.
+
+    Returns
+    -------
+    RoadmapResult
+    """
+    options = options or SolverOptions()
+    model = RoadmapModel(problem)
+    t0 = time.perf_counter()
+    lp = model.lp
+    objectives = {
+        "coverage_years": model.coverage_years_objective(),
+        "cost": model.cost_objective(),
+        "site_id": model.tie_objective(),
+    }
+    exact = {
+        "coverage_years": lambda t: coverage_years(problem, t),
+        "cost": lambda t: sum(m["total"] for m in phase_money(problem, t)),
+        "site_id": lambda t: _tie_value(model, t),
+    }
+    records: list[SolverRecord] = []
+    values: dict[str, float] = {}
+    tiers = None
+    start = None
+    for stage in STAGES if tie_break else STAGES[:2]:
+        obj = objectives[stage]
+        left = (
+            None if options.time_limit is None else options.time_limit - (time.perf_counter() - t0)
+        )
+        if left is not None and left <= 0.01:
+            nan = float("nan")
+            rec = SolverRecord("time_limit", nan, nan, nan, 0.0, options.backend, "", options.time_limit,
+                               options.mip_rel_gap, stage=stage, message="no time left for this stage")  # fmt: skip
+            records.append(rec)
+            return RoadmapResult(tiers, records, "time_limit", stage, values)
+        x, record = solve_scaled(
+            lp.with_objective(obj.c, obj.sense, obj.offset),
+            dataclasses.replace(options, time_limit=left),
+            start=start,
+        )
+        record.stage = stage
+        records.append(record)
+        if x is None:
+            return RoadmapResult(tiers, records, record.status, stage, values)
+        tiers = model.phase_tiers(x)
+        value = exact[stage](tiers)
+        certify(record, value, obj.sense, options.mip_rel_gap, pow2_scale(obj.c))
+        broken = transitions_broken(problem, tiers)
+        if broken:  # the model and the rules disagree: never call such a roadmap optimal
+            record.status = "unproven"
+            record.message = "transition rules broken: " + "; ".join(broken[:5])
+        if record.status != "optimal":
+            return RoadmapResult(tiers, records, record.status, stage, values)
+        values[stage] = value
+        row, lo, hi = fix_row(obj.c, obj.sense, value, obj.offset)
+        lp = lp.with_rows(row, lo, hi)
+        start = x
+    return RoadmapResult(tiers, records, "optimal", None, values)
+
+
+def _tie_value(model: RoadmapModel, tiers: np.ndarray) -> float:
+    obj = model.tie_objective()
+    x = np.zeros(model.n_cols)
+    for p, t in enumerate(tiers):
+        on = np.flatnonzero(t >= 0)
+        cols = model.xcol(p)[on, t[on]]
+        x[cols[cols >= 0]] = 1.0
+    return float(obj.c @ x + obj.offset)

@@ -1,0 +1,205 @@
+"""The roadmap MILP (issue 25, first step) against brute force on instances small enough to
+enumerate every roadmap: up to 5 sites, 2 tiers, 2-3 phases.
+
+The enumerator shares no code with the model: it lists every tier sequence of every site,
+keeps those that obey the transition rules (written here again, plainly), checks linkage and
+money of every phase with numpy on raw coordinates, and ranks roadmaps by coverage-years, then
+total cost.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from netplan.inputs.costs import SiteCosts
+from netplan.optimize.problem import TieredProblem
+from netplan.optimize.records import SolverOptions
+from netplan.optimize.roadmap_model import PhaseLimits, RoadmapModel, RoadmapProblem
+from netplan.optimize.roadmap_solve import (
+    coverage_years,
+    phase_money,
+    solve_roadmap,
+    transitions_broken,
+)
+from netplan.travel.coverage import build_coverage, linkage_pairs
+
+K = 2
+REACH = np.array([[6000.0, 6000.0], [np.nan, 2500.0]])
+LINK = np.array([np.nan, 5000.0])
+
+
+def instance(seed: int, n_phases: int, m: int):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(10, 18))
+    dxy = rng.uniform(0, 10_000, (n, 2)).round()
+    sxy = rng.uniform(0, 10_000, (m, 2)).round()
+    current = np.full(m, -1)
+    n_existing = int(rng.integers(1, 3))
+    current[:n_existing] = rng.integers(0, K, n_existing)
+    policy = np.array(["new"] * m, dtype=object)
+    policy[:n_existing] = rng.choice(["keep", "may_close", "may_retier", "may_retier_or_close"], n_existing)
+    allowed = rng.random((m, K)) < 0.7
+    allowed[np.arange(m), rng.integers(0, K, m)] = True
+    for j in range(n_existing):
+        if policy[j] in ("keep", "may_close"):
+            allowed[j] = False
+        allowed[j, current[j]] = True
+    costs = SiteCosts(
+        open=rng.integers(2, 9, (m, K)) * np.array([100.0, 30.0]),
+        operate=rng.integers(1, 4, (m, K)) * np.array([20.0, 6.0]),
+        convert=rng.integers(1, 6, (m, K)) * 15.0,
+        close=rng.integers(0, 40, m).astype(float),
+        current_tier=current,
+        horizon_years=1.0,
+    )
+    base = np.tile(rng.integers(1, 8, (n, 1)).astype(float), (1, K))
+    cov = build_coverage(dxy, sxy, allowed, REACH, "planar")
+    link = linkage_pairs(sxy, allowed, LINK, "planar")
+    phases, limits = [], []
+    for p in range(n_phases):
+        growth = np.where(dxy[:, 0] > 5000, 1.0 + 0.3 * p, 1.0)[:, None]
+        phases.append(
+            TieredProblem(weights=base * growth, coverage=cov, allowed=allowed, policy=policy,
+                          costs=costs, linkage=link, site_rank=np.arange(m))  # fmt: skip
+        )
+        years = float(rng.integers(1, 4))
+        limits.append(
+            PhaseLimits(f"P{p}", years, capex=float(rng.integers(100, 500)),
+                        opex=float(rng.integers(80, 200)) if rng.random() < 0.4 else None,
+                        total=float(rng.integers(300, 900)) if rng.random() < 0.3 else None)  # fmt: skip
+        )
+    carry = bool(rng.random() < 0.4)
+    total = float(rng.integers(800, 2500)) if rng.random() < 0.4 else None
+    return RoadmapProblem(phases, limits, carry_over=carry, budget_total=total), dxy, sxy
+
+
+# ----------------------------------------------------------------- brute force
+def site_sequences(j: int, prob: RoadmapProblem) -> list[tuple[int, ...]]:
+    """Every tier sequence of site j over the phases that its policy and the transition rules allow."""
+    first = prob.phases[0]
+    cur, pol, allowed = int(first.costs.current_tier[j]), first.policy[j], first.allowed[j]
+    tiers = [k for k in range(K) if allowed[k]]
+    options = {"keep": [cur], "may_close": [cur, -1], "may_retier": tiers,
+               "may_retier_or_close": tiers + [-1], "new": tiers + [-1]}[pol]  # fmt: skip
+    out = []
+    for seq in itertools.product(options, repeat=prob.n_phases):
+        full = (cur, *seq)
+        changes = sum(1 for a, b in itertools.pairwise(full) if a >= 0 and b >= 0 and a != b)
+        if changes > 1:
+            continue
+        if cur < 0:
+            if any(a >= 0 and b < 0 for a, b in itertools.pairwise(full)):
+                continue  # a new outlet never closes
+            if any(a >= 0 and b >= 0 and b > a for a, b in itertools.pairwise(full)):
+                continue  # ... and moves up only (tier 0 is the highest)
+        else:
+            if any(a < 0 and b >= 0 for a, b in itertools.pairwise(full)):
+                continue  # never reopens
+            if any(a >= 0 and a != cur and b < 0 for a, b in itertools.pairwise(full)):
+                continue  # no change of tier before closing
+        out.append(seq)
+    return out
+
+
+def brute_force(prob: RoadmapProblem, dxy, sxy):
+    m = prob.phases[0].n_sites
+    costs = prob.phases[0].costs
+    dd = np.linalg.norm(dxy[:, None] - sxy[None], axis=2)
+    ss = np.linalg.norm(sxy[:, None] - sxy[None], axis=2)
+    best = None
+    for combo in itertools.product(*[site_sequences(j, prob) for j in range(m)]):
+        tiers = np.array(combo).T  # (P, m)
+        ok, cov_years, total, spent, budget = True, 0.0, 0.0, 0.0, 0.0
+        before = costs.current_tier
+        for t, lim, phase in zip(tiers, prob.limits, prob.phases, strict=True):
+            # linkage: every open point (tier 1) has an open hub within 5 km
+            hubs = t == 0
+            for j in np.flatnonzero(t == 1):
+                if not np.any(hubs & (ss[j] <= LINK[1])):
+                    ok = False
+            capex = 0.0
+            for j in range(m):
+                a, b = before[j], t[j]
+                if b >= 0 and a < 0 and costs.current_tier[j] < 0:
+                    capex += costs.open[j, b]
+                elif b >= 0 and a >= 0 and a != b:
+                    capex += costs.convert[j, b]
+                elif b < 0 and a >= 0:
+                    capex += costs.close[j]
+            opex = sum(costs.operate[j, t[j]] for j in range(m) if t[j] >= 0)
+            spent += capex
+            budget += lim.capex
+            if (prob.carry_over and spent > budget + 1e-9) or (not prob.carry_over and capex > lim.capex + 1e-9):
+                ok = False
+            if lim.opex is not None and opex > lim.opex + 1e-9:
+                ok = False
+            if lim.total is not None and capex + lim.years * opex > lim.total + 1e-9:
+                ok = False
+            total += capex + lim.years * opex
+            for level in range(K):
+                serve = np.zeros(len(dxy), bool)
+                for j in np.flatnonzero(t >= 0):
+                    if t[j] <= level:
+                        serve |= dd[:, j] <= REACH[t[j], level]
+                cov_years += lim.years * phase.weights[serve, level].sum()
+            before = t
+        if prob.budget_total is not None and total > prob.budget_total + 1e-9:
+            ok = False
+        if not ok:
+            continue
+        key = (round(cov_years, 6), -round(total, 6))
+        if best is None or key > best[0]:
+            best = (key, tiers)
+    return best
+
+
+@pytest.mark.parametrize(("seed", "n_phases", "m"), [(s, 2, 5) for s in range(6)] + [(s, 3, 4) for s in range(6, 12)])
+def test_roadmap_equals_brute_force(seed, n_phases, m):
+    prob, dxy, sxy = instance(seed, n_phases, m)
+    best = brute_force(prob, dxy, sxy)
+    result = solve_roadmap(prob, SolverOptions(time_limit=60))
+    if best is None:
+        assert result.status == "infeasible", result.records[-1]
+        return
+    assert result.status == "optimal", [r.to_dict() for r in result.records]
+    (cov, neg_cost), _ = best
+    assert result.values["coverage_years"] == pytest.approx(cov, abs=1e-6)
+    assert result.values["cost"] == pytest.approx(-neg_cost, abs=1e-6)
+    # the solver's roadmap obeys the rules as the enumerator reads them
+    seqs = [set(site_sequences(j, prob)) for j in range(prob.phases[0].n_sites)]
+    assert all(tuple(result.tiers[:, j]) in seqs[j] for j in range(len(seqs)))
+    assert transitions_broken(prob, result.tiers) == []
+    assert coverage_years(prob, result.tiers) == pytest.approx(cov)
+
+
+def test_money_per_phase_is_paid_when_the_action_happens():
+    """An outlet opened in phase 0 and upgraded in phase 1 pays open then convert; a closing
+    existing outlet pays its closing cost in the phase it closes."""
+    prob, _, _ = instance(3, 2, 4)
+    costs = prob.phases[0].costs
+    cur = costs.current_tier
+    tiers = np.full((2, 4), -1)
+    for j in range(4):
+        if cur[j] >= 0:
+            tiers[:, j] = cur[j]
+    new = int(np.flatnonzero(cur < 0)[0])
+    tiers[0, new], tiers[1, new] = 1, 0
+    money = phase_money(prob, tiers)
+    assert money[0]["capex"] == pytest.approx(costs.open[new, 1])
+    assert money[1]["capex"] == pytest.approx(costs.convert[new, 0])
+    years = prob.years
+    assert money[1]["total"] == pytest.approx(money[1]["capex"] + years[1] * money[1]["opex_per_year"])
+    assert transitions_broken(prob, tiers) == []
+    tiers[1, new] = -1
+    assert transitions_broken(prob, tiers) == [f"site {new}: a new outlet closes"]
+
+
+def test_the_model_counts_its_transition_columns():
+    prob, _, _ = instance(1, 3, 5)
+    model = RoadmapModel(prob)
+    new = int((prob.phases[0].costs.current_tier < 0).sum())
+    assert (model.open_col >= 0).sum() == 3 * int(prob.phases[0].allowed[prob.phases[0].costs.current_tier < 0].sum())
+    assert model.lp.n_cols == model.n_cols and new > 0
