@@ -17,6 +17,7 @@ import pytest
 from netplan.inputs.costs import SiteCosts
 from netplan.optimize.problem import TieredProblem
 from netplan.optimize.records import SolverOptions
+from netplan.optimize.roadmap_greedy import greedy_roadmap
 from netplan.optimize.roadmap_model import PhaseLimits, RoadmapModel, RoadmapProblem
 from netplan.optimize.roadmap_solve import (
     coverage_years,
@@ -203,3 +204,63 @@ def test_the_model_counts_its_transition_columns():
     new = int((prob.phases[0].costs.current_tier < 0).sum())
     assert (model.open_col >= 0).sum() == 3 * int(prob.phases[0].allowed[prob.phases[0].costs.current_tier < 0].sum())
     assert model.lp.n_cols == model.n_cols and new > 0
+
+
+# ---------------------------------------------------------------- greedy order
+def blocking_case(years: float = 2.0) -> RoadmapProblem:
+    """One phase, capex 100: site A costs 10 and covers 20 people (2 per unit), sites B and C
+    cost 50 each and cover 90 each (1.8 per unit). Greedy takes A first and can then afford
+    only one of B and C (110 people); the exact roadmap opens B and C (180 people)."""
+    cluster = lambda x, n: np.column_stack([np.full(n, x), np.zeros(n)])  # noqa: E731
+    dxy = np.vstack([cluster(0.0, 2), cluster(10_000.0, 9), cluster(20_000.0, 9)])
+    weights = np.zeros((20, K))
+    weights[:, 1] = 10.0
+    sxy = np.array([[50_000.0, 0.0], [0.0, 0.0], [10_000.0, 0.0], [20_000.0, 0.0]])  # hub, A, B, C
+    allowed = np.array([[True, False], [False, True], [False, True], [False, True]])
+    current = np.array([0, -1, -1, -1])
+    policy = np.array(["keep", "new", "new", "new"], dtype=object)
+    reach = np.array([[100.0, 100.0], [np.nan, 500.0]])
+    link = np.array([np.nan, 60_000.0])
+    costs = SiteCosts(
+        open=np.array([[0.0, 0.0], [0.0, 10.0], [0.0, 50.0], [0.0, 50.0]]),
+        operate=np.zeros((4, K)), convert=np.zeros((4, K)), close=np.zeros(4),
+        current_tier=current, horizon_years=years,
+    )  # fmt: skip
+    phase = TieredProblem(
+        weights=weights, coverage=build_coverage(dxy, sxy, allowed, reach, "planar"),
+        allowed=allowed, policy=policy, costs=costs,
+        linkage=linkage_pairs(sxy, allowed, link, "planar"), level_weights=np.array([0.0, 1.0]),
+        site_rank=np.arange(4),
+    )  # fmt: skip
+    return RoadmapProblem([phase], [PhaseLimits("only", years, capex=100.0)])
+
+
+def test_greedy_is_beaten_where_a_cheap_site_blocks_a_better_pair():
+    prob = blocking_case(years=2.0)
+    greedy = greedy_roadmap(prob)
+    exact = solve_roadmap(prob, SolverOptions(time_limit=60))
+    assert greedy.tiers.tolist() == [[0, 1, 1, -1]]  # A, then B; C no longer fits
+    assert [s["sites"] for s in greedy.steps] == [[1], [2]]
+    assert greedy.coverage_years == pytest.approx(2.0 * 110)
+    assert exact.status == "optimal" and exact.tiers.tolist() == [[0, -1, 1, 1]]
+    assert exact.values["coverage_years"] == pytest.approx(2.0 * 180)
+    assert exact.values["coverage_years"] - greedy.coverage_years == pytest.approx(140.0)  # 63.6 % more
+
+
+@pytest.mark.parametrize("seed", range(6, 12))
+def test_greedy_obeys_the_rules_and_never_beats_the_exact_roadmap(seed):
+    prob, _, _ = instance(seed, 3, 4)
+    greedy = greedy_roadmap(prob)
+    assert transitions_broken(prob, greedy.tiers) == []
+    spent = 0.0
+    for money, lim in zip(phase_money(prob, greedy.tiers), prob.limits, strict=True):
+        spent += money["capex"]
+        assert money["capex"] <= lim.capex + 1e-9 or prob.carry_over
+        if lim.opex is not None and not greedy.problems:
+            assert money["opex_per_year"] <= lim.opex + 1e-9
+    if prob.carry_over:
+        assert spent <= sum(lim.capex for lim in prob.limits) + 1e-9
+    assert greedy.coverage_years == pytest.approx(coverage_years(prob, greedy.tiers))
+    exact = solve_roadmap(prob, SolverOptions(time_limit=60))
+    if exact.status == "optimal" and not greedy.problems:
+        assert exact.values["coverage_years"] >= greedy.coverage_years - 1e-6

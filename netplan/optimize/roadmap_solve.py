@@ -67,11 +67,16 @@ def coverage_years(problem: RoadmapProblem, tiers: np.ndarray) -> float:
     return total
 
 
-def phase_money(problem: RoadmapProblem, tiers: np.ndarray) -> list[dict[str, float]]:
+def phase_money(
+    problem: RoadmapProblem, tiers: np.ndarray, before: np.ndarray | None = None
+) -> list[dict[str, float]]:
     """Per phase: ``capex`` (open + convert + close paid in it), ``opex_per_year`` and
-    ``total`` (capex + years × opex), from the tiers before and after each phase."""
+    ``total`` (capex + years × opex), from the tiers before and after each phase.
+
+    ``before`` is the network before the first phase given (default: today's).
+    """
     costs = problem.phases[0].costs
-    before = costs.current_tier.copy()
+    before = costs.current_tier.copy() if before is None else np.asarray(before)
     out = []
     for t, years in zip(tiers, problem.years, strict=True):
         on, was = t >= 0, before >= 0

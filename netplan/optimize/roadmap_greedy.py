@@ -1,0 +1,265 @@
+"""The greedy order (AccessMod's "scaling up"), the baseline the exact roadmap is measured against.
+
+Phase by phase, from today's network, each step takes the feasible action with the largest
+level-weighted coverage gain (of that phase's demand) per unit of capex: open a new site as a
+tier, or move a site to another tier where its policy and the transition rules allow.
+Actions that cost nothing and gain coverage go first; ties go to the lower site rank (site
+id), then the higher tier. An action that is feasible only together with a supporting outlet
+is offered as that pair. A step must keep the phase's network within every rule of a single
+plan (the phase model's rows) and within the phase's money (capex, with ``carry_over`` the
+unspent capex of earlier phases, opex, total). The phase ends when no such action gains
+coverage. A phase whose network breaks a rule although no action is left (e.g. a minimum
+count today's network misses) is reported, not hidden.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from netplan.optimize.model import TieredModel
+from netplan.optimize.records import SolverOptions
+from netplan.optimize.roadmap_model import RETIER_POLICIES, RoadmapProblem, _without_budget
+from netplan.optimize.roadmap_solve import coverage_years, phase_money
+from netplan.optimize.solver import solve
+
+FEASIBILITY = 1e-6
+
+
+@dataclass
+class GreedyResult:
+    """The greedy roadmap.
+
+    Attributes
+    ----------
+    tiers : ndarray (P, m)
+    coverage_years : float
+    steps : list of dict
+        ``phase, sites, tiers_before, tiers_after, capex, gain`` per step, in order.
+    problems : list of str
+        Phases where the greedy network breaks a rule.
+    """
+
+    tiers: np.ndarray
+    coverage_years: float
+    steps: list[dict] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+class _Coverage:
+    """How many open outlets serve each demand point per level, updated site by site."""
+
+    def __init__(self, phase, tiers: np.ndarray):
+        self.phase = phase
+        self.levels = [int(lv) for lv in np.flatnonzero(phase.modelled_levels())]
+        K = phase.n_tiers
+        # (tier, level) -> CSC matrix (demand x site): a site's column lists the points it serves
+        self.cols = {
+            (k, lv): phase.coverage.matrix(k, lv).tocsc()
+            for lv in self.levels
+            for k in range(lv + 1)
+        }
+        self.count = {lv: np.zeros(phase.n_demand, dtype=np.int64) for lv in self.levels}
+        self.lw = phase.lw()
+        self.K = K
+        for j in np.flatnonzero(tiers >= 0):
+            self._apply(int(j), int(tiers[j]), +1)
+
+    def _points(self, j: int, k: int, level: int) -> np.ndarray:
+        if k < 0 or k > level:
+            return np.zeros(0, dtype=np.int64)
+        m = self.cols[(k, level)]
+        return m.indices[m.indptr[j] : m.indptr[j + 1]]
+
+    def _apply(self, j: int, k: int, sign: int) -> None:
+        for lv in self.levels:
+            np.add.at(self.count[lv], self._points(j, k, lv), sign)
+
+    def gain(self, moves: list[tuple[int, int, int]]) -> float:
+        """Level-weighted weight newly covered (minus newly uncovered) by ``moves``
+        (site, tier before, tier after), without applying them."""
+        total = 0.0
+        for lv in self.levels:
+            delta = np.zeros(0, dtype=np.int64)
+            touched, change = [], []
+            for j, before, after in moves:
+                out, into = self._points(j, before, lv), self._points(j, after, lv)
+                touched += [out, into]
+                change += [np.full(len(out), -1), np.full(len(into), 1)]
+            if not touched:
+                continue
+            pts = np.concatenate(touched)
+            delta = np.concatenate(change)
+            uniq, inv = np.unique(pts, return_inverse=True)
+            net = np.bincount(inv, weights=delta, minlength=len(uniq))
+            now = self.count[lv][uniq]
+            after = now + net
+            w = self.phase.weights[uniq, lv]
+            total += self.lw[lv] * float(
+                w[(after > 0) & (now == 0)].sum() - w[(after <= 0) & (now > 0)].sum()
+            )
+        return total
+
+    def apply(self, moves: list[tuple[int, int, int]]) -> None:
+        for j, before, after in moves:
+            if before >= 0:
+                self._apply(j, before, -1)
+            if after >= 0:
+                self._apply(j, after, +1)
+
+
+def greedy_roadmap(problem: RoadmapProblem) -> GreedyResult:
+    """The greedy roadmap of ``problem`` (see the module docstring).
+
+    Returns
+    -------
+    GreedyResult
+    """
+    first = problem.phases[0]
+    costs, policy, allowed = first.costs, first.policy, first.allowed
+    current = costs.current_tier
+    m, K = first.n_sites, first.n_tiers
+    rank = np.arange(m) if first.site_rank is None else np.asarray(first.site_rank)
+    tiers = current.copy()
+    changed = np.zeros(m, dtype=bool)  # changed tier in an earlier phase (at most once)
+    steps: list[dict] = []
+    problems: list[str] = []
+    out = np.zeros((problem.n_phases, m), dtype=np.int64)
+    carried = 0.0
+    support = _supporters(first)
+    for p, (phase, lim) in enumerate(zip(problem.phases, problem.limits, strict=True)):
+        model = TieredModel(_without_budget(phase))
+        cover = _Coverage(phase, tiers)
+        before_phase = tiers.copy()
+        one = _one_phase(problem, p)
+        capex_left = np.inf if lim.capex is None else lim.capex + carried
+        spent = 0.0
+        phase_capex = lambda t: phase_money(one, t[None, :], before=before_phase)[0]["capex"]  # noqa: E731
+        while True:
+            now = phase_capex(tiers)
+            ranked = []
+            for j, k in _moves(tiers, before_phase, current, policy, allowed, changed):
+                moves = [(j, int(tiers[j]), k)]
+                capex = phase_capex(_with(tiers, moves)) - now
+                g = cover.gain(moves)
+                if g > 0 and spent + capex <= capex_left + 1e-9:
+                    ranked.append((moves, capex, g))
+            ranked.sort(key=lambda o: _order(o, rank))
+            taken = None
+            for moves, capex, g in ranked:
+                trial = _with(tiers, moves)
+                if _fits(model, trial, problem, p, before_phase, lim):
+                    taken = (moves, capex, g)
+                    break
+                # feasible only together with a supporting outlet: offer the pair
+                pair = _best_pair(model, cover, tiers, moves, support, before_phase, current, policy,
+                                  allowed, changed, phase_capex, capex_left - spent, problem, p, lim, rank)  # fmt: skip
+                if pair is not None:
+                    taken = pair
+                    break
+            if taken is None:
+                break
+            moves, capex, g = taken
+            cover.apply(moves)
+            for j, _, after in moves:
+                tiers[j] = after
+            spent += capex
+            steps.append({
+                "phase": p, "sites": [j for j, _, _ in moves], "tiers_before": [b for _, b, _ in moves],
+                "tiers_after": [a for _, _, a in moves], "capex": capex, "gain": g,
+            })  # fmt: skip
+        changed |= (before_phase >= 0) & (tiers >= 0) & (tiers != before_phase)
+        if not _fits(model, tiers, problem, p, before_phase, lim):
+            problems.append(f"phase {lim.name}: the greedy network breaks a rule of the phase")
+        carried = (capex_left - spent) if problem.carry_over and lim.capex is not None else 0.0
+        out[p] = tiers
+    return GreedyResult(out, coverage_years(problem, out), steps, problems)
+
+
+def _order(option, rank) -> tuple:
+    moves, capex, gain = option
+    ratio = np.inf if capex <= 0 else gain / capex
+    j, _, k = moves[0]
+    return (-ratio, int(rank[j]), k)
+
+
+def _moves(tiers, before_phase, current, policy, allowed, changed):
+    """(site, tier) moves a step may take within a phase: open a new site, move a new site up
+    (a change of tier if it was open before the phase), re-tier today's outlet where its
+    policy allows; a site that changed tier in an earlier phase changes no more."""
+    for j in range(len(tiers)):
+        t = int(tiers[j])
+        was_open = before_phase[j] >= 0
+        if current[j] < 0:
+            if t < 0:
+                yield from ((j, int(k)) for k in np.flatnonzero(allowed[j]))
+            elif not (was_open and changed[j]):
+                yield from ((j, int(k)) for k in np.flatnonzero(allowed[j][:t]))
+        elif policy[j] in RETIER_POLICIES and not changed[j] and t >= 0:
+            yield from ((j, int(k)) for k in np.flatnonzero(allowed[j]) if k != t)
+
+
+def _with(tiers, moves):
+    trial = tiers.copy()
+    for j, _, after in moves:
+        trial[j] = after
+    return trial
+
+
+def _fits(model: TieredModel, tiers, problem: RoadmapProblem, p: int, before, lim) -> bool:
+    """The network obeys the phase model's rows and the phase's opex / total limits."""
+    money = phase_money(_one_phase(problem, p), np.vstack([tiers]), before=before)[0]
+    for cap in (lim.opex, problem.budget_opex):
+        if cap is not None and money["opex_per_year"] > cap + FEASIBILITY * max(1.0, cap):
+            return False
+    if lim.total is not None and money["total"] > lim.total + FEASIBILITY * max(1.0, lim.total):
+        return False
+    x = model.x_from_tiers(tiers)
+    if model.n_cols == model.n_base_cols:
+        return model.lp.max_violation(x) <= FEASIBILITY
+    # extension columns (capacities, span, overlap): is there a completion with x fixed?
+    cols = np.arange(model.nx)
+    lp = model.lp.with_bounds(cols[x[: model.nx] > 0.5], 1.0, 1.0).with_bounds(
+        cols[x[: model.nx] <= 0.5], 0.0, 0.0
+    )
+    sol, record = solve(lp.with_objective(np.zeros(lp.n_cols), "min"), SolverOptions(time_limit=30))
+    return sol is not None and record.status == "optimal"
+
+
+def _one_phase(problem: RoadmapProblem, p: int) -> RoadmapProblem:
+    return RoadmapProblem([problem.phases[p]], [problem.limits[p]])
+
+
+def _supporters(phase) -> dict[int, np.ndarray]:
+    """Per tier k, (supported site, supporting site) pairs within tier k's linkage reach."""
+    return {k: pairs for k, pairs in enumerate(phase.linkage or []) if pairs is not None}
+
+
+def _best_pair(model, cover, tiers, moves, support, before_phase, current, policy, allowed,
+               changed, phase_capex, budget, problem, p, lim, rank):  # fmt: skip
+    """The best (move + a supporting outlet's move) that fits, or None."""
+    ((j, _, k),) = moves
+    pairs = support.get(k)
+    if pairs is None or k == 0:
+        return None
+    sup = np.unique(pairs.site[(pairs.demand == j) & (pairs.site != j)])
+    possible = set(_moves(tiers, before_phase, current, policy, allowed, changed))
+    now = phase_capex(tiers)
+    best = None
+    for s in sup:
+        for s_tier in range(k):
+            if (int(s), s_tier) not in possible:
+                continue
+            both = [(j, int(tiers[j]), k), (int(s), int(tiers[s]), s_tier)]
+            trial = _with(tiers, both)
+            capex = phase_capex(trial) - now
+            if capex > budget + 1e-9:
+                continue
+            g = cover.gain(both)
+            if g <= 0 or not _fits(model, trial, problem, p, before_phase, lim):
+                continue
+            option = (both, capex, g)
+            if best is None or _order(option, rank) < _order(best, rank):
+                best = option
+    return best
