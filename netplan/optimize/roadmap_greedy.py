@@ -119,7 +119,7 @@ def greedy_roadmap(problem: RoadmapProblem) -> GreedyResult:
     first = problem.phases[0]
     costs, policy, allowed = first.costs, first.policy, first.allowed
     current = costs.current_tier
-    m, K = first.n_sites, first.n_tiers
+    m = first.n_sites
     rank = np.arange(m) if first.site_rank is None else np.asarray(first.site_rank)
     tiers = current.copy()
     changed = np.zeros(m, dtype=bool)  # changed tier in an earlier phase (at most once)
@@ -135,7 +135,10 @@ def greedy_roadmap(problem: RoadmapProblem) -> GreedyResult:
         one = _one_phase(problem, p)
         capex_left = np.inf if lim.capex is None else lim.capex + carried
         spent = 0.0
-        phase_capex = lambda t: phase_money(one, t[None, :], before=before_phase)[0]["capex"]  # noqa: E731
+
+        def phase_capex(t: np.ndarray, one=one, before=before_phase) -> float:
+            return phase_money(one, t[None, :], before=before)[0]["capex"]
+
         while True:
             now = phase_capex(tiers)
             ranked = []
