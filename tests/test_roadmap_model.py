@@ -22,6 +22,7 @@ from netplan.optimize.roadmap_model import PhaseLimits, RoadmapModel, RoadmapPro
 from netplan.optimize.roadmap_solve import (
     coverage_years,
     phase_money,
+    solve_final_first,
     solve_roadmap,
     transitions_broken,
 )
@@ -264,3 +265,40 @@ def test_greedy_obeys_the_rules_and_never_beats_the_exact_roadmap(seed):
     exact = solve_roadmap(prob, SolverOptions(time_limit=60))
     if exact.status == "optimal" and not greedy.problems:
         assert exact.values["coverage_years"] >= greedy.coverage_years - 1e-6
+
+
+# ------------------------------------------------------------------ final_first
+@pytest.mark.parametrize(("seed", "n_phases", "m"), [(s, 2, 5) for s in range(4)] + [(s, 3, 4) for s in (6, 8, 9, 10)])
+def test_final_first_orders_the_best_end_state_and_never_beats_the_exact_roadmap(seed, n_phases, m):
+    prob, dxy, sxy = instance(seed, n_phases, m)
+    ff = solve_final_first(prob, SolverOptions(time_limit=60))
+    exact = solve_roadmap(prob, SolverOptions(time_limit=60))
+    if ff.status == "unreachable":
+        assert "cannot be reached within the phase budgets" in ff.records[-1].message
+        return
+    assert ff.status == "optimal", [r.to_dict() for r in ff.records]
+    assert ff.tiers[-1].tolist() == ff.end_tiers.tolist()
+    # brute force among the roadmaps that end in that end state
+    ending = [seq for seq in itertools.product(*[site_sequences(j, prob) for j in range(m)])
+              if [s[-1] for s in seq] == ff.end_tiers.tolist()]  # fmt: skip
+    assert ending
+    best = brute_force_among(prob, dxy, sxy, ending)
+    assert ff.values["coverage_years"] == pytest.approx(best[0][0], abs=1e-6)
+    assert ff.values["coverage_years"] <= exact.values["coverage_years"] + 1e-6
+
+
+def brute_force_among(prob, dxy, sxy, combos):
+    """brute_force restricted to the given site sequences."""
+    original = site_sequences
+
+    def only(j, p):
+        return sorted({c[j] for c in combos})
+
+    globals()["site_sequences"] = only
+    try:
+        found = brute_force(prob, dxy, sxy)
+    finally:
+        globals()["site_sequences"] = original
+    allowed = {tuple(c) for c in combos}
+    assert found is None or tuple(map(tuple, found[1].T)) in allowed
+    return found

@@ -6,8 +6,9 @@ the site-id tie-break (min). Each stage's value is re-evaluated from the phase t
 never taken from the solver; a stage is optimal only when :func:`~netplan.optimize.scaling.certify`
 agrees. One time limit covers all stages; a stage stopped early ends the run there.
 
-Not yet here (issue 25, later steps): the years-weighted distance tie-break, ``final_first``,
-the greedy baseline.
+``final_first`` (:func:`solve_final_first`) fixes the single-plan optimum of the last phase
+first and orders its actions. Not yet here (issue 25, a later step): the years-weighted
+distance tie-break.
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ class RoadmapResult:
     stopped_stage : str or None
     values : dict
         Exact value of each finished stage.
+    end_tiers : ndarray (m,) or None
+        ``final_first``: the end state whose actions were ordered.
     """
 
     tiers: np.ndarray | None
@@ -47,6 +50,7 @@ class RoadmapResult:
     status: str
     stopped_stage: str | None
     values: dict[str, float] = field(default_factory=dict)
+    end_tiers: np.ndarray | None = None  # final_first: the end state it ordered
 
 
 def coverage_years(problem: RoadmapProblem, tiers: np.ndarray) -> float:
@@ -145,8 +149,82 @@ def solve_roadmap(
     """
     options = options or SolverOptions()
     model = RoadmapModel(problem)
+    return _stages(problem, model, model.lp, options, time.perf_counter(), tie_break)
+
+
+def solve_final_first(
+    problem: RoadmapProblem, options: SolverOptions | None = None, tie_break: bool = True
+) -> RoadmapResult:
+    """``final_first``: the best end state first, then the order of its actions.
+
+    The end state is the single-plan optimum (coverage, then cost) for the last phase's demand
+    under the phases' summed capex and the last phase's opex; the roadmap is then the best
+    order (coverage-years, cost, site id) among those that end in it. An end state the phase
+    budgets cannot reach gives the status ``unreachable`` and says so.
+    """
+    from netplan.optimize.lexicographic import solve_lexicographic
+    from netplan.optimize.model import TieredModel
+
+    options = options or SolverOptions()
     t0 = time.perf_counter()
-    lp = model.lp
+    last = problem.phases[-1]
+    capex = [lim.capex for lim in problem.limits] + [problem.budget_capex]
+    opex = [problem.limits[-1].opex, problem.budget_opex]
+    end_problem = dataclasses.replace(
+        last,
+        budget_total=None,
+        budget_capex=None if any(c is None for c in capex[:-1]) else _least(capex),
+        budget_opex=_least(opex),
+    )
+    end = solve_lexicographic(TieredModel(end_problem), last.objective, options, tie_break=False)
+    for record in end.records:
+        record.stage = f"end_state:{record.stage}"
+    if end.status != "optimal" or end.tiers is None:
+        return RoadmapResult(None, end.records, end.status, "end_state", {})
+    model = RoadmapModel(problem)
+    p = problem.n_phases - 1
+    cols = model.xcol(p)
+    on = np.zeros(cols.shape, dtype=bool)
+    sites = np.flatnonzero(end.tiers >= 0)
+    on[sites, end.tiers[sites]] = True
+    lp = model.lp.with_bounds(cols[(cols >= 0) & on], 1.0, 1.0).with_bounds(
+        cols[(cols >= 0) & ~on], 0.0, 0.0
+    )
+    left = None if options.time_limit is None else options.time_limit - (time.perf_counter() - t0)
+    result = _stages(
+        problem,
+        model,
+        lp,
+        dataclasses.replace(options, time_limit=left),
+        time.perf_counter(),
+        tie_break,
+    )
+    result.records = end.records + result.records
+    result.end_tiers = end.tiers
+    if result.status == "infeasible":
+        result.status = "unreachable"
+        result.records[
+            -1
+        ].message = (
+            "the best end state cannot be reached within the phase budgets and transition rules"
+        )
+    return result
+
+
+def _least(values: list[float | None]) -> float | None:
+    given = [v for v in values if v is not None]
+    return min(given) if given else None
+
+
+def _stages(
+    problem: RoadmapProblem,
+    model: RoadmapModel,
+    lp,
+    options: SolverOptions,
+    t0: float,
+    tie_break: bool,
+) -> RoadmapResult:
+    """Coverage-years, cost and site id, each solved, certified from the plan and fixed."""
     objectives = {
         "coverage_years": model.coverage_years_objective(),
         "cost": model.cost_objective(),
