@@ -112,11 +112,6 @@ def prepare(
         A ``keep`` outlet can never be supported, or the budget is below the cost of the
         outlets that must stay open (see :mod:`netplan.optimize.prechecks`).
     """
-    if scenario.phases:  # the keys parse and are checked; the phased model is not built yet
-        raise ScenarioError(
-            f"{scenario.source or 'scenario'}: phases: planning a roadmap over phases is not "
-            "available in this version; remove 'phases' and 'roadmap' to plan the end state"
-        )
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     tell(progress, "load", "start")

@@ -27,6 +27,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("netplan.optimize",),
     ("netplan.classic",),
     ("netplan.preparation",),
+    ("netplan.phasing",),
     ("netplan.planner",),
     ("netplan.evaluation",),
     ("netplan.present",),

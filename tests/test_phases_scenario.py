@@ -97,3 +97,39 @@ def test_a_run_with_phases_is_refused_until_roadmaps_exist(tmp_path):
     assert res.exit_code == 2, res.output
     assert "phases: planning a roadmap over phases is not available in this version" in res.output
     assert "Traceback" not in res.output and not (tmp_path / "out").exists()
+
+
+# ------------------------------------------------------ phases -> roadmap problem
+def test_roadmap_problem_of_the_small_case(tmp_path):
+    """Growth by region, 'baseline' limits as today's opex over the phase, the top-level
+    budget over the whole roadmap; then the exact roadmap beats or equals the greedy one."""
+    import numpy as np
+
+    from netplan.optimize.records import SolverOptions
+    from netplan.optimize.roadmap_greedy import greedy_roadmap
+    from netplan.optimize.roadmap_solve import solve_roadmap
+    from netplan.phasing import roadmap_problem
+    from netplan.preparation import prepare
+
+    phases = [
+        {"name": "one", "years": 1, "budget": {"capex": 300}},
+        {"name": "two", "years": 2, "budget": {"capex": 400, "opex": "2 x baseline"},
+         "growth": {"all": 1.5}},
+    ]  # fmt: skip
+    s = load(tmp_path, phases=phases)
+    prep = prepare(s, check=False)
+    prob = roadmap_problem(prep, s)
+    costs = prep.inputs.costs
+    today = np.where(costs.current_tier >= 0, costs.current_tier, -1)
+    opex_today = costs.plan_cost(today)["opex_per_year"]
+    assert opex_today == 100 + 10 + 10  # a hub and two points (small case costs)
+    assert [lim.capex for lim in prob.limits] == [300, 400]
+    assert prob.limits[1].opex == pytest.approx(2 * opex_today)
+    # budget.total 1.5 x baseline: today's network over the roadmap's 3 years
+    assert prob.budget_total == pytest.approx(1.5 * opex_today * 3)
+    np.testing.assert_allclose(prob.phases[1].weights, 1.5 * prep.inputs.weights)
+    np.testing.assert_allclose(prob.phases[0].weights, prep.inputs.weights)
+    exact = solve_roadmap(prob, SolverOptions(time_limit=60))
+    greedy = greedy_roadmap(prob)
+    assert exact.status == "optimal"
+    assert exact.values["coverage_years"] >= greedy.coverage_years - 1e-6

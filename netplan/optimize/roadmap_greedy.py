@@ -127,6 +127,7 @@ def greedy_roadmap(problem: RoadmapProblem) -> GreedyResult:
     problems: list[str] = []
     out = np.zeros((problem.n_phases, m), dtype=np.int64)
     carried = 0.0
+    paid = (0.0, 0.0)  # total and capex of the phases before
     support = _supporters(first)
     for p, (phase, lim) in enumerate(zip(problem.phases, problem.limits, strict=True)):
         model = TieredModel(_without_budget(phase))
@@ -152,12 +153,12 @@ def greedy_roadmap(problem: RoadmapProblem) -> GreedyResult:
             taken = None
             for moves, capex, g in ranked:
                 trial = _with(tiers, moves)
-                if _fits(model, trial, problem, p, before_phase, lim):
+                if _fits(model, trial, problem, p, before_phase, lim, paid):
                     taken = (moves, capex, g)
                     break
                 # feasible only together with a supporting outlet: offer the pair
                 pair = _best_pair(model, cover, tiers, moves, support, before_phase, current, policy,
-                                  allowed, changed, phase_capex, capex_left - spent, problem, p, lim, rank)  # fmt: skip
+                                  allowed, changed, phase_capex, capex_left - spent, problem, p, lim, rank, paid)  # fmt: skip
                 if pair is not None:
                     taken = pair
                     break
@@ -173,10 +174,12 @@ def greedy_roadmap(problem: RoadmapProblem) -> GreedyResult:
                 "tiers_after": [a for _, _, a in moves], "capex": capex, "gain": g,
             })  # fmt: skip
         changed |= (before_phase >= 0) & (tiers >= 0) & (tiers != before_phase)
-        if not _fits(model, tiers, problem, p, before_phase, lim):
+        if not _fits(model, tiers, problem, p, before_phase, lim, paid):
             problems.append(f"phase {lim.name}: the greedy network breaks a rule of the phase")
         carried = (capex_left - spent) if problem.carry_over and lim.capex is not None else 0.0
         out[p] = tiers
+        money = phase_money(_one_phase(problem, p), tiers[None, :], before=before_phase)[0]
+        paid = (paid[0] + money["total"], paid[1] + money["capex"])
     return GreedyResult(out, coverage_years(problem, out), steps, problems)
 
 
@@ -210,9 +213,22 @@ def _with(tiers, moves):
     return trial
 
 
-def _fits(model: TieredModel, tiers, problem: RoadmapProblem, p: int, before, lim) -> bool:
-    """The network obeys the phase model's rows and the phase's opex / total limits."""
+def _fits(model: TieredModel, tiers, problem: RoadmapProblem, p: int, before, lim, paid) -> bool:
+    """The network obeys the phase model's rows, the phase's opex / total limits, and the
+    whole roadmap's budget: ``paid`` (total, capex) of the earlier phases, plus this phase,
+    plus the later phases operating at least this network (greedy never closes)."""
     money = phase_money(_one_phase(problem, p), np.vstack([tiers]), before=before)[0]
+    paid_total, paid_capex = paid
+    later = float(problem.years[p + 1 :].sum())
+    whole = paid_total + money["total"] + later * money["opex_per_year"]
+    if (
+        problem.budget_total is not None
+        and whole > problem.budget_total * (1 + FEASIBILITY) + FEASIBILITY
+    ):
+        return False
+    cap = problem.budget_capex
+    if cap is not None and paid_capex + money["capex"] > cap * (1 + FEASIBILITY) + FEASIBILITY:
+        return False
     for cap in (lim.opex, problem.budget_opex):
         if cap is not None and money["opex_per_year"] > cap + FEASIBILITY * max(1.0, cap):
             return False
@@ -240,7 +256,7 @@ def _supporters(phase) -> dict[int, np.ndarray]:
 
 
 def _best_pair(model, cover, tiers, moves, support, before_phase, current, policy, allowed,
-               changed, phase_capex, budget, problem, p, lim, rank):  # fmt: skip
+               changed, phase_capex, budget, problem, p, lim, rank, paid):  # fmt: skip
     """The best (move + a supporting outlet's move) that fits, or None."""
     ((j, _, k),) = moves
     pairs = support.get(k)
@@ -260,7 +276,7 @@ def _best_pair(model, cover, tiers, moves, support, before_phase, current, polic
             if capex > budget + 1e-9:
                 continue
             g = cover.gain(both)
-            if g <= 0 or not _fits(model, trial, problem, p, before_phase, lim):
+            if g <= 0 or not _fits(model, trial, problem, p, before_phase, lim, paid):
                 continue
             option = (both, capex, g)
             if best is None or _order(option, rank) < _order(best, rank):
