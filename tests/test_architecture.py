@@ -28,7 +28,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("netplan.classic",),
     ("netplan.preparation",),
     ("netplan.phasing",),
-    ("netplan.planner",),
+    ("netplan.planner", "netplan.roadmap"),
     ("netplan.evaluation",),
     ("netplan.present",),
     ("netplan.outputs",),

@@ -133,3 +133,33 @@ def test_roadmap_problem_of_the_small_case(tmp_path):
     greedy = greedy_roadmap(prob)
     assert exact.status == "optimal"
     assert exact.values["coverage_years"] >= greedy.coverage_years - 1e-6
+
+
+def test_plan_roadmap_tables_add_up(tmp_path):
+    """actions() and phase_table() recomputed: capex per phase = sum of its actions; the
+    covered shares of today's network equal the single plan's baseline; the three
+    coverage-years figures are ordered exact >= final_first and exact >= greedy."""
+    from netplan.roadmap import plan_roadmap
+
+    phases = [
+        {"name": "one", "years": 1, "budget": {"capex": 300}},
+        {"name": "two", "years": 2, "budget": {"capex": 400}, "growth": {"all": 1.5}},
+    ]
+    s = load(tmp_path, phases=phases)
+    s.budget.total = None  # phase budgets only
+    rp = plan_roadmap(s)
+    assert rp.status == "optimal"
+    actions, table = rp.actions(), rp.phase_table()
+    assert list(table["phase"]) == ["today", "one", "two"]
+    for name in ("one", "two"):
+        spent = actions.loc[actions["phase"] == name, "capex"].sum()
+        assert table.loc[table["phase"] == name, "capex"].item() == pytest.approx(spent)
+        assert spent <= {"one": 300, "two": 400}[name] + 1e-9
+    assert set(actions["action"]) <= {"open", "close", "upgrade", "downgrade"}
+    figures = rp.coverage_years()
+    assert figures["gain_over_greedy"] >= -1e-6
+    if figures["final_first"] is not None:
+        assert figures["gain_over_final_first"] >= -1e-6
+    # coverage grows or stays as outlets open (phase two's demand is 1.5 x, shares comparable)
+    level = s.tier_keys[-1]
+    assert table[f"covered_pct_{level}"].iloc[2] >= table[f"covered_pct_{level}"].iloc[0] - 1e-9

@@ -1,0 +1,185 @@
+"""A roadmap: the exact order of actions over a scenario's phases, with its baselines.
+
+:func:`plan_roadmap` prepares the scenario once, builds the
+:class:`~netplan.optimize.roadmap_model.RoadmapProblem` of its phases
+(:mod:`netplan.phasing`), solves it exactly (``coverage_years`` or ``final_first``), and
+also computes the other exact variant and the greedy order, so that every roadmap states
+how much it gains over both. :class:`RoadmapPlan` gives its tables: one row per action
+(``actions``) and one per phase (``phase_table``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from netplan.optimize.records import SolverOptions
+from netplan.optimize.roadmap_greedy import GreedyResult, greedy_roadmap
+from netplan.optimize.roadmap_model import RoadmapProblem
+from netplan.optimize.roadmap_solve import (
+    RoadmapResult,
+    coverage_years,
+    phase_money,
+    solve_final_first,
+    solve_roadmap,
+)
+from netplan.phasing import roadmap_problem
+from netplan.preparation import Prepared, prepare
+from netplan.scenario import Scenario
+
+
+@dataclass
+class RoadmapPlan:
+    """The roadmap of a scenario with phases.
+
+    Attributes
+    ----------
+    scenario : Scenario
+    prepared : Prepared
+    problem : RoadmapProblem
+    result : RoadmapResult
+        The roadmap asked for (``roadmap.objective``).
+    other : RoadmapResult or None
+        The other exact variant (``final_first`` for a ``coverage_years`` run and back).
+    greedy : GreedyResult
+    """
+
+    scenario: Scenario
+    prepared: Prepared
+    problem: RoadmapProblem
+    result: RoadmapResult
+    other: RoadmapResult | None
+    greedy: GreedyResult
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def status(self) -> str:
+        return self.result.status
+
+    @property
+    def tiers(self) -> np.ndarray:
+        """(P, m) tier of each site in each phase (-1 = none)."""
+        return self.result.tiers
+
+    @property
+    def objective(self) -> str:
+        return self.scenario.roadmap.objective if self.scenario.roadmap else "coverage_years"
+
+    def coverage_years(self) -> dict[str, float | None]:
+        """Coverage-years of the exact roadmap, ``final_first`` and greedy, and the gains."""
+        mine = None if self.tiers is None else coverage_years(self.problem, self.tiers)
+        other = None
+        if (
+            self.other is not None
+            and self.other.tiers is not None
+            and self.other.status == "optimal"
+        ):
+            other = coverage_years(self.problem, self.other.tiers)
+        exact, ff = (mine, other) if self.objective == "coverage_years" else (other, mine)
+        greedy = self.greedy.coverage_years
+        return {
+            "exact": exact,
+            "final_first": ff,
+            "greedy": greedy,
+            "gain_over_final_first": None if exact is None or ff is None else exact - ff,
+            "gain_over_greedy": None if exact is None else exact - greedy,
+        }
+
+    def actions(self) -> pd.DataFrame:
+        """One row per action: phase, site_id, name, tier_before, tier_after, action, capex."""
+        sites = self.prepared.inputs.sites
+        keys = self.scenario.tier_keys
+        costs = self.problem.phases[0].costs
+        before = costs.current_tier.copy()
+        rows = []
+        for lim, t in zip(self.problem.limits, self.tiers, strict=True):
+            for j in np.flatnonzero(t != before):
+                a, b = int(before[j]), int(t[j])
+                if a < 0:
+                    action, capex = "open", costs.open[j, b]
+                elif b < 0:
+                    action, capex = "close", costs.close[j]
+                else:
+                    action = "upgrade" if b < a else "downgrade"
+                    capex = costs.convert[j, b]
+                rows.append({
+                    "phase": lim.name, "site_id": sites["site_id"].iloc[j],
+                    "name": sites["name"].iloc[j] if "name" in sites else "",
+                    "tier_before": keys[a] if a >= 0 else "", "tier_after": keys[b] if b >= 0 else "",
+                    "action": action, "capex": float(capex),
+                })  # fmt: skip
+            before = t
+        columns = ["phase", "site_id", "name", "tier_before", "tier_after", "action", "capex"]
+        return pd.DataFrame(rows, columns=columns)
+
+    def phase_table(self) -> pd.DataFrame:
+        """Per phase: years, capex spent and its budget, yearly opex and its limit, total, and
+        the covered share of that phase's demand per level (%), today's network first."""
+        keys = self.scenario.tier_keys
+        today = self.problem.phases[0].costs.current_tier
+        money = phase_money(self.problem, self.tiers)
+        rows = [self._row("today", 0.0, today, self.problem.phases[0], None, None)]
+        for p, (lim, t) in enumerate(zip(self.problem.limits, self.tiers, strict=True)):
+            rows.append(self._row(lim.name, lim.years, t, self.problem.phases[p], money[p], lim))
+        frame = pd.DataFrame(rows)
+        return frame[["phase", "years", "capex", "capex_budget", "opex_per_year", "opex_budget", "total"]
+                     + [f"covered_pct_{k}" for k in keys]]  # fmt: skip
+
+    def _row(self, name, years, tiers, phase, money, lim) -> dict:
+        costs = phase.costs
+        on = np.flatnonzero(tiers >= 0)
+        row = {
+            "phase": name,
+            "years": years,
+            "capex": None if money is None else money["capex"],
+            "capex_budget": None if lim is None else lim.capex,
+            "opex_per_year": float(costs.operate[on, tiers[on]].sum()),
+            "opex_budget": None if lim is None else lim.opex,
+            "total": None if money is None else money["total"],
+        }
+        for level, key in enumerate(self.scenario.tier_keys):
+            pairs, mask = phase.coverage.level_pairs(level)
+            k = tiers[pairs.site]
+            serving = (k >= 0) & mask[np.arange(len(k)), np.maximum(k, 0)]
+            covered = np.zeros(phase.n_demand, dtype=bool)
+            covered[pairs.demand[serving]] = True
+            total = float(phase.weights[:, level].sum())
+            row[f"covered_pct_{key}"] = (
+                100.0 * float(phase.weights[covered, level].sum()) / max(total, 1e-12)
+            )
+        return row
+
+
+def plan_roadmap(
+    scenario: Scenario, prepared: Prepared | None = None, options: SolverOptions | None = None
+) -> RoadmapPlan:
+    """Plan the roadmap of a scenario with ``phases``.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    prepared : Prepared, optional
+        Inputs with coverage already built.
+    options : SolverOptions, optional
+        Default: the scenario's solver section; the time limit covers the asked-for roadmap
+        (the other exact variant gets the same limit).
+
+    Returns
+    -------
+    RoadmapPlan
+    """
+    prep = prepared or prepare(scenario)
+    problem = roadmap_problem(prep, scenario)
+    spec = scenario.solver
+    options = options or SolverOptions(
+        backend=spec.backend, time_limit=spec.time_limit, mip_rel_gap=spec.mip_rel_gap,
+        threads=spec.threads, seed=spec.seed,
+    )  # fmt: skip
+    objective = scenario.roadmap.objective if scenario.roadmap else "coverage_years"
+    solvers = {"coverage_years": solve_roadmap, "final_first": solve_final_first}
+    other_name = "final_first" if objective == "coverage_years" else "coverage_years"
+    result = solvers[objective](problem, options, tie_break=spec.tie_break)
+    other = solvers[other_name](problem, options, tie_break=False)
+    return RoadmapPlan(scenario, prep, problem, result, other, greedy_roadmap(problem))
