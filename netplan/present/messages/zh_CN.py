@@ -306,7 +306,7 @@ MESSAGES: dict[str, str] = {
     "check.tier_allowed.ok": "每个开放站点的层级均为该站点允许的层级",
     "check.tier_allowed.fail": "站点 {sites}",
     "check.policies.rule": "保留与关闭政策",
-    "check.policies.ok": "已遵守 keep / may_close / may_retier 政策",
+    "check.policies.ok": "各站点的政策均已遵守（保留、可关闭、可调整层级）",
     "check.policies.fail": "站点 {sites}",
     "check.budget.rule": "预算上限 budget.{key}",
     "check.budget.ok": "{value:,.2f} <= {limit:,.2f}",
