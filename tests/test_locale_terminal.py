@@ -166,3 +166,19 @@ def test_en_compare_terminal_keeps_english(zh_runs, tmp_path):
     assert "covered % A" in res.stdout and "note: demand inputs differ (sha256 " in res.stdout
     assert ("cmpterm.covered_a", "covered % A") in leaked(res.stdout)
     assert re.search(r"^sites: \d+ added, \d+ removed, \d+ re-tiered$", res.stdout, flags=re.M)
+
+
+def test_a_note_is_its_english_text_and_keeps_its_key():
+    """``Comparison.notes`` stay English strings (compare.json), pickled and copied as notes."""
+    import copy
+    import pickle
+
+    from netplan.compare import Note
+
+    note = Note("cmp.note.demand_inputs", a="9c2e1594e4", b="9a4e8bbc46")
+    assert note == ("demand inputs differ (sha256 9c2e1594e4… vs 9a4e8bbc46…): deltas mix that "
+                    "change with the change of plan")  # fmt: skip
+    assert json.loads(json.dumps({"notes": [note]}))["notes"] == [str(note)]
+    for again in (pickle.loads(pickle.dumps(note)), copy.deepcopy(note)):
+        assert type(again) is Note and again == note
+        assert again.in_locale("zh-CN") == "两次运行的需求输入不同（sha256 9c2e1594e4… 与 9a4e8bbc46…）：差值中混有这一变化和规划的变化"
