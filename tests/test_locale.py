@@ -10,6 +10,7 @@ import string
 import warnings
 from html.parser import HTMLParser
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -173,9 +174,13 @@ def test_zh_report_holds_chinese_labels_and_no_english_label(zh_run):
                 "chart.coverage", "col.covered_today", "word.today", "word.plan", "action.open"):  # fmt: skip
         assert ZH[key] in text, key
     assert "区域中心" in text and "社区服务站" in text  # tier names as the scenario gives them
-    # the validator's checks are the core's own words (rule ids and figures): left out here
-    without_checks = visible_text(re.sub(r'<section id="checks">.*?</section>', "", page, flags=re.S))
-    assert leaked(data_names_out(without_checks)) == []
+    # the validator's checks too, from the catalogue (tier keys and figures are data)
+    checks = visible_text(re.search(r'<section id="checks">.*?</section>', page, flags=re.S)[0])
+    for key in ("report.checks", "check.tier_allowed.rule", "check.tier_allowed.ok",
+                "check.linkage.rule", "check.linkage.ok", "check.policies.ok"):  # fmt: skip
+        assert ZH[key] in checks, key
+    assert t("check.coverage.rule", "zh-CN", level="point") in checks
+    assert leaked(data_names_out(text)) == []
     # and the English page does show those labels: the check can fail
     assert ("report.summary", "Executive summary") in leaked("Executive summary")
 
@@ -278,6 +283,9 @@ def zh_compare(zh_run, tmp_path_factory):
     folder = tmp_path_factory.mktemp("zh_b")
     path = write_small_case(folder / "case", locale="zh-CN", tiers=ZH_TIERS, costs=COSTS,
                             budget={"total": "3 x baseline"})  # fmt: skip
+    demand = pd.read_csv(folder / "case" / "demand.csv")  # other demand inputs: a note
+    demand["customers"] = demand["customers"] * 2
+    demand.to_csv(folder / "case" / "demand.csv", index=False)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         result = netplan.run_scenario(netplan.Scenario.from_yaml(path))
@@ -299,9 +307,15 @@ def test_zh_compare_labels(zh_compare):
     ):  # fmt: skip
         assert text in words, text
     assert "¥" in words  # costs in the locale's currency format
-    # the comparison's notes come from the compare package (English): left out of the check
-    notes = "\n".join(comparison.notes)
-    assert leaked(data_names_out(words.replace(notes, ""))) == []
+    # the note on the changed demand inputs, in Chinese; compare.json keeps it in English
+    demand = [n for n in comparison.notes if n.key == "cmp.note.demand_inputs"]
+    assert len(demand) == 1 and demand[0].startswith("demand inputs differ (sha256 ")
+    assert f"{ZH['cmp.note']} {demand[0].in_locale('zh-CN')}" in words
+    assert demand[0].in_locale("zh-CN").startswith("两次运行的需求输入不同（sha256 ")
+    assert "demand inputs differ" not in words
+    saved = json.loads((page.parent / "compare.json").read_text(encoding="utf-8"))
+    assert saved["notes"] == [str(n) for n in comparison.notes] and str(demand[0]) in saved["notes"]
+    assert leaked(data_names_out(words)) == []
 
 
 # ----------------------------------------------------------------- browser
@@ -327,3 +341,107 @@ def test_zh_pages_open_in_chromium(zh_run, zh_compare, name, width, height):
         if name == "report.html":
             assert "执行摘要" in page.inner_text("#summary")
         browser.close()
+
+
+# ------------------------------------------------------------ validator checks
+def _regions(folder):
+    """Two regions splitting the small case at its middle longitude (West, East)."""
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    frame = gpd.GeoDataFrame({"name": ["West", "East"]}, crs="EPSG:4326",
+                             geometry=[box(9.4, 47.0, 9.625, 47.3), box(9.625, 47.0, 9.85, 47.3)])  # fmt: skip
+    frame.to_file(folder / "regions.geojson", driver="GeoJSON")
+    return {"path": "regions.geojson", "id": "name"}
+
+
+CHECK_RUNS = {
+    "plain": {},
+    "capacities and span": {
+        "capacity": {"per_tier": {"hub": 150, "point": 40}, "min_utilisation": 0.6},
+        "span_of_control": {"hub": 3},
+    },
+    "single source": {"capacity": {"per_tier": {"hub": 150, "point": 40}, "single_source": True}},
+    "min_cost targets and counts": {
+        "objective": {"type": "min_cost", "targets": {"point": 0.5}},
+        "budget": {},
+        "counts": [{"tier": "point", "region": "East", "max": 10}, {"tier": "any", "min": 1}],
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def check_runs(tmp_path_factory):
+    """Every check of a few small runs: capacities, span, min_cost targets, counts per region."""
+    from netplan.pipeline import run_scenario
+
+    found = {}
+    for name, changes in CHECK_RUNS.items():
+        folder = tmp_path_factory.mktemp("checks") / "case"
+        folder.mkdir()
+        if "counts" in changes:
+            changes = {**changes, "regions": _regions(folder)}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            found[name] = run_scenario(netplan.Scenario.from_yaml(write_small_case(folder, **changes)))
+    return found
+
+
+def test_every_check_reads_in_english_as_the_validator_wrote_it(check_runs):
+    """One wording per check: the en catalogue phrases each check as its English rule and detail
+    (run.json); zh-CN phrases it in Chinese with the same figures."""
+    from netplan.present.report import check_table, check_words
+
+    kinds = set()
+    for name, result in check_runs.items():
+        for check in result.checks:
+            assert check.kind, (name, check)
+            kinds.add(check.kind)
+            assert check_words(check, "en") == (check.rule, check.detail), (name, check)
+            rule, detail = check_words(check, "zh-CN")
+            assert re.search("[\u4e00-\u9fff]", rule), (name, rule)
+            assert leaked(f"{rule} {detail}") == [], (name, rule, detail)
+        table = check_table(result.checks, "zh-CN")
+        assert list(table.columns) == [ZH["col.rule"], ZH["col.ok"], ZH["col.detail"]]
+        assert list(table[ZH["col.ok"]]) == [ZH["word.yes"]] * len(result.checks)
+    assert kinds == {"tier_allowed", "policies", "budget", "linkage", "coverage", "assignment_reach",
+                     "capacity", "min_utilisation", "assigned_once", "single_source", "span",
+                     "target", "count", "count_region"}  # fmt: skip
+    checks = {c.rule: c for c in check_runs["min_cost targets and counts"].checks}
+    # the figures behind the words, recomputed: the count per region from the plan's outlets
+    out = check_runs["min_cost targets and counts"].plan.outlets
+    east = int(((out["tier"] == "point") & (out["region"] == "East")).sum())
+    assert checks["count point in East"].detail == f"{east} within [None, 10]"
+    assert check_words(checks["count point in East"], "zh-CN") == ("数量 point（East）", f"{east} 在 [None, 10] 之内")
+    reach = {c.kind: c for c in check_runs["capacities and span"].checks}["assignment_reach"]
+    assert reach.values["unit"] == "m" and reach.detail.endswith(" m")
+    assert check_words(reach, "zh-CN")[1].endswith(" 米")
+
+
+def test_a_failing_check_reads_in_both_locales(check_runs):
+    """A plan over its budget (the limit lowered after the solve): the fail wording, both ways."""
+    import dataclasses
+
+    from netplan._errors import PlanValidationError
+    from netplan.evaluation.validator import check_plan, validate_plan
+    from netplan.present.report import check_words
+
+    result = check_runs["plain"]
+    cost = result.plan.cost()["total"]
+    tight = dataclasses.replace(result.plan, budget={**result.plan.budget, "total": cost - 10})
+    failed = [c for c in check_plan(tight, result.evaluation) if not c.ok]
+    assert [(c.kind, c.rule) for c in failed] == [("budget", "budget.total")]
+    assert failed[0].detail == f"{cost:,.2f} exceeds {cost - 10:,.2f}"
+    assert check_words(failed[0], "en") == ("budget.total", failed[0].detail)
+    assert check_words(failed[0], "zh-CN") == ("预算上限 budget.total", f"{cost:,.2f} 超过 {cost - 10:,.2f}")
+    with pytest.raises(PlanValidationError, match=re.escape(f"budget.total: {failed[0].detail}")):
+        validate_plan(tight, result.evaluation)
+
+
+def test_a_check_without_a_kind_shows_its_own_words():
+    """Checks built from text alone (``Check(rule, ok, detail)``) keep working, as written."""
+    from netplan.evaluation.validator import Check
+    from netplan.present.report import check_table
+
+    table = check_table([Check("spacing", False, "S1 and S2 are 120 m apart")], "zh-CN")
+    assert table.values.tolist() == [["spacing", ZH["word.no"], "S1 and S2 are 120 m apart"]]

@@ -121,7 +121,8 @@ def test_decision_sentences_match_the_run_files(eur_run):
     for r in kpis[kpis["region"] == "all"].itertuples():
         before = 100 * r.covered_baseline / r.demand_baseline
         after = 100 * r.covered_plan / r.demand_plan
-        assert f"{r.level_name} {before:.1f} % → {after:.1f} % ({after - before:+.1f} points)" in decision
+        delta = round(round(after, 1) - round(before, 1), 1)  # of the figures shown
+        assert f"{r.level_name} {before:.1f} % → {after:.1f} % ({delta:+.1f} points)" in decision
     # the report opens with it: the summary precedes the scenario, the solver is in the appendix
     assert html.index('id="summary"') < html.index("<h2>The scenario</h2>")
     assert html.index("Appendix: solver record") > html.index("Checks by the independent validator")
@@ -284,3 +285,58 @@ def test_solver_verdict_in_plain_words():
         == "stopped at the time limit, within 1.2 % of the best possible"
     )
     assert solver_words({"status": "time_limit", "gap": None}) == "stopped at the time limit"
+
+
+# ------------------------------------------------- deltas that add up as printed
+def test_printed_deltas_are_those_of_the_printed_figures():
+    """84.26 → 82.14 prints "84.3 % → 82.1 %": its delta reads -2.2 (not the exact -2.12 as
+    "-2.1"); 84.34 → 82.06 prints "84.3 → 82.1" too, not "-2.3"; money in whole units likewise."""
+    from netplan.evaluation.summary import LevelChange, Summary, Worsening
+    from netplan.present.summary_text import (
+        coverage_sentence,
+        cost_sentence,
+        shown_delta,
+        worse_line,
+    )
+
+    assert shown_delta(84.26, 82.14) == -2.2 and round(82.14 - 84.26, 1) == -2.1
+    assert shown_delta(84.34, 82.06) == -2.2 and round(82.06 - 84.34, 1) == -2.3
+    levels = [
+        LevelChange("city", "city", 1000.0, 84.26, 82.14),
+        LevelChange("town", "town", 1000.0, 84.34, 82.06),
+        LevelChange("village", "village", 1000.0, 10.04, 12.06),
+    ]
+    s = Summary("x", "max_coverage", "EUR", 2, [], levels, cost_today=500.4, cost_plan=1000.6,
+                budget=1200.4, unit="km")  # fmt: skip
+    assert coverage_sentence(s) == (
+        "Coverage of all demand: city 84.3 % → 82.1 % (-2.2 points); "
+        "town 84.3 % → 82.1 % (-2.2 points); village 10.0 % → 12.1 % (+2.1 points)."
+    )
+    # 1,001 − 500 = 501 (the exact 500.2 would read 500); 1,200 − 1,001 = 199 left
+    assert cost_sentence(s) == (
+        "It costs EUR 1,001 over 2 years, EUR 501 more than today's network (EUR 500); "
+        "the budget is EUR 1,200, EUR 199 of it unspent."
+    )
+    w = Worsening("North-East", "city", "city", 812.0, 84.26, 82.14, 3.26, 3.84, "km")
+    assert worse_line(w) == (
+        "North-East, city: covered 84.3 % → 82.1 % (-2.2 points), "
+        "mean distance 3.3 → 3.8 km (+0.5); demand 812"
+    )
+
+
+def test_terminal_table_delta_is_that_of_its_columns(tmp_path):
+    """The Δ column of `netplan run`'s table: plan − today of the two figures printed."""
+    from netplan.cli import app
+
+    path = write_small_case(tmp_path / "case", costs={**SMALL_COSTS, "currency": "EUR"})
+    res = CliRunner().invoke(app, ["run", str(path), "--out", str(tmp_path / "out")], env={"COLUMNS": "400"})
+    assert res.exit_code == 0, res.output
+    kpis = pd.read_csv(tmp_path / "out" / "kpis.csv")
+    rows = 0
+    for line in res.stdout.splitlines():
+        cells = [c.strip() for c in line.strip("│ ").split("│")]
+        if len(cells) == 6 and cells[0] in set(kpis["level_name"]):
+            today, plan, delta = (float(c.replace(",", "")) for c in cells[1:4])
+            assert round(plan - today, 1) == delta, line
+            rows += 1
+    assert rows == 2

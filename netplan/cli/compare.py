@@ -37,9 +37,12 @@ def compare(
         write_comparison(result, out_dir, overwrite=overwrite)
     except NetplanError as exc:
         fail(exc)
+    from netplan.present.compare_map import compare_locale
+    from netplan.present.i18n import t
+
     print_summary(result, out)
+    names = "sites.csv, kpi_deltas.csv, cost.csv, outlets.csv, compare.json, compare.html"
     out.print(
-        f"outputs: {escape(str(out_dir))}/ (sites.csv, kpi_deltas.csv, cost.csv, outlets.csv, "
-        "compare.json, compare.html)",
+        t("term.outputs", compare_locale(result), folder=escape(str(out_dir)), names=names),
         soft_wrap=True,
     )

@@ -30,7 +30,7 @@ from netplan.cli.options import (
 from netplan.cli.progress import Steps, step_progress
 from netplan.evaluation.columns import distance_column
 
-OUTPUT_FILES = (
+OUTPUT_FILES = (  # the order the outputs line lists them in; others follow by name
     "plan.gpkg",
     "kpis.csv",
     "outlets.csv",
@@ -39,6 +39,24 @@ OUTPUT_FILES = (
     "map.html",
     "report.html",
 )
+
+
+def written_files(folder: Path) -> list[str]:
+    """The files a run wrote into ``folder`` (its hidden marker aside): those of
+    :data:`OUTPUT_FILES` first in that order, then the others (GeoParquet files) by name.
+
+    Parameters
+    ----------
+    folder : Path
+        A run folder written by :func:`netplan.pipeline.write_run`.
+
+    Returns
+    -------
+    list of str
+    """
+    names = [p.name for p in Path(folder).iterdir() if p.is_file() and not p.name.startswith(".")]
+    rank = {name: i for i, name in enumerate(OUTPUT_FILES)}
+    return sorted(names, key=lambda n: (rank.get(n, len(rank)), n))
 
 
 def _executive(result) -> None:
@@ -67,6 +85,7 @@ def _executive(result) -> None:
 def _summary(result, out_dir: Path | None, written: list[str] | None = None) -> None:
     from netplan.present.formats import format_money, number
     from netplan.present.i18n import t
+    from netplan.present.summary_text import shown_delta
 
     plan = result.plan
     loc = plan.scenario.locale
@@ -91,7 +110,7 @@ def _summary(result, out_dir: Path | None, written: list[str] | None = None) -> 
             escape(r.level_name),
             number(r.covered_pct_baseline, 1, loc),
             number(r.covered_pct_plan, 1, loc),
-            number(r.covered_pct_delta, 1, loc, signed=True),
+            number(shown_delta(r.covered_pct_baseline, r.covered_pct_plan), 1, loc, signed=True),
             number(r.overlap_pct_plan, 1, loc),
             number(getattr(r, distance_column("mean", unit) + "_plan"), 2, loc),
         )
@@ -122,7 +141,7 @@ def _summary(result, out_dir: Path | None, written: list[str] | None = None) -> 
           objective=rec["objective"], bound=rec["bound"], gap=gap, seconds=f"{rec['seconds']:.1f}")
     )  # fmt: skip
     if out_dir is not None:
-        names = ", ".join(written or OUTPUT_FILES)
+        names = ", ".join(written if written is not None else written_files(out_dir))
         out.print(t("term.outputs", loc, folder=escape(str(out_dir)), names=names), soft_wrap=True)
 
 
@@ -149,7 +168,7 @@ def _run(
         if scenario is None:
             scenario = Scenario.from_yaml(scenario_path)
         with step_progress() as progress:
-            steps = Steps(progress)
+            steps = Steps(progress, scenario.locale)
             result = run_scenario(scenario, progress=steps)
             try:
                 write_run(result, out_dir, overwrite=overwrite, progress=steps, formats=formats)

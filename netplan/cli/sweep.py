@@ -24,7 +24,7 @@ from netplan.cli.options import (
     reserve,
     with_solver,
 )
-from netplan.cli.progress import sweep_progress
+from netplan.cli.progress import step_label, sweep_progress
 
 
 @releasing_locks
@@ -102,10 +102,10 @@ def sweep(
         axes += [key_axis(s) for s in sets or []]
         progress = sweep_progress()
         with progress:
-            task = progress.add_task("sweep: validating points", total=None)
+            task = progress.add_task(step_label("sweep_validating", loaded.locale), total=None)
 
             def started(n: int) -> None:
-                progress.update(task, total=n, description="sweep: solving")
+                progress.update(task, total=n, description=step_label("sweep_solving", loaded.locale))
 
             def finished(point) -> None:
                 row = point.row

@@ -22,7 +22,7 @@ lives in the presentation layer, :mod:`netplan.present.compare_map`.
 
 from netplan.compare.console import print_summary
 from netplan.compare.differences import CHANGES, Comparison, compare
-from netplan.compare.runs import RUN_FILES, RunFolder, check_comparable, read_run
+from netplan.compare.runs import RUN_FILES, Note, RunFolder, check_comparable, read_run
 from netplan.compare.writing import write_comparison
 from netplan.present.compare_map import compare_map
 
@@ -30,6 +30,7 @@ __all__ = [
     "CHANGES",
     "RUN_FILES",
     "Comparison",
+    "Note",
     "RunFolder",
     "check_comparable",
     "compare",

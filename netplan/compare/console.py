@@ -1,4 +1,9 @@
-"""The headline of a comparison on the console (rich): coverage, cost and sites that changed."""
+"""The headline of a comparison on the console (rich): coverage, cost and sites that changed.
+
+Every word comes from the message catalogue in the runs' locale
+(:func:`netplan.present.compare_map.compare_locale`), as on compare.html; each delta is the
+difference of the figures printed beside it, so a line adds up as read.
+"""
 
 from __future__ import annotations
 
@@ -6,37 +11,60 @@ from rich.console import Console
 
 from netplan.compare.differences import Comparison
 from netplan.evaluation.columns import distance_column
-from netplan.present.formats import format_money
+from netplan.present.compare_map import compare_locale, note_text, run_name
+from netplan.present.formats import format_money, number
+from netplan.present.i18n import t
+from netplan.present.summary_text import shown_delta
 
 
 def print_summary(c: Comparison, console: Console) -> None:
-    """Print the headline of a comparison with rich: coverage, cost and sites that changed."""
+    """Print the headline of a comparison with rich: coverage, cost and sites that changed.
+
+    Parameters
+    ----------
+    c : Comparison
+    console : rich.console.Console
+    """
     from rich.markup import escape
     from rich.table import Table
 
-    table = Table(title=f"A: {escape(c.a.label)} → B: {escape(c.b.label)}", title_justify="left")
-    for col in ("level", "covered % A", "covered % B", "Δ", "overlap % Δ", "mean dist Δ"):
-        table.add_column(col, justify="left" if col == "level" else "right")
-    unit, mean = c.a.unit, f"{distance_column('mean', c.a.unit)}_delta"
+    loc = compare_locale(c)
+    title = t("cmpterm.title", loc, a=run_name(c.a), b=run_name(c.b))
+    table = Table(title=escape(title), title_justify="left")
+    unit = c.a.unit
+    heads = ("col.level", "cmpterm.covered_a", "cmpterm.covered_b", "term.delta",
+             "cmpterm.overlap_delta", "cmpterm.mean_delta")  # fmt: skip
+    for k, key in enumerate(heads):
+        table.add_column(escape(t(key, loc)), justify="left" if k == 0 else "right")
+    mean = f"{distance_column('mean', unit)}_delta"
+    unit_word = t(f"unit.{unit}", loc) if unit in ("km", "min") else unit
     for r in c.kpis.loc[c.kpis["region"] == "all"].itertuples():
         table.add_row(
             escape(r.level_name),
-            f"{r.covered_pct_a:.1f}",
-            f"{r.covered_pct_b:.1f}",
-            f"{r.covered_pct_delta:+.1f}",
-            f"{r.overlap_pct_delta:+.1f}",
-            f"{getattr(r, mean):+.2f} {unit}",
+            number(r.covered_pct_a, 1, loc),
+            number(r.covered_pct_b, 1, loc),
+            number(shown_delta(r.covered_pct_a, r.covered_pct_b), 1, loc, signed=True),
+            number(r.overlap_pct_delta, 1, loc, signed=True),
+            f"{number(getattr(r, mean), 2, loc, signed=True)} {unit_word}",
         )
     console.print(table)
     cost = c.cost.loc["total"]
-    a, b = format_money(cost["a"], c.currency), format_money(cost["b"], c.currency)
-    delta = format_money(cost["delta"], c.currency, signed=True)
-    console.print(f"cost: A {a} → B {b} (Δ {delta})")
-    counts = c.change_counts()
+
+    def money(value: float, signed: bool = False) -> str:
+        return format_money(value, c.currency, loc, signed=signed)
+
+    delta = float(round(cost["b"]) - round(cost["a"]))  # of the whole units printed
     console.print(
-        f"sites: {counts['added']} added, {counts['removed']} removed, {counts['retiered']} re-tiered"
+        t("cmpterm.cost", loc, a=money(cost["a"]), b=money(cost["b"]), delta=money(delta, True)),
+        markup=False,
+        highlight=False,
     )
+    counts = c.change_counts()
+    console.print(t("cmpterm.sites", loc, **counts), markup=False, highlight=False)
     for r in c.outlets.itertuples():
-        console.print(f"  {escape(r.tier_name)}: {r.a} → {r.b} ({r.delta:+d})")
+        console.print(f"  {escape(r.tier_name)}: {r.a} → {r.b} ({r.delta:+d})", highlight=False)
     for note in c.notes:
-        console.print(f"[yellow]note:[/] {escape(note)}", soft_wrap=True)
+        console.print(
+            f"[yellow]{escape(t('cmpterm.note', loc))}[/] {escape(note_text(note, loc))}",
+            soft_wrap=True,
+        )

@@ -13,7 +13,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from netplan.compare.runs import RunFolder, check_comparable, read_run
+from netplan.compare.runs import Note, RunFolder, check_comparable, read_run
 from netplan.evaluation.columns import kpi_columns, rounded
 from netplan.travel.geometry import to_wgs84
 
@@ -54,7 +54,9 @@ class Comparison:
         Demand points whose coverage changed, per level: ``level``, ``weight``, ``change``
         (``gained`` or ``lost``); empty if the runs' demand points differ.
     notes : list of str
-        Differences between the runs that change what a delta means.
+        Differences between the runs that change what a delta means, in English; each a
+        :class:`~netplan.compare.runs.Note` that keeps its catalogue key and figures, so the
+        pages and the terminal show it in the runs' locale.
     """
 
     a: RunFolder
@@ -142,7 +144,7 @@ def compare(run_a: str | Path, run_b: str | Path) -> Comparison:
     sites = _site_table(a, b)
     coverage = _coverage_change(a, b)
     if coverage is None:
-        notes.append("the runs' demand points differ: no map of coverage gained and lost")
+        notes.append(Note("cmp.note.demand_points"))
         coverage = gpd.GeoDataFrame(
             {"demand_id": [], "level": [], "weight": [], "change": []},
             geometry=[],

@@ -19,8 +19,39 @@ import pyogrio
 from netplan._errors import CompareError
 from netplan.compare.formats import OLD_RUN, format_version, upgrade_kpis
 from netplan.evaluation.columns import kpi_columns
+from netplan.present.i18n import t
 
 RUN_FILES = ("plan.gpkg", "kpis.csv", "run.json")
+
+
+class Note(str):
+    """A note of a comparison: its English text, which keeps its catalogue key and figures.
+
+    A ``str`` (``Comparison.notes`` and compare.json hold the English words), that the pages
+    and the terminal phrase again in the runs' locale with :meth:`in_locale`.
+
+    Parameters
+    ----------
+    key : str
+        A catalogue key, e.g. ``"cmp.note.same_scenario"``.
+    **values
+        The message's placeholders.
+    """
+
+    key: str
+    values: dict[str, object]
+
+    def __new__(cls, key: str, /, **values: object) -> Note:
+        note = super().__new__(cls, t(key, "en", **values))
+        note.key, note.values = key, values
+        return note
+
+    def __getnewargs_ex__(self) -> tuple[tuple[str], dict[str, object]]:
+        return (self.key,), dict(self.values)  # pickles and copies as a Note
+
+    def in_locale(self, locale: str) -> str:
+        """The note in ``locale`` (``"en"`` or ``"zh-CN"``)."""
+        return t(self.key, locale, **self.values)
 
 
 @dataclass
@@ -245,7 +276,7 @@ def _check_outlets(outlets: gpd.GeoDataFrame, kpis: pd.DataFrame, file: Path) ->
         outlets["cost"] = cost
 
 
-def check_comparable(a: RunFolder, b: RunFolder) -> list[str]:
+def check_comparable(a: RunFolder, b: RunFolder) -> list[Note]:
     """Raise on runs of different tiers or regions; return notes on other differences.
 
     Parameters
@@ -255,8 +286,9 @@ def check_comparable(a: RunFolder, b: RunFolder) -> list[str]:
 
     Returns
     -------
-    list of str
-        Differences that change what a delta means (demand or today's network inputs), and whether both runs used the same scenario file content.
+    list of Note
+        Differences that change what a delta means (demand or today's network inputs), and whether both runs used the same scenario file content
+        (English ``str``, each keeping its catalogue key and figures for the pages).
 
     Raises
     ------
@@ -281,16 +313,14 @@ def check_comparable(a: RunFolder, b: RunFolder) -> list[str]:
         raise CompareError(f"{where}: {travel_units(a, b)}")
     notes = []
     inputs_a, inputs_b = a.record.get("inputs", {}), b.record.get("inputs", {})
-    for key, what in (("demand", "demand"), ("outlets", "today's network")):
+    for key in ("demand", "outlets"):
         ha = (inputs_a.get(key) or {}).get("sha256")
         hb = (inputs_b.get(key) or {}).get("sha256")
         if ha and hb and ha != hb:
-            notes.append(
-                f"{what} inputs differ (sha256 {ha[:10]}… vs {hb[:10]}…): deltas mix that change with the change of plan"
-            )
+            notes.append(Note(f"cmp.note.{key}_inputs", a=ha[:10], b=hb[:10]))
     sa = (a.record.get("scenario") or {}).get("sha256")
     if sa and sa == (b.record.get("scenario") or {}).get("sha256"):
-        notes.append("both runs used the same scenario file content")
+        notes.append(Note("cmp.note.same_scenario"))
     return notes
 
 

@@ -53,6 +53,7 @@ class LevelChange:
 
     @property
     def delta_points(self) -> float:
+        """The exact change in points (the pages print the change of the rounded figures)."""
         return self.covered_pct_plan - self.covered_pct_today
 
 
@@ -75,10 +76,12 @@ class Worsening:
 
     @property
     def delta_points(self) -> float:
+        """The exact change in points (the pages print the change of the rounded figures)."""
         return self.covered_pct_plan - self.covered_pct_today
 
     @property
     def delta_dist(self) -> float:
+        """The exact change of the mean distance (km) or drive time (min)."""
         return self.dist_mean_plan - self.dist_mean_today
 
     @property

@@ -8,12 +8,13 @@ it were fine.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from netplan._errors import PlanValidationError
+from netplan.evaluation.check_messages import check_text
 from netplan.evaluation.kpis import Evaluation, _Space
 from netplan.planner import Plan
 from netplan.travel.coverage import REACH_TOLERANCE
@@ -24,11 +25,33 @@ COVERAGE_TOLERANCE = 1e-6
 
 @dataclass
 class Check:
-    """One rule checked: its name, whether it holds, and the figures behind it."""
+    """One rule checked: its name, whether it holds, and the figures behind it.
+
+    Attributes
+    ----------
+    rule, detail : str
+        In English (run.json, :class:`PlanValidationError`).
+    ok : bool
+    kind : str
+        The message kind (``"budget"``, ``"count"``, ...): the pages phrase the check from the
+        catalogue keys ``check.<kind>.rule`` / ``.ok`` / ``.fail`` in their locale. Empty for a
+        check built from text alone (shown as ``rule`` and ``detail``).
+    values : dict
+        The figures and ids the messages name.
+    """
 
     rule: str
     ok: bool
     detail: str
+    kind: str = ""
+    values: dict[str, object] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, kind: str, ok: bool, **values: object) -> Check:
+        """A check of ``kind`` whose English rule and detail come from its message templates
+        (:mod:`netplan.evaluation.check_messages`)."""
+        rule, detail = check_text(kind, ok, values)
+        return cls(rule, ok, detail, kind, values)
 
     def to_dict(self) -> dict[str, object]:
         return {"rule": self.rule, "ok": self.ok, "detail": self.detail}
@@ -52,45 +75,27 @@ def check_plan(plan: Plan, evaluation: Evaluation) -> list[Check]:
 
     on = tiers >= 0
     bad_tier = on & ~inputs.allowed[np.arange(len(tiers)), np.maximum(tiers, 0)]
-    checks.append(
-        Check(
-            "tier allowed at site",
-            not bad_tier.any(),
-            _ids(ids, bad_tier) or "every open site hosts an allowed tier",
-        )
-    )
+    checks.append(Check.of("tier_allowed", not bad_tier.any(), sites=_ids(ids, bad_tier)))
 
     broken = (
         ((policy == "keep") & (tiers != current))
         | ((policy == "may_close") & on & (tiers != current))
         | ((policy == "may_retier") & ~on)
     )
-    checks.append(
-        Check(
-            "policies",
-            not broken.any(),
-            _ids(ids, broken) or "keep / may_close / may_retier respected",
-        )
-    )
+    checks.append(Check.of("policies", not broken.any(), sites=_ids(ids, broken)))
 
     cost = plan.cost()
     budget = plan.budget
     for key, value, label in (
-        ("total", cost["total"], "budget.total"),
-        ("capex", cost["capex"], "budget.capex"),
-        ("opex_per_year", cost["opex_per_year"], "budget.opex"),
+        ("total", cost["total"], "total"),
+        ("capex", cost["capex"], "capex"),
+        ("opex_per_year", cost["opex_per_year"], "opex"),
     ):
         limit = budget.get(key)
         if limit is None:
             continue
         ok = value <= limit + 1e-6 * max(1.0, abs(limit))
-        checks.append(
-            Check(
-                label,
-                ok,
-                f"{value:,.2f} <= {limit:,.2f}" if ok else f"{value:,.2f} exceeds {limit:,.2f}",
-            )
-        )
+        checks.append(Check.of("budget", ok, key=label, value=float(value), limit=float(limit)))
 
     site_region = inputs.sites["region"].to_numpy()
     for rule in scenario.counts:
@@ -101,27 +106,17 @@ def check_plan(plan: Plan, evaluation: Evaluation) -> list[Check]:
             sel &= site_region == rule.region
         n = int(sel.sum())
         ok = (rule.min is None or n >= rule.min) and (rule.max is None or n <= rule.max)
-        label = f"count {rule.tier}" + (f" in {rule.region}" if rule.region else "")
+        where = {"region": str(rule.region)} if rule.region else {}
         checks.append(
-            Check(
-                label,
-                ok,
-                f"{n} within [{rule.min}, {rule.max}]"
-                if ok
-                else f"{n} outside [{rule.min}, {rule.max}]",
-            )
-        )
+            Check.of("count_region" if rule.region else "count", ok, tier=str(rule.tier),
+                     n=n, min=rule.min, max=rule.max, **where)
+        )  # fmt: skip
 
     unsupported = evaluation.broken_links()
     checks.append(
-        Check(
-            "linkage",
-            len(unsupported) == 0,
-            "every supported tier has a higher-tier outlet in reach"
-            if len(unsupported) == 0
-            else "unsupported: " + ", ".join(unsupported["site_id"].astype(str)[:10]),
-        )
-    )
+        Check.of("linkage", len(unsupported) == 0,
+                 sites=", ".join(unsupported["site_id"].astype(str)[:10]))
+    )  # fmt: skip
 
     checks += _capacity_checks(plan, evaluation)
     checks += _span_checks(plan, evaluation)
@@ -133,7 +128,7 @@ def check_plan(plan: Plan, evaluation: Evaluation) -> list[Check]:
         claim = float(plan.model_covered[level])
         ok = abs(covered[level] - claim) <= COVERAGE_TOLERANCE * max(1.0, claim)
         checks.append(
-            Check(f"coverage {key}", ok, f"recomputed {covered[level]:,.3f} vs model {claim:,.3f}")
+            Check.of("coverage", ok, level=key, covered=float(covered[level]), claim=claim)
         )
 
     if scenario.objective.type == "min_cost":
@@ -147,7 +142,7 @@ def check_plan(plan: Plan, evaluation: Evaluation) -> list[Check]:
             need = targets[level] * reachable
             ok = covered[level] >= need - 1e-6 * max(1.0, need)
             checks.append(
-                Check(f"target {key}", ok, f"covered {covered[level]:,.1f} of {need:,.1f} needed")
+                Check.of("target", ok, level=key, covered=float(covered[level]), need=float(need))
             )
     return checks
 
@@ -182,16 +177,16 @@ def _capacity_checks(plan: Plan, evaluation: Evaluation) -> list[Check]:
     reach = scenario.reach_matrix
     limit = np.where(tier >= 0, reach[np.maximum(tier, 0), level], np.nan)
     bad = (opos < 0) | (dpos < 0) | (tier < 0) | (tier > level) | ~(dist <= limit + REACH_TOLERANCE)
-    checks = [
-        Check(
-            "capacity assignments within reach",
-            not bad.any(),
-            f"{len(a)} assignments, farthest {np.nanmax(dist) if len(a) else 0:,.1f} {scenario.unit}"
-            if not bad.any()
-            else f"{int(bad.sum())} assignments to a closed, lower-tier or out-of-reach outlet, e.g. "
-            f"{a['demand_id'].iloc[int(np.flatnonzero(bad)[0])]} -> {a['site_id'].iloc[int(np.flatnonzero(bad)[0])]}",
-        )
-    ]
+    if bad.any():
+        first = int(np.flatnonzero(bad)[0])
+        reach_check = Check.of("assignment_reach", False, n=int(bad.sum()),
+                               demand_id=str(a["demand_id"].iloc[first]),
+                               site_id=str(a["site_id"].iloc[first]))  # fmt: skip
+    else:
+        farthest = float(np.nanmax(dist)) if len(a) else 0.0
+        reach_check = Check.of("assignment_reach", True, n=len(a), farthest=farthest,
+                               unit=scenario.unit)  # fmt: skip
+    checks = [reach_check]
     w = np.zeros(len(a))
     for lv, key in enumerate(keys):
         sel = level == lv
@@ -203,37 +198,25 @@ def _capacity_checks(plan: Plan, evaluation: Evaluation) -> list[Check]:
     )
     on = tier_of >= 0
     over = on & (load > cap * (1 + 1e-6) + 1e-6)
+    capped = on & np.isfinite(cap)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        largest = float(np.nanmax(np.where(capped, load / cap, np.nan))) if capped.any() else 0.0
     checks.append(
-        Check(
-            "capacity",
-            not over.any(),
-            f"largest utilisation {np.nanmax(np.where(on & np.isfinite(cap), load / cap, np.nan)) if (on & np.isfinite(cap)).any() else 0:.3f}"
-            if not over.any()
-            else "over capacity: " + ", ".join(out["site_id"].astype(str)[over][:10]),
-        )
-    )
+        Check.of("capacity", not over.any(), utilisation=largest,
+                 sites=", ".join(out["site_id"].astype(str)[over][:10]))
+    )  # fmt: skip
     minimum = scenario.capacity.min_utilisation
     if minimum > 0:
         under = on & np.isfinite(cap) & (load < minimum * cap * (1 - 1e-6) - 1e-6)
         checks.append(
-            Check(
-                "minimum utilisation",
-                not under.any(),
-                f"every capacitated outlet carries >= {minimum:.0%} of its capacity"
-                if not under.any()
-                else "under-used: " + ", ".join(out["site_id"].astype(str)[under][:10]),
-            )
-        )
+            Check.of("min_utilisation", not under.any(), minimum=float(minimum),
+                     sites=", ".join(out["site_id"].astype(str)[under][:10]))
+        )  # fmt: skip
     shares = a.groupby(["level", "demand_id"])["share"].agg(["sum", "count", "max"])
     split = shares["count"] > 1 if scenario.capacity.single_source else shares["sum"] > 1 + 1e-6
+    kind = "single_source" if scenario.capacity.single_source else "assigned_once"
     checks.append(
-        Check(
-            "single source" if scenario.capacity.single_source else "assigned at most once",
-            not split.any(),
-            f"{len(shares)} demand points assigned"
-            if not split.any()
-            else f"{int(split.sum())} demand points split or over-assigned",
-        )
+        Check.of(kind, not split.any(), n=int(split.sum()) if split.any() else len(shares))
     )
     return checks
 
@@ -253,18 +236,11 @@ def _span_checks(plan: Plan, evaluation: Evaluation) -> list[Check]:
         for pid, n in children.items()
         if str(pid) in tier_of.index and n > span[keys.index(tier_of[str(pid)])]
     ]
-    twice = plan.parents["site_id"].duplicated().any()
-    return [
-        Check(
-            "span of control",
-            not over and not twice,
-            f"most children of one parent: {int(children.max()) if len(children) else 0}"
-            if not over and not twice
-            else ("over span: " + ", ".join(over[:10]))
-            if over
-            else "an outlet has two parents",
-        )
-    ]
+    twice = bool(plan.parents["site_id"].duplicated().any())
+    most = int(children.max()) if len(children) else 0
+    ok = not over and not twice
+    kind = "span" if over or ok else "span_parents"
+    return [Check.of(kind, ok, n=most, over=", ".join(over[:10]))]
 
 
 def validate_plan(plan: Plan, evaluation: Evaluation) -> list[Check]:
@@ -280,9 +256,6 @@ def validate_plan(plan: Plan, evaluation: Evaluation) -> list[Check]:
 
 
 def _ids(ids: np.ndarray, mask: np.ndarray) -> str:
+    """The first ten ids where ``mask`` holds, comma-separated ("" when none)."""
     bad = ids[mask]
-    return (
-        ""
-        if not len(bad)
-        else "sites " + ", ".join(map(str, bad[:10])) + (" ..." if len(bad) > 10 else "")
-    )
+    return ", ".join(map(str, bad[:10])) + (" ..." if len(bad) > 10 else "")

@@ -86,8 +86,27 @@ def _panel(c: Comparison) -> str:
         cost_a=format_money(cost["a"], c.currency, loc),
         cost_b=format_money(cost["b"], c.currency, loc),
         cost_delta=format_money(cost["delta"], c.currency, loc, signed=True),
-        notes=c.notes,
+        notes=[note_text(n, loc) for n in c.notes],
     )
+
+
+def note_text(note: str, locale: str = "en") -> str:
+    """A comparison's note in ``locale``: a :class:`netplan.compare.runs.Note` phrased from the
+    catalogue, any other text as it is.
+
+    Parameters
+    ----------
+    note : str
+    locale : str
+        ``"en"`` or ``"zh-CN"``.
+
+    Returns
+    -------
+    str
+        Plain text (the template escapes it).
+    """
+    in_locale = getattr(note, "in_locale", None)
+    return in_locale(locale) if callable(in_locale) else str(note)
 
 
 def run_name(run) -> str:

@@ -238,6 +238,61 @@ def solver_words(record: dict, locale: str = "en") -> str:
     return f"{str(status).replace('_', ' ')}{within}"
 
 
+def check_words(check, locale: str = "en") -> tuple[str, str]:
+    """A validator check's rule and detail in ``locale``, from the catalogue.
+
+    A check with a message ``kind`` (see :class:`netplan.evaluation.validator.Check`) is phrased
+    from ``check.<kind>.rule`` and ``check.<kind>.ok`` / ``.fail`` with its figures; a value
+    named ``unit`` (``"m"``, ``"min"``) reads as the locale's unit word. A check without a known
+    kind (text only) shows its English ``rule`` and ``detail``.
+
+    Parameters
+    ----------
+    check : netplan.evaluation.validator.Check
+    locale : str
+        ``"en"`` or ``"zh-CN"``.
+
+    Returns
+    -------
+    tuple of str
+        ``(rule, detail)``, plain text (the template escapes it).
+    """
+    messages = catalogue(locale)
+    kind = getattr(check, "kind", "")
+    if not kind or f"check.{kind}.rule" not in messages:
+        return check.rule, check.detail
+    values = dict(check.values)
+    if f"unit.{values.get('unit')}" in messages:
+        values["unit"] = t(f"unit.{values['unit']}", locale)
+    outcome = "ok" if check.ok else "fail"
+    return t(f"check.{kind}.rule", locale, **values), t(f"check.{kind}.{outcome}", locale, **values)
+
+
+def check_table(checks: list, locale: str = "en") -> pd.DataFrame:
+    """The report's table of the validator's checks (rule, ok, detail) in ``locale``.
+
+    Parameters
+    ----------
+    checks : list of netplan.evaluation.validator.Check
+    locale : str
+        ``"en"`` or ``"zh-CN"``.
+
+    Returns
+    -------
+    DataFrame
+        Columns headed in the locale (``col.rule``, ``col.ok``, ``col.detail``).
+    """
+    rows = [(*check_words(c, locale), c.ok) for c in checks]
+    table = pd.DataFrame(
+        {
+            t("col.rule", locale): [r[0] for r in rows],
+            t("col.ok", locale): [t("word.yes" if r[2] else "word.no", locale) for r in rows],
+            t("col.detail", locale): [r[1] for r in rows],
+        }
+    )
+    return table if rows else pd.DataFrame()
+
+
 def report_html(result) -> str:
     """The whole report page for a :class:`netplan.pipeline.RunResult`.
 
@@ -288,10 +343,7 @@ def report_html(result) -> str:
     diagnosis = base.level_kpis()[["level_name", "gap", "gap_pct", "overlap", "overlap_pct"]].copy()
     diagnosis.columns = [t(f"col.{c}", loc) for c in (
         "level", "uncovered", "uncovered_pct", "overlap", "overlap_pct")]  # fmt: skip
-    checks = pd.DataFrame([c.to_dict() for c in result.checks])
-    if len(checks):
-        checks["ok"] = np.where(checks["ok"], t("word.yes", loc), t("word.no", loc))
-        checks = checks.rename(columns={c: t(f"col.{c}", loc) for c in checks.columns})
+    checks = check_table(result.checks, loc)
     charts = [
         (t("chart.coverage", loc), *coverage_chart(kpis, loc)),
         (t("chart.distance", loc), *distance_chart(result, loc)),

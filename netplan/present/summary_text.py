@@ -30,6 +30,26 @@ def _pct(value: float, loc: str, signed: bool = False) -> str:
     return number(value, 1, loc, signed=signed)
 
 
+def shown_delta(before: float, after: float, digits: int = 1) -> float:
+    """``after − before`` of the two figures as printed with ``digits`` decimals.
+
+    A delta printed beside its two figures must add up as read: 84.26 → 82.14 prints as
+    "84.3 → 82.1", so its delta is -2.2, not the exact -2.12 rounded to "-2.1" (nor -2.3 from
+    84.34 → 82.05). Rounding as :func:`netplan.present.formats.number` does.
+
+    Parameters
+    ----------
+    before, after : float
+    digits : int
+        Decimals printed.
+
+    Returns
+    -------
+    float
+    """
+    return round(round(float(after), digits) - round(float(before), digits), digits)
+
+
 def decision_sentence(s: Summary, locale: str = "en") -> str:
     """What opens, closes and changes tier, per tier; outlets today → plan."""
     loc = locale
@@ -58,8 +78,8 @@ def cost_sentence(s: Summary, locale: str = "en") -> str:
     years = t(f"sum.years.{'one' if s.horizon_years == 1 else 'other'}", loc, n=s.horizon_years)
     text = t("sum.cost", loc, plan=m(s.cost_plan), years=years)
     if math.isfinite(s.cost_today):
-        diff = s.cost_plan - s.cost_today
-        if abs(diff) < 0.5:
+        diff = float(round(s.cost_plan) - round(s.cost_today))  # money prints whole units
+        if diff == 0:
             text += t("sum.cost.same", loc, today=m(s.cost_today))
         else:
             key = "sum.cost.more" if diff > 0 else "sum.cost.less"
@@ -67,9 +87,9 @@ def cost_sentence(s: Summary, locale: str = "en") -> str:
     if s.budget is None:
         text += t("sum.no_budget", loc)
     else:
-        left = s.budget - s.cost_plan
+        left = float(round(s.budget) - round(s.cost_plan))
         text += t("sum.budget", loc, budget=m(s.budget)) + (
-            t("sum.unspent", loc, left=m(left)) if left >= 0.5 else t("sum.all_spent", loc)
+            t("sum.unspent", loc, left=m(left)) if left > 0 else t("sum.all_spent", loc)
         )
     return text
 
@@ -79,7 +99,8 @@ def coverage_sentence(s: Summary, locale: str = "en") -> str:
     loc = locale
     parts = [
         t("sum.coverage.part", loc, label=lv.label, today=_pct(lv.covered_pct_today, loc),
-          plan=_pct(lv.covered_pct_plan, loc), delta=_pct(lv.delta_points, loc, signed=True))
+          plan=_pct(lv.covered_pct_plan, loc),
+          delta=_pct(shown_delta(lv.covered_pct_today, lv.covered_pct_plan), loc, signed=True))
         for lv in s.levels
     ]  # fmt: skip
     return t("sum.coverage", loc, parts=t("sep.parts", loc).join(parts))
@@ -113,14 +134,15 @@ def worse_line(w: Worsening, locale: str = "en") -> str:
     loc = locale
     figures = [
         t("sum.worse.covered", loc, today=_pct(w.covered_pct_today, loc),
-          plan=_pct(w.covered_pct_plan, loc), delta=_pct(w.delta_points, loc, signed=True))
+          plan=_pct(w.covered_pct_plan, loc),
+          delta=_pct(shown_delta(w.covered_pct_today, w.covered_pct_plan), loc, signed=True))
     ]  # fmt: skip
     if math.isfinite(w.dist_mean_today) and math.isfinite(w.dist_mean_plan):
         what = t("sum.worse.mean_time" if w.unit == "min" else "sum.worse.mean_distance", loc)
         figures.append(
             t("sum.worse.dist", loc, what=what, today=_pct(w.dist_mean_today, loc),
               plan=_pct(w.dist_mean_plan, loc), unit=t(f"unit.{w.unit}", loc),
-              delta=_pct(w.delta_dist, loc, signed=True))
+              delta=_pct(shown_delta(w.dist_mean_today, w.dist_mean_plan), loc, signed=True))
         )  # fmt: skip
     return t("sum.worse.line", loc, where=where(w, loc),
              figures=t("sep.clause", loc).join(figures), demand=number(w.demand, 0, loc))  # fmt: skip

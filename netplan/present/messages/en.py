@@ -1,4 +1,11 @@
-"""English messages (the default locale). Keys are shared with :mod:`.zh_CN`."""
+"""English messages (the default locale). Keys are shared with :mod:`.zh_CN`.
+
+The validator's checks (``check.*``) are worded beside the validator, in
+:mod:`netplan.evaluation.check_messages` (the core writes them into run.json in English and
+must not import this package); they are part of this catalogue as they are.
+"""
+
+from netplan.evaluation.check_messages import CHECK_MESSAGES
 
 MESSAGES: dict[str, str] = {
     # --- general words and separators
@@ -283,4 +290,41 @@ MESSAGES: dict[str, str] = {
     "cmp.level_col": "{name} %: A → B (Δ)",
     "cmp.page_title": "compare",
     "cmp.cell_tip": "{level}: {value} demand {what} ({points} points)",
+    # --- compare: notes on what differs between the runs (compare.json keeps them in English)
+    "cmp.note.demand_inputs": (
+        "demand inputs differ (sha256 {a}… vs {b}…): deltas mix that change with the change of plan"
+    ),
+    "cmp.note.outlets_inputs": (
+        "today's network inputs differ (sha256 {a}… vs {b}…): deltas mix that change with the "
+        "change of plan"
+    ),
+    "cmp.note.same_scenario": "both runs used the same scenario file content",
+    "cmp.note.demand_points": "the runs' demand points differ: no map of coverage gained and lost",
+    # --- the terminal output of netplan compare
+    "cmpterm.title": "A: {a} → B: {b}",
+    "cmpterm.covered_a": "covered % A",
+    "cmpterm.covered_b": "covered % B",
+    "cmpterm.overlap_delta": "overlap % Δ",
+    "cmpterm.mean_delta": "mean dist Δ",
+    "cmpterm.cost": "cost: A {a} → B {b} (Δ {delta})",
+    "cmpterm.sites": "sites: {added} added, {removed} removed, {retiered} re-tiered",
+    "cmpterm.note": "note:",
+    # --- progress lines (stderr) of netplan run / demo / sweep
+    "step.best": "best {value}",
+    "step.bound": "bound {value}",
+    "step.gap": "gap {value} %",
+    "step.load": "load inputs",
+    "step.coverage": "coverage (in-reach pairs)",
+    "step.model": "build model",
+    "step.solve.coverage": "solve: coverage",
+    "step.solve.cost": "solve: cost",
+    "step.solve.distance": "solve: distance tie-break",
+    "step.solve.site_id": "solve: site-id tie-break",
+    "step.evaluate": "evaluate plan and today's network",
+    "step.write": "write outputs",
+    "step.sweep_validating": "sweep: validating points",
+    "step.sweep_solving": "sweep: solving",
+    "unit.m": "m",
+    # --- the validator's checks (report.html), worded in netplan.evaluation.check_messages
+    **CHECK_MESSAGES,
 }
