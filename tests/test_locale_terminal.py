@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 from rich.console import Console
 from rich.progress import Progress
+from test_locale import COSTS, ZH_TIERS, leaked
 from typer.testing import CliRunner
 
 import netplan
@@ -24,7 +25,6 @@ from netplan.present.messages.en import MESSAGES as EN
 from netplan.present.messages.zh_CN import MESSAGES as ZH
 
 from conftest import write_small_case
-from test_locale import COSTS, ZH_TIERS, data_names_out, leaked
 
 STEPS = ("load", "coverage", "model", "solve:coverage", "solve:cost", "solve:distance",
          "solve:site_id", "evaluate", "write")  # fmt: skip

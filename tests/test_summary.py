@@ -293,8 +293,8 @@ def test_printed_deltas_are_those_of_the_printed_figures():
     "-2.1"); 84.34 → 82.06 prints "84.3 → 82.1" too, not "-2.3"; money in whole units likewise."""
     from netplan.evaluation.summary import LevelChange, Summary, Worsening
     from netplan.present.summary_text import (
-        coverage_sentence,
         cost_sentence,
+        coverage_sentence,
         shown_delta,
         worse_line,
     )
