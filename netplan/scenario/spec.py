@@ -134,6 +134,8 @@ class Scenario(StrictModel):
         for spec in scenario.layer_specs().values():
             if not spec.path.is_absolute():
                 spec.path = (base / spec.path).resolve()
+        if scenario.demand.raster is not None and not scenario.demand.raster.is_absolute():
+            scenario.demand.raster = (base / scenario.demand.raster).resolve()
         if scenario.travel.network is not None and not scenario.travel.network.is_absolute():
             scenario.travel.network = (base / scenario.travel.network).resolve()
         scenario._check_semantics(where)
@@ -168,6 +170,9 @@ class Scenario(StrictModel):
         specs = {
             "demand": self.demand,
             "demand.spread.points": self.demand.spread.points if self.demand.spread else None,
+            # a population raster is no vector layer: listed (file checks, hashes, run.json),
+            # read by netplan.inputs.raster instead of the layer reader
+            "demand.raster": LayerSpec(path=self.demand.raster) if self.demand.raster else None,
             "outlets": self.outlets,
             "candidates": self.candidates,
             "regions": self.regions,
