@@ -31,6 +31,9 @@ MAX_PIXEL_POINTS = 2_000_000
 WINDOW_PIXELS = 4_194_304
 """Pixels read per window at most (about 16 MB a float32 band); whole tile rows where it fits."""
 
+GDAL_CACHE_MB = 64
+"""GDAL's block cache while a raster is read (MB)."""
+
 _KEY_OFFSET = 1 << 30  # cell indices are packed into one int64 key: (i + offset) << 31 | (j + offset)
 
 
@@ -273,7 +276,11 @@ def read_raster_demand(
     parts: list[tuple[np.ndarray, ...]] = []
     kept = clipped = 0
     clipped_weight = 0.0
-    with _open(path) as src:
+    import rasterio
+
+    # each tile is read once, so GDAL's block cache (5 % of the RAM by default) would only
+    # hold dead tiles: keep it small, the peak memory is then the windows' own
+    with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB), _open(path) as src:
         for window in _windows(src, window_pixels):
             data = src.read(bands, window=window, masked=True)  # (B, h, w)
             values = np.ma.getdata(data).astype(np.float64, copy=False)
