@@ -42,7 +42,7 @@ ORIGIN = (3_300_000.0, 4_200_000.0)  # upper-left corner in EPSG:3035
 def generate(path: Path, size: int, seed: int = 0) -> dict[str, float]:
     """Write the raster strip by strip (never the whole array); return its exact total."""
     import rasterio
-    from rasterio.transform import from_origin
+    from affine import Affine
     from rasterio.windows import Window
 
     rng = np.random.default_rng(seed)
@@ -71,7 +71,7 @@ def generate(path: Path, size: int, seed: int = 0) -> dict[str, float]:
     share[~land] = 0
     profile = {
         "driver": "GTiff", "width": size, "height": size, "count": 1, "dtype": "float32",
-        "crs": "EPSG:3035", "transform": from_origin(*ORIGIN, PIXEL, PIXEL), "nodata": -99999.0,
+        "crs": "EPSG:3035", "transform": Affine(PIXEL, 0.0, ORIGIN[0], 0.0, -PIXEL, ORIGIN[1]), "nodata": -99999.0,
         "tiled": True, "blockxsize": 512, "blockysize": 512, "compress": "deflate",
         "BIGTIFF": "YES",
     }  # fmt: skip

@@ -36,7 +36,7 @@ UTM32 = CRS.from_epsg(32632)
 def build(out: Path, gpkg: Path = GPKG, pixel: float = PIXEL) -> float:
     """Write the raster; return its float64 total (36 838 people up to rounding)."""
     import rasterio
-    from rasterio.transform import from_origin
+    from affine import Affine
 
     zones = gpd.read_file(gpkg, layer="zones")
     buildings = gpd.read_file(gpkg, layer="buildings")
@@ -55,7 +55,7 @@ def build(out: Path, gpkg: Path = GPKG, pixel: float = PIXEL) -> float:
     out.parent.mkdir(parents=True, exist_ok=True)
     with rasterio.open(
         out, "w", driver="GTiff", width=width, height=height, count=1, dtype="float64",
-        crs="EPSG:32632", transform=from_origin(c0 * pixel, (r1 + 1) * pixel, pixel, pixel),
+        crs="EPSG:32632", transform=Affine(pixel, 0.0, c0 * pixel, 0.0, -pixel, (r1 + 1) * pixel),
         compress="deflate",
     ) as dst:  # fmt: skip
         dst.write(grid, 1)

@@ -22,7 +22,7 @@ import pytest
 import rasterio
 import yaml
 from pyproj import CRS, Transformer
-from rasterio.transform import from_origin
+from affine import Affine
 from shapely.geometry import Point, box
 from typer.testing import CliRunner
 
@@ -41,6 +41,11 @@ except TypeError:
 
 UTM = CRS.from_epsg(32632)
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def from_origin(west: float, north: float, xsize: float, ysize: float) -> Affine:
+    """rasterio's from_origin without its deprecated ``*`` of two Affines."""
+    return Affine(xsize, 0.0, west, 0.0, -ysize, north)
 
 
 def write_tif(path: Path, bands: np.ndarray, crs, transform, nodata=None, block: int | None = None) -> Path:
@@ -269,15 +274,40 @@ def test_netplan_run_end_to_end_on_a_raster(tmp_path):
         total = float(src.read(1).astype(np.float64).sum())
     kpis = pd.read_csv(out / "kpis.csv")
     assert kpis.loc[kpis["region"] == "all", "demand_plan"].tolist() == [total, total]
-    demand = gpd.read_file(out / "plan.gpkg", layer="demand") if "demand" in _layers(out) else None
-    if demand is not None:
-        assert demand.filter(like="weight").sum().max() == pytest.approx(total)
+    demand = gpd.read_file(out / "plan.gpkg", layer="demand")
+    assert demand[["weight_hub", "weight_point"]].sum().tolist() == [total, total]
+    assert demand["demand_id"].str.fullmatch(r"c\d+_\d+").all()
+    # each 500 m cell's point lies inside its own cell (ids carry the cell's indices)
+    ij = demand["demand_id"].str.extract(r"c(\d+)_(\d+)").astype(int).to_numpy()
+    xy = np.column_stack([demand.geometry.x, demand.geometry.y])
+    assert ((ij * 500 <= xy) & (xy < ij * 500 + 500)).all()
 
 
-def _layers(out: Path) -> list[str]:
-    import pyogrio
+def test_validate_lists_the_raster_with_its_demand_points(tmp_path):
+    scenario = _raster_case(tmp_path, {"raster": "pop.tif", "cell": "1 km"})
+    result = runner.invoke(app, ["validate", str(scenario)])
+    assert result.exit_code == 0, result.stderr
+    inputs = load_inputs(netplan.Scenario.from_yaml(scenario))
+    row = next(line for line in result.stdout.splitlines() if "demand.raster" in line)
+    assert row.split("│")[2].strip() == str(len(inputs.demand))
 
-    return [name for name, _ in pyogrio.list_layers(out / "plan.gpkg")]
+
+def test_haversine_cells_are_laid_in_the_rasters_utm_zone(tmp_path):
+    scenario = _raster_case(
+        tmp_path, {"raster": "pop.tif", "cell": "1 km"}, travel={"mode": "haversine"}
+    )
+    inputs = load_inputs(netplan.Scenario.from_yaml(scenario))
+    assert inputs.crs.to_epsg() == 4326
+    with rasterio.open(scenario.parent / "pop.tif") as src:
+        data = src.read(1)
+        t = src.transform
+    want = brute_force_cells(data, t, "EPSG:4326", UTM, 1000.0)
+    back = Transformer.from_crs(UTM, 4326, always_xy=True)
+    got = dict(zip(inputs.demand["demand_id"], zip(inputs.demand.geometry.x, inputs.demand.geometry.y, strict=True), strict=True))
+    assert set(got) == {f"c{i}_{j}" for i, j in want}
+    for (i, j), (w, cx, cy) in want.items():
+        assert got[f"c{i}_{j}"] == pytest.approx(back.transform(cx, cy), abs=1e-9)
+    assert inputs.weights[:, 0].sum() == data.sum()
 
 
 # ------------------------------------------------------------------ bad input
