@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import subprocess
 import sys
 import warnings
@@ -365,6 +366,19 @@ def test_bad_raster_input_is_one_line_exit_2(tmp_path, demand, setup, message):
     assert errors == ["error: " + message.format(folder=scenario.parent)], result.stderr
     assert result.exit_code == 2
     assert not out.exists()
+
+
+def test_a_damaged_raster_is_one_line_naming_the_rows(tmp_path):
+    rng = np.random.default_rng(11)
+    path = write_tif(tmp_path / "pop.tif", rng.random((256, 256)).astype(np.float32), "EPSG:3035",
+                     from_origin(4e6, 3e6, 100, 100), block=64)  # fmt: skip
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])  # tiles of the lower half lost
+    with pytest.raises(InputDataError) as err:
+        read_raster_demand(path, [1], UTM, cell=1000.0)
+    assert re.fullmatch(
+        rf"{re.escape(str(path))}: rows \d+-\d+ cannot be read \(.+\); the file is damaged, write it again",
+        str(err.value),
+    ), str(err.value)
 
 
 def test_raster_keys_are_checked_by_the_library_too(tmp_path):

@@ -277,12 +277,20 @@ def read_raster_demand(
     kept = clipped = 0
     clipped_weight = 0.0
     import rasterio
+    from rasterio.errors import RasterioError
 
     # each tile is read once, so GDAL's block cache (5 % of the RAM by default) would only
     # hold dead tiles: keep it small, the peak memory is then the windows' own
     with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB), _open(path) as src:
         for window in _windows(src, window_pixels):
-            data = src.read(bands, window=window, masked=True)  # (B, h, w)
+            try:
+                data = src.read(bands, window=window, masked=True)  # (B, h, w)
+            except RasterioError as exc:  # a damaged tile or strip: GDAL's reason is the cause
+                reason = str(exc.__cause__ or exc).strip().splitlines() or [type(exc).__name__]
+                raise InputDataError(
+                    f"{path}: rows {window.row_off}-{window.row_off + window.height - 1} cannot be read "
+                    f"({reason[0]}); the file is damaged, write it again"
+                ) from None
             values = np.ma.getdata(data).astype(np.float64, copy=False)
             mask = np.ma.getmaskarray(data)
             bad_nan = ~np.isfinite(values) & ~mask
