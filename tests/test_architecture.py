@@ -21,7 +21,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("netplan._errors", "netplan._version", "netplan._display_hooks"),
     ("netplan.travel",),
     ("netplan.roads",),
-    ("netplan.inputs.readers", "netplan.inputs.zones"),
+    ("netplan.inputs.readers", "netplan.inputs.zones", "netplan.inputs.raster"),
     ("netplan.scenario",),
     ("netplan.inputs",),
     ("netplan.optimize",),
@@ -45,6 +45,7 @@ FORBIDDEN: list[tuple[str, str, str]] = [
     ("netplan.scenario", "netplan.inputs", "the scenario describes; it reads nothing"),
     ("netplan.inputs.readers", "netplan.scenario", "readers take paths and column names"),
     ("netplan.inputs.zones", "netplan.scenario", "zone spreading takes arrays and numbers"),
+    ("netplan.inputs.raster", "netplan.scenario", "the raster reader takes a path, bands and a CRS"),
     ("netplan.compare", "netplan.sweep", "compare and sweep are independent workflows"),
     ("netplan.sweep", "netplan.compare", "compare and sweep are independent workflows"),
 ]

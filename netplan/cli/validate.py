@@ -33,6 +33,7 @@ def validate(scenario: Annotated[Path, typer.Argument(help="Scenario YAML file."
         layers.add_column(col)
     rows = {
         "demand": summary["demand_points"],
+        "demand.raster": summary["demand_points"],
         "outlets": summary["existing_outlets"],
         "candidates": summary["candidate_sites"],
     }

@@ -33,6 +33,8 @@ from netplan.inputs.demand import (
     check_discounted_weights,
     discount_competitors,
     load_demand,
+    raster_demand,
+    raster_sample,
     spread_demand,
 )
 from netplan.inputs.extent import check_layers_together
@@ -166,13 +168,14 @@ def load_inputs(scenario: Scenario) -> Inputs:
     raw = {
         key: read_layer(spec.path, key, layer=spec.layer, x=spec.x, y=spec.y, crs=spec.crs)
         for key, spec in scenario.layer_specs().items()
+        if key != "demand.raster"  # read window by window in netplan.inputs.raster
     }
     hashes = {key: file_sha256(spec.path) for key, spec in scenario.layer_specs().items()}
     if scenario.travel.mode == "network" and scenario.travel.network is not None:
         hashes["travel.network"] = file_sha256(scenario.travel.network)
     return inputs_from_frames(
         scenario,
-        demand=raw["demand"],
+        demand=raw.get("demand"),
         outlets=raw.get("outlets"),
         candidates=raw.get("candidates"),
         regions=raw.get("regions"),
@@ -184,7 +187,7 @@ def load_inputs(scenario: Scenario) -> Inputs:
 
 def inputs_from_frames(
     scenario: Scenario,
-    demand: gpd.GeoDataFrame,
+    demand: gpd.GeoDataFrame | None,
     outlets: gpd.GeoDataFrame | None = None,
     candidates: gpd.GeoDataFrame | None = None,
     regions: gpd.GeoDataFrame | None = None,
@@ -199,7 +202,8 @@ def inputs_from_frames(
     scenario : Scenario
         Column names come from its ``demand``, ``outlets``, ``candidates`` and ``regions`` keys.
     demand, outlets, candidates, regions : GeoDataFrame
-        Raw layers with a CRS. Not modified. With ``demand.spread``, ``demand`` holds zones.
+        Raw layers with a CRS. Not modified. With ``demand.spread``, ``demand`` holds zones;
+        with ``demand.raster``, ``demand`` is None (the raster is read from its file).
     spread_points, competitors : GeoDataFrame, optional
         The points zones are spread onto (``demand.spread.points``) and competitor outlets.
 
@@ -228,11 +232,16 @@ def inputs_from_frames(
         if regions is not None and scenario.regions
         else None
     )
-    sample = demand.geometry if demand.crs is not None else None
-    if demand.crs is None:
+    if scenario.demand.raster is not None:
+        sample = raster_sample(scenario.demand.raster)  # also refuses a non-raster or no CRS
+    elif demand is None:
+        raise InputDataError("give the demand layer (the scenario's 'demand')")
+    elif demand.crs is None:
         raise InputDataError(
             f"{layer_name(scenario.demand)}: the demand layer has no CRS; set it in the file or give 'demand.crs'"
         )
+    else:
+        sample = demand.geometry
     crs = resolve_working_crs(scenario.travel.mode, scenario.travel.crs, sample)
     travel = None
     if scenario.travel.mode == "network":
@@ -245,7 +254,9 @@ def inputs_from_frames(
             travel = scenario_travel(scenario, crs)
         notes.extend(travel.network.notes)
     demand_spec = scenario.demand
-    if demand_spec.spread is not None:
+    if scenario.demand.raster is not None:
+        demand, demand_spec = raster_demand(scenario, crs, region_frame, notes)
+    elif demand_spec.spread is not None:
         demand, demand_spec = spread_demand(demand, scenario, crs, spread_points, notes)
     demand_frame = load_demand(demand, scenario, crs, region_frame, notes, spec=demand_spec)
     if competitors is not None and scenario.competitors is not None:

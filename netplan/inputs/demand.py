@@ -22,6 +22,12 @@ from netplan.inputs.columns import (
     numeric_column,
 )
 from netplan.inputs.locations import layer_points, region_of
+from netplan.inputs.raster import (
+    dropped_note,
+    pixel_size,
+    raster_info,
+    read_raster_demand,
+)
 from netplan.inputs.readers import require_column
 from netplan.inputs.zones import small_zone_hint, spread_zones
 from netplan.scenario import LayerSpec, Scenario
@@ -111,6 +117,114 @@ def load_demand(
         )
         out = out.loc[~zero].reset_index(drop=True)
     return out
+
+
+def raster_sample(path: Path) -> gpd.GeoSeries:
+    """Pixel centres (corners and middle) of a raster, in its CRS: what picks the UTM zone.
+
+    Raises
+    ------
+    InputDataError
+        The file is no raster, or has no CRS.
+    """
+    info = raster_info(path)
+    x, y = info.footprint()
+    return gpd.GeoSeries(gpd.points_from_xy(x, y), crs=info.crs)
+
+
+def raster_demand(
+    scenario: Scenario,
+    crs: CRS,
+    regions: gpd.GeoDataFrame | None,
+    notes: list[str],
+) -> tuple[gpd.GeoDataFrame, LayerSpec]:
+    """A population raster (``demand.raster``) as demand points: one per cell, or per pixel.
+
+    The grid of ``demand.cell`` lies in the working CRS, or in the raster's UTM zone when the
+    working CRS is geographic (``travel.mode: haversine``); its points are then moved to the
+    working CRS. ``clip: regions`` keeps the pixels whose centre lies in a polygon of the
+    ``regions`` layer.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        Its ``demand`` entry: ``raster``, ``band`` / ``weights`` (bands), ``cell``, ``clip``.
+    crs : pyproj.CRS
+        The working CRS.
+    regions : GeoDataFrame, optional
+        Region polygons (:func:`netplan.inputs.locations.load_regions`), for ``clip``.
+    notes : list of str
+        The one note on dropped pixel values (nodata, not finite, negative) and the clip's
+        note are appended here.
+
+    Returns
+    -------
+    points : GeoDataFrame
+        Columns ``id`` and ``band_<b>`` per band read, points in the working CRS.
+    spec : LayerSpec
+        The demand entry that reads them (:func:`load_demand`).
+
+    Raises
+    ------
+    InputDataError
+        Not a raster, no CRS, a missing band, a cell smaller than a pixel, too many pixels
+        without a cell, or no pixel above 0.
+    """
+    spec = scenario.demand
+    path = Path(spec.raster)
+    bands = spec.raster_bands(scenario.tier_keys)
+    info = raster_info(path)
+    cell = parse_quantity(spec.cell, "demand.cell").value if spec.cell else None
+    grid_crs = crs
+    if cell is not None and not crs.is_projected:  # haversine: cells in the raster's UTM zone
+        grid_crs = raster_sample(path).estimate_utm_crs()
+    if cell is not None:
+        width, height = pixel_size(info, grid_crs)
+        if cell < max(width, height) * (1 - 1e-9):
+            raise InputDataError(
+                f"{path}: demand.cell: {spec.cell} is smaller than a pixel of the raster (up to "
+                f"{width:,.1f} x {height:,.1f} m in {grid_crs.to_string()}); give a cell of at least "
+                f"{np.ceil(max(width, height)):,.0f} m, or leave out 'cell' for one point per pixel"
+            )
+    clip = None
+    if spec.clip == "regions" and regions is not None:
+        import shapely
+
+        clip = shapely.union_all(regions.to_crs(grid_crs).geometry.to_numpy())
+    used = sorted(set(bands.values()))
+    found = read_raster_demand(path, used, grid_crs, cell=cell, clip=clip)
+    note = dropped_note(path, found.dropped)
+    if note:
+        notes.append(note)
+    if found.clipped:
+        notes.append(
+            f"{path}: demand.clip: {found.clipped:,} non-zero pixels (value {found.clipped_weight:,.6g}) "
+            "lie outside the regions layer and are left out"
+        )
+    if not len(found.xy):
+        raise InputDataError(
+            f"{path}: no pixel of band{'s' if len(used) > 1 else ''} {', '.join(map(str, used))} holds a value above 0"
+            f"{' inside the regions (demand.clip)' if clip is not None else ''}; check the band and the raster's nodata value"
+        )
+    frame = pd.DataFrame({"id": found.ids()})
+    for i, b in enumerate(used):
+        frame[f"band_{b}"] = found.weights[:, i]
+    points = gpd.GeoSeries(gpd.points_from_xy(found.xy[:, 0], found.xy[:, 1]), crs=grid_crs)
+    out = gpd.GeoDataFrame(frame, geometry=points.to_crs(crs).to_numpy(), crs=crs)
+    levels = {level: f"band_{b}" for level, b in bands.items()}
+    new_spec = spec.model_copy(
+        update={
+            "path": path,
+            "raster": None,
+            "id": "id",
+            "weight": None,
+            "weights": levels,
+            "band": None,
+            "cell": None,
+            "clip": None,
+        }
+    )
+    return out, new_spec
 
 
 def spread_demand(

@@ -65,6 +65,7 @@ def check_semantics(scenario: Scenario, where: str) -> None:
             problems.append(
                 f"{where}: outlets.types.{value}: unknown tier '{tier}'{did_you_mean(tier, keys)}"
             )
+    problems += _demand_source(scenario, where)
     spread = scenario.demand.spread
     if spread is not None:
         if spread.method == "points" and spread.points is None:
@@ -406,3 +407,66 @@ def _all_quantities(scenario: Scenario) -> list[Quantity]:
         for i, o in enumerate(scenario.reach_overrides)
     ]
     return out
+
+
+# keys of a point or zone layer that mean nothing for a raster, and the raster's own keys
+_LAYER_ONLY = ("weight", "spread", "layer", "x", "y", "crs", "id", "name", "region")
+_RASTER_ONLY = ("band", "cell", "clip")
+
+
+def _demand_source(scenario: Scenario, where: str) -> list[str]:
+    """``demand``: a layer (``path``) or a raster (``raster``), each with its own keys.
+
+    ``clip: regions`` means the polygons of the scenario's ``regions`` layer (every row).
+    """
+    spec = scenario.demand
+    if spec.raster is None:
+        problems = [] if spec.path is not None else [
+            f"{where}: demand: give 'path' (a point or zone layer) or 'raster' (a population raster)"
+        ]
+        problems += [
+            f"{where}: demand.{key}: only read with demand.raster; remove it or give a raster"
+            for key in _RASTER_ONLY
+            if getattr(spec, key) is not None
+        ]
+        problems += [
+            f"{where}: demand.weights.{level}: give a column name, got the number {column}"
+            for level, column in (spec.weights or {}).items()
+            if isinstance(column, int)
+        ]
+        return problems
+    if spec.path is not None:
+        return [
+            f"{where}: demand: give either 'path' (a point or zone layer) or 'raster' (a population raster), not both"
+        ]
+    problems = []
+    for key in _LAYER_ONLY:
+        if getattr(spec, key) is None:
+            continue
+        fix = (
+            "a raster's pixel values are the weight; remove 'weight' (choose the band with 'band' or 'weights: {level: band}')"
+            if key == "weight"
+            else "it belongs to a point or zone layer (demand.path); remove it"
+        )
+        problems.append(f"{where}: demand.{key}: not used with demand.raster; {fix}")
+    for level, band in (spec.weights or {}).items():
+        if isinstance(band, int) and band >= 1 or isinstance(band, str) and band.isdigit() and int(band) >= 1:
+            continue
+        problems.append(
+            f"{where}: demand.weights.{level}: with demand.raster give a band number (1, 2, ...), got {band!r}"
+        )
+    if spec.cell is not None:
+        try:
+            if parse_quantity(spec.cell, "demand.cell").dimension != "distance":
+                problems.append(f"{where}: demand.cell: give a distance such as '500 m'")
+            elif parse_quantity(spec.cell, "demand.cell").value <= 0:
+                problems.append(f"{where}: demand.cell: must be above 0 m, e.g. '500 m'")
+        except ScenarioError as exc:
+            problems.append(f"{where}: {exc}")
+    if spec.clip == "regions" and scenario.regions is None:
+        problems.append(
+            f"{where}: demand.clip: 'regions' keeps the pixels inside the polygons of the scenario's "
+            "'regions' layer, and it has none; add 'regions' or remove 'clip'"
+        )
+    return problems
+

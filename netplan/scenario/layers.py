@@ -53,16 +53,40 @@ class SpreadSpec(StrictModel):
 
 
 class DemandSpec(LayerSpec):
+    """Demand: a point or zone layer (``path``) or a population raster (``raster``), not both."""
+
+    path: Path | None = None  # type: ignore[assignment]
     weight: str | None = Field(
         default=None, description="column with the demand weight of every level"
     )
-    weights: dict[str, str] | None = Field(
-        default=None, description="per-level weight columns {level: column}"
+    weights: dict[str, str | int] | None = Field(
+        default=None,
+        description="per-level weight columns {level: column}; with a raster, bands {level: band}",
     )
     spread: SpreadSpec | None = Field(
         default=None,
         description="the layer holds zones (polygons): spread their weight onto points",
     )
+    raster: Path | None = Field(
+        default=None,
+        description="a population raster (GeoTIFF or any GDAL raster, any CRS): pixel values are the demand",
+    )
+    band: int | None = Field(
+        default=None, ge=1, description="raster: the band of every level without its own in 'weights' (default 1)"
+    )
+    cell: str | None = Field(
+        default=None,
+        description="raster: aggregate pixels to square cells of this size (e.g. '500 m') in the run's projected CRS",
+    )
+    clip: Literal["regions"] | None = Field(
+        default=None,
+        description="raster: keep only pixels whose centre lies inside the polygons of the scenario's 'regions' layer",
+    )
+
+    def raster_bands(self, levels: list[str]) -> dict[str, int]:
+        """The band of each level: its entry in ``weights``, else ``band`` (default 1)."""
+        given = self.weights or {}
+        return {k: int(given[k]) if k in given else (self.band or 1) for k in levels}
 
 
 class OutletSpec(LayerSpec):

@@ -148,6 +148,8 @@ class Scenario(StrictModel):
         for rule in scenario.siting.exclusions if scenario.siting else []:
             if rule.path is not None and not rule.path.is_absolute():
                 rule.path = (base / rule.path).resolve()
+        if scenario.demand.raster is not None and not scenario.demand.raster.is_absolute():
+            scenario.demand.raster = (base / scenario.demand.raster).resolve()
         if scenario.travel.network is not None and not scenario.travel.network.is_absolute():
             scenario.travel.network = (base / scenario.travel.network).resolve()
         scenario._check_semantics(where)
@@ -190,6 +192,9 @@ class Scenario(StrictModel):
         specs = {
             "demand": self.demand,
             "demand.spread.points": self.demand.spread.points if self.demand.spread else None,
+            # a population raster is no vector layer: listed (file checks, hashes, run.json),
+            # read by netplan.inputs.raster instead of the layer reader
+            "demand.raster": LayerSpec(path=self.demand.raster) if self.demand.raster else None,
             "outlets": self.outlets,
             "candidates": self.candidates,
             "regions": self.regions,
