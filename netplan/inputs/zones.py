@@ -55,8 +55,13 @@ def largest_remainder(total: float, shares: np.ndarray) -> np.ndarray:
     base = np.floor(quota)
     left = int(round(total - base.sum()))
     if left > 0:
-        order = np.argsort(-(quota - base), kind="stable")[:left]
-        base[order] += 1.0
+        # only points of a positive share get the units left: near 2**53 every remainder may
+        # round to 0, and a zero share must stay 0 whatever the precision
+        eligible = np.flatnonzero(shares > 0)
+        order = eligible[np.argsort(-(quota - base)[eligible], kind="stable")]
+        base[order[:left]] += 1.0
+        if left > len(order):  # more units than points (float rounding of huge totals)
+            base[order[0]] += left - len(order)
     return base
 
 
