@@ -13,6 +13,7 @@ import dataclasses
 import numpy as np
 
 from netplan._errors import ScenarioError
+from netplan.inputs.demand import PHASE_PREFIX
 from netplan.optimize.roadmap_model import PhaseLimits, RoadmapProblem
 from netplan.preparation import Prepared, build_problem
 from netplan.scenario import Scenario
@@ -20,32 +21,35 @@ from netplan.scenario.phases import baseline_factor, growth_problems
 
 
 def phase_weights(prep: Prepared, scenario: Scenario) -> list[np.ndarray]:
-    """Demand weight ``(n, K)`` of every phase: today's weights times the phase's ``growth``
-    per region (``all`` for the rest), or the phase's own weight columns.
+    """Demand weight ``(n, K)`` of every phase: the phase's own weight columns (``weight``
+    for every level, ``weights`` per level; others keep today's), times its ``growth`` per
+    region (``all`` for the rest).
 
     Raises
     ------
     ScenarioError
-        A ``growth`` region the demand does not have; ``weight`` / ``weights`` columns, which
-        the demand loader does not carry yet.
+        A ``growth`` region the demand does not have.
     """
     where = str(scenario.source or "scenario")
     problems = growth_problems(scenario, prep.region_names, where)
     if problems:
         raise ScenarioError("\n".join(problems))
     base = prep.inputs.weights
+    demand = prep.inputs.demand
+    keys = scenario.tier_keys
     out = []
-    for i, phase in enumerate(scenario.phases or []):
-        if phase.weight is not None or phase.weights is not None:
-            raise ScenarioError(
-                f"{where}: phases[{i}].weight: per-phase weight columns are not read yet; use 'growth' for now"
-            )
+    for phase in scenario.phases or []:
+        weights = base.copy()
+        if phase.weight is not None:
+            weights[:] = demand[f"{PHASE_PREFIX}{phase.weight}"].to_numpy(dtype=float)[:, None]
+        for level, column in (phase.weights or {}).items():
+            weights[:, keys.index(level)] = demand[f"{PHASE_PREFIX}{column}"].to_numpy(dtype=float)
         growth = phase.growth or {}
         factor = np.full(len(base), float(growth.get("all", 1.0)))
         for region, value in growth.items():
             if region != "all":
                 factor[prep.demand_region == prep.region_names.index(region)] = float(value)
-        out.append(base * factor[:, None])
+        out.append(weights * factor[:, None])
     return out
 
 

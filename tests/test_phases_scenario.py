@@ -163,3 +163,67 @@ def test_plan_roadmap_tables_add_up(tmp_path):
     # coverage grows or stays as outlets open (phase two's demand is 1.5 x, shares comparable)
     level = s.tier_keys[-1]
     assert table[f"covered_pct_{level}"].iloc[2] >= table[f"covered_pct_{level}"].iloc[0] - 1e-9
+
+
+def test_phase_weight_columns_are_read_and_keep_rows_new_in_a_phase(tmp_path):
+    """``weight`` of a phase reads another demand column (a point with no customers today
+    but some in 2028 is kept); ``weights`` per level; a missing column is one line."""
+    import numpy as np
+    import pandas as pd
+
+    from netplan._errors import InputDataError
+    from netplan.inputs.build import load_inputs
+    from netplan.phasing import phase_weights
+    from netplan.preparation import prepare
+
+    path = write_small_case(tmp_path / "case")
+    demand = pd.read_csv(tmp_path / "case" / "demand.csv")
+    demand["c2028"] = demand["customers"] * 2
+    demand.loc[0, "customers"] = 0  # nobody today, 2 x ... in 2028
+    demand.loc[0, "c2028"] = 7
+    demand["hub2029"] = 1
+    demand.to_csv(tmp_path / "case" / "demand.csv", index=False)
+    phases = [
+        {"name": "2028", "years": 1, "budget": {"capex": 300}, "weight": "c2028"},
+        {"name": "2029", "years": 1, "budget": {"capex": 300}, "weights": {"hub": "hub2029"}},
+    ]
+    raw = yaml.safe_load(path.read_text())
+    del raw["costs"]["horizon_years"]
+    raw["phases"] = phases
+    s = Scenario.from_dict(raw, base_dir=tmp_path / "case")
+    prep = prepare(s, check=False)
+    ids = prep.inputs.demand["demand_id"].tolist()
+    assert ids[0] == "D0"  # kept although its weight today is 0 at every level
+    assert prep.inputs.weights[0].tolist() == [0.0, 0.0]
+    w2028, w2029 = phase_weights(prep, s)
+    np.testing.assert_array_equal(w2028[:, 0], demand["c2028"].to_numpy(float))
+    np.testing.assert_array_equal(w2028[:, 1], demand["c2028"].to_numpy(float))
+    np.testing.assert_array_equal(w2029[:, 0], np.ones(len(demand)))
+    np.testing.assert_array_equal(w2029[:, 1], prep.inputs.weights[:, 1])
+    raw["phases"][0]["weight"] = "c2082"
+    with pytest.raises(InputDataError) as exc:
+        load_inputs(Scenario.from_dict(raw, base_dir=tmp_path / "case"))
+    assert "column 'c2082' (from 'phases.weight') not found (did you mean 'c2028'?)" in str(exc.value)
+
+
+def test_zones_spread_a_phase_column_the_same_way():
+    """Each zone's phase total lands on the same points in the same shares, exactly."""
+    import geopandas as gpd
+    import numpy as np
+    from shapely.geometry import box
+
+    from netplan.inputs.zones import spread_zones
+
+    x0, y0 = 758_000.0, 5_225_000.0
+    zones = gpd.GeoDataFrame(
+        {"zid": ["A", "B"], "pop": [1000, 7], "pop2030": [1500.5, 0]},
+        geometry=[box(x0, y0, x0 + 2000, y0 + 2000), box(x0 + 3000, y0, x0 + 5000, y0 + 2000)],
+        crs=32632,
+    )
+    pts, _ = spread_zones(zones, "pop", "uniform", zones.crs, spacing=500.0, id_column="zid", extra=["pop2030"])
+    for zone, total, later in (("A", 1000, 1500.5), ("B", 7, 0.0)):
+        mine = pts[pts["zone"] == zone]
+        assert mine["weight"].sum() == total
+        assert mine["pop2030"].sum() == pytest.approx(later, rel=1e-15)
+    a = pts[pts["zone"] == "A"]
+    np.testing.assert_allclose(a["pop2030"], 1500.5 / len(a), rtol=1e-12)  # equal shares, as pop

@@ -32,10 +32,13 @@ from netplan.inputs.readers import require_column
 from netplan.inputs.zones import small_zone_hint, spread_zones
 from netplan.scenario import LayerSpec, Scenario
 from netplan.scenario.conditioning import Member, ratio_problem
+from netplan.scenario.phases import phase_columns
 from netplan.travel.coverage import pairs_within
 from netplan.travel.geometry import metric_coords, point_coords
 from netplan.travel.units import parse_quantity
 
+# demand columns of a roadmap's phases (``phases[i].weight`` / ``weights``), by source column
+PHASE_PREFIX = "phase_weight:"
 
 def load_demand(
     frame: gpd.GeoDataFrame,
@@ -91,6 +94,11 @@ def load_demand(
         )
     for i, key in enumerate(keys):
         out[f"weight_{key}"] = weights[:, i]
+    phased = np.zeros(len(frame))  # a row with demand in some phase only is kept
+    for column in phase_columns(scenario):
+        values = numeric_column(frame, column, spec, "phases", "weight")
+        out[f"{PHASE_PREFIX}{column}"] = values
+        phased += values
     spread = scenario.demand.spread is not None  # rows are the points zones were spread onto
     n_notes = len(notes)
     try:
@@ -105,7 +113,7 @@ def load_demand(
     if spread and len(notes) > n_notes:
         hint = small_zone_hint(frame["zone"].to_numpy(), base)
         notes[n_notes:] = [n + hint for n in notes[n_notes:]]
-    zero = weights.sum(axis=1) == 0
+    zero = (weights.sum(axis=1) == 0) & (phased == 0)
     if zero.all():
         raise InputDataError(
             f"{layer_name(spec)}: every demand weight is 0; there is nothing to cover. Check the weight column '{spec.weight}'"
@@ -294,6 +302,7 @@ def spread_demand(
         id_column=spec.id,
         carry=[spec.region] if spec.region else None,
         small_zones=spread.small_zones,
+        extra=phase_columns(scenario),
     )
     notes += [f"{layer_name(spec)}: {n}" for n in spread_notes]
     new_spec = spec.model_copy(

@@ -177,6 +177,7 @@ def spread_zones(
     id_column: str | None = None,
     carry: list[str] | None = None,
     small_zones: str = "fractional",
+    extra: list[str] | None = None,
 ) -> tuple[gpd.GeoDataFrame, list[str]]:
     """Spread each zone's weight onto points.
 
@@ -199,6 +200,9 @@ def spread_zones(
         ``points``: column weighting each point (default: equal).
     id_column : str, optional
         Zone id column (default: row number).
+    extra : list of str, optional
+        Further weight columns (a roadmap phase's demand) spread the same way: over the same
+        points in the same shares, each zone's total kept exactly.
     carry : list of str, optional
         Zone columns copied onto its points (e.g. a region column).
     small_zones : {"fractional", "fewer_points"}
@@ -269,7 +273,10 @@ def spread_zones(
                 f"demand.spread: about {estimate:,.0f} points from {setting}, more than {MAX_SPREAD_POINTS:,}; "
                 f"use a {'lower resolution' if method == 'h3' else 'larger spacing'}"
             )
+    extra = [c for c in (extra or []) if c != weight]
+    extra_totals = {c: pd.to_numeric(zones[c], errors="coerce").to_numpy(dtype=float) for c in extra}
     rows_xy, rows_zone, rows_w = [], [], []
+    rows_extra: dict[str, list[np.ndarray]] = {c: [] for c in extra}
     fallback = []
     short_zones: list[tuple[str, float, int, int]] = []  # (zone, total, points, points short)
     n_short = 0  # points left out (fewer_points)
@@ -321,6 +328,14 @@ def spread_zones(
                 keep = (weights > 0) | (share <= 0)  # a zero share is the user's 0, dropped later
                 xy, weights = xy[keep], weights[keep]
                 n_short += short
+        kept_share = share if len(share) == len(xy) else share[keep]
+        for c in extra:  # the same points and shares; each column's zone total kept exactly
+            value = extra_totals[c][z]
+            if not np.isfinite(value) or value < 0:
+                raise InputDataError(
+                    f"zone {zone_ids[z]}: column '{c}' is {zones[c].iloc[z]!r}; give a number >= 0"
+                )
+            rows_extra[c].append(spread_weights(value, kept_share, "fractional")[0])
         rows_xy.append(xy)
         rows_zone.append(np.full(len(xy), z))
         rows_w.append(weights)
@@ -335,6 +350,8 @@ def spread_zones(
     out = pd.DataFrame({"zone": zone_ids[zone]})
     out.insert(0, "id", out["zone"] + "-" + (out.groupby("zone").cumcount() + 1).astype(str))
     out["weight"] = np.concatenate(rows_w)
+    for c in extra:
+        out[c] = np.concatenate(rows_extra[c])
     for column in carry:
         out[column] = zones[column].to_numpy()[zone]
     return gpd.GeoDataFrame(out, geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=crs), notes

@@ -117,6 +117,16 @@ def phase_years(scenario: Scenario) -> float:
     return float(sum(p.years for p in scenario.phases or []))
 
 
+def phase_columns(scenario: Scenario) -> list[str]:
+    """Demand columns the phases name (``weight`` and ``weights`` values), each once, in order."""
+    out: list[str] = []
+    for phase in scenario.phases or []:
+        for column in [phase.weight, *(phase.weights or {}).values()]:
+            if column is not None and column not in out:
+                out.append(column)
+    return out
+
+
 def phases_problems(scenario: Scenario, where: str) -> list[str]:
     """Every broken phase rule of a validated scenario, one message line each.
 
@@ -144,6 +154,10 @@ def phases_problems(scenario: Scenario, where: str) -> list[str]:
         key = f"phases[{i}]"
         if not (math.isfinite(phase.years) and phase.years > 0):
             problems.append(f"{where}: {key}.years: a phase lasts more than 0 years, got {phase.years:g}")
+        if getattr(scenario.demand, "raster", None) is not None and (phase.weight or phase.weights):
+            problems.append(
+                f"{where}: {key}: a raster demand has no other weight columns; give the phase a 'growth' instead"
+            )
         if phase.weight is not None and phase.weights is not None:
             problems.append(f"{where}: {key}: give 'weight' (one column) or 'weights' (per level), not both")
         for level in phase.weights or {}:
