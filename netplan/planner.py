@@ -264,13 +264,12 @@ def plan(
     InfeasiblePlanError
         No plan satisfies the rules; the message says which rules to look at.
     ScenarioError
-        The scenario has ``phases``: roadmaps are planned by their own model, which the run
-        commands do not call yet.
+        The scenario has ``phases``: roadmaps are planned by :func:`netplan.roadmap.plan_roadmap`.
     """
-    if scenario.phases:  # the keys parse and are checked; the roadmap is not wired to runs yet
+    if scenario.phases:  # a roadmap has its own model (netplan.roadmap)
         raise ScenarioError(
-            f"{scenario.source or 'scenario'}: phases: planning a roadmap over phases is not "
-            "available in this version; remove 'phases' and 'roadmap' to plan the end state"
+            f"{scenario.source or 'scenario'}: phases: a single plan does not take phases; "
+            "plan the roadmap with netplan.roadmap.plan_roadmap (or netplan run), or remove 'phases'"
         )
     prep = prepared or prepare(scenario, inputs, progress)
     timings = dict(prep.timings)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 
@@ -86,6 +87,80 @@ class RoadmapPlan:
             "gain_over_final_first": None if exact is None or ff is None else exact - ff,
             "gain_over_greedy": None if exact is None else exact - greedy,
         }
+
+    @property
+    def phase_names(self) -> list[str]:
+        return [lim.name for lim in self.problem.limits]
+
+    def phase_outlets(self, phase: int | None) -> gpd.GeoDataFrame:
+        """The network of ``phase`` (None: today's) in the schema of a plan's outlets: every
+        site open in it, and today's outlets closed by then (empty tier).
+
+        Columns: site_id, name, tier, tier_name, current_tier, action (against the network
+        before the phase: keep, open, close, upgrade, downgrade), policy, ownership, region,
+        capex (paid in the phase), opex_per_year, geometry.
+        """
+        inputs = self.prepared.inputs
+        costs = inputs.costs
+        keys, labels = self.scenario.tier_keys, self.scenario.tier_labels
+        today = costs.current_tier
+        t = today if phase is None else self.tiers[phase]
+        before = today if phase is None or phase == 0 else self.tiers[phase - 1]
+        idx = np.arange(len(t))
+        on, was = t >= 0, before >= 0
+        action = np.where(
+            on & was & (t == before), "keep",
+            np.where(on & ~was, "open", np.where(~on & was, "close",
+                     np.where(on & was & (t < before), "upgrade", np.where(on & was, "downgrade", "")))),
+        )  # fmt: skip
+        if phase is None:
+            action = np.where(on, "keep", "")
+        shown = on | (today >= 0)
+        capex = np.select(
+            [action == "open", action == "close", np.isin(action, ["upgrade", "downgrade"])],
+            [costs.open[idx, np.maximum(t, 0)], costs.close, costs.convert[idx, np.maximum(t, 0)]],
+            0.0,
+        )
+        frame = inputs.sites[
+            ["site_id", "name", "current_tier", "policy", "ownership", "region", "geometry"]
+        ].copy()
+        frame.insert(2, "tier", [keys[k] if k >= 0 else "" for k in t])
+        frame.insert(3, "tier_name", [labels[k] if k >= 0 else "" for k in t])
+        frame.insert(5, "action", action)
+        frame["capex"] = capex
+        frame["opex_per_year"] = np.where(on, costs.operate[idx, np.maximum(t, 0)], 0.0)
+        frame = frame.loc[shown].reset_index(drop=True)
+        return gpd.GeoDataFrame(frame, geometry="geometry", crs=inputs.crs)
+
+    def outlets(self) -> gpd.GeoDataFrame:
+        """Every site open today or in some phase: today's tier, its tier in each phase
+        (``tier_<phase>``), and the phase it opened, changed tier and closed in (names, ''
+        for none)."""
+        inputs = self.prepared.inputs
+        keys = self.scenario.tier_keys
+        today = inputs.costs.current_tier
+        seq = np.vstack([today, self.tiers])  # (P + 1, m)
+        names = np.array([""] + self.phase_names, dtype=object)
+        shown = (seq >= 0).any(axis=0)
+        on = seq >= 0
+        opened = on[1:] & ~on[:-1] & (today < 0)[None, :]
+        changed = on[1:] & on[:-1] & (seq[1:] != seq[:-1])
+        closed = ~on[1:] & on[:-1]
+
+        def first(mask: np.ndarray) -> np.ndarray:
+            return np.where(mask.any(axis=0), names[1:][mask.argmax(axis=0)], "")
+
+        frame = inputs.sites[
+            ["site_id", "name", "policy", "ownership", "region", "geometry"]
+        ].copy()
+        frame.insert(2, "tier_today", [keys[k] if k >= 0 else "" for k in today])
+        for p, name in enumerate(self.phase_names):
+            frame.insert(3 + p, f"tier_{name}", [keys[k] if k >= 0 else "" for k in self.tiers[p]])
+        frame["phase_opened"] = first(opened)
+        frame["phase_changed"] = first(changed)
+        frame["phase_closed"] = first(closed)
+        frame = frame.loc[shown].reset_index(drop=True)
+        return gpd.GeoDataFrame(frame, geometry="geometry", crs=inputs.crs)
 
     def actions(self) -> pd.DataFrame:
         """One row per action: phase, site_id, name, tier_before, tier_after, action, capex."""

@@ -32,7 +32,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("netplan.evaluation",),
     ("netplan.present",),
     ("netplan.outputs",),
-    ("netplan.pipeline",),
+    ("netplan.pipeline", "netplan.roadmap_pipeline"),
     ("netplan.compare", "netplan.sweep"),
     ("netplan.demo",),
     ("netplan.cli",),

@@ -88,15 +88,22 @@ def test_growth_regions_are_checked_against_the_data(tmp_path):
     ]
 
 
-def test_a_run_with_phases_is_refused_until_roadmaps_exist(tmp_path):
-    """The keys are read and checked, but no roadmap model exists yet: one line, exit 2, no output."""
+def test_cli_run_with_phases_plans_the_roadmap(tmp_path):
+    """``netplan run`` on a scenario with phases writes the roadmap's files and prints the three
+    coverage-years; the single-plan API refuses phases in one line."""
     from netplan.cli import app
+    from netplan.planner import plan
 
-    path = write_small_case(tmp_path / "case", phases=PHASES[:2])
-    res = CliRunner().invoke(app, ["run", str(path), "--out", str(tmp_path / "out")])
-    assert res.exit_code == 2, res.output
-    assert "phases: planning a roadmap over phases is not available in this version" in res.output
-    assert "Traceback" not in res.output and not (tmp_path / "out").exists()
+    path = write_small_case(tmp_path / "case", phases=PHASES[:2], costs={"horizon_years": 2, "direct": {
+        "hub": {"open": 500, "operate": 100, "convert": 200, "close": 50},
+        "point": {"open": 40, "operate": 10, "convert": 20, "close": 5}}})  # fmt: skip
+    res = CliRunner().invoke(app, ["run", str(path), "--out", str(tmp_path / "out")], env={"COLUMNS": "200"})
+    assert res.exit_code == 0, res.output
+    assert "coverage-years: exact " in res.output and "status: optimal" in res.output
+    assert sorted(p.name for p in (tmp_path / "out").iterdir() if not p.name.startswith(".")) == [
+        "kpis.csv", "phases.csv", "plan.gpkg", "roadmap.csv", "run.json"]  # fmt: skip
+    with pytest.raises(ScenarioError, match="phases: a single plan does not take phases"):
+        plan(Scenario.from_yaml(path))
 
 
 # ------------------------------------------------------ phases -> roadmap problem
@@ -227,3 +234,66 @@ def test_zones_spread_a_phase_column_the_same_way():
         assert mine["pop2030"].sum() == pytest.approx(later, rel=1e-15)
     a = pts[pts["zone"] == "A"]
     np.testing.assert_allclose(a["pop2030"], 1500.5 / len(a), rtol=1e-12)  # equal shares, as pop
+
+
+def test_phase_outlets_and_the_phase_columns(tmp_path):
+    from netplan.roadmap import plan_roadmap
+
+    phases = [
+        {"name": "one", "years": 1, "budget": {"capex": 300}},
+        {"name": "two", "years": 2, "budget": {"capex": 400}},
+    ]
+    s = load(tmp_path, phases=phases)
+    s.budget.total = None
+    rp = plan_roadmap(s)
+    actions = rp.actions()
+    outlets = rp.outlets().set_index("site_id")
+    for row in actions.itertuples():
+        column = {"open": "phase_opened", "close": "phase_closed"}.get(row.action, "phase_changed")
+        assert outlets.loc[row.site_id, column] == row.phase
+        assert outlets.loc[row.site_id, f"tier_{row.phase}"] == row.tier_after
+    for p, name in enumerate(rp.phase_names):
+        net = rp.phase_outlets(p)
+        mine = actions[actions["phase"] == name]
+        assert sorted(net.loc[net["action"].isin(["open", "close", "upgrade", "downgrade"]), "site_id"]) == sorted(mine["site_id"])
+        assert net["capex"].sum() == pytest.approx(mine["capex"].sum())
+        assert (net["tier"] != "").sum() == int((rp.tiers[p] >= 0).sum())
+    today = rp.phase_outlets(None)
+    assert set(today["action"]) == {"keep"} and len(today) == 3
+
+
+def test_a_roadmap_run_writes_its_files(tmp_path):
+    """roadmap.csv, phases.csv, kpis.csv with a phase column (today first), plan.gpkg with the
+    phase columns, run.json with the three coverage-years; every check passed."""
+    import json
+
+    import pandas as pd
+    import pyogrio
+
+    from netplan.roadmap_pipeline import run_roadmap, write_roadmap
+
+    phases = [
+        {"name": "one", "years": 1, "budget": {"capex": 300}},
+        {"name": "two", "years": 2, "budget": {"capex": 400}, "growth": {"all": 1.2}},
+    ]
+    s = load(tmp_path, phases=phases)
+    s.budget.total = None
+    run = run_roadmap(s)
+    assert all(c.ok for c in run.checks) and any(c.rule == "transitions" for c in run.checks)
+    out = write_roadmap(run, tmp_path / "out")
+    actions = pd.read_csv(out / "roadmap.csv")
+    assert list(actions.columns) == ["phase", "site_id", "name", "tier_before", "tier_after", "action", "capex"]
+    table = pd.read_csv(out / "phases.csv")
+    assert list(table["phase"]) == ["today", "one", "two"]
+    assert table["capex"].iloc[1] == pytest.approx(actions.loc[actions["phase"] == "one", "capex"].sum())
+    kpis = pd.read_csv(out / "kpis.csv")
+    assert list(dict.fromkeys(kpis["phase"])) == ["today", "one", "two"]
+    hub = kpis[(kpis["phase"] == "two") & (kpis["region"] == "all") & (kpis["level"] == "hub")]
+    assert hub["covered_pct"].item() == pytest.approx(table["covered_pct_hub"].iloc[2], abs=0.06)
+    outlets = pyogrio.read_dataframe(out / "plan.gpkg", layer="outlets")
+    assert {"phase_opened", "phase_changed", "phase_closed", "tier_one", "tier_two"} <= set(outlets.columns)
+    record = json.loads((out / "run.json").read_text())
+    assert record["status"] == "optimal" and record["kind"] == "roadmap"
+    cy = record["coverage_years"]
+    assert cy["exact"] == pytest.approx(run.plan.result.values["coverage_years"])
+    assert cy["gain_over_greedy"] == pytest.approx(cy["exact"] - cy["greedy"])

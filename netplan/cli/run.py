@@ -167,6 +167,14 @@ def _run(
         reserve(out_dir, overwrite, protect)
         if scenario is None:
             scenario = Scenario.from_yaml(scenario_path)
+        if scenario.phases:  # a roadmap: its own model, files and summary
+            from netplan.cli.roadmap import run_roadmap_command
+
+            status = run_roadmap_command(scenario, out_dir, overwrite)
+            if require_optimal and status != "optimal":
+                err.print(f"[bold red]not optimal:[/] status {status}; --require-optimal asks for a proven optimum")
+                raise typer.Exit(3)
+            return
         with step_progress() as progress:
             steps = Steps(progress, scenario.locale)
             result = run_scenario(scenario, progress=steps)

@@ -1,0 +1,178 @@
+"""A roadmap run: plan the phases, evaluate every phase, validate, write the files.
+
+Files (written atomically, as a single run's): ``roadmap.csv`` (one row per action),
+``phases.csv`` (per phase: money against its limits, coverage per level), ``kpis.csv`` (the KPI
+rows of today's network and of every phase, with a ``phase`` column), ``plan.gpkg`` (layer
+``outlets``: every site open today or in some phase, its tier per phase and
+``phase_opened`` / ``phase_changed`` / ``phase_closed``) and ``run.json`` (status, the solver
+records, and the coverage-years of the exact roadmap, ``final_first`` and greedy).
+The map and report pages of a roadmap come in a later step.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from netplan._errors import InfeasiblePlanError, PlanValidationError
+from netplan.evaluation.columns import rounded
+from netplan.evaluation.kpis import Evaluation, baseline_outlets, evaluate
+from netplan.evaluation.roadmap_checks import check_roadmap
+from netplan.evaluation.validator import Check
+from netplan.roadmap import RoadmapPlan, plan_roadmap
+from netplan.scenario import Scenario
+
+FORMAT_VERSION = 1
+
+
+@dataclass
+class RoadmapRun:
+    """A planned, evaluated and validated roadmap.
+
+    Attributes
+    ----------
+    plan : RoadmapPlan
+    baseline : Evaluation
+        Today's network with today's demand.
+    evaluations : list of Evaluation
+        Every phase's network with that phase's demand.
+    checks : list of Check
+    timings : dict
+    """
+
+    plan: RoadmapPlan
+    baseline: Evaluation
+    evaluations: list[Evaluation]
+    checks: list[Check]
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        return f"RoadmapRun({self.plan.scenario.name!r}, phases={len(self.evaluations)}, status={self.plan.status!r})"
+
+    def kpi_table(self) -> pd.DataFrame:
+        """Level and region KPIs of today's network and of every phase, with a ``phase`` column."""
+        frames = []
+        for name, ev in [
+            ("today", self.baseline),
+            *zip(self.plan.phase_names, self.evaluations, strict=True),
+        ]:
+            frame = ev.kpis.copy()
+            frame.insert(0, "phase", name)
+            frames.append(frame)
+        return pd.concat(frames, ignore_index=True)
+
+
+def run_roadmap(scenario: Scenario) -> RoadmapRun:
+    """Plan, evaluate and validate the roadmap of a scenario with ``phases``.
+
+    Raises
+    ------
+    InfeasiblePlanError
+        No roadmap satisfies the rules (or ``final_first``'s end state is unreachable).
+    PlanValidationError
+        The roadmap found breaks one of its own rules (a solver or netplan bug).
+    """
+    t0 = time.perf_counter()
+    plan = plan_roadmap(scenario)
+    timings = {"plan": time.perf_counter() - t0}
+    if plan.tiers is None:
+        last = plan.result.records[-1] if plan.result.records else None
+        why = last.message if last is not None and last.message else plan.status
+        raise InfeasiblePlanError(
+            f"{scenario.source or 'scenario'}: phases: no roadmap found ({plan.status}): {why}"
+        )
+    t0 = time.perf_counter()
+    demand = plan.prepared.inputs.demand
+    baseline = evaluate(baseline_outlets(plan.prepared.inputs), demand, scenario)
+    evaluations = []
+    for p, phase in enumerate(plan.problem.phases):
+        weighted = demand.copy()
+        for level, key in enumerate(scenario.tier_keys):
+            weighted[f"weight_{key}"] = phase.weights[:, level]
+        evaluations.append(evaluate(plan.phase_outlets(p), weighted, scenario))
+    checks = check_roadmap(plan, evaluations)
+    failed = [c for c in checks if not c.ok]
+    if failed:
+        raise PlanValidationError(
+            "the roadmap breaks its own rules (a solver or netplan bug; please report it): "
+            + "; ".join(f"{c.rule}: {c.detail}" for c in failed)
+        )
+    timings["evaluate"] = time.perf_counter() - t0
+    return RoadmapRun(plan, baseline, evaluations, checks, timings)
+
+
+def write_roadmap(run: RoadmapRun, out: str | Path, overwrite: bool = False) -> Path:
+    """Write a roadmap run's files into ``out`` atomically (see the module docstring).
+
+    Returns
+    -------
+    Path
+        The output folder.
+    """
+    from netplan.outputs.folders import atomic_directory, scenario_paths
+
+    scenario = run.plan.scenario
+    with atomic_directory(
+        out, overwrite=overwrite, protect=scenario_paths(scenario), kind="run"
+    ) as tmp:
+        tmp = Path(tmp)
+        run.plan.actions().to_csv(tmp / "roadmap.csv", index=False)
+        phases = run.plan.phase_table()
+        shares = [c for c in phases.columns if c.startswith("covered_pct_")]
+        phases[shares] = phases[shares].round(2)  # as kpis.csv's covered_pct
+        phases.round(2).to_csv(tmp / "phases.csv", index=False)
+        rounded(run.kpi_table()).to_csv(tmp / "kpis.csv", index=False)
+        outlets = run.plan.outlets().to_crs(4326)
+        outlets.to_file(tmp / "plan.gpkg", layer="outlets", driver="GPKG")
+        (tmp / "run.json").write_text(
+            json.dumps(_record(run), indent=2, default=_plain), encoding="utf-8"
+        )
+    return Path(out)
+
+
+def _record(run: RoadmapRun) -> dict:
+    plan = run.plan
+    limits = [
+        {
+            "name": lim.name,
+            "years": lim.years,
+            "capex": lim.capex,
+            "opex": lim.opex,
+            "total": lim.total,
+        }
+        for lim in plan.problem.limits
+    ]
+    records = [r.to_dict() for r in plan.result.records]
+    return {
+        "format_version": FORMAT_VERSION,
+        "kind": "roadmap",
+        "scenario": {
+            "name": plan.scenario.name,
+            "sha256": plan.scenario.content_hash(),
+            "locale": plan.scenario.locale,
+        },
+        "status": plan.status,
+        "objective": plan.objective,
+        "phases": limits,
+        "carry_over": plan.problem.carry_over,
+        "coverage_years": plan.coverage_years(),
+        "stage_values": plan.result.values,
+        "solver": records,
+        "greedy": {
+            "coverage_years": plan.greedy.coverage_years,
+            "steps": len(plan.greedy.steps),
+            "problems": plan.greedy.problems,
+        },  # fmt: skip
+        "checks": [c.to_dict() for c in run.checks],
+        "timings": run.timings,
+    }
+
+
+def _plain(value):
+    if hasattr(value, "item"):
+        return value.item()
+    return str(value)
