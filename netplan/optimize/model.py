@@ -147,7 +147,7 @@ class TieredModel:
             or p.span is not None
             or p.objective != "max_coverage"
             or p.region_targets
-            or p.overlap_caps
+            or p.active_overlap_caps()
         ):
             raise ValueError(
                 "relaxed demand groups are for the max-coverage model without capacities, span, region targets or overlap caps"

@@ -36,7 +36,10 @@ an unassigned point in reach of one outlet is not overlapped, hence the constant
 ("within reach", not "assigned"). A merged group's members share C_i (they are merged by
 identical (site, tier) sets at the level), so they are overlapped together and merging stays
 exact; relaxed groups (:mod:`netplan.optimize.aggregation`, union of members' sets) are not,
-and the model refuses them with a cap. A capped level without demand is no model level: no-op.
+and the model refuses them with a cap. A capped level without demand is no model level, and a
+cap with ``max_share >= 1`` cannot bind (overlapped demand is covered): both are no-ops. A
+capped level with demand but objective weight 0 is modelled (like a level with a target),
+so it also joins the distance stage.
 
 The cap is the first rule that penalises opening *more* outlets; speed-ups that assume
 "opening more never hurts feasibility" are switched off where they would be wrong
@@ -100,7 +103,7 @@ def layout_overlap(model: TieredModel) -> OverlapLayout:
     level_l, group_l, weight_l, ycol_l, mats = [], [], [], [], []
     caps: list[tuple[OverlapCap, int, int]] = []
     first = 0
-    for cap in p.overlap_caps:
+    for cap in p.active_overlap_caps():
         block = model.blocks.get(cap.level)
         if block is None:  # no demand at the level: nothing can be overlapped
             continue

@@ -140,9 +140,13 @@ class TieredProblem:
         has_region_target = np.zeros(self.n_tiers, dtype=bool)
         for (_, level), share in self.region_targets.items():
             has_region_target[level] |= share > 0
-        for cap in self.overlap_caps:  # a capped level's covered demand is the cap's base
+        for cap in self.active_overlap_caps():  # a capped level's covered demand is its base
             has_region_target[cap.level] |= self.weights[:, cap.level].sum() > 0
         return (self.lw() > 0) | (np.nan_to_num(tg) > 0) | has_region_target
+
+    def active_overlap_caps(self) -> list[OverlapCap]:
+        """Caps that can bind: overlapped demand is covered demand, so ``max_share >= 1`` is a no-op."""
+        return [cap for cap in self.overlap_caps if cap.max_share < 1.0]
 
     def forced_tier(self) -> np.ndarray:
         """Tier fixed by policy ``keep`` (else -1)."""
