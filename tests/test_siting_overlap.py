@@ -442,3 +442,61 @@ def test_capacities_within_reach_not_assigned():
             assert claimed >= _overlap(inst, combo, cap.level, cap.tiers) - 1e-9
         binding += enumerate_capacitated_capped(inst, capacity, []) != expected
     assert feasible >= 4 and binding >= 2, (feasible, binding)
+
+
+def _two_kept_outlets(max_share: float, candidate: bool = False, objective: str = "max_coverage"):
+    """One level; two kept outlets 100 m apart both reaching point A (30 customers), only the
+    first reaching B (70); with ``candidate`` a new site reaching C (50) alone."""
+    from netplan.inputs.costs import SiteCosts
+    from netplan.optimize.problem import TieredProblem
+    from netplan.travel.coverage import build_coverage
+
+    demand_xy = np.array([[50.0, 0.0], [-400.0, 0.0], [5000.0, 0.0]])
+    weights = np.array([[30.0], [70.0], [50.0]])
+    site_xy = np.array([[0.0, 0.0], [100.0, 0.0]] + ([[5000.0, 100.0]] if candidate else []))
+    m = len(site_xy)
+    allowed = np.ones((m, 1), dtype=bool)
+    reach = np.array([[450.0]])
+    current = np.array([0, 0] + ([-1] if candidate else []))
+    costs = SiteCosts(
+        np.full((m, 1), 10.0), np.full((m, 1), 1.0), np.zeros((m, 1)), np.zeros(m), current, 1.0
+    )
+    problem = TieredProblem(
+        weights=weights,
+        coverage=build_coverage(demand_xy, site_xy, allowed, reach, "planar"),
+        allowed=allowed,
+        policy=np.array(["keep", "keep"] + (["new"] if candidate else []), dtype=object),
+        costs=costs,
+        linkage=[None],
+        objective=objective,
+        overlap_caps=[OverlapCap(0, max_share, (0,))],
+    )
+    return TieredModel(problem)
+
+
+def test_infeasible_cap_is_named_with_its_amount():
+    """Two kept outlets overlap on 30 of 100 covered customers: a cap of 0.1 allows 10, so the
+    elastic explanation names siting.overlap.community and the 20 customers over."""
+    from netplan.optimize.infeasibility import explain_infeasible
+
+    model = _two_kept_outlets(0.1)
+    result = solve_lexicographic(model, "max_coverage", SolverOptions())
+    assert result.status == "infeasible"
+    message = explain_infeasible(model, ["community"], [])
+    assert message == (
+        "no feasible plan; the smallest relaxation that makes one possible: siting.overlap.community: "
+        "the other rules need 20 more community-level demand within reach of 2+ outlets than "
+        "max_share 0.1 allows (20.0 % of coverable demand); raise max_share or relax what forces "
+        "the overlap (targets, keep outlets)"
+    )
+
+
+def test_opening_more_can_satisfy_the_cap():
+    """The cap is on a share of *covered* demand: a new outlet covering C (50) alone raises the
+    base to 150, so 30 overlapped <= 0.2 x 150 holds only with it open: the cheapest plan
+    (min_cost, no target) opens it, which no rule but the cap asks for."""
+    model = _two_kept_outlets(0.2, candidate=True, objective="min_cost")
+    result = solve_lexicographic(model, "min_cost", SolverOptions())
+    assert result.status == "optimal"
+    assert result.tiers.tolist() == [0, 0, 0]
+    assert overlap_shares(model, model.x_from_tiers(result.tiers)) == {0: 30.0 / 150.0}
