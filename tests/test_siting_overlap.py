@@ -500,3 +500,93 @@ def test_opening_more_can_satisfy_the_cap():
     assert result.status == "optimal"
     assert result.tiers.tolist() == [0, 0, 0]
     assert overlap_shares(model, model.x_from_tiers(result.tiers)) == {0: 30.0 / 150.0}
+
+
+# ------------------------------------------------------------------ a whole run
+BIG_BUDGET = {"budget": {"total": "6 x baseline"}}
+
+
+@pytest.fixture(scope="module")
+def capped_runs(tmp_path_factory):
+    """The small case without and with ``siting.overlap.point.max_share: 0.05`` (6 x budget)."""
+    import warnings
+
+    from conftest import write_small_case
+    from netplan.pipeline import run_scenario
+    from netplan.scenario import Scenario
+
+    folder = tmp_path_factory.mktemp("overlap")
+    runs = {}
+    for name, extra in (("free", {}), ("capped", {"siting": {"overlap": {"point": {"max_share": 0.05}}}})):
+        path = write_small_case(folder / name, **BIG_BUDGET, **extra)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            runs[name] = run_scenario(Scenario.from_yaml(path))
+    return runs
+
+
+def _recomputed_share(result, key: str, ev=None) -> tuple[float, float]:
+    """(overlapped, covered) weight of a level, with plain loops over the evaluation's points
+    (of the plan, or ``ev``)."""
+    ev, scenario = ev if ev is not None else result.evaluation, result.scenario
+    level = scenario.tier_index(key)
+    reach = scenario.reach_matrix
+    out = ev.outlets[ev.outlets["tier"].astype(str).isin(scenario.tier_keys[: level + 1])]
+    sites = [(geom.x, geom.y, scenario.tier_index(t)) for geom, t in zip(out.geometry, out["tier"], strict=True)]
+    over = covered = 0.0
+    for geom, w in zip(ev.demand.geometry, ev.demand[f"weight_{key}"], strict=True):
+        n = sum(1 for x, y, t in sites if math.hypot(geom.x - x, geom.y - y) <= reach[t, level] + 1e-6)
+        covered += w if n else 0.0
+        over += w if n >= 2 else 0.0
+    return over, covered
+
+
+def test_run_meets_the_cap_and_reports_it(capped_runs):
+    free, capped = capped_runs["free"], capped_runs["capped"]
+    over_free, cov_free = _recomputed_share(free, "point")
+    over, cov = _recomputed_share(capped, "point")
+    assert over_free / cov_free > 0.05  # the cap binds: without it the plan overlaps more
+    assert over / cov <= 0.05
+    assert capped.plan.status == "optimal"
+    assert capped.plan.reduction["overlap_columns"] > 0
+    kpis = capped.evaluation.kpis.set_index(["region", "level"])
+    assert kpis.loc[("all", "point"), "overlap_capped"] == pytest.approx(over)
+    assert kpis.loc[("all", "point"), "overlap_capped_pct"] == pytest.approx(100 * over / cov)
+    # default tiers = every tier serving the level: the capped weight is today's overlap KPI
+    assert kpis.loc[("all", "point"), "overlap_capped"] == kpis.loc[("all", "point"), "overlap"]
+    assert math.isnan(kpis.loc[("all", "hub"), "overlap_capped_pct"])  # hub is not capped
+    assert "overlap_capped" not in free.evaluation.kpis  # no cap, no column
+    table = capped.kpi_table().set_index(["region", "level"])
+    base_over, base_cov = _recomputed_share(capped, "point", capped.baseline)
+    assert table.loc[("all", "point"), "overlap_capped_pct_baseline"] == pytest.approx(100 * base_over / base_cov)
+    (check,) = [c for c in capped.checks if c.rule == "siting.overlap.point"]
+    assert check.ok
+    assert check.detail.startswith(f"{100 * over / cov:.2f} % of covered demand ({over:,.1f} of {cov:,.1f})")
+    # coverage pays for the cap
+    assert capped.plan.model_covered[1] < free.plan.model_covered[1]
+
+
+def test_validator_fails_a_plan_above_the_cap(capped_runs):
+    """The re-check is independent of the model: the uncapped plan judged against the cap fails."""
+    from netplan.evaluation.overlap_checks import overlap_checks
+    from netplan.evaluation.validator import Check
+
+    free = capped_runs["free"]
+    scenario = capped_runs["capped"].scenario
+    plan = dataclasses.replace(free.plan, scenario=scenario)
+    (check,) = overlap_checks(plan, free.evaluation, Check)
+    over, cov = _recomputed_share(free, "point")
+    assert not check.ok
+    assert check.detail == (
+        f"{100 * over / cov:.2f} % of covered demand ({over:,.1f} of {cov:,.1f}) within reach of 2+ "
+        "counted outlets, above the cap 5 %"
+    )
+
+
+def test_lp_guided_search_is_refused_under_a_cap(tmp_path):
+    from conftest import run_with_solver, write_small_case
+    from netplan._errors import ScenarioError
+
+    path = write_small_case(tmp_path / "c", siting={"overlap": {"point": {"max_share": 0.05}}})
+    with pytest.raises(ScenarioError, match="solver.aggregation: lp_guided needs no siting.overlap cap"):
+        run_with_solver(path, aggregation="lp_guided")
