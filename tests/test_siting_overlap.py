@@ -590,3 +590,26 @@ def test_lp_guided_search_is_refused_under_a_cap(tmp_path):
     path = write_small_case(tmp_path / "c", siting={"overlap": {"point": {"max_share": 0.05}}})
     with pytest.raises(ScenarioError, match="solver.aggregation: lp_guided needs no siting.overlap cap"):
         run_with_solver(path, aggregation="lp_guided")
+
+
+def test_report_and_map_show_the_capped_share(capped_runs, tmp_path):
+    """report.html's per-level table and the map's KPI box carry today's and the plan's
+    capped overlap and the cap (names escaped by the templates)."""
+    from netplan.pipeline import write_run
+
+    capped = capped_runs["capped"]
+    write_run(capped, tmp_path / "out")
+    report = (tmp_path / "out" / "report.html").read_text()
+    page = (tmp_path / "out" / "map.html").read_text()
+    kpis = capped.kpi_table().set_index(["region", "level"]).loc[("all", "point")]
+    today, plan = kpis["overlap_capped_pct_baseline"], kpis["overlap_capped_pct_plan"]
+    for header in ("capped overlap % of covered, today", "capped overlap % of covered, plan", "overlap cap %"):
+        assert f"<th>{header}</th>" in report
+    # the point row: ..., capped today, capped plan, cap 5.0; the hub row has no cap ("–")
+    assert f"<td>{today:.1f}</td><td>{plan:.1f}</td><td>5.0</td></tr>" in report
+    assert "<td>–</td><td>–</td><td>–</td></tr>" in report
+    assert (
+        f'<tr><td>point</td><td class="num">{today:.1f}</td><td class="num">{plan:.1f}</td>'
+        '<td class="num">≤ 5</td></tr>'
+    ) in page
+    assert "Overlap % of covered" in page

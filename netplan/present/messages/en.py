@@ -283,4 +283,11 @@ MESSAGES: dict[str, str] = {
     "cmp.level_col": "{name} %: A → B (Δ)",
     "cmp.page_title": "compare",
     "cmp.cell_tip": "{level}: {value} demand {what} ({points} points)",
+    # overlap cap (issue 24)
+    "col.overlap_capped_today": "capped overlap % of covered, today",
+    "col.overlap_capped_plan": "capped overlap % of covered, plan",
+    "col.overlap_cap": "overlap cap %",
+    "kpi.overlap_cap": "Overlap % of covered",
+    "kpi.overlap_cap_title": "demand within reach of 2+ outlets of the counted tiers, as a share of covered demand (siting.overlap)",
+    "kpi.cap": "cap",
 }

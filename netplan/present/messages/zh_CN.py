@@ -275,4 +275,11 @@ MESSAGES: dict[str, str] = {
     "cmp.level_col": "{name} %：A → B（变化）",
     "cmp.page_title": "对比",
     "cmp.cell_tip": "{level}：{value} 需求{what}（{points} 个需求点）",
+    # overlap cap (issue 24)
+    "col.overlap_capped_today": "受限重叠占已覆盖 %（现状）",
+    "col.overlap_capped_plan": "受限重叠占已覆盖 %（规划）",
+    "col.overlap_cap": "重叠上限 %",
+    "kpi.overlap_cap": "重叠占已覆盖 %",
+    "kpi.overlap_cap_title": "计入层级的 2 个及以上网点服务范围内的需求占已覆盖需求的比例（siting.overlap）",
+    "kpi.cap": "上限",
 }
