@@ -613,3 +613,58 @@ def test_report_and_map_show_the_capped_share(capped_runs, tmp_path):
         '<td class="num">≤ 5</td></tr>'
     ) in page
     assert "Overlap % of covered" in page
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    from playwright.sync_api import sync_playwright
+
+    from conftest import chromium_path
+
+    path = chromium_path()
+    assert path is not None, "headless Chromium is needed (Debian's chromium)"
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=path,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"],
+        )
+        yield b
+        b.close()
+
+
+@pytest.mark.parametrize("size", [(390, 844), (1440, 900)], ids=lambda s: f"{s[0]}x{s[1]}")
+def test_cap_rows_fit_the_screen_in_chromium(chromium, capped_runs, tmp_path, size):
+    """The map's KPI box with the cap table and report.html with the cap columns, offline, at a
+    phone's and a desktop's size: no error, no failed request, the cap row readable, the KPI
+    box within a third of the map and inside the screen, no horizontal page scroll."""
+    from netplan.pipeline import write_run
+
+    width, height = size
+    write_run(capped_runs["capped"], tmp_path / "out")
+    context = chromium.new_context(viewport={"width": width, "height": height}, offline=True)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("requestfailed", lambda r: errors.append(r.url))
+    page.goto((tmp_path / "out" / "map.html").as_uri())
+    page.wait_for_selector(".leaflet-control-layers")
+    page.wait_for_timeout(300)
+    if width < 600:  # panels start collapsed on a phone: open the KPI box
+        page.locator("#np-kpi > .np-toggle").click()
+        page.wait_for_timeout(100)
+    table = page.locator("#np-kpi .np-overlap-cap")
+    assert table.is_visible()
+    assert table.inner_text().split("\n")[-1].split("\t")[0] == "point"
+    box = page.locator("#np-kpi").bounding_box()
+    map_box = page.locator(".folium-map").bounding_box()
+    assert box["width"] * box["height"] <= map_box["width"] * map_box["height"] / 3
+    assert box["x"] >= 0 and box["x"] + box["width"] <= width
+    page.goto((tmp_path / "out" / "report.html").as_uri())
+    page.wait_for_load_state("load")
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    header = page.locator("th", has_text="overlap cap %").first
+    header.scroll_into_view_if_needed()
+    assert header.is_visible()
+    assert errors == []
+    context.close()
