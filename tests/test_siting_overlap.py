@@ -668,3 +668,17 @@ def test_cap_rows_fit_the_screen_in_chromium(chromium, capped_runs, tmp_path, si
     assert header.is_visible()
     assert errors == []
     context.close()
+
+
+def test_start_from_today_respects_the_cap():
+    """Today's network is the first incumbent only when it meets the cap (x_from_tiers fills o:
+    point A, reached by both kept outlets, is overlapped)."""
+    from netplan.optimize.lexicographic import _feasible_start
+
+    broken = _two_kept_outlets(0.2, candidate=True)  # today: 30 of 100 overlapped > 20 %
+    assert _feasible_start(broken, broken.lp) is None
+    fine = _two_kept_outlets(0.3, candidate=True)
+    start = _feasible_start(fine, fine.lp)
+    assert start is not None and len(start) == fine.n_cols
+    assert start[fine.o_cols].tolist() == [1.0]
+    assert fine.overlap.weight.tolist() == [30.0]
