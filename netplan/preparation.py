@@ -234,6 +234,8 @@ def overlap_caps(scenario: Scenario) -> list[OverlapCap]:
     if scenario.siting is None:
         return []
     return [
-        OverlapCap(scenario.tier_index(level), float(rule.max_share), tuple(overlap_tiers(scenario, level)))
+        OverlapCap(
+            scenario.tier_index(level), float(rule.max_share), tuple(overlap_tiers(scenario, level))
+        )
         for level, rule in scenario.siting.overlap.items()
     ]

@@ -85,7 +85,11 @@ def _dist(a, b) -> float:
 
 
 def _in_reach(inst, i: int, j: int, t: int, level: int) -> bool:
-    return t >= 0 and t <= level and _dist(inst.demand_xy[i], inst.site_xy[j]) <= inst.reach[t, level] + EPS
+    return (
+        t >= 0
+        and t <= level
+        and _dist(inst.demand_xy[i], inst.site_xy[j]) <= inst.reach[t, level] + EPS
+    )
 
 
 def _cost(inst, combo) -> tuple[float, float]:
@@ -94,7 +98,9 @@ def _cost(inst, combo) -> tuple[float, float]:
     for j, t in enumerate(combo):
         existing = c.current_tier[j] >= 0
         if t >= 0:
-            one_off = (0.0 if t == c.current_tier[j] else c.convert[j, t]) if existing else c.open[j, t]
+            one_off = (
+                (0.0 if t == c.current_tier[j] else c.convert[j, t]) if existing else c.open[j, t]
+            )
             capex += one_off
             total += one_off + c.horizon_years * c.operate[j, t]
         elif existing:
@@ -115,7 +121,9 @@ def _rules_ok(inst, combo, total, capex) -> bool:
     for j, t in enumerate(combo):  # linkage: a higher-tier outlet within the tier's reach
         if t >= 1 and np.isfinite(inst.linkage[t]):
             if not any(
-                q != j and 0 <= u < t and _dist(inst.site_xy[j], inst.site_xy[q]) <= inst.linkage[t] + EPS
+                q != j
+                and 0 <= u < t
+                and _dist(inst.site_xy[j], inst.site_xy[q]) <= inst.linkage[t] + EPS
                 for q, u in enumerate(combo)
             ):
                 return False
@@ -133,8 +141,12 @@ def _overlap(inst, combo, level: int, tiers) -> float:
 
 
 def _modelled(inst, caps) -> list[bool]:
-    out = [bool(inst.level_weights[lv] > 0 or np.nan_to_num(inst.targets[lv]) > 0) for lv in range(K)]
-    for cap in caps:  # a capped level with demand is modelled (its covered demand is the cap's base)
+    out = [
+        bool(inst.level_weights[lv] > 0 or np.nan_to_num(inst.targets[lv]) > 0) for lv in range(K)
+    ]
+    for (
+        cap
+    ) in caps:  # a capped level with demand is modelled (its covered demand is the cap's base)
         out[cap.level] |= bool(inst.weights[:, cap.level].sum() > 0 and cap.max_share < 1)
     return out
 
@@ -166,7 +178,8 @@ def enumerate_capped(inst, caps):
         if inst.objective == "min_cost" and not _targets_ok(inst, combo, covered_w):
             continue
         if any(
-            _overlap(inst, combo, cap.level, cap.tiers) > cap.max_share * covered_w[cap.level] + 1e-9
+            _overlap(inst, combo, cap.level, cap.tiers)
+            > cap.max_share * covered_w[cap.level] + 1e-9
             for cap in caps
         ):
             continue
@@ -227,10 +240,14 @@ def _check(seed, objective, caps, **model_kw):
     expected = enumerate_capped(inst, caps)
     model, result = _solve(inst, caps, **model_kw)
     if expected is None:
-        assert result.status == "infeasible", f"seed {seed}: enumeration infeasible, MILP {result.status}"
+        assert result.status == "infeasible", (
+            f"seed {seed}: enumeration infeasible, MILP {result.status}"
+        )
         return None
     assert result.status == "optimal", f"seed {seed}: {result.status}"
-    assert _close(_values(result), expected), f"seed {seed}: MILP {_values(result)} != enumeration {expected}"
+    assert _close(_values(result), expected), (
+        f"seed {seed}: MILP {_values(result)} != enumeration {expected}"
+    )
     # the model's own overlap share of its plan meets the cap
     for level, share in overlap_shares(model, model.x_from_tiers(result.tiers)).items():
         cap = next(c for c in caps if c.level == level)
@@ -257,7 +274,9 @@ def test_milp_equals_enumeration_under_caps(objective):
         inst = _small(seed, objective)
         binding += enumerate_capped(inst, []) != enumerate_capped(inst, caps)
     assert feasible >= 6, f"only {feasible} feasible instances"
-    assert binding >= 3, f"the caps changed the optimum (or feasibility) on only {binding} instances"
+    assert binding >= 3, (
+        f"the caps changed the optimum (or feasibility) on only {binding} instances"
+    )
 
 
 def test_distance_model_path_under_caps():
@@ -376,7 +395,9 @@ def _capacitated(inst, combo, capacity, caps, modelled):
             rows.append([w[v] if pairs[v][2] == j else 0.0 for v in range(len(pairs))])
             rhs.append(capacity[j, t])
     for cap in caps:
-        rows.append([-cap.max_share * w[v] if pairs[v][1] == cap.level else 0.0 for v in range(len(pairs))])
+        rows.append(
+            [-cap.max_share * w[v] if pairs[v][1] == cap.level else 0.0 for v in range(len(pairs))]
+        )
         rhs.append(-over[cap.level])
     A, b = np.array(rows), np.array(rhs)
     first = linprog(-gain, A_ub=A, b_ub=b, bounds=(0, 1), method="highs")
@@ -431,7 +452,8 @@ def test_capacities_within_reach_not_assigned():
         # is fixed with the solver's feasibility slack per assignment, which distance may use
         tolerances = (1e-6, 1e-6, 1e-4, 1e-6)
         assert all(
-            abs(x - y) <= t * max(1.0, abs(y)) for x, y, t in zip(got, expected, tolerances, strict=True)
+            abs(x - y) <= t * max(1.0, abs(y))
+            for x, y, t in zip(got, expected, tolerances, strict=True)
         ), f"seed {seed}: MILP {got} != enumeration {expected}"
         # within reach, not assigned: the model's o columns match the plan's count in reach
         for cap in caps:
@@ -511,13 +533,17 @@ def capped_runs(tmp_path_factory):
     """The small case without and with ``siting.overlap.point.max_share: 0.05`` (6 x budget)."""
     import warnings
 
-    from conftest import write_small_case
     from netplan.pipeline import run_scenario
     from netplan.scenario import Scenario
 
+    from conftest import write_small_case
+
     folder = tmp_path_factory.mktemp("overlap")
     runs = {}
-    for name, extra in (("free", {}), ("capped", {"siting": {"overlap": {"point": {"max_share": 0.05}}}})):
+    for name, extra in (
+        ("free", {}),
+        ("capped", {"siting": {"overlap": {"point": {"max_share": 0.05}}}}),
+    ):
         path = write_small_case(folder / name, **BIG_BUDGET, **extra)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -532,10 +558,15 @@ def _recomputed_share(result, key: str, ev=None) -> tuple[float, float]:
     level = scenario.tier_index(key)
     reach = scenario.reach_matrix
     out = ev.outlets[ev.outlets["tier"].astype(str).isin(scenario.tier_keys[: level + 1])]
-    sites = [(geom.x, geom.y, scenario.tier_index(t)) for geom, t in zip(out.geometry, out["tier"], strict=True)]
+    sites = [
+        (geom.x, geom.y, scenario.tier_index(t))
+        for geom, t in zip(out.geometry, out["tier"], strict=True)
+    ]
     over = covered = 0.0
     for geom, w in zip(ev.demand.geometry, ev.demand[f"weight_{key}"], strict=True):
-        n = sum(1 for x, y, t in sites if math.hypot(geom.x - x, geom.y - y) <= reach[t, level] + 1e-6)
+        n = sum(
+            1 for x, y, t in sites if math.hypot(geom.x - x, geom.y - y) <= reach[t, level] + 1e-6
+        )
         covered += w if n else 0.0
         over += w if n >= 2 else 0.0
     return over, covered
@@ -558,10 +589,14 @@ def test_run_meets_the_cap_and_reports_it(capped_runs):
     assert "overlap_capped" not in free.evaluation.kpis  # no cap, no column
     table = capped.kpi_table().set_index(["region", "level"])
     base_over, base_cov = _recomputed_share(capped, "point", capped.baseline)
-    assert table.loc[("all", "point"), "overlap_capped_pct_baseline"] == pytest.approx(100 * base_over / base_cov)
+    assert table.loc[("all", "point"), "overlap_capped_pct_baseline"] == pytest.approx(
+        100 * base_over / base_cov
+    )
     (check,) = [c for c in capped.checks if c.rule == "siting.overlap.point"]
     assert check.ok
-    assert check.detail.startswith(f"{100 * over / cov:.2f} % of covered demand ({over:,.1f} of {cov:,.1f})")
+    assert check.detail.startswith(
+        f"{100 * over / cov:.2f} % of covered demand ({over:,.1f} of {cov:,.1f})"
+    )
     # coverage pays for the cap
     assert capped.plan.model_covered[1] < free.plan.model_covered[1]
 
@@ -584,11 +619,14 @@ def test_validator_fails_a_plan_above_the_cap(capped_runs):
 
 
 def test_lp_guided_search_is_refused_under_a_cap(tmp_path):
-    from conftest import run_with_solver, write_small_case
     from netplan._errors import ScenarioError
 
+    from conftest import run_with_solver, write_small_case
+
     path = write_small_case(tmp_path / "c", siting={"overlap": {"point": {"max_share": 0.05}}})
-    with pytest.raises(ScenarioError, match="solver.aggregation: lp_guided needs no siting.overlap cap"):
+    with pytest.raises(
+        ScenarioError, match="solver.aggregation: lp_guided needs no siting.overlap cap"
+    ):
         run_with_solver(path, aggregation="lp_guided")
 
 
@@ -603,7 +641,11 @@ def test_report_and_map_show_the_capped_share(capped_runs, tmp_path):
     page = (tmp_path / "out" / "map.html").read_text()
     kpis = capped.kpi_table().set_index(["region", "level"]).loc[("all", "point")]
     today, plan = kpis["overlap_capped_pct_baseline"], kpis["overlap_capped_pct_plan"]
-    for header in ("capped overlap % of covered, today", "capped overlap % of covered, plan", "overlap cap %"):
+    for header in (
+        "capped overlap % of covered, today",
+        "capped overlap % of covered, plan",
+        "overlap cap %",
+    ):
         assert f"<th>{header}</th>" in report
     # the point row: ..., capped today, capped plan, cap 5.0; the hub row has no cap ("–")
     assert f"<td>{today:.1f}</td><td>{plan:.1f}</td><td>5.0</td></tr>" in report
@@ -626,7 +668,12 @@ def chromium():
     with sync_playwright() as p:
         b = p.chromium.launch(
             executable_path=path,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--no-first-run",
+            ],
         )
         yield b
         b.close()

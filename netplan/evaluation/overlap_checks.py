@@ -28,7 +28,9 @@ C = TypeVar("C")
 SHARE_TOLERANCE = 1e-6  # of the level's covered demand
 
 
-def overlap_checks(plan: Plan, evaluation: Evaluation, check: Callable[[str, bool, str], C]) -> list[C]:
+def overlap_checks(
+    plan: Plan, evaluation: Evaluation, check: Callable[[str, bool, str], C]
+) -> list[C]:
     """One check per capped level: overlapped / covered demand <= ``max_share``.
 
     Parameters
@@ -46,7 +48,9 @@ def overlap_checks(plan: Plan, evaluation: Evaluation, check: Callable[[str, boo
         return []
     keys = scenario.tier_keys
     dem, out = evaluation.demand, evaluation.outlets
-    tier_of = np.array([keys.index(t) if t else -1 for t in out["tier"].astype(str).replace("nan", "")])
+    tier_of = np.array(
+        [keys.index(t) if t else -1 for t in out["tier"].astype(str).replace("nan", "")]
+    )
     space = _Space(scenario.travel.mode)
     d_xyz = space.embed(point_coords(dem.geometry))
     o_xyz = space.embed(point_coords(out.geometry)) if len(out) else np.zeros((0, 3))

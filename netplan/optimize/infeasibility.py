@@ -1,8 +1,8 @@
 """Why no plan exists: the smallest violations of the soft rules, from an elastic re-solve.
 
-When the tiered model is infeasible, the budget rows, count rules and coverage targets get
-non-negative slack columns (and so do the overlap caps of ``siting.overlap``), each priced by the inverse of its rule's scale (the budget, the
-count, the coverable demand), and the model is re-solved minimising the total relative
+When the tiered model is infeasible, the budget rows, count rules, coverage targets and the
+overlap caps of ``siting.overlap`` get non-negative slack columns, each priced by the inverse
+of its rule's scale (the budget, the count, the coverable demand), and the model is re-solved minimising the total relative
 slack. The rules whose slack is positive in that optimum are reported with the amounts —
 e.g. "objective.targets.community: the community-level target is short by 1.8 % of
 coverable demand (412 customers)". If even the elastic model is infeasible the conflict is
