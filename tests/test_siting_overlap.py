@@ -729,3 +729,29 @@ def test_start_from_today_respects_the_cap():
     assert start is not None and len(start) == fine.n_cols
     assert start[fine.o_cols].tolist() == [1.0]
     assert fine.overlap.weight.tolist() == [30.0]
+
+
+def test_a_capped_run_compares_with_an_uncapped_one(capped_runs, tmp_path):
+    """kpis.csv of a capped run carries the capped columns; compare reads it beside a run
+    without them (the columns compare needs are the common ones)."""
+    import pandas as pd
+
+    import netplan
+    from netplan.pipeline import write_run
+
+    write_run(capped_runs["free"], tmp_path / "a")
+    write_run(capped_runs["capped"], tmp_path / "b")
+    kpis = pd.read_csv(tmp_path / "b" / "kpis.csv")
+    row = kpis[(kpis["region"] == "all") & (kpis["level"] == "point")].iloc[0]
+    table = capped_runs["capped"].kpi_table().set_index(["region", "level"]).loc[("all", "point")]
+    assert row["overlap_capped_pct_plan"] == round(table["overlap_capped_pct_plan"], 1)
+    assert "overlap_capped_pct_plan" not in pd.read_csv(tmp_path / "a" / "kpis.csv")
+    comparison = netplan.compare(tmp_path / "a", tmp_path / "b")
+    got = comparison.kpis.set_index(["region", "level"]).loc[("all", "point")]
+    ev = {
+        name: capped_runs[name].evaluation.kpis.set_index(["region", "level"])
+        for name in capped_runs
+    }
+    assert got["covered_a"] == round(ev["free"].loc[("all", "point"), "covered"], 2)
+    assert got["covered_b"] == round(ev["capped"].loc[("all", "point"), "covered"], 2)
+    assert got["covered_b"] < got["covered_a"]  # the cap costs coverage
