@@ -755,3 +755,33 @@ def test_a_capped_run_compares_with_an_uncapped_one(capped_runs, tmp_path):
     assert got["covered_a"] == round(ev["free"].loc[("all", "point"), "covered"], 2)
     assert got["covered_b"] == round(ev["capped"].loc[("all", "point"), "covered"], 2)
     assert got["covered_b"] < got["covered_a"]  # the cap costs coverage
+
+
+def test_cli_names_the_cap_that_makes_a_target_unreachable(tmp_path):
+    """Full hub coverage (min_cost, target 1.0) needs hubs whose 8 km areas overlap; with
+    ``max_share: 0.3`` the run stops with one error line, exit 2, naming the cap and its amount
+    beside the target (the elastic re-solve's smallest relaxation gives way on both)."""
+    from typer.testing import CliRunner
+
+    from netplan.cli import app
+
+    from conftest import write_small_case
+
+    path = write_small_case(
+        tmp_path / "c",
+        objective={"type": "min_cost", "targets": {"hub": 1.0}},
+        budget={},
+        siting={"overlap": {"hub": {"max_share": 0.3}}},
+    )
+    result = CliRunner().invoke(app, ["run", str(path), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    lines = [ln for ln in result.output.splitlines() if ln.startswith("error:")]
+    assert len(lines) == 1
+    assert lines[0].startswith(
+        "error: no feasible plan; the smallest relaxation that makes one possible: "
+    )
+    assert (
+        "; and siting.overlap.hub: the other rules need 75 more hub-level demand within reach of "
+        "2+ outlets than max_share 0.3 allows (8.0 % of coverable demand); raise max_share"
+    ) in lines[0]
+    assert "Traceback" not in result.output
