@@ -17,7 +17,7 @@ import pandas as pd
 
 from netplan._display_hooks import register, show
 from netplan._errors import OutputError
-from netplan.evaluation.columns import kpi_columns
+from netplan.evaluation.columns import OPTIONAL_KPIS, kpi_columns
 from netplan.evaluation.kpis import Evaluation, baseline_outlets, evaluate
 from netplan.evaluation.validator import Check, validate_plan
 from netplan.planner import Plan, plan
@@ -91,6 +91,7 @@ def compare_kpis(baseline: pd.DataFrame, planned: pd.DataFrame, scenario_name: s
     """
     keys = ["region", "level", "level_name", "unit"]
     columns = kpi_columns(str(planned["unit"].iloc[0]) if len(planned) else "km")
+    columns += [c for c in OPTIONAL_KPIS if c in baseline and c in planned]  # overlap caps
     merged = baseline[keys + columns].merge(
         planned[keys + columns], on=keys, suffixes=("_baseline", "_plan")
     )

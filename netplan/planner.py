@@ -369,6 +369,12 @@ def _aggregation(
         reasons.append("objective max_coverage")
     if model.has_extensions or p.region_targets:
         reasons.append("no capacities, span of control or region targets")
+    if p.active_overlap_caps():
+        # grid aggregation relaxes groups (a group's overlap needs its own reach, not the
+        # union of its members'); the LP-guided restriction (restriction.py) takes the
+        # program as integer x then continuous y columns and merges rows by free sites,
+        # neither of which holds with the cap's o columns and rows: the plain MILP is exact
+        reasons.append("no siting.overlap cap")
     if mode == "on" and prep.inputs.travel is not None:
         reasons.append("planar or haversine travel (reach in metres)")
     if reasons:

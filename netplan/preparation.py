@@ -19,8 +19,9 @@ import pandas as pd
 from netplan._errors import ScenarioError, did_you_mean
 from netplan.inputs.build import Inputs, load_inputs
 from netplan.optimize.prechecks import check_prepared
-from netplan.optimize.problem import CountLimit, TieredProblem
+from netplan.optimize.problem import CountLimit, OverlapCap, TieredProblem
 from netplan.scenario import Scenario
+from netplan.scenario.siting import overlap_tiers
 from netplan.travel.coverage import Coverage, Pairs, build_coverage, linkage_pairs
 
 Progress = Callable[[str, str], None]
@@ -218,6 +219,7 @@ def build_problem(
         single_source=bool(scenario.capacity and scenario.capacity.single_source),
         min_utilisation=float(scenario.capacity.min_utilisation) if scenario.capacity else 0.0,
         span=scenario.span_limits,
+        overlap_caps=overlap_caps(scenario),
     )
     return problem, {
         "total": problem.budget_total,
@@ -225,3 +227,15 @@ def build_problem(
         "opex_per_year": budget.opex,
         "baseline_cost": prep.baseline_cost,
     }
+
+
+def overlap_caps(scenario: Scenario) -> list[OverlapCap]:
+    """The scenario's ``siting.overlap`` caps as (level index, max_share, counted tiers)."""
+    if scenario.siting is None:
+        return []
+    return [
+        OverlapCap(
+            scenario.tier_index(level), float(rule.max_share), tuple(overlap_tiers(scenario, level))
+        )
+        for level, rule in scenario.siting.overlap.items()
+    ]

@@ -83,5 +83,14 @@ def check_text(kind: str, ok: bool, values: dict[str, object]) -> tuple[str, str
         ``(rule, detail)``.
     """
     rule = CHECK_MESSAGES[f"check.{kind}.rule"].format(**values)
-    detail = CHECK_MESSAGES[f"check.{kind}.{'ok' if ok else 'fail'}"].format(**values)
+    detail = CHECK_MESSAGES[f"check.{kind}.{'ok' if ok else 'fail'    "check.overlap.rule": "siting.overlap.{level}",
+    "check.overlap.ok": (
+        "{share:.2f} % of covered demand ({over:,.1f} of {base:,.1f}) within reach of 2+ counted "
+        "outlets, within the cap {cap:g} %"
+    ),
+    "check.overlap.fail": (
+        "{share:.2f} % of covered demand ({over:,.1f} of {base:,.1f}) within reach of 2+ counted "
+        "outlets, above the cap {cap:g} %"
+    ),
+}"].format(**values)
     return rule, detail

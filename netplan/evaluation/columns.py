@@ -13,8 +13,10 @@ DIST_STATS = ("mean", "p50", "p90", "p95", "max")
 """The distance statistics of a KPI row, in column order."""
 
 # KPI columns that are percentages, demand weights and counts (for rounding display files)
-PERCENT_KPIS = ("covered_pct", "gap_pct", "overlap_pct")
-WEIGHT_KPIS = ("demand", "covered", "gap", "overlap")
+PERCENT_KPIS = ("covered_pct", "gap_pct", "overlap_pct", "overlap_capped_pct")
+WEIGHT_KPIS = ("demand", "covered", "gap", "overlap", "overlap_capped")
+# KPI columns present only when the scenario asks for them (siting.overlap caps)
+OPTIONAL_KPIS = ("overlap_capped", "overlap_capped_pct")
 COUNT_KPIS = ("outlets_serving", "outlets_of_tier")
 
 

@@ -22,6 +22,7 @@ from shapely import LineString
 from netplan._display_hooks import show
 from netplan._errors import InputDataError
 from netplan.evaluation.columns import display_unit, distance_column, to_display
+from netplan.evaluation.overlap_kpis import add_capped_counts, capped_kpis
 from netplan.scenario import Scenario
 from netplan.travel.coverage import REACH_TOLERANCE
 from netplan.travel.geometry import (
@@ -382,6 +383,7 @@ def evaluate(
         dem[f"covered_share_{key}"] = (count > 0).astype(float)
         dem[f"n_covering_{key}"] = count
         dem[f"dist_{key}"] = dist
+    add_capped_counts(dem, pairs, scenario)  # siting.overlap: outlets of the counted tiers
     in_reach = np.full(len(outlets), np.nan)
     for k in range(K):
         M = pairs.get((k, k))
@@ -573,5 +575,5 @@ def _kpis(
                 "outlets_of_tier": int((serving_tier & (tiers == level) & in_out_region).sum()),
                 "unit": display_unit(unit),
             }
-            rows.append(row)
+            rows.append(row | capped_kpis(dem, key, in_region))
     return pd.DataFrame(rows)

@@ -16,6 +16,7 @@ import pandas as pd
 from netplan._errors import PlanValidationError
 from netplan.evaluation.check_messages import check_text
 from netplan.evaluation.kpis import Evaluation, _Space
+from netplan.evaluation.overlap_checks import overlap_checks
 from netplan.planner import Plan
 from netplan.travel.coverage import REACH_TOLERANCE
 from netplan.travel.geometry import point_coords
@@ -120,6 +121,7 @@ def check_plan(plan: Plan, evaluation: Evaluation) -> list[Check]:
 
     checks += _capacity_checks(plan, evaluation)
     checks += _span_checks(plan, evaluation)
+    checks += overlap_checks(plan, evaluation, Check.of)
 
     covered = evaluation.covered_weight()
     for level, key in enumerate(scenario.tier_keys):

@@ -1,8 +1,8 @@
 """Why no plan exists: the smallest violations of the soft rules, from an elastic re-solve.
 
-When the tiered model is infeasible, the budget rows, count rules and coverage targets get
-non-negative slack columns, each priced by the inverse of its rule's scale (the budget, the
-count, the coverable demand), and the model is re-solved minimising the total relative
+When the tiered model is infeasible, the budget rows, count rules, coverage targets and the
+overlap caps of ``siting.overlap`` get non-negative slack columns, each priced by the inverse
+of its rule's scale (the budget, the count, the coverable demand), and the model is re-solved minimising the total relative
 slack. The rules whose slack is positive in that optimum are reported with the amounts —
 e.g. "objective.targets.community: the community-level target is short by 1.8 % of
 coverable demand (412 customers)". If even the elastic model is infeasible the conflict is
@@ -17,6 +17,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from netplan.optimize.model import TieredModel
+from netplan.optimize.overlap import cap_row_offset
 from netplan.optimize.program import LinearProgram
 from netplan.optimize.records import SolverOptions
 from netplan.optimize.solver import solve
@@ -59,6 +60,16 @@ def _slacks(model: TieredModel, tier_keys: list[str], region_names: list[str]) -
         out.append(
             _Slack(first + r, 1.0, max(1.0, coverable), label, "target", (key, coverable, share))
         )
+    first = cap_row_offset(model) if model.overlap.caps else 0
+    for r, (cap, _, _) in enumerate(model.overlap.caps):
+        coverable = model.coverable_weight(cap.level)
+        key = tier_keys[cap.level]
+        out.append(
+            _Slack(
+                first + r, -1.0, max(1.0, coverable), f"siting.overlap.{key}", "overlap",
+                (key, coverable, cap.max_share),
+            )
+        )  # fmt: skip
     return out
 
 
@@ -135,6 +146,13 @@ def explain_infeasible(
             lines.append(
                 f"{slack.label}: at most {hi:.0f} is allowed but the other rules need {hi + amount:.0f} "
                 f"(over by {amount:.0f}); raise the maximum"
+            )
+        elif slack.kind == "overlap":
+            key, coverable, share = slack.info
+            lines.append(
+                f"{slack.label}: the other rules need {amount:,.0f} more {key}-level demand within reach "
+                f"of 2+ outlets than max_share {share:g} allows ({100 * amount / max(coverable, 1e-9):.1f} % "
+                "of coverable demand); raise max_share or relax what forces the overlap (targets, keep outlets)"
             )
         else:
             key, coverable, share = slack.info

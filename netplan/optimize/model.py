@@ -19,6 +19,8 @@ Options (extension columns after x and y, present only when asked for):
 - span of control: ``v[(j,k), j']`` binary, lower outlet (j,k) supported by parent site j'
   within the linkage reach of tier k: ``sum_j' v = x[j,k]``, ``v <= sum_{k'<k} x[j',k']``
   and ``sum v over j's children <= sum_k' span[k'] x[j',k']``.
+- overlap caps: ``o[i, l]`` binary, demand group i within reach of 2+ open outlets of the
+  counted tiers at a capped level l (formulation in :mod:`netplan.optimize.overlap`).
 
 Constraints: coverage ``y[g,l] <= sum x[j,k]`` over (j,k) reaching g at l with k <= l
 (successively inclusive tiers); one tier per site; policies (``keep`` fixes the tier,
@@ -52,6 +54,7 @@ from netplan.optimize.constraints import (
     span_rows,
     target_rows,
 )
+from netplan.optimize.overlap import layout_overlap, overlap_rows, overlap_values
 from netplan.optimize.problem import TieredProblem
 from netplan.optimize.program import LinearProgram
 from netplan.optimize.reduction import DemandGroups, level_signature_matrix, merge_identical_rows
@@ -144,9 +147,10 @@ class TieredModel:
             or p.span is not None
             or p.objective != "max_coverage"
             or p.region_targets
+            or p.active_overlap_caps()
         ):
             raise ValueError(
-                "relaxed demand groups are for the max-coverage model without capacities, span or region targets"
+                "relaxed demand groups are for the max-coverage model without capacities, span, region targets or overlap caps"
             )
         m, K = p.n_sites, p.n_tiers
         self.xcol = np.full((m, K), -1, dtype=np.int64)
@@ -157,6 +161,8 @@ class TieredModel:
         self.merge_demand = merge_demand
         self._build_blocks()
         self._layout_extensions()
+        self.overlap = layout_overlap(self)
+        self.no = self.overlap.n
         self.lp = self._build_lp()
         self.reduction = {
             "demand_points": int(p.n_demand),
@@ -167,6 +173,7 @@ class TieredModel:
             "y_fixed_by_keep_outlets": int(self._y_forced),
             "assignment_columns": int(self.na),
             "parent_columns": int(self.nv),
+            "overlap_columns": int(self.no),
             "rows": int(self.lp.n_rows),
             "nonzeros": int(self.lp.A.nnz),
         }
@@ -237,8 +244,9 @@ class TieredModel:
 
     @property
     def n_cols(self) -> int:
-        """All columns: x, y, then the capacity assignments and the parent assignments."""
-        return self.nx + self.ny + self.na + self.nv
+        """All columns: x, y, then the capacity assignments, the parent assignments and the
+        overlap indicators."""
+        return self.nx + self.ny + self.na + self.nv + self.no
 
     @property
     def has_extensions(self) -> bool:
@@ -252,6 +260,10 @@ class TieredModel:
     @property
     def v_cols(self) -> np.ndarray:
         return self.nx + self.ny + self.na + np.arange(self.nv)
+
+    @property
+    def o_cols(self) -> np.ndarray:
+        return self.nx + self.ny + self.na + self.nv + np.arange(self.no)
 
     def _layout_extensions(self) -> None:
         """Columns of the capacity assignments (a) and parent assignments (v)."""
@@ -324,6 +336,7 @@ class TieredModel:
         add("targets", *targets)
         add("capacity", *capacity_rows(self, n_cols))
         add("span", *span_rows(self, n_cols))
+        add("overlap", *overlap_rows(self, n_cols))
         A = sp.vstack(rows, format="csr") if rows else sp.csr_matrix((0, n_cols))
         lb = np.zeros(n_cols)
         ub = np.ones(n_cols)
@@ -338,6 +351,7 @@ class TieredModel:
         if p.single_source:
             integer[self.a_cols] = True
         integer[self.v_cols] = True
+        integer[self.o_cols] = True
         return LinearProgram(
             c=np.zeros(n_cols),
             lb=lb,
@@ -464,13 +478,18 @@ class TieredModel:
         return tiers
 
     def x_from_tiers(self, tiers: np.ndarray) -> np.ndarray:
-        """Base-column vector (x and the largest feasible y) of a tier assignment."""
-        x = np.zeros(self.n_base_cols)
+        """Base-column vector (x and the largest feasible y) of a tier assignment; without
+        capacity or parent columns also the least o, so the vector is a full column vector."""
+        full = self.na + self.nv == 0
+        x = np.zeros(self.n_cols if full else self.n_base_cols)
         on = np.flatnonzero(tiers >= 0)
         cols = self.xcol[on, tiers[on]]
         x[cols[cols >= 0]] = 1.0
-        ax = self.lp.A[: self.ny] @ x  # coverage rows: y - sum x  -> here -sum x
-        x[self.nx :] = np.minimum(1.0, -ax)
+        base = self.n_base_cols  # coverage rows: y - sum x  -> here -sum x
+        ax = self.lp.A[: self.ny, :base] @ x[:base]
+        x[self.nx : self.n_base_cols] = np.minimum(1.0, -ax[: self.ny])
+        if full and self.no:
+            x[self.o_cols] = overlap_values(self, x)
         return x
 
     def distance_of(self, tiers: np.ndarray) -> float:

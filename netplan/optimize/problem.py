@@ -22,6 +22,16 @@ class CountLimit:
 
 
 @dataclass
+class OverlapCap:
+    """At level ``level``, demand within reach of 2+ open outlets of ``tiers`` is at most
+    ``max_share`` of the level's covered demand (``siting.overlap``)."""
+
+    level: int
+    max_share: float
+    tiers: tuple[int, ...]
+
+
+@dataclass
 class TieredProblem:
     """The data of one tiered covering problem, as arrays (no GeoDataFrames).
 
@@ -61,6 +71,8 @@ class TieredProblem:
     span : ndarray (K,) or None
         Most outlets a tier-k parent may support (inf = no limit); None = no span of control
         (plain linkage rows only).
+    overlap_caps : list of OverlapCap
+        Caps on overlapped demand per level (:mod:`netplan.optimize.overlap`); empty = none.
     """
 
     weights: np.ndarray
@@ -85,6 +97,7 @@ class TieredProblem:
     single_source: bool = False
     min_utilisation: float = 0.0
     span: np.ndarray | None = None
+    overlap_caps: list[OverlapCap] = field(default_factory=list)
 
     def __repr__(self) -> str:
         return (
@@ -127,7 +140,13 @@ class TieredProblem:
         has_region_target = np.zeros(self.n_tiers, dtype=bool)
         for (_, level), share in self.region_targets.items():
             has_region_target[level] |= share > 0
+        for cap in self.active_overlap_caps():  # a capped level's covered demand is its base
+            has_region_target[cap.level] |= self.weights[:, cap.level].sum() > 0
         return (self.lw() > 0) | (np.nan_to_num(tg) > 0) | has_region_target
+
+    def active_overlap_caps(self) -> list[OverlapCap]:
+        """Caps that can bind: overlapped demand is covered demand, so ``max_share >= 1`` is a no-op."""
+        return [cap for cap in self.overlap_caps if cap.max_share < 1.0]
 
     def forced_tier(self) -> np.ndarray:
         """Tier fixed by policy ``keep`` (else -1)."""

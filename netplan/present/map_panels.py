@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from netplan.evaluation.overlap_kpis import cap_rows
 from netplan.present.formats import format_money
 from netplan.present.i18n import translator
 from netplan.present.map_cells import GAP_COLOURS, OVERLAP_COUNT_COLOURS, OVERLAP_COUNT_LABELS
@@ -52,6 +53,7 @@ def kpi_panel(result) -> str:
             outlets,
             plan.solver_record(),
             translator(loc),
+            caps=cap_rows(scenario, result.baseline.kpis, result.evaluation.kpis),
         )
     )
 

@@ -317,6 +317,13 @@ def report_html(result) -> str:
     per_level.columns = [t(f"col.{c}", loc, unit=unit) for c in (
         "level", "covered_today", "covered_plan", "delta_points", "overlap_plan",
         "mean_today", "mean_plan", "p90_plan", "max_plan")]  # fmt: skip
+    if "overlap_capped_pct_plan" in kpis:  # siting.overlap: capped share today, plan, the cap
+        rows, caps = kpis.loc[kpis["region"] == "all"], scenario.siting.overlap
+        for key, col in (("today", "baseline"), ("plan", "plan")):
+            per_level[t(f"col.overlap_capped_{key}", loc)] = rows[f"overlap_capped_pct_{col}"].values
+        per_level[t("col.overlap_cap", loc)] = [
+            100 * caps[k].max_share if k in caps else np.nan for k in rows["level"]
+        ]
     regions = kpis.loc[kpis["region"] != "all", ["region", "level_name", "demand_plan",
                                                  "covered_pct_baseline", "covered_pct_plan", "covered_pct_delta"]]  # fmt: skip
     regions.columns = [t(f"col.{c}", loc) for c in (

@@ -327,4 +327,11 @@ MESSAGES: dict[str, str] = {
     "unit.m": "m",
     # --- the validator's checks (report.html), worded in netplan.evaluation.check_messages
     **CHECK_MESSAGES,
+    # overlap cap (issue 24)
+    "col.overlap_capped_today": "capped overlap % of covered, today",
+    "col.overlap_capped_plan": "capped overlap % of covered, plan",
+    "col.overlap_cap": "overlap cap %",
+    "kpi.overlap_cap": "Overlap % of covered",
+    "kpi.overlap_cap_title": "demand within reach of 2+ outlets of the counted tiers, as a share of covered demand (siting.overlap)",
+    "kpi.cap": "cap",
 }

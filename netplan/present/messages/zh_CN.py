@@ -308,6 +308,9 @@ MESSAGES: dict[str, str] = {
     "check.policies.rule": "保留与关闭政策",
     "check.policies.ok": "各站点的政策均已遵守（保留、可关闭、可调整层级）",
     "check.policies.fail": "站点 {sites}",
+    "check.overlap.rule": "重叠上限 siting.overlap.{level}",
+    "check.overlap.ok": "已覆盖需求的 {share:.2f} %（{over:,.1f} / {base:,.1f}）处于两个以上计入网点的服务范围内，未超过上限 {cap:g} %",
+    "check.overlap.fail": "已覆盖需求的 {share:.2f} %（{over:,.1f} / {base:,.1f}）处于两个以上计入网点的服务范围内，超过上限 {cap:g} %",
     "check.budget.rule": "预算上限 budget.{key}",
     "check.budget.ok": "{value:,.2f} <= {limit:,.2f}",
     "check.budget.fail": "{value:,.2f} 超过 {limit:,.2f}",
@@ -347,4 +350,11 @@ MESSAGES: dict[str, str] = {
     "check.target.rule": "目标 {level}",
     "check.target.ok": "已覆盖 {covered:,.1f}，需要 {need:,.1f}",
     "check.target.fail": "已覆盖 {covered:,.1f}，需要 {need:,.1f}",
+    # overlap cap (issue 24)
+    "col.overlap_capped_today": "受限重叠占已覆盖 %（现状）",
+    "col.overlap_capped_plan": "受限重叠占已覆盖 %（规划）",
+    "col.overlap_cap": "重叠上限 %",
+    "kpi.overlap_cap": "重叠占已覆盖 %",
+    "kpi.overlap_cap_title": "计入层级的 2 个及以上网点服务范围内的需求占已覆盖需求的比例（siting.overlap）",
+    "kpi.cap": "上限",
 }
