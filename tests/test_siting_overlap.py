@@ -609,7 +609,7 @@ def test_validator_fails_a_plan_above_the_cap(capped_runs):
     free = capped_runs["free"]
     scenario = capped_runs["capped"].scenario
     plan = dataclasses.replace(free.plan, scenario=scenario)
-    (check,) = overlap_checks(plan, free.evaluation, Check)
+    (check,) = overlap_checks(plan, free.evaluation, Check.of)
     over, cov = _recomputed_share(free, "point")
     assert not check.ok
     assert check.detail == (

@@ -62,6 +62,15 @@ CHECK_MESSAGES: dict[str, str] = {
     "check.target.rule": "target {level}",
     "check.target.ok": "covered {covered:,.1f} of {need:,.1f} needed",
     "check.target.fail": "covered {covered:,.1f} of {need:,.1f} needed",
+    "check.overlap.rule": "siting.overlap.{level}",
+    "check.overlap.ok": (
+        "{share:.2f} % of covered demand ({over:,.1f} of {base:,.1f}) within reach of 2+ counted "
+        "outlets, within the cap {cap:g} %"
+    ),
+    "check.overlap.fail": (
+        "{share:.2f} % of covered demand ({over:,.1f} of {base:,.1f}) within reach of 2+ counted "
+        "outlets, above the cap {cap:g} %"
+    ),
 }
 
 
@@ -83,14 +92,5 @@ def check_text(kind: str, ok: bool, values: dict[str, object]) -> tuple[str, str
         ``(rule, detail)``.
     """
     rule = CHECK_MESSAGES[f"check.{kind}.rule"].format(**values)
-    detail = CHECK_MESSAGES[f"check.{kind}.{'ok' if ok else 'fail'    "check.overlap.rule": "siting.overlap.{level}",
-    "check.overlap.ok": (
-        "{share:.2f} % of covered demand ({over:,.1f} of {base:,.1f}) within reach of 2+ counted "
-        "outlets, within the cap {cap:g} %"
-    ),
-    "check.overlap.fail": (
-        "{share:.2f} % of covered demand ({over:,.1f} of {base:,.1f}) within reach of 2+ counted "
-        "outlets, above the cap {cap:g} %"
-    ),
-}"].format(**values)
+    detail = CHECK_MESSAGES[f"check.{kind}.{'ok' if ok else 'fail'}"].format(**values)
     return rule, detail
