@@ -228,7 +228,10 @@ class RoadmapPlan:
 
 
 def plan_roadmap(
-    scenario: Scenario, prepared: Prepared | None = None, options: SolverOptions | None = None
+    scenario: Scenario,
+    prepared: Prepared | None = None,
+    options: SolverOptions | None = None,
+    progress=None,
 ) -> RoadmapPlan:
     """Plan the roadmap of a scenario with ``phases``.
 
@@ -240,12 +243,15 @@ def plan_roadmap(
     options : SolverOptions, optional
         Default: the scenario's solver section; the time limit covers the asked-for roadmap
         (the other exact variant gets the same limit).
+    progress : callable, optional
+        ``progress(step, state)`` as for a single plan: load, coverage, each ``solve:<stage>``,
+        ``solve:other`` (the other exact variant) and ``greedy``.
 
     Returns
     -------
     RoadmapPlan
     """
-    prep = prepared or prepare(scenario)
+    prep = prepared or prepare(scenario, progress=progress)
     problem = roadmap_problem(prep, scenario)
     spec = scenario.solver
     options = options or SolverOptions(
@@ -255,6 +261,12 @@ def plan_roadmap(
     objective = scenario.roadmap.objective if scenario.roadmap else "coverage_years"
     solvers = {"coverage_years": solve_roadmap, "final_first": solve_final_first}
     other_name = "final_first" if objective == "coverage_years" else "coverage_years"
-    result = solvers[objective](problem, options, tie_break=spec.tie_break)
+    result = solvers[objective](problem, options, tie_break=spec.tie_break, progress=progress)
+    tell = progress or (lambda step, state: None)
+    tell(f"solve:{other_name}", "start")
     other = solvers[other_name](problem, options, tie_break=False)
-    return RoadmapPlan(scenario, prep, problem, result, other, greedy_roadmap(problem))
+    tell(f"solve:{other_name}", "done")
+    tell("greedy", "start")
+    greedy = greedy_roadmap(problem)
+    tell("greedy", "done")
+    return RoadmapPlan(scenario, prep, problem, result, other, greedy)

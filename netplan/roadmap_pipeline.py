@@ -66,7 +66,7 @@ class RoadmapRun:
         return pd.concat(frames, ignore_index=True)
 
 
-def run_roadmap(scenario: Scenario) -> RoadmapRun:
+def run_roadmap(scenario: Scenario, progress=None) -> RoadmapRun:
     """Plan, evaluate and validate the roadmap of a scenario with ``phases``.
 
     Raises
@@ -77,7 +77,7 @@ def run_roadmap(scenario: Scenario) -> RoadmapRun:
         The roadmap found breaks one of its own rules (a solver or netplan bug).
     """
     t0 = time.perf_counter()
-    plan = plan_roadmap(scenario)
+    plan = plan_roadmap(scenario, progress=progress)
     timings = {"plan": time.perf_counter() - t0}
     if plan.tiers is None:
         last = plan.result.records[-1] if plan.result.records else None
@@ -86,6 +86,8 @@ def run_roadmap(scenario: Scenario) -> RoadmapRun:
             f"{scenario.source or 'scenario'}: phases: no roadmap found ({plan.status}): {why}"
         )
     t0 = time.perf_counter()
+    if progress is not None:
+        progress("evaluate", "start")
     demand = plan.prepared.inputs.demand
     baseline = evaluate(baseline_outlets(plan.prepared.inputs), demand, scenario)
     evaluations = []
@@ -102,6 +104,8 @@ def run_roadmap(scenario: Scenario) -> RoadmapRun:
             + "; ".join(f"{c.rule}: {c.detail}" for c in failed)
         )
     timings["evaluate"] = time.perf_counter() - t0
+    if progress is not None:
+        progress("evaluate", "done")
     return RoadmapRun(plan, baseline, evaluations, checks, timings)
 
 

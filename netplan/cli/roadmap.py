@@ -13,10 +13,15 @@ from netplan.cli.console import out
 def run_roadmap_command(scenario, out_dir: Path, overwrite: bool) -> str:
     """Plan, validate and write the roadmap of ``scenario``; print the phases and the
     coverage-years of the exact roadmap, ``final_first`` and greedy. Returns the status."""
+    from netplan.cli.progress import Steps, step_progress
     from netplan.roadmap_pipeline import run_roadmap, write_roadmap
 
-    run = run_roadmap(scenario)
-    write_roadmap(run, out_dir, overwrite=overwrite)
+    with step_progress() as progress:
+        steps = Steps(progress, scenario.locale)
+        run = run_roadmap(scenario, progress=steps)
+        steps("write", "start")
+        write_roadmap(run, out_dir, overwrite=overwrite)
+        steps("write", "done")
     plan = run.plan
     table = Table(
         title=escape(f"{scenario.name}: roadmap ({plan.objective})"), title_justify="left"

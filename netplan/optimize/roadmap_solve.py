@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -131,7 +132,10 @@ def transitions_broken(problem: RoadmapProblem, tiers: np.ndarray) -> list[str]:
 
 
 def solve_roadmap(
-    problem: RoadmapProblem, options: SolverOptions | None = None, tie_break: bool = True
+    problem: RoadmapProblem,
+    options: SolverOptions | None = None,
+    tie_break: bool = True,
+    progress: Callable[[str, str], None] | None = None,
 ) -> RoadmapResult:
     """The exact roadmap: coverage-years, then total cost, then site id (see the module).
 
@@ -142,6 +146,8 @@ def solve_roadmap(
         ``time_limit`` covers all stages.
     tie_break : bool
         Run the site-id stage.
+    progress : callable, optional
+        ``progress("solve:<stage>", "start" | "done")`` around each stage.
 
     Returns
     -------
@@ -149,11 +155,14 @@ def solve_roadmap(
     """
     options = options or SolverOptions()
     model = RoadmapModel(problem)
-    return _stages(problem, model, model.lp, options, time.perf_counter(), tie_break)
+    return _stages(problem, model, model.lp, options, time.perf_counter(), tie_break, progress)
 
 
 def solve_final_first(
-    problem: RoadmapProblem, options: SolverOptions | None = None, tie_break: bool = True
+    problem: RoadmapProblem,
+    options: SolverOptions | None = None,
+    tie_break: bool = True,
+    progress: Callable[[str, str], None] | None = None,
 ) -> RoadmapResult:
     """``final_first``: the best end state first, then the order of its actions.
 
@@ -176,7 +185,9 @@ def solve_final_first(
         budget_capex=None if any(c is None for c in capex[:-1]) else _least(capex),
         budget_opex=_least(opex),
     )
+    _tell(progress, "solve:end_state", "start")
     end = solve_lexicographic(TieredModel(end_problem), last.objective, options, tie_break=False)
+    _tell(progress, "solve:end_state", "done")
     for record in end.records:
         record.stage = f"end_state:{record.stage}"
     if end.status != "optimal" or end.tiers is None:
@@ -223,6 +234,7 @@ def _stages(
     options: SolverOptions,
     t0: float,
     tie_break: bool,
+    progress: Callable[[str, str], None] | None = None,
 ) -> RoadmapResult:
     """Coverage-years, cost and site id, each solved, certified from the plan and fixed."""
     objectives = {
@@ -250,11 +262,13 @@ def _stages(
                                options.mip_rel_gap, stage=stage, message="no time left for this stage")  # fmt: skip
             records.append(rec)
             return RoadmapResult(tiers, records, "time_limit", stage, values)
+        _tell(progress, f"solve:{stage}", "start")
         x, record = solve_scaled(
             lp.with_objective(obj.c, obj.sense, obj.offset),
             dataclasses.replace(options, time_limit=left),
             start=start,
         )
+        _tell(progress, f"solve:{stage}", "done")
         record.stage = stage
         records.append(record)
         if x is None:
@@ -273,6 +287,11 @@ def _stages(
         lp = lp.with_rows(row, lo, hi)
         start = x
     return RoadmapResult(tiers, records, "optimal", None, values)
+
+
+def _tell(progress: Callable[[str, str], None] | None, step: str, state: str) -> None:
+    if progress is not None:
+        progress(step, state)
 
 
 def _tie_value(model: RoadmapModel, tiers: np.ndarray) -> float:

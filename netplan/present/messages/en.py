@@ -334,4 +334,9 @@ MESSAGES: dict[str, str] = {
     "kpi.overlap_cap": "Overlap % of covered",
     "kpi.overlap_cap_title": "demand within reach of 2+ outlets of the counted tiers, as a share of covered demand (siting.overlap)",
     "kpi.cap": "cap",
+    # roadmap steps (issue 25)
+    "step.solve.coverage_years": "solve: coverage-years",
+    "step.solve.end_state": "solve: best end state",
+    "step.solve.final_first": "solve: final_first roadmap",
+    "step.greedy": "greedy order",
 }

@@ -357,4 +357,9 @@ MESSAGES: dict[str, str] = {
     "kpi.overlap_cap": "重叠占已覆盖 %",
     "kpi.overlap_cap_title": "计入层级的 2 个及以上网点服务范围内的需求占已覆盖需求的比例（siting.overlap）",
     "kpi.cap": "上限",
+    # roadmap steps (issue 25)
+    "step.solve.coverage_years": "求解：覆盖人年",
+    "step.solve.end_state": "求解：最佳终态",
+    "step.solve.final_first": "求解：终态优先路线图",
+    "step.greedy": "贪心顺序",
 }
