@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from netplan.inputs.costs import SiteCosts
+from netplan.optimize.spacing import SpacingData
 from netplan.travel.coverage import Coverage, Pairs
 
 
@@ -61,6 +62,9 @@ class TieredProblem:
     span : ndarray (K,) or None
         Most outlets a tier-k parent may support (inf = no limit); None = no span of control
         (plain linkage rows only).
+    spacing : list of SpacingData
+        Spacing rules: conflicting site pairs and the cliques of their rows
+        (:mod:`netplan.optimize.spacing`); empty = no spacing rule.
     """
 
     weights: np.ndarray
@@ -85,6 +89,7 @@ class TieredProblem:
     single_source: bool = False
     min_utilisation: float = 0.0
     span: np.ndarray | None = None
+    spacing: list[SpacingData] = field(default_factory=list)
 
     def __repr__(self) -> str:
         return (
