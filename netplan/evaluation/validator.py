@@ -15,6 +15,7 @@ import pandas as pd
 
 from netplan._errors import PlanValidationError
 from netplan.evaluation.kpis import Evaluation, _Space
+from netplan.evaluation.siting_checks import siting_checks
 from netplan.planner import Plan
 from netplan.travel.coverage import REACH_TOLERANCE
 from netplan.travel.geometry import point_coords
@@ -125,6 +126,7 @@ def check_plan(plan: Plan, evaluation: Evaluation) -> list[Check]:
 
     checks += _capacity_checks(plan, evaluation)
     checks += _span_checks(plan, evaluation)
+    checks += [Check(*c) for c in siting_checks(plan, evaluation)]
 
     covered = evaluation.covered_weight()
     for level, key in enumerate(scenario.tier_keys):
