@@ -107,12 +107,42 @@ def siting_breaks(inputs: Inputs) -> pd.DataFrame:
     metres, or minutes on roads), ``exempt`` (spacing between two of today's outlets left
     alone by the rule), ``source`` (the rule's ``min`` or the zone's file / ``near outlets``).
     """
+    cached = inputs.__dict__.get("_siting_breaks")
+    if cached is not None:  # the run file, the report and the map all show it
+        return cached.copy()
     today = inputs.current_tier
     parts = [spacing_breaks(inputs, today), exclusion_breaks(inputs, today, new_only=False)]
     parts = [p for p in parts if len(p)]
-    if not parts:
-        return pd.DataFrame(columns=BREAK_COLUMNS)
-    return pd.concat(parts, ignore_index=True)
+    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=BREAK_COLUMNS)
+    inputs.__dict__["_siting_breaks"] = out
+    return out.copy()
+
+
+def siting_record(inputs: Inputs, spacing: list) -> dict[str, object]:
+    """run.json's ``siting``: per spacing rule the pairs found and rows added, per exclusion
+    rule the (site, tier) options removed, and today's outlets breaking a rule."""
+    breaks = siting_breaks(inputs)
+    keys = inputs.scenario.tier_keys
+
+    def named(summary: dict) -> dict:
+        return {**summary, "tiers": [keys[t] for t in summary["tiers"]]}
+
+    return {
+        "spacing": [named(rule.summary()) for rule in spacing],
+        "exclusions": [named(zone.summary()) for zone in inputs.exclusions],
+        "breaks_today": [
+            {
+                "site_id": str(r.site_id),
+                "kind": r.kind,
+                "rule": r.rule,
+                "other_id": str(r.other_id),
+                "distance": round(float(r.distance), 3),
+                "unit": r.unit,
+                "exempt": bool(r.exempt),
+            }
+            for r in breaks.itertuples(index=False)
+        ],
+    }
 
 
 def siting_checks(plan: Plan, evaluation: Evaluation) -> list[tuple[str, bool, str]]:
