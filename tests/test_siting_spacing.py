@@ -441,3 +441,33 @@ def test_bad_siting_input_is_one_line(tmp_path, siting, fragment):
     if "points" in fragment or "points.gpkg" in str(siting):
         assert "has no polygons (found Point)" in errors[0]
     assert not (tmp_path / "o").exists()
+
+
+# ------------------------------------------------------------------ speed-ups stay exact
+def test_aggregation_and_lp_guided_keep_spacing_and_its_optimum():
+    """The first-stage searches for very large demand (aggregation loop, LP-guided search)
+    solve models whose site rows include the spacing rows: their coverage optimum with
+    spacing equals enumeration, and their plans keep the rule."""
+    from netplan.optimize.aggregation import solve_max_coverage_aggregated
+    from netplan.optimize.lpguided import solve_max_coverage_lp_guided
+
+    checked = 0
+    for seed in range(10):
+        inst = random_instance(seed, "max_coverage")
+        rules = _rules_for(seed, inst)
+        problem = inst.problem()
+        problem.spacing = build_spacing(inst.site_xy, "planar", inst.allowed, inst.current, rules)
+        expected = brute_force(inst, extra=_spacing_ok(inst, rules))
+        agg = solve_max_coverage_aggregated(
+            problem, inst.demand_xy, np.full(3, 4000.0), SolverOptions(), exact_groups_up_to=0
+        )
+        guided = solve_max_coverage_lp_guided(TieredModel(problem), SolverOptions(time_limit=60))
+        if expected is None:
+            assert agg.tiers is None and guided.tiers is None, f"seed {seed}"
+            continue
+        for res in (agg, guided):
+            assert res.record.status == "optimal", f"seed {seed}"
+            assert res.record.objective == pytest.approx(expected[0], abs=1e-6), f"seed {seed}"
+            assert _spacing_ok(inst, rules)(res.tiers[None, :])[0], f"seed {seed}"
+        checked += 1
+    assert checked >= 4

@@ -17,6 +17,20 @@ A greedy clique cover puts every conflicting pair in at least one clique; a cliq
 sites is the plain pair row ``sum_T x[s] + sum_T x[t] <= 1``. Where several sites lie within
 ``min`` of each other one clique row replaces their pair rows and is tighter in the LP (the
 pair rows allow 1/2 at each of three mutually close sites, the clique row 1/3).
+
+Exactness of the optimizer's speed-ups with spacing rows (audited for issue 24; the rows are
+a block of ``model.lp`` like any other, on x columns only): merging identical demand rows
+(:mod:`~netplan.optimize.reduction`) concerns demand, not sites; reduced-cost fixing and LP
+probing (:mod:`~netplan.optimize.fixing`) solve the LP with every row; the linkage cuts
+(:mod:`~netplan.optimize.cuts`) hold for every plan of the coverage and linkage rows, so for
+the fewer plans spacing leaves; the aggregation loop keeps the site rows and relaxes demand
+only; the LP-guided search bounds through the Lagrangian of every row and its restrictions
+move fixed columns of every x-only row into the bounds
+(:func:`~netplan.optimize.restriction.restricted_program`); the tie-break stages and the
+no-good enumeration add rows to the full program. Today's network as a first incumbent
+(``lexicographic._feasible_start``, the ``start_tiers`` of the large-demand searches) is
+used only after checking every row, so an enforced spacing it breaks drops it. None had to
+be disabled; tests/test_siting_spacing.py compares each path with enumeration.
 """
 
 from __future__ import annotations
