@@ -283,4 +283,13 @@ MESSAGES: dict[str, str] = {
     "cmp.level_col": "{name} %: A → B (Δ)",
     "cmp.page_title": "compare",
     "cmp.cell_tip": "{level}: {value} demand {what} ({points} points)",
+    # siting (issue 24)
+    "report.siting_breaks": "Today's outlets breaking a siting rule:",
+    "diag.too_close": "{site} too close to {other} ({distance}; {rule}: at least {min})",
+    "diag.exempt": ", exempt (both are today's outlets)",
+    "diag.inside_zone": "{site} inside exclusion {index} ({source}; {distance} from the area as drawn)",
+    "diag.inside_near": "{site} inside exclusion {index} (near outlets; {distance} from {other})",
+    "map.siting_breaks": "{who}: siting rule breaks ({n})",
+    "map.exclusion_zones": "Exclusion zones, buffered ({n})",
+    "map.exclusion_tip": "Exclusion {index}: {source}",
 }

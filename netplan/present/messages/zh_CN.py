@@ -275,4 +275,13 @@ MESSAGES: dict[str, str] = {
     "cmp.level_col": "{name} %：A → B（变化）",
     "cmp.page_title": "对比",
     "cmp.cell_tip": "{level}：{value} 需求{what}（{points} 个需求点）",
+    # siting (issue 24)
+    "report.siting_breaks": "违反选址规则的现有网点：",
+    "diag.too_close": "{site} 距 {other} 过近（{distance}；{rule}：至少 {min}）",
+    "diag.exempt": "，豁免（两者均为现有网点）",
+    "diag.inside_zone": "{site} 位于排除区 {index} 内（{source}；距原始区域 {distance}）",
+    "diag.inside_near": "{site} 位于排除区 {index} 内（现有网点周边；距 {other} {distance}）",
+    "map.siting_breaks": "{who}：违反选址规则（{n}）",
+    "map.exclusion_zones": "排除区（含缓冲，{n}）",
+    "map.exclusion_tip": "排除区 {index}：{source}",
 }
