@@ -471,3 +471,71 @@ def test_aggregation_and_lp_guided_keep_spacing_and_its_optimum():
             assert _spacing_ok(inst, rules)(res.tiers[None, :])[0], f"seed {seed}"
         checked += 1
     assert checked >= 4
+
+
+# ------------------------------------------------------------------ pages in Chromium
+@pytest.fixture(scope="module")
+def siting_run(tmp_path_factory):
+    """A written run whose today's network breaks a spacing rule (E1-E2, exempt) and whose
+    outlet E2 lies inside the excluded park."""
+    folder = tmp_path_factory.mktemp("siting")
+    siting = {
+        "spacing": [{"tiers": ["hub", "point"], "min": "7 km"}],
+        "exclusions": [{"path": "protected.gpkg", "buffer": "200 m"}],
+    }
+    path = _case(folder, siting)
+    out = folder / "out"
+    run(path, out=out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from conftest import chromium_path
+
+    executable = chromium_path()
+    assert executable is not None, "Chromium is needed for the page tests (/usr/bin/chromium)"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=executable, args=["--no-sandbox", "--disable-gpu"])
+        yield b
+        b.close()
+
+
+EXPECTED_LINES = [
+    "E1 too close to E2 (6.9 km; siting.spacing[0]: at least 7 km), exempt (both are today's outlets)",
+    "E2 too close to E1 (6.9 km; siting.spacing[0]: at least 7 km), exempt (both are today's outlets)",
+    "E2 inside exclusion 0 (protected.gpkg; 0.0 km from the area as drawn)",
+]
+
+
+@pytest.mark.parametrize("size", [(1440, 900), (390, 844)], ids=["desktop", "phone"])
+def test_rule_breaks_today_in_report_and_map(browser, siting_run, size):
+    width, height = size
+    context = browser.new_context(viewport={"width": width, "height": height}, offline=True)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.goto((siting_run / "report.html").as_uri())
+    items = page.locator("ul.siting-breaks li")
+    assert items.all_inner_texts() == EXPECTED_LINES
+    items.first.scroll_into_view_if_needed()
+    assert items.first.is_visible()
+    box = page.locator("ul.siting-breaks").bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width + 1
+    page.goto((siting_run / "map.html").as_uri())
+    page.wait_for_selector(".leaflet-control-layers", state="attached")
+    page.wait_for_timeout(300)
+    labels = [
+        x.strip()
+        for x in page.locator(".leaflet-control-layers-overlays label").all_inner_texts()
+    ]
+    assert "Today · siting rule breaks (3)" in labels, labels
+    assert "Today · exclusion zones, buffered (1)" in labels, labels
+    # the layer is on: two dashed lines (one per direction of the pair) and one ring, in red
+    red = page.locator('path.leaflet-interactive[stroke="#c0392b"]')
+    assert red.count() == 3
+    assert errors == []
+    context.close()

@@ -105,7 +105,7 @@ def add_siting_layers(m: folium.Map, result, centre: float, groups: dict) -> Non
     zones = [z for z in inputs.exclusions if len(z.zones)]
     if zones:
         n = int(sum(len(z.zones) for z in zones))
-        group = layer_group(m, t("map.exclusion_zones", loc, n=n), False)
+        group = layer_group(m, t("map.exclusion_zones", loc, who=today, n=n), False)
         groups.setdefault(today, []).append(group)
         for zone in zones:
             index = zone.label.split("[")[1].rstrip("]")

@@ -289,7 +289,7 @@ MESSAGES: dict[str, str] = {
     "diag.exempt": ", exempt (both are today's outlets)",
     "diag.inside_zone": "{site} inside exclusion {index} ({source}; {distance} from the area as drawn)",
     "diag.inside_near": "{site} inside exclusion {index} (near outlets; {distance} from {other})",
-    "map.siting_breaks": "{who}: siting rule breaks ({n})",
-    "map.exclusion_zones": "Exclusion zones, buffered ({n})",
+    "map.siting_breaks": "{who} · siting rule breaks ({n})",
+    "map.exclusion_zones": "{who} · exclusion zones, buffered ({n})",
     "map.exclusion_tip": "Exclusion {index}: {source}",
 }

@@ -281,7 +281,7 @@ MESSAGES: dict[str, str] = {
     "diag.exempt": "，豁免（两者均为现有网点）",
     "diag.inside_zone": "{site} 位于排除区 {index} 内（{source}；距原始区域 {distance}）",
     "diag.inside_near": "{site} 位于排除区 {index} 内（现有网点周边；距 {other} {distance}）",
-    "map.siting_breaks": "{who}：违反选址规则（{n}）",
-    "map.exclusion_zones": "排除区（含缓冲，{n}）",
+    "map.siting_breaks": "{who} · 违反选址规则（{n}）",
+    "map.exclusion_zones": "{who} · 排除区（含缓冲，{n}）",
     "map.exclusion_tip": "排除区 {index}：{source}",
 }
