@@ -260,6 +260,49 @@ def test_roads_spacing_uses_the_shorter_direction():
     assert (0, 1) not in set(zip(a2.tolist(), b2.tolist(), strict=True))
 
 
+def test_validator_on_roads_measures_the_shorter_drive_time():
+    """The validator's spacing re-check on roads: drive times both ways, the shorter counts
+    (1 -> 4 is 3.857 min, 4 -> 1 is 12 min)."""
+    from types import SimpleNamespace
+
+    from netplan.evaluation.siting_checks import spacing_breaks
+    from netplan.scenario.siting import SitingSpec, SpacingRule
+
+    travel = NetworkTravel(_five_nodes(), access_speed_kmh=15.0, max_access_m=1000.0)
+    xy = np.array([[0.0, 0.0], [2000.0, 1000.0], [0.0, 1000.0]])
+    sites = gpd.GeoDataFrame(
+        {"site_id": ["A", "B", "C"]}, geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=32632
+    )
+    for minimum, expect in (("3.9 min", {("A", "B")}), ("3.8 min", set())):
+        scenario = SimpleNamespace(
+            siting=SitingSpec(spacing=[SpacingRule(tiers=["point"], min=minimum)]),
+            tier_index=lambda key: 0,
+            unit="min",
+        )
+        inputs = SimpleNamespace(
+            scenario=scenario, sites=sites, travel=travel, mode="network",
+            current_tier=np.full(3, -1),
+        )
+        found = spacing_breaks(inputs, np.zeros(3, dtype=np.int64))
+        pairs = {(a, b) for a, b in zip(found["site_id"], found["other_id"], strict=True) if a < b}
+        assert pairs == expect
+        if expect:
+            assert found["distance"].iloc[0] == pytest.approx(2 + 1 + 6 / 7)
+
+
+def test_haversine_pairs_equal_great_circle_distances():
+    from netplan.travel.geometry import distance, metric_coords
+
+    rng = np.random.default_rng(5)
+    lonlat = np.column_stack([9.5 + rng.uniform(0, 0.1, 30), 47.1 + rng.uniform(0, 0.06, 30)])
+    a, b, d = close_pairs(metric_coords(lonlat, "haversine"), np.arange(30), 1500.0, "haversine")
+    i, j = np.triu_indices(30, 1)
+    full = distance(lonlat[i], lonlat[j], "haversine")
+    expect = {(int(p), int(q)) for p, q, x in zip(i, j, full, strict=True) if x < 1500.0}
+    assert set(zip(a.tolist(), b.tolist(), strict=True)) == expect and len(expect) > 10
+    assert np.allclose(d, distance(lonlat[a], lonlat[b], "haversine"), rtol=1e-9)
+
+
 # ------------------------------------------------------------------ end to end
 def _case(tmp_path: Path, siting: dict, **changes) -> Path:
     folder = tmp_path / "case"
