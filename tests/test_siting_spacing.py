@@ -418,6 +418,27 @@ def test_validator_flags_a_plan_breaking_spacing_and_exclusions(tmp_path):
     assert all(ok for _, ok, _ in siting_checks(plan_, None))
 
 
+def test_capacities_and_span_keep_spacing(tmp_path):
+    """The stages with assignment columns (capacities, span of control) solve the program
+    with the spacing rows: no two open point outlets closer than 3 km (recomputed here)."""
+    path = write_small_case(
+        tmp_path / "c",
+        capacity={"per_tier": {"hub": 150, "point": 40}, "levels": ["point"]},
+        span_of_control={"hub": 3},
+        siting={"spacing": [{"tiers": ["point"], "min": "3 km"}]},
+    )
+    result = run_scenario(Scenario.from_yaml(path))
+    assert result.plan.status == "optimal"
+    assert all(c.ok for c in result.checks)
+    xy = result.plan.inputs.sites.geometry.to_crs(32632)
+    on = np.flatnonzero(result.plan.tiers == 1)
+    pts = np.array([[p.x, p.y] for p in xy.iloc[on]])
+    d = np.hypot(*(pts[:, None] - pts[None]).transpose(2, 0, 1))
+    existing = result.plan.inputs.current_tier[on] >= 0
+    close = (d < 3000) & ~np.eye(len(on), dtype=bool) & ~(existing[:, None] & existing[None, :])
+    assert len(on) >= 3 and not close.any()
+
+
 # ------------------------------------------------------------------ infeasible
 def _error_lines(stderr: str) -> list[str]:
     return [line for line in stderr.splitlines() if line.startswith("error:")]
