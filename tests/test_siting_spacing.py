@@ -18,7 +18,6 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
-import yaml
 from typer.testing import CliRunner
 
 from netplan._errors import InfeasiblePlanError
