@@ -488,12 +488,17 @@ BAD = [
     ({"spacing": [{"tiers": ["point"], "min": "5 min"}]}, "siting.spacing[0].min: travel.mode 'planar' measures distance"),
     ({"exclusions": [{"path": "protected.gpkg", "buffer": "5 min"}]}, "siting.exclusions[0].buffer: buffers are distances"),
     ({"exclusions": [{"path": "points.gpkg"}]}, "siting.exclusions[0].path: "),
+    # without a buffer too (a zero buffer skipped this check before)
+    ({"exclusions": [{"near": "outlets"}]}, "siting.exclusions[0].near: 'outlets' needs an 'outlets' layer"),
 ]
 
 
-@pytest.mark.parametrize(("siting", "fragment"), BAD, ids=["tier", "zero", "minutes", "buffer", "points"])
+@pytest.mark.parametrize(
+    ("siting", "fragment"), BAD, ids=["tier", "zero", "minutes", "buffer", "points", "no-outlets"]
+)
 def test_bad_siting_input_is_one_line(tmp_path, siting, fragment):
-    path = _case(tmp_path, siting)
+    changes = {"outlets": None} if "near" in str(siting) else {}
+    path = _case(tmp_path, siting, **changes)
     _points_file(path.parent)
     result = runner.invoke(app, ["run", str(path), "--out", str(tmp_path / "o")])
     assert result.exit_code == 2, result.stderr
