@@ -607,3 +607,21 @@ def test_rule_breaks_today_in_report_and_map(browser, siting_run, size):
     assert red.count() == 3
     assert errors == []
     context.close()
+
+
+def test_rule_breaks_today_in_chinese(tmp_path):
+    """The zh-CN report says the same facts with the zh-CN catalogue (names stay as given)."""
+    from netplan.present.siting_diagnosis import break_lines
+
+    path = _case(
+        tmp_path,
+        {"spacing": [{"tiers": ["hub", "point"], "min": "7 km"}],
+         "exclusions": [{"near": "outlets", "buffer": "8 km", "tiers": ["point"]}]},
+        locale="zh-CN",
+    )
+    inputs = load_inputs(Scenario.from_yaml(path))
+    lines = break_lines(inputs, "zh-CN")
+    assert lines[0] == "E1 距 E2 过近（6.9 公里；siting.spacing[0]：至少 7 km），豁免（两者均为现有网点）"
+    # E2 (point) lies 6.9 km from E1: inside E1's 8 km zone; E3 (point) 8.2 km from E1 and
+    # 15.1 km from E2: outside; E1 is a hub, which the rule leaves alone
+    assert lines[2:] == ["E2 位于排除区 0 内（现有网点周边；距 E1 6.9 公里）"]
