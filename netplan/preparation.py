@@ -139,7 +139,8 @@ def prepare(
         np.where(inputs.current_tier >= 0, inputs.current_tier, -1)
     )["total"]
     prep = Prepared(
-        inputs, coverage, linkage, names, demand_region, site_region, baseline_cost, timings, spacing
+        inputs, coverage, linkage, names, demand_region, site_region, baseline_cost, timings,
+        spacing=spacing,
     )
     if check:
         check_prepared(prep)
@@ -149,13 +150,12 @@ def prepare(
 def spacing_data(scenario: Scenario, inputs: Inputs) -> list[SpacingData]:
     """The scenario's spacing rules as conflicting site pairs and clique rows
     (:func:`netplan.optimize.spacing.build_spacing`), in its travel metric."""
-    from netplan.scenario.siting import spacing_quantity
-
     rules = []
     for i, rule in enumerate(_spacing(scenario)):
         tiers = [scenario.tier_index(t, f"siting.spacing[{i}].tiers") for t in rule.tiers]
         q = spacing_quantity(rule, i)
-        rules.append((f"siting.spacing[{i}]", tiers, q.value, q.text, rule.between_existing == "enforce"))
+        enforce = rule.between_existing == "enforce"
+        rules.append((f"siting.spacing[{i}]", tiers, q.value, q.text, enforce))
     if not rules:
         return []
     mode = inputs.travel if inputs.travel is not None else inputs.mode

@@ -245,12 +245,3 @@ def spacing_rows(
     ri, ci = np.concatenate(rows), np.concatenate(cols)
     A = sp.csr_matrix((np.ones(len(ri)), (ri, ci)), shape=(r, n_cols))
     return A, np.full(r, -np.inf), np.ones(r)
-
-
-def spacing_row_rules(model: TieredModel) -> list[tuple[int, SpacingData]]:
-    """(row offset in the spacing block, rule) of each rule's first row."""
-    out, r = [], 0
-    for rule in model.problem.spacing:
-        out.append((r, rule))
-        r += len(rule.cliques)
-    return out
