@@ -479,7 +479,15 @@ def test_a_target_spacing_makes_unreachable_names_the_rule(tmp_path):
 
 # ------------------------------------------------------------------ bad input
 def _points_file(folder: Path) -> None:
+    """Zone files that are no good: points, no CRS, metres in a GeoJSON (read as EPSG:4326)."""
     gpd.GeoDataFrame(geometry=[shapely.Point(9.5, 47.1)], crs=4326).to_file(folder / "points.gpkg")
+    with pytest.warns(UserWarning, match="'crs' was not provided"):
+        gpd.GeoDataFrame(geometry=[shapely.box(9.5, 47.1, 9.6, 47.2)]).to_file(folder / "nocrs.gpkg")
+    box = shapely.box(500_000, 5_200_000, 501_000, 5_201_000)
+    (folder / "utm.geojson").write_text(
+        json.dumps({"type": "FeatureCollection", "features": [
+            {"type": "Feature", "properties": {}, "geometry": shapely.geometry.mapping(box)}]})
+    )  # fmt: skip
 
 
 BAD = [
@@ -488,13 +496,15 @@ BAD = [
     ({"spacing": [{"tiers": ["point"], "min": "5 min"}]}, "siting.spacing[0].min: travel.mode 'planar' measures distance"),
     ({"exclusions": [{"path": "protected.gpkg", "buffer": "5 min"}]}, "siting.exclusions[0].buffer: buffers are distances"),
     ({"exclusions": [{"path": "points.gpkg"}]}, "siting.exclusions[0].path: "),
+    ({"exclusions": [{"path": "nocrs.gpkg"}]}, "the siting.exclusions[0] layer has no CRS; set it in the file or give 'siting.exclusions[0].crs'"),
+    ({"exclusions": [{"path": "utm.geojson"}]}, "siting.exclusions[0].path: "),
     # without a buffer too (a zero buffer skipped this check before)
     ({"exclusions": [{"near": "outlets"}]}, "siting.exclusions[0].near: 'outlets' needs an 'outlets' layer"),
 ]
 
 
 @pytest.mark.parametrize(
-    ("siting", "fragment"), BAD, ids=["tier", "zero", "minutes", "buffer", "points", "no-outlets"]
+    ("siting", "fragment"), BAD, ids=["tier", "zero", "minutes", "buffer", "points", "no-crs", "metres-as-degrees", "no-outlets"],
 )
 def test_bad_siting_input_is_one_line(tmp_path, siting, fragment):
     changes = {"outlets": None} if "near" in str(siting) else {}
@@ -506,8 +516,10 @@ def test_bad_siting_input_is_one_line(tmp_path, siting, fragment):
     assert len(errors) == 1, result.stderr
     assert fragment in errors[0], errors[0]
     assert "Traceback" not in result.stderr + result.stdout
-    if "points" in fragment or "points.gpkg" in str(siting):
+    if "points.gpkg" in str(siting):
         assert "has no polygons (found Point)" in errors[0]
+    if "utm.geojson" in str(siting):
+        assert "has coordinates outside longitude/latitude (500000, 5200000 .. 501000, 5201000)" in errors[0]
     assert not (tmp_path / "o").exists()
 
 
@@ -625,3 +637,12 @@ def test_rule_breaks_today_in_chinese(tmp_path):
     # E2 (point) lies 6.9 km from E1: inside E1's 8 km zone; E3 (point) 8.2 km from E1 and
     # 15.1 km from E2: outside; E1 is a hub, which the rule leaves alone
     assert lines[2:] == ["E2 位于排除区 0 内（现有网点周边；距 E1 6.9 公里）"]
+
+
+def test_zone_file_without_crs_is_read_with_the_rules_crs(tmp_path):
+    path = _case(tmp_path, {"exclusions": [{"path": "nocrs.gpkg", "crs": "EPSG:4326"}]})
+    _points_file(path.parent)
+    inputs = load_inputs(Scenario.from_yaml(path))
+    with_crs = load_inputs(Scenario.from_yaml(_case(tmp_path / "b", {"exclusions": [{"path": "protected.gpkg"}]})))
+    assert inputs.exclusions[0].removed == with_crs.exclusions[0].removed > 0
+    assert (inputs.allowed == with_crs.allowed).all()

@@ -133,7 +133,9 @@ def zone_crs(crs: CRS, sites: gpd.GeoSeries) -> CRS:
     return gpd.GeoSeries(sites, crs=crs).estimate_utm_crs()
 
 
-def read_zones(path, key: str, layer: str | None, crs: CRS) -> np.ndarray:
+def read_zones(
+    path, key: str, layer: str | None, crs: CRS, file_crs: str | int | None = None
+) -> np.ndarray:
     """The polygons of an exclusion layer in ``crs`` (other geometries are left out).
 
     Raises
@@ -141,7 +143,7 @@ def read_zones(path, key: str, layer: str | None, crs: CRS) -> np.ndarray:
     InputDataError
         The layer has no polygon (naming ``key`` and the geometry types found).
     """
-    frame = read_layer(path, key, layer=layer)
+    frame = read_layer(path, key, layer=layer, crs=file_crs)
     geoms = frame.geometry
     poly = geoms.notna() & ~geoms.is_empty & geoms.geom_type.isin(["Polygon", "MultiPolygon"])
     if not poly.any():
@@ -149,7 +151,15 @@ def read_zones(path, key: str, layer: str | None, crs: CRS) -> np.ndarray:
         raise InputDataError(
             f"{key}.path: {path} has no polygons (found {', '.join(found)}); give a polygon layer of the areas to keep new outlets out of"
         )
-    return np.asarray(frame.loc[poly].geometry.to_crs(crs).values)
+    zones = frame.loc[poly].geometry
+    if zones.crs.is_geographic:
+        x0, y0, x1, y1 = zones.total_bounds
+        if not (-360 <= x0 and x1 <= 360 and -90 <= y0 and y1 <= 90):
+            raise InputDataError(
+                f"{key}.path: {path} has coordinates outside longitude/latitude ({x0:.0f}, {y0:.0f} .. {x1:.0f}, {y1:.0f}) "
+                f"for its CRS {zones.crs.to_string()}; store the file's true CRS in it (GeoJSON is always EPSG:4326) or use a GeoPackage"
+            )
+    return np.asarray(zones.to_crs(crs).values)
 
 
 def apply_exclusions(
@@ -199,7 +209,7 @@ def apply_exclusions(
             source = "near outlets"
         else:
             given = frames[i] if frames is not None and i < len(frames) else None
-            raw = given if given is not None else read_zones(rule.path, key, rule.layer, crs)
+            raw = given if given is not None else read_zones(rule.path, key, rule.layer, crs, rule.crs)
             source = rule.path.name
         zones = shapely.buffer(raw, buffer, quad_segs=QUAD_SEGS) if buffer > 0 else raw
         zone = ExclusionZone(key, source, tiers, buffer, crs, raw, zones, owner)

@@ -49,6 +49,7 @@ class ExclusionRule(StrictModel):
 
     path: Path | None = Field(default=None, description="a polygon layer (any vector format)")
     layer: str | None = Field(default=None, description="layer of a multi-layer file")
+    crs: str | int | None = Field(default=None, description="CRS of a file that has none")
     near: Literal["outlets"] | None = Field(
         default=None, description="'outlets': around today's outlets (AccessMod's rule)"
     )
