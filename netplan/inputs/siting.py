@@ -159,7 +159,8 @@ def read_zones(
                 f"{key}.path: {path} has coordinates outside longitude/latitude ({x0:.0f}, {y0:.0f} .. {x1:.0f}, {y1:.0f}) "
                 f"for its CRS {zones.crs.to_string()}; store the file's true CRS in it (GeoJSON is always EPSG:4326) or use a GeoPackage"
             )
-    return np.asarray(zones.to_crs(crs).values)
+    # a self-crossing ring (common in hand-drawn layers) would make point-in-polygon raise
+    return shapely.make_valid(np.asarray(zones.to_crs(crs).values))
 
 
 def apply_exclusions(
