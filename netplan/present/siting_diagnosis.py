@@ -18,6 +18,7 @@ import shapely
 from netplan.evaluation.siting_checks import siting_breaks
 from netplan.present.formats import distance
 from netplan.present.i18n import t
+from netplan.present.map_coords import unwrapped_wgs84
 from netplan.present.map_layers import add_shapes, layer_group
 from netplan.present.markup import html_text
 
@@ -86,22 +87,25 @@ def add_siting_layers(m: folium.Map, result, centre: float, groups: dict) -> Non
     sites = inputs.sites.set_index(inputs.sites["site_id"].astype(str)).geometry
     group = layer_group(m, t("map.siting_breaks", loc, who=today, n=len(breaks)), True)
     groups.setdefault(today, []).append(group)
-    geoms, props = [], []
+    lines_geo, line_props, ring_at, ring_tips = [], [], [], []
     for r, text in zip(breaks.itertuples(index=False), lines, strict=True):
         here = sites[str(r.site_id)]
         if r.kind == "spacing":
-            geoms.append(shapely.LineString([here, sites[str(r.other_id)]]))
+            lines_geo.append(shapely.LineString([here, sites[str(r.other_id)]]))
+            line_props.append({"_tip": html_text(text)})
         else:
-            geoms.append(here)
-        props.append({"_tip": html_text(text)})
-    if geoms:
-        frame = gpd.GeoSeries(geoms, crs=inputs.crs)
-        ring = frame.geom_type == "Point"
-        if ring.any():  # a ring of about 150 m around an outlet inside a zone
-            metric = frame[ring].to_crs(inputs.exclusions[0].crs if inputs.exclusions else frame.crs)
-            frame[ring] = metric.buffer(150.0).boundary.to_crs(inputs.crs).to_numpy()
+            ring_at.append(here)
+            ring_tips.append(html_text(text))
+    if lines_geo:  # a dashed line between two outlets too close
         style = {"color": BREAK_COLOUR, "weight": 3, "dashArray": "2,4", "opacity": 0.9}
-        add_shapes(group, frame, props, style, centre)
+        add_shapes(group, gpd.GeoSeries(lines_geo, crs=inputs.crs), line_props, style, centre)
+    if ring_at:  # a dashed ring of fixed size on screen around an outlet inside a zone
+        wgs = unwrapped_wgs84(gpd.GeoSeries(ring_at, crs=inputs.crs), centre)
+        for point, tip in zip(wgs, ring_tips, strict=True):
+            folium.CircleMarker(
+                [point.y, point.x], radius=13, color=BREAK_COLOUR, weight=3, dash_array="2,4",
+                fill=False, tooltip=tip,
+            ).add_to(group)  # fmt: skip
     zones = [z for z in inputs.exclusions if len(z.zones)]
     if zones:
         n = int(sum(len(z.zones) for z in zones))
