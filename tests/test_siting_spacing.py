@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+import yaml
 from typer.testing import CliRunner
 
 from netplan._errors import InfeasiblePlanError
@@ -646,3 +647,20 @@ def test_zone_file_without_crs_is_read_with_the_rules_crs(tmp_path):
     with_crs = load_inputs(Scenario.from_yaml(_case(tmp_path / "b", {"exclusions": [{"path": "protected.gpkg"}]})))
     assert inputs.exclusions[0].removed == with_crs.exclusions[0].removed > 0
     assert (inputs.allowed == with_crs.allowed).all()
+
+
+def test_spacing_on_roads_must_be_minutes(tmp_path):
+    """A road-network scenario measures drive time: a spacing in km is refused naming the key."""
+    from conftest import ROOT
+
+    from netplan._errors import ScenarioError
+
+    raw = yaml.safe_load((ROOT / "scenarios" / "liechtenstein.yaml").read_text())
+    raw["siting"] = {"spacing": [{"tiers": ["community"], "min": "2 km"}]}
+    path = tmp_path / "li.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    with pytest.raises(
+        ScenarioError,
+        match=r"siting\.spacing\[0\]\.min: travel\.mode 'network' measures drive time; give the spacing in minutes",
+    ):
+        Scenario.from_yaml(path)
