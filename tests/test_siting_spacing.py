@@ -478,6 +478,25 @@ def test_a_target_spacing_makes_unreachable_names_the_rule(tmp_path):
     assert plan(Scenario.from_yaml(free)).status == "optimal"
 
 
+def test_enforced_spacing_against_an_outlet_that_must_stay_open_names_the_rule(tmp_path):
+    """E2 may only re-tier (it must stay open, as hub or point) 6.9 km from the kept hub E1:
+    no soft rule can give way, and the explanation names the spacing rule."""
+    path = _case(
+        tmp_path,
+        {"spacing": [{"tiers": ["hub", "point"], "min": "7 km", "between_existing": "enforce"}]},
+    )
+    outlets = pd.read_csv(path.parent / "outlets.csv")
+    outlets.loc[outlets["oid"] == "E2", "policy"] = "may_retier"
+    outlets.to_csv(path.parent / "outlets.csv", index=False)
+    with pytest.raises(InfeasiblePlanError) as info:
+        plan(Scenario.from_yaml(path))
+    assert str(info.value) == (
+        "no feasible plan; siting.spacing[0] (no two hub/point outlets closer than 7 km) stands in "
+        "the way: the other rules (targets, counts, keep outlets) need 1 more outlet(s) closer than "
+        "7 km to one another; lower its min, set between_existing: exempt, or relax the targets"
+    )
+
+
 # ------------------------------------------------------------------ bad input
 def _points_file(folder: Path) -> None:
     """Zone files that are no good: points, no CRS, metres in a GeoJSON (read as EPSG:4326)."""
