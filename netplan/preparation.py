@@ -20,8 +20,9 @@ from netplan._errors import ScenarioError, did_you_mean
 from netplan.inputs.build import Inputs, load_inputs
 from netplan.optimize.prechecks import check_prepared
 from netplan.optimize.problem import CountLimit, OverlapCap, TieredProblem
+from netplan.optimize.spacing import SpacingData, build_spacing
 from netplan.scenario import Scenario
-from netplan.scenario.siting import overlap_tiers
+from netplan.scenario.siting import overlap_tiers, spacing_quantity
 from netplan.travel.coverage import Coverage, Pairs, build_coverage, linkage_pairs
 
 Progress = Callable[[str, str], None]
@@ -61,6 +62,7 @@ class Prepared:
     site_region: np.ndarray
     baseline_cost: float
     timings: dict[str, float] = field(default_factory=dict)
+    spacing: list[SpacingData] = field(default_factory=list)
 
     @property
     def scenario(self) -> Scenario:
@@ -126,6 +128,7 @@ def prepare(
     mode = inputs.travel if inputs.travel is not None else inputs.mode  # roads: drive times
     coverage = build_coverage(inputs.demand_metric, inputs.site_metric, inputs.allowed, reach, mode)
     linkage = linkage_pairs(inputs.site_metric, inputs.allowed, scenario.linkage_reach, mode)
+    spacing = spacing_data(scenario, inputs)
     timings["coverage"] = time.perf_counter() - t0
     tell(progress, "coverage", "done")
     names = sorted((set(inputs.demand["region"]) | set(inputs.sites["region"])) - {""})
@@ -136,11 +139,35 @@ def prepare(
         np.where(inputs.current_tier >= 0, inputs.current_tier, -1)
     )["total"]
     prep = Prepared(
-        inputs, coverage, linkage, names, demand_region, site_region, baseline_cost, timings
+        inputs, coverage, linkage, names, demand_region, site_region, baseline_cost, timings,
+        spacing=spacing,
     )
     if check:
         check_prepared(prep)
     return prep
+
+
+def spacing_data(scenario: Scenario, inputs: Inputs) -> list[SpacingData]:
+    """The scenario's spacing rules as conflicting site pairs and clique rows
+    (:func:`netplan.optimize.spacing.build_spacing`), in its travel metric."""
+    rules = []
+    for i, rule in enumerate(_spacing(scenario)):
+        tiers = [scenario.tier_index(t, f"siting.spacing[{i}].tiers") for t in rule.tiers]
+        q = spacing_quantity(rule, i)
+        enforce = rule.between_existing == "enforce"
+        rules.append((f"siting.spacing[{i}]", tiers, q.value, q.text, enforce))
+    if not rules:
+        return []
+    mode = inputs.travel if inputs.travel is not None else inputs.mode
+    return build_spacing(inputs.site_metric, mode, inputs.allowed, inputs.current_tier, rules)
+
+
+def _spacing(scenario: Scenario) -> list:
+    return list(scenario.siting.spacing) if scenario.siting else []
+
+
+def _exclusions(scenario: Scenario) -> list:
+    return list(scenario.siting.exclusions) if scenario.siting else []
 
 
 def build_problem(
@@ -166,6 +193,8 @@ def build_problem(
         "capacity",  # site capacities are read with the inputs
     )
     changed = [key for key in same if getattr(scenario, key) != getattr(prep.scenario, key)]
+    if _exclusions(scenario) != _exclusions(prep.scenario):
+        changed.append("siting.exclusions")  # they decide which sites may host which tiers
     if changed:
         raise ScenarioError(
             f"the prepared inputs were built with other {', '.join(changed)}; call prepare() with this scenario"
@@ -220,6 +249,9 @@ def build_problem(
         min_utilisation=float(scenario.capacity.min_utilisation) if scenario.capacity else 0.0,
         span=scenario.span_limits,
         overlap_caps=overlap_caps(scenario),
+        spacing=prep.spacing
+        if _spacing(scenario) == _spacing(prep.scenario)
+        else spacing_data(scenario, inputs),
     )
     return problem, {
         "total": problem.budget_total,

@@ -162,8 +162,11 @@ def random_instance(seed: int, objective: str) -> Instance:
     )
 
 
-def brute_force(inst: Instance) -> tuple[float, float, float, float] | None:
-    """Lexicographic optimum (coverage, cost, distance, site rank) by enumeration, None if infeasible."""
+def brute_force(inst: Instance, extra=None) -> tuple[float, float, float, float] | None:
+    """Lexicographic optimum (coverage, cost, distance, site rank) by enumeration, None if infeasible.
+
+    ``extra``: a further rule, called with the (N, m) tier assignments, returning the (N,)
+    mask of the plans that keep it (e.g. spacing, tests/test_siting_spacing.py)."""
     m = len(inst.site_xy)
     options = []
     for j in range(m):
@@ -192,7 +195,7 @@ def brute_force(inst: Instance) -> tuple[float, float, float, float] | None:
     capex += np.where(~on & existing[None, :], c.close[None, :], 0.0)
     opex = np.where(on, c.operate[j_idx, t], 0.0)
     cost = capex.sum(1) + c.horizon_years * opex.sum(1)
-    ok = np.ones(N, dtype=bool)
+    ok = np.ones(N, dtype=bool) if extra is None else np.asarray(extra(combos), dtype=bool)
     if inst.budget is not None:
         ok &= cost <= inst.budget + 1e-9
     if inst.capex is not None:

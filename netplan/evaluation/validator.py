@@ -17,6 +17,7 @@ from netplan._errors import PlanValidationError
 from netplan.evaluation.check_messages import check_text
 from netplan.evaluation.kpis import Evaluation, _Space
 from netplan.evaluation.overlap_checks import overlap_checks
+from netplan.evaluation.siting_checks import siting_checks
 from netplan.planner import Plan
 from netplan.travel.coverage import REACH_TOLERANCE
 from netplan.travel.geometry import point_coords
@@ -122,6 +123,7 @@ def check_plan(plan: Plan, evaluation: Evaluation) -> list[Check]:
     checks += _capacity_checks(plan, evaluation)
     checks += _span_checks(plan, evaluation)
     checks += overlap_checks(plan, evaluation, Check.of)
+    checks += [Check(*c) for c in siting_checks(plan, evaluation)]
 
     covered = evaluation.covered_weight()
     for level, key in enumerate(scenario.tier_keys):

@@ -41,6 +41,7 @@ from netplan.inputs.extent import check_layers_together
 from netplan.inputs.locations import load_regions
 from netplan.inputs.readers import file_sha256, read_layer
 from netplan.inputs.sites import load_sites, stack_costs
+from netplan.inputs.siting import ExclusionZone, apply_exclusions
 from netplan.scenario import Scenario
 from netplan.travel.geometry import metric_coords, point_coords, resolve_working_crs
 
@@ -71,6 +72,8 @@ class Inputs:
         SHA-256 of each input file by scenario key.
     travel : NetworkTravel or None
         Drive times over the road network (``travel.mode: network``), else None.
+    exclusions : list of ExclusionZone
+        The buffered zones of ``siting.exclusions`` (already applied to ``allowed``).
     """
 
     scenario: Scenario
@@ -84,6 +87,7 @@ class Inputs:
     warnings: list[str] = field(default_factory=list)
     file_hashes: dict[str, str] = field(default_factory=dict)
     travel: Any = None  # NetworkTravel for travel.mode 'network' (drive times), else None
+    exclusions: list[ExclusionZone] = field(default_factory=list)
 
     @property
     def mode(self) -> str:
@@ -173,6 +177,9 @@ def load_inputs(scenario: Scenario) -> Inputs:
     hashes = {key: file_sha256(spec.path) for key, spec in scenario.layer_specs().items()}
     if scenario.travel.mode == "network" and scenario.travel.network is not None:
         hashes["travel.network"] = file_sha256(scenario.travel.network)
+    for i, rule in enumerate(scenario.siting.exclusions if scenario.siting else []):
+        if rule.path is not None:
+            hashes[f"siting.exclusions[{i}]"] = file_sha256(rule.path)
     return inputs_from_frames(
         scenario,
         demand=raw.get("demand"),
@@ -330,6 +337,8 @@ def inputs_from_frames(
         raise InputDataError(
             f"site id '{first}' appears {len(where)} times (in {', '.join(sorted(set(where)))}); ids of outlets and candidates must be unique"
         )
+    # no new outlet inside an exclusion zone: before coverage is built from ``allowed``
+    exclusions = apply_exclusions(scenario, sites, allowed, costs.current_tier)
     for note in notes:
         warnings.warn(note, NetplanWarning, stacklevel=2)
     return Inputs(
@@ -346,4 +355,5 @@ def inputs_from_frames(
         warnings=notes,
         file_hashes=file_hashes or {},
         travel=travel,
+        exclusions=exclusions,
     )

@@ -7,6 +7,11 @@ slack. The rules whose slack is positive in that optimum are reported with the a
 e.g. "objective.targets.community: the community-level target is short by 1.8 % of
 coverable demand (412 customers)". If even the elastic model is infeasible the conflict is
 structural (policies, linkage, capacities), and the message says so.
+
+Spacing rules (:mod:`netplan.optimize.spacing`) are not priced against the others: with them
+the explanation also solves the model with slack on the spacing rows alone (every other rule
+held), and when that has a plan it names each spacing rule that must give way and by how
+many outlets — a target the spacing makes unreachable is named as such.
 """
 
 from __future__ import annotations
@@ -111,11 +116,15 @@ def explain_infeasible(
         Backend and threads; the elastic solve gets at most ``ELASTIC_SECONDS``.
     """
     slacks = _slacks(model, tier_keys, region_names)
-    if not slacks:
-        return None
     options = dataclasses.replace(options or SolverOptions(), time_limit=ELASTIC_SECONDS)
+    if not slacks:
+        spacing = _spacing_lines(model, tier_keys, options)
+        return "no feasible plan; " + spacing if spacing else None
     x, record = solve(elastic_program(model, slacks), options)
     if x is None:
+        spacing = _spacing_lines(model, tier_keys, options) if record.status == "infeasible" else None
+        if spacing:
+            return "no feasible plan; " + spacing
         if record.status == "infeasible":
             return (
                 "no feasible plan even with unlimited budget, counts and targets: the policies, linkage, "
@@ -161,16 +170,57 @@ def explain_infeasible(
                 f"{slack.label}: the {key}-level target ({100 * share:.1f} %) is short by {pct:.1f} % of coverable "
                 f"demand ({amount:,.0f} customers); lower the target or raise the budget"
             )
+    spacing = _spacing_lines(model, tier_keys, options)
     if not lines:
+        if spacing:
+            return "no feasible plan; " + spacing
         return None
     if record.status != "optimal":
         lines.append(
             f"(smallest violations not proven: the elastic solve stopped with status {record.status})"
         )
     # one line: the CLI prints one error line per problem, and this is one problem
-    return "no feasible plan; the smallest relaxation that makes one possible: " + "; and ".join(
+    text = "no feasible plan; the smallest relaxation that makes one possible: " + "; and ".join(
         lines
     )
+    return text + ("; or, with all of those kept: " + spacing if spacing else "")
+
+
+def _spacing_lines(model: TieredModel, tier_keys: list[str], options: SolverOptions) -> str | None:
+    """The spacing rules that must give way for every other rule to hold, or None.
+
+    The model with one slack column per spacing row (priced 1: one outlet too many in a
+    clique of mutually close sites) and every other rule hard; None without spacing rows,
+    or when even that model has no plan (spacing is not the obstacle)."""
+    first, end = model.row_blocks.get("spacing", (0, 0))
+    if end == first:
+        return None
+    slacks, r = [], first
+    for rule in model.problem.spacing:
+        for _ in rule.cliques:
+            slacks.append(_Slack(r, -1.0, 1.0, rule.label, "spacing", (rule,)))
+            r += 1
+    x, record = solve(elastic_program(model, slacks), options)
+    if x is None:
+        return None
+    values = x[model.lp.n_cols :]
+    over: dict[str, float] = {}
+    rules = {}
+    for slack, amount in zip(slacks, values, strict=True):
+        if amount > 0.5:
+            over[slack.label] = over.get(slack.label, 0.0) + amount
+            rules[slack.label] = slack.info[0]
+    if not over:
+        return None
+    parts = []
+    for label, amount in over.items():
+        rule = rules[label]
+        parts.append(
+            f"{label} (no two {'/'.join(tier_keys[t] for t in rule.tiers)} outlets closer than {rule.text}) stands in the way: "
+            f"the other rules (targets, counts, keep outlets) need {amount:.0f} more outlet(s) closer than "
+            f"{rule.text} to one another; lower its min, set between_existing: exempt, or relax the targets"
+        )
+    return "; and ".join(parts)
 
 
 def _money(value: float) -> str:

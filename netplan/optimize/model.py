@@ -59,6 +59,7 @@ from netplan.optimize.problem import TieredProblem
 from netplan.optimize.program import LinearProgram
 from netplan.optimize.reduction import DemandGroups, level_signature_matrix, merge_identical_rows
 from netplan.optimize.scaling import row_scales
+from netplan.optimize.spacing import spacing_rows
 
 
 @dataclass
@@ -337,6 +338,7 @@ class TieredModel:
         add("capacity", *capacity_rows(self, n_cols))
         add("span", *span_rows(self, n_cols))
         add("overlap", *overlap_rows(self, n_cols))
+        add("spacing", *spacing_rows(self, n_cols))
         A = sp.vstack(rows, format="csr") if rows else sp.csr_matrix((0, n_cols))
         lb = np.zeros(n_cols)
         ub = np.ones(n_cols)

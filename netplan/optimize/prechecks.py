@@ -35,7 +35,8 @@ def check_prepared(prep) -> None:
     """Raise :class:`InfeasiblePlanError` for rules no plan can satisfy, naming the culprit and the fix.
 
     Checks: a ``keep`` outlet that no higher tier can ever support; a total budget below
-    the cost of the outlets that must stay open.
+    the cost of the outlets that must stay open; two ``keep`` outlets closer than an enforced
+    spacing rule (``between_existing: enforce``) while both tiers are the rule's.
     """
     inputs, scenario = prep.inputs, prep.scenario
     problems = []
@@ -50,6 +51,7 @@ def check_prepared(prep) -> None:
             f"higher tier lies within its linkage reach of {format_distance(reach)}; allow a higher tier nearby, raise tiers[{k}].linkage, "
             "or change its policy"
         )
+    problems += enforced_keep_pairs(prep)
     factor = scenario.budget_factor_of_baseline()
     total = prep.baseline_cost * factor if factor is not None else scenario.budget.total
     if total is not None:
@@ -69,3 +71,28 @@ def check_prepared(prep) -> None:
             )
     if problems:
         raise InfeasiblePlanError("\n".join(problems))
+
+
+def enforced_keep_pairs(prep) -> list[str]:
+    """One line per pair of ``keep`` outlets an enforced spacing rule forbids (they stay open
+    at tiers of the rule, closer than its ``min``)."""
+    inputs, scenario = prep.inputs, prep.scenario
+    keys = scenario.tier_keys
+    ids = inputs.sites["site_id"].astype(str).to_numpy()
+    current = inputs.current_tier
+    fixed = np.where(inputs.policies == "keep", current, -1)
+    lines = []
+    for rule in getattr(prep, "spacing", []):
+        if not rule.enforce or not rule.n_pairs:
+            continue
+        in_t = np.isin(fixed, rule.tiers) & (fixed >= 0)
+        both = in_t[rule.a] & in_t[rule.b]
+        for a, b, d in zip(rule.a[both], rule.b[both], rule.dist[both], strict=True):
+            apart = format_distance(d) if scenario.unit == "m" else f"{d:.1f} min"
+            lines.append(
+                f"{rule.label} ({', '.join(keys[t] for t in rule.tiers)} at least {rule.text} apart, "
+                f"between_existing: enforce): keep outlets '{ids[a]}' ({keys[fixed[a]]}) and '{ids[b]}' "
+                f"({keys[fixed[b]]}) are {apart} apart; set between_existing: exempt or let one of them "
+                "close (policy may_close)"
+            )
+    return lines

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from netplan.inputs.costs import SiteCosts
+from netplan.optimize.spacing import SpacingData
 from netplan.travel.coverage import Coverage, Pairs
 
 
@@ -73,6 +74,9 @@ class TieredProblem:
         (plain linkage rows only).
     overlap_caps : list of OverlapCap
         Caps on overlapped demand per level (:mod:`netplan.optimize.overlap`); empty = none.
+    spacing : list of SpacingData
+        Spacing rules: conflicting site pairs and the cliques of their rows
+        (:mod:`netplan.optimize.spacing`); empty = no spacing rule.
     """
 
     weights: np.ndarray
@@ -98,6 +102,7 @@ class TieredProblem:
     min_utilisation: float = 0.0
     span: np.ndarray | None = None
     overlap_caps: list[OverlapCap] = field(default_factory=list)
+    spacing: list[SpacingData] = field(default_factory=list)
 
     def __repr__(self) -> str:
         return (

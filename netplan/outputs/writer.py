@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from netplan.evaluation.columns import rounded
+from netplan.evaluation.siting_checks import siting_record
 from netplan.outputs.exports import write_gpkg, write_outlets_csv, write_parquet, write_xlsx
 from netplan.outputs.folders import (  # noqa: F401 (also importable from here, as before)
     atomic_directory,
@@ -228,6 +229,8 @@ def run_record(result, folder: str | Path | None = None) -> dict[str, object]:
             "redundant_outlets": result.baseline.redundant_outlets()["site_id"].tolist(),
             "broken_links": result.baseline.broken_links()["site_id"].tolist(),
         },
+        # spacing pairs and rows, exclusion options removed, today's rule breaks (issue 24)
+        **({"siting": siting_record(inputs, plan.prepared.spacing)} if scenario.siting else {}),
         "validator": [c.to_dict() for c in result.checks],
         "versions": package_versions(),
         "platform": {

@@ -25,6 +25,7 @@ from netplan.present.formats import format_money
 from netplan.present.i18n import catalogue, t
 from netplan.present.markup import mpl_text
 from netplan.present.plan_image import plan_image
+from netplan.present.siting_diagnosis import break_lines
 from netplan.present.summary_text import decision, target_lines, worse_lines
 from netplan.present.templating import render
 from netplan.roads.network import OSM_ATTRIBUTION
@@ -389,6 +390,7 @@ def report_html(result) -> str:
         diagnosis=_table(diagnosis),
         redundant=[str(v) for v in base.redundant_outlets()["site_id"]],
         broken=[str(v) for v in base.broken_links()["site_id"]],
+        siting_breaks=break_lines(plan.inputs, loc),
         stages=_table(stages),
         checks=_table(checks),
     )

@@ -41,6 +41,7 @@ from netplan.present.map_panels import (
     road_data_note,
 )
 from netplan.present.offline import render_offline, use_inlined_leaflet
+from netplan.present.siting_diagnosis import add_siting_layers
 from netplan.present.symbols import tier_style
 from netplan.travel.geometry import point_coords, reach_areas
 
@@ -249,6 +250,7 @@ def plan_map(result) -> folium.Map:
     _reach_layers(m, result, centre, groups)
     _link_layers(m, result, centre, groups)
     _outlet_layers(m, result, centre, groups)
+    add_siting_layers(m, result, centre, groups)
     add_controls(m, m.netplan_base, groups, bounds, locale=loc)
     root = m.get_root()
     root.header.add_child(Element(MAP_STYLE))

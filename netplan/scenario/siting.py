@@ -49,6 +49,7 @@ class ExclusionRule(StrictModel):
 
     path: Path | None = Field(default=None, description="a polygon layer (any vector format)")
     layer: str | None = Field(default=None, description="layer of a multi-layer file")
+    crs: str | int | None = Field(default=None, description="CRS of a file that has none")
     near: Literal["outlets"] | None = Field(
         default=None, description="'outlets': around today's outlets (AccessMod's rule)"
     )
@@ -133,16 +134,15 @@ def siting_problems(scenario: Scenario, where: str) -> list[str]:
     for i, rule in enumerate(siting.exclusions):
         key = f"siting.exclusions[{i}]"
         unknown(rule.tiers, f"{key}.tiers")
-        if _is_zero(rule.buffer):
-            continue  # no buffer: the zones as drawn
-        try:
-            q = parse_quantity(rule.buffer, f"{key}.buffer")
-            if q.dimension != "distance":
-                problems.append(
-                    f"{where}: {key}.buffer: buffers are distances in metres or km (e.g. '200 m'), not {rule.buffer!r}"
-                )
-        except ScenarioError as exc:
-            problems.append(f"{where}: {exc}")
+        if not _is_zero(rule.buffer):  # zero: the zones as drawn
+            try:
+                q = parse_quantity(rule.buffer, f"{key}.buffer")
+                if q.dimension != "distance":
+                    problems.append(
+                        f"{where}: {key}.buffer: buffers are distances in metres or km (e.g. '200 m'), not {rule.buffer!r}"
+                    )
+            except ScenarioError as exc:
+                problems.append(f"{where}: {exc}")
         if rule.near == "outlets" and scenario.outlets is None:
             problems.append(f"{where}: {key}.near: 'outlets' needs an 'outlets' layer (today's network)")
     for level, rule in siting.overlap.items():

@@ -41,6 +41,7 @@ PREPARED_KEYS = (
     "competitors",  # they discount the demand weights when the inputs are loaded
     "costs",
     "capacity",
+    "siting",  # exclusion zones decide which sites may host which tiers
 )
 
 # Test hook: "INDEX:TIMES:PATH" makes the worker process solving point INDEX exit abruptly

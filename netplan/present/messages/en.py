@@ -339,4 +339,13 @@ MESSAGES: dict[str, str] = {
     "step.solve.end_state": "solve: best end state",
     "step.solve.final_first": "solve: final_first roadmap",
     "step.greedy": "greedy order",
+    # siting (issue 24)
+    "report.siting_breaks": "Today's outlets breaking a siting rule:",
+    "diag.too_close": "{site} too close to {other} ({distance}; {rule}: at least {min})",
+    "diag.exempt": ", exempt (both are today's outlets)",
+    "diag.inside_zone": "{site} inside exclusion {index} ({source}; {distance} from the area as drawn)",
+    "diag.inside_near": "{site} inside exclusion {index} (near outlets; {distance} from {other})",
+    "map.siting_breaks": "{who} · siting rule breaks ({n})",
+    "map.exclusion_zones": "{who} · exclusion zones, buffered ({n})",
+    "map.exclusion_tip": "Exclusion {index}: {source}",
 }

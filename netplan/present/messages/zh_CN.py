@@ -362,4 +362,13 @@ MESSAGES: dict[str, str] = {
     "step.solve.end_state": "求解：最佳终态",
     "step.solve.final_first": "求解：终态优先路线图",
     "step.greedy": "贪心顺序",
+    # siting (issue 24)
+    "report.siting_breaks": "违反选址规则的现有网点：",
+    "diag.too_close": "{site} 距 {other} 过近（{distance}；{rule}：至少 {min}）",
+    "diag.exempt": "，豁免（两者均为现有网点）",
+    "diag.inside_zone": "{site} 位于排除区 {index} 内（{source}；距原始区域 {distance}）",
+    "diag.inside_near": "{site} 位于排除区 {index} 内（现有网点周边；距 {other} {distance}）",
+    "map.siting_breaks": "{who} · 违反选址规则（{n}）",
+    "map.exclusion_zones": "{who} · 排除区（含缓冲，{n}）",
+    "map.exclusion_tip": "排除区 {index}：{source}",
 }
