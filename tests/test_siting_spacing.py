@@ -140,7 +140,7 @@ def test_excluded_options_equal_enumeration_with_the_zone():
         inside = (x >= box[0]) & (x <= box[2]) & (y >= box[1]) & (y <= box[3]) & (inst.current < 0)
         tiers = [1, 2]
 
-        def ok(combos, inside=inside):
+        def ok(combos, inside=inside, tiers=tiers):
             return ~(np.isin(combos, tiers) & inside[None, :]).any(axis=1)
 
         expected = brute_force(inst, extra=ok)
@@ -410,7 +410,10 @@ def test_validator_flags_a_plan_breaking_spacing_and_exclusions(tmp_path):
     (i, j), dist = min(((k, v) for k, v in d.items() if 500 < v < 3000), key=lambda kv: kv[1])
     tiers[[i, j]] = 1
     bad = dataclasses.replace(plan_, tiers=tiers)
-    checks = dict((rule, (ok, detail)) for rule, ok, detail in siting_checks(bad, None))
+    from netplan.evaluation.validator import Check
+
+    made = [Check.of(kind, ok, **values) for kind, ok, values in siting_checks(bad, None)]
+    checks = {c.rule: (c.ok, c.detail) for c in made}
     ok, detail = checks["spacing point >= 3 km"]
     assert not ok and f"{dist:,.1f} m" in detail
     ok, detail = checks["exclusion siting.exclusions[0] (protected.gpkg)"]

@@ -71,6 +71,12 @@ CHECK_MESSAGES: dict[str, str] = {
         "{share:.2f} % of covered demand ({over:,.1f} of {base:,.1f}) within reach of 2+ counted "
         "outlets, above the cap {cap:g} %"
     ),
+    "check.spacing.rule": "spacing {tiers} >= {min}",
+    "check.spacing.ok": "no two open outlets of these tiers closer",
+    "check.spacing.fail": "{n} pairs closer, e.g. {pairs}",
+    "check.exclusion.rule": "exclusion {label} ({source})",
+    "check.exclusion.ok": "no new outlet inside",
+    "check.exclusion.fail": "new outlets inside: {sites}",
 }
 
 

@@ -72,7 +72,16 @@ def spacing_breaks(inputs: Inputs, tiers: np.ndarray) -> pd.DataFrame:
             exempt = rule.between_existing == "exempt" and existing[s] and existing[o]
             for x, y in ((s, o), (o, s)):
                 rows.append(
-                    (ids[x], "spacing", f"siting.spacing[{r}]", ids[y], dist, scenario.unit, exempt, rule.min)
+                    (
+                        ids[x],
+                        "spacing",
+                        f"siting.spacing[{r}]",
+                        ids[y],
+                        dist,
+                        scenario.unit,
+                        exempt,
+                        rule.min,
+                    )
                 )
     return pd.DataFrame(rows, columns=BREAK_COLUMNS)
 
@@ -145,11 +154,12 @@ def siting_record(inputs: Inputs, spacing: list) -> dict[str, object]:
     }
 
 
-def siting_checks(plan: Plan, evaluation: Evaluation) -> list[tuple[str, bool, str]]:
+def siting_checks(plan: Plan, evaluation: Evaluation) -> list[tuple[str, bool, dict]]:
     """One check per spacing and exclusion rule of the plan's scenario (none without rules).
 
-    Returns ``(rule, ok, detail)`` triples, the fields of
-    :class:`netplan.evaluation.validator.Check` (which imports this module).
+    Returns ``(kind, ok, values)`` triples for :meth:`netplan.evaluation.validator.Check.of`
+    (the validator imports this module): kinds ``spacing`` and ``exclusion``, worded in
+    :mod:`netplan.evaluation.check_messages`.
     """
     inputs = plan.inputs
     scenario = plan.scenario
@@ -161,29 +171,19 @@ def siting_checks(plan: Plan, evaluation: Evaluation) -> list[tuple[str, bool, s
         label = f"siting.spacing[{r}]"
         bad = spacing[(spacing["rule"] == label) & ~spacing["exempt"].astype(bool)]
         bad = bad[bad["site_id"] < bad["other_id"]]
-        checks.append(
-            (
-                f"spacing {', '.join(rule.tiers)} >= {rule.min}",
-                bad.empty,
-                "no two open outlets of these tiers closer"
-                if bad.empty
-                else f"{len(bad)} pairs closer, e.g. "
-                + ", ".join(
-                    f"{a}-{b} ({d:,.1f} {scenario.unit})"
-                    for a, b, d in bad[["site_id", "other_id", "distance"]].head(5).itertuples(index=False)
-                ),
-            )
+        pairs = ", ".join(
+            f"{a}-{b} ({d:,.1f} {scenario.unit})"
+            for a, b, d in bad[["site_id", "other_id", "distance"]].head(5).itertuples(index=False)
         )
+        values = {"tiers": ", ".join(rule.tiers), "min": rule.min, "n": len(bad), "pairs": pairs}
+        checks.append(("spacing", bad.empty, values))
     inside = exclusion_breaks(inputs, plan.tiers, new_only=True)
     for zone in inputs.exclusions:
         bad = inside[inside["rule"] == zone.label]
-        checks.append(
-            (
-                f"exclusion {zone.label} ({zone.source})",
-                bad.empty,
-                "no new outlet inside"
-                if bad.empty
-                else "new outlets inside: " + ", ".join(bad["site_id"].head(10)),
-            )
-        )
+        values = {
+            "label": zone.label,
+            "source": zone.source,
+            "sites": ", ".join(bad["site_id"].head(10)),
+        }
+        checks.append(("exclusion", bad.empty, values))
     return checks

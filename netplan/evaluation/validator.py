@@ -123,7 +123,7 @@ def check_plan(plan: Plan, evaluation: Evaluation) -> list[Check]:
     checks += _capacity_checks(plan, evaluation)
     checks += _span_checks(plan, evaluation)
     checks += overlap_checks(plan, evaluation, Check.of)
-    checks += [Check(*c) for c in siting_checks(plan, evaluation)]
+    checks += [Check.of(kind, ok, **values) for kind, ok, values in siting_checks(plan, evaluation)]
 
     covered = evaluation.covered_weight()
     for level, key in enumerate(scenario.tier_keys):
