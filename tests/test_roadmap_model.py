@@ -302,3 +302,25 @@ def brute_force_among(prob, dxy, sxy, combos):
     allowed = {tuple(c) for c in combos}
     assert found is None or tuple(map(tuple, found[1].T)) in allowed
     return found
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_greedy_repairs_todays_broken_rules_before_it_adds(seed):
+    """Today's network may break a rule (an outlet without support): greedy first repairs it
+    (opening or re-tiering before closing), then every phase's network keeps every rule of the
+    phase model, or the phase is reported."""
+    from netplan.optimize.model import TieredModel
+    from netplan.optimize.roadmap_greedy import _violation
+    from netplan.optimize.roadmap_model import _without_budget
+
+    prob, _, _ = instance(seed, 2, 5)
+    greedy = greedy_roadmap(prob)
+    for p, (phase, lim) in enumerate(zip(prob.phases, prob.limits, strict=True)):
+        broken = _violation(TieredModel(_without_budget(phase)), greedy.tiers[p]) > 1e-9
+        assert broken == any(lim.name in problem for problem in greedy.problems)
+    exact = solve_roadmap(prob, SolverOptions(time_limit=60))
+    if exact.status == "optimal" and not greedy.problems:
+        assert exact.values["coverage_years"] >= greedy.coverage_years - 1e-6
+    if seed == 1:  # two points without a hub today: re-tier one into the hub, close the other
+        assert [s["tiers_after"] for s in greedy.steps if s.get("repair")] == [[0], [-1]]
+        assert greedy.coverage_years == pytest.approx(exact.values["coverage_years"])

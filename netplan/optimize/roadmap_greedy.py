@@ -5,7 +5,9 @@ level-weighted coverage gain (of that phase's demand) per unit of capex: open a 
 tier, or move a site to another tier where its policy and the transition rules allow.
 Actions that cost nothing and gain coverage go first; ties go to the lower site rank (site
 id), then the higher tier. An action that is feasible only together with a supporting outlet
-is offered as that pair. A step must keep the phase's network within every rule of a single
+is offered as that pair. A phase whose network breaks a rule (today's network may: an outlet
+without support) first takes the repairs that lower the violation most, cheapest first
+(closing included, where the policy allows). A step must keep the phase's network within every rule of a single
 plan (the phase model's rows) and within the phase's money (capex, with ``carry_over`` the
 unspent capex of earlier phases, opex, total). The phase ends when no such action gains
 coverage. A phase whose network breaks a rule although no action is left (e.g. a minimum
@@ -140,6 +142,43 @@ def greedy_roadmap(problem: RoadmapProblem) -> GreedyResult:
         def phase_capex(t: np.ndarray, one=one, before=before_phase) -> float:
             return phase_money(one, t[None, :], before=before)[0]["capex"]
 
+        # a network that breaks a rule (today's may) first takes the repairs that remove the
+        # most violation, cheapest first: closing, opening or re-tiering as the policies allow
+        while model.n_cols == model.n_base_cols and not _fits(
+            model, tiers, problem, p, before_phase, lim, paid
+        ):
+            repair = _best_repair(model, tiers, before_phase, current, policy, allowed, changed,
+                                  phase_capex, capex_left - spent, cover, rank)  # fmt: skip
+            if repair is None:
+                break
+            moves, capex, g = repair
+            cover.apply(moves)
+            for j, _, after in moves:
+                tiers[j] = after
+            spent += capex
+            steps.append({
+                "phase": p, "sites": [j for j, _, _ in moves], "tiers_before": [b for _, b, _ in moves],
+                "tiers_after": [a for _, _, a in moves], "capex": capex, "gain": g, "repair": True,
+            })  # fmt: skip
+
+        broken = model.n_cols == model.n_base_cols and not _fits(
+            model, tiers, problem, p, before_phase, lim, paid
+        )
+        if broken:
+            problems.append(
+                f"phase {lim.name}: the greedy network breaks a rule of the phase (no repair left within the budget)"
+            )
+        tolerated = _violation(model, tiers) if broken else 0.0
+
+        def fits(
+            trial, tolerated=tolerated, model=model, p=p, before=before_phase, lim=lim, paid=paid
+        ) -> bool:
+            if not tolerated:
+                return _fits(model, trial, problem, p, before, lim, paid)
+            return _violation(model, trial) <= tolerated + 1e-9 and _fits_money(
+                problem, p, trial, before, lim, paid
+            )
+
         while True:
             now = phase_capex(tiers)
             ranked = []
@@ -153,12 +192,12 @@ def greedy_roadmap(problem: RoadmapProblem) -> GreedyResult:
             taken = None
             for moves, capex, g in ranked:
                 trial = _with(tiers, moves)
-                if _fits(model, trial, problem, p, before_phase, lim, paid):
+                if fits(trial):
                     taken = (moves, capex, g)
                     break
                 # feasible only together with a supporting outlet: offer the pair
                 pair = _best_pair(model, cover, tiers, moves, support, before_phase, current, policy,
-                                  allowed, changed, phase_capex, capex_left - spent, problem, p, lim, rank, paid)  # fmt: skip
+                                  allowed, changed, phase_capex, capex_left - spent, fits, rank)  # fmt: skip
                 if pair is not None:
                     taken = pair
                     break
@@ -174,13 +213,56 @@ def greedy_roadmap(problem: RoadmapProblem) -> GreedyResult:
                 "tiers_after": [a for _, _, a in moves], "capex": capex, "gain": g,
             })  # fmt: skip
         changed |= (before_phase >= 0) & (tiers >= 0) & (tiers != before_phase)
-        if not _fits(model, tiers, problem, p, before_phase, lim, paid):
-            problems.append(f"phase {lim.name}: the greedy network breaks a rule of the phase")
         carried = (capex_left - spent) if problem.carry_over and lim.capex is not None else 0.0
         out[p] = tiers
         money = phase_money(_one_phase(problem, p), tiers[None, :], before=before_phase)[0]
         paid = (paid[0] + money["total"], paid[1] + money["capex"])
     return GreedyResult(out, coverage_years(problem, out), steps, problems)
+
+
+def _violation(model: TieredModel, tiers: np.ndarray) -> float:
+    """Sum of the phase model's row violations by the network (0: it keeps every rule)."""
+    x = model.x_from_tiers(tiers)
+    ax = model.lp.A @ x
+    return float(
+        np.maximum(model.lp.row_lo - ax, 0).sum() + np.maximum(ax - model.lp.row_hi, 0).sum()
+    )
+
+
+def _best_repair(model, tiers, before_phase, current, policy, allowed, changed, phase_capex, budget, cover, rank):  # fmt: skip
+    """The move that lowers the rule violation most (then: cheapest, most coverage, site
+    rank); closing an outlet (coverage lost) only when no opening or re-tiering helps."""
+    base = _violation(model, tiers)
+    now = phase_capex(tiers)
+    ups = list(_moves(tiers, before_phase, current, policy, allowed, changed))
+    closable = (
+        (current >= 0) & np.isin(policy, ("may_close", "may_retier_or_close")) & (tiers == current)
+    )
+    closings = [(int(j), -1) for j in np.flatnonzero(closable)]
+    for options in (ups, closings):
+        best = _lowest(model, tiers, options, phase_capex, now, budget, base, cover, rank)
+        if best is not None:
+            return best
+    return None
+
+
+def _lowest(model, tiers, options, phase_capex, now, budget, base, cover, rank):
+    """Among ``options``, the move with the least violation after it (below ``base``)."""
+    best, best_key = None, None
+    for j, k in options:
+        moves = [(j, int(tiers[j]), k)]
+        trial = _with(tiers, moves)
+        capex = phase_capex(trial) - now
+        if capex > budget + 1e-9:
+            continue
+        v = _violation(model, trial)
+        if v >= base - 1e-9:
+            continue
+        g = cover.gain(moves)
+        key = (v, capex, -g, int(rank[j]), k)
+        if best_key is None or key < best_key:
+            best, best_key = (moves, capex, g), key
+    return best
 
 
 def _order(option, rank) -> tuple:
@@ -217,6 +299,13 @@ def _fits(model: TieredModel, tiers, problem: RoadmapProblem, p: int, before, li
     """The network obeys the phase model's rows, the phase's opex / total limits, and the
     whole roadmap's budget: ``paid`` (total, capex) of the earlier phases, plus this phase,
     plus the later phases operating at least this network (greedy never closes)."""
+    if not _fits_money(problem, p, tiers, before, lim, paid):
+        return False
+    return _fits_rows(model, tiers)
+
+
+def _fits_money(problem: RoadmapProblem, p: int, tiers, before, lim, paid) -> bool:
+    """Opex / total of the phase and the whole roadmap's budget (see :func:`_fits`)."""
     money = phase_money(_one_phase(problem, p), np.vstack([tiers]), before=before)[0]
     paid_total, paid_capex = paid
     later = float(problem.years[p + 1 :].sum())
@@ -234,6 +323,11 @@ def _fits(model: TieredModel, tiers, problem: RoadmapProblem, p: int, before, li
             return False
     if lim.total is not None and money["total"] > lim.total + FEASIBILITY * max(1.0, lim.total):
         return False
+    return True
+
+
+def _fits_rows(model: TieredModel, tiers) -> bool:
+    """The phase model's rows hold for the network (with extension columns: some completion)."""
     x = model.x_from_tiers(tiers)
     if model.n_cols == model.n_base_cols:
         return model.lp.max_violation(x) <= FEASIBILITY
@@ -256,7 +350,7 @@ def _supporters(phase) -> dict[int, np.ndarray]:
 
 
 def _best_pair(model, cover, tiers, moves, support, before_phase, current, policy, allowed,
-               changed, phase_capex, budget, problem, p, lim, rank, paid):  # fmt: skip
+               changed, phase_capex, budget, fits, rank):  # fmt: skip
     """The best (move + a supporting outlet's move) that fits, or None."""
     ((j, _, k),) = moves
     pairs = support.get(k)
@@ -276,7 +370,7 @@ def _best_pair(model, cover, tiers, moves, support, before_phase, current, polic
             if capex > budget + 1e-9:
                 continue
             g = cover.gain(both)
-            if g <= 0 or not _fits(model, trial, problem, p, before_phase, lim, paid):
+            if g <= 0 or not fits(trial):
                 continue
             option = (both, capex, g)
             if best is None or _order(option, rank) < _order(best, rank):
