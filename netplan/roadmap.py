@@ -259,14 +259,20 @@ def plan_roadmap(
         threads=spec.threads, seed=spec.seed,
     )  # fmt: skip
     objective = scenario.roadmap.objective if scenario.roadmap else "coverage_years"
-    solvers = {"coverage_years": solve_roadmap, "final_first": solve_final_first}
     other_name = "final_first" if objective == "coverage_years" else "coverage_years"
-    result = solvers[objective](problem, options, tie_break=spec.tie_break, progress=progress)
     tell = progress or (lambda step, state: None)
-    tell(f"solve:{other_name}", "start")
-    other = solvers[other_name](problem, options, tie_break=False)
-    tell(f"solve:{other_name}", "done")
     tell("greedy", "start")
-    greedy = greedy_roadmap(problem)
+    greedy = greedy_roadmap(problem)  # first: the exact roadmap starts from it when it is feasible
     tell("greedy", "done")
+    start = None if greedy.problems else greedy.tiers
+    if objective == "coverage_years":
+        result = solve_roadmap(problem, options, spec.tie_break, progress, start_tiers=start)
+    else:
+        result = solve_final_first(problem, options, tie_break=spec.tie_break, progress=progress)
+    tell(f"solve:{other_name}", "start")
+    if other_name == "coverage_years":
+        other = solve_roadmap(problem, options, tie_break=False, start_tiers=start)
+    else:
+        other = solve_final_first(problem, options, tie_break=False)
+    tell(f"solve:{other_name}", "done")
     return RoadmapPlan(scenario, prep, problem, result, other, greedy)

@@ -324,3 +324,23 @@ def test_greedy_repairs_todays_broken_rules_before_it_adds(seed):
     if seed == 1:  # two points without a hub today: re-tier one into the hub, close the other
         assert [s["tiers_after"] for s in greedy.steps if s.get("repair")] == [[0], [-1]]
         assert greedy.coverage_years == pytest.approx(exact.values["coverage_years"])
+
+
+@pytest.mark.parametrize("seed", range(6, 12))
+def test_a_roadmap_as_columns_keeps_every_row_and_starts_the_solve(seed):
+    """x_from_phase_tiers of the exact roadmap keeps every row of the program (transitions at
+    their least values); the greedy roadmap, where feasible, is accepted as a start and the
+    optimum is unchanged."""
+    prob, _, _ = instance(seed, 3, 4)
+    exact = solve_roadmap(prob, SolverOptions(time_limit=60))
+    if exact.status != "optimal":
+        return
+    model = RoadmapModel(prob)
+    x = model.x_from_phase_tiers(exact.tiers)
+    assert model.lp.max_violation(x) <= 1e-9
+    cost = model.cost_objective()
+    assert cost.c @ x == pytest.approx(exact.values["cost"])
+    greedy = greedy_roadmap(prob)
+    started = solve_roadmap(prob, SolverOptions(time_limit=60), start_tiers=greedy.tiers)
+    assert started.values["coverage_years"] == pytest.approx(exact.values["coverage_years"])
+    assert started.values["cost"] == pytest.approx(exact.values["cost"])

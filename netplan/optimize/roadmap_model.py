@@ -331,6 +331,27 @@ class RoadmapModel:
         return StageObjective("site_id", c, "min")
 
     # --------------------------------------------------------------- solutions
+    def x_from_phase_tiers(self, tiers: np.ndarray) -> np.ndarray | None:
+        """A full column vector of a (P, m) tier sequence: each phase's columns as its model
+        builds them from tiers, the transition columns at their least values. None when a
+        phase model has extension columns (assignments) that tiers alone do not fix."""
+        x = np.zeros(self.n_cols)
+        for p, (mdl, off) in enumerate(zip(self.models, self.offsets, strict=True)):
+            part = mdl.x_from_tiers(tiers[p])
+            if len(part) != mdl.n_cols:
+                return None
+            x[off : off + mdl.n_cols] = part
+        seq = np.vstack([self.current, tiers])
+        for p in range(self.P):
+            before, now = seq[p], seq[p + 1]
+            j, k = np.nonzero(self.open_col[p] >= 0)
+            x[self.open_col[p, j, k]] = (now[j] == k) & (before[j] < 0)
+            j, k = np.nonzero(self.change_col[p] >= 0)
+            x[self.change_col[p, j, k]] = (now[j] == k) & (before[j] >= 0) & (before[j] != k)
+            j = np.flatnonzero(self.close_col[p] >= 0)
+            x[self.close_col[p, j]] = (now[j] < 0) & (before[j] >= 0)
+        return x
+
     def phase_tiers(self, x: np.ndarray) -> np.ndarray:
         """(P, m) tier of each site in each phase of a solution (-1 = none)."""
         return np.vstack(

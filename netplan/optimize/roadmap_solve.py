@@ -136,6 +136,7 @@ def solve_roadmap(
     options: SolverOptions | None = None,
     tie_break: bool = True,
     progress: Callable[[str, str], None] | None = None,
+    start_tiers: np.ndarray | None = None,
 ) -> RoadmapResult:
     """The exact roadmap: coverage-years, then total cost, then site id (see the module).
 
@@ -148,6 +149,8 @@ def solve_roadmap(
         Run the site-id stage.
     progress : callable, optional
         ``progress("solve:<stage>", "start" | "done")`` around each stage.
+    start_tiers : ndarray (P, m), optional
+        A roadmap to start from (e.g. the greedy one), used when it keeps every row.
 
     Returns
     -------
@@ -155,7 +158,14 @@ def solve_roadmap(
     """
     options = options or SolverOptions()
     model = RoadmapModel(problem)
-    return _stages(problem, model, model.lp, options, time.perf_counter(), tie_break, progress)
+    start = None
+    if start_tiers is not None:
+        x = model.x_from_phase_tiers(np.asarray(start_tiers))
+        if x is not None and model.lp.max_violation(x) <= 1e-6:
+            start = x
+    return _stages(
+        problem, model, model.lp, options, time.perf_counter(), tie_break, progress, start
+    )
 
 
 def solve_final_first(
@@ -235,6 +245,7 @@ def _stages(
     t0: float,
     tie_break: bool,
     progress: Callable[[str, str], None] | None = None,
+    start: np.ndarray | None = None,
 ) -> RoadmapResult:
     """Coverage-years, cost and site id, each solved, certified from the plan and fixed."""
     objectives = {
@@ -250,7 +261,6 @@ def _stages(
     records: list[SolverRecord] = []
     values: dict[str, float] = {}
     tiers = None
-    start = None
     for stage in STAGES if tie_break else STAGES[:2]:
         obj = objectives[stage]
         left = (
