@@ -6,7 +6,8 @@ rows of today's network and of every phase, with a ``phase`` column), ``plan.gpk
 ``outlets``: every site open today or in some phase, its tier per phase and
 ``phase_opened`` / ``phase_changed`` / ``phase_closed``) and ``run.json`` (status, the solver
 records, and the coverage-years of the exact roadmap, ``final_first`` and greedy).
-The map and report pages of a roadmap come in a later step.
+and ``report.html`` (:mod:`netplan.present.roadmap_report`). The map page with a phase control
+comes in a later step.
 """
 
 from __future__ import annotations
@@ -135,6 +136,9 @@ def write_roadmap(run: RoadmapRun, out: str | Path, overwrite: bool = False) -> 
         (tmp / "run.json").write_text(
             json.dumps(_record(run), indent=2, default=_plain), encoding="utf-8"
         )
+        from netplan.present.roadmap_report import roadmap_report_html
+
+        (tmp / "report.html").write_text(roadmap_report_html(run), encoding="utf-8")
     return Path(out)
 
 

@@ -1,0 +1,95 @@
+"""report.html of a roadmap (issue 25): the three coverage-years, the phase table and the actions
+as in the run's files, in English and zh-CN; opens in Chromium at phone and desktop sizes."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import pandas as pd
+import pytest
+import yaml
+
+from netplan import Scenario
+from netplan.present.messages.zh_CN import MESSAGES as ZH
+from netplan.roadmap_pipeline import run_roadmap, write_roadmap
+
+from conftest import chromium_path, on_ci, write_small_case
+
+PHASES = [
+    {"name": "2027 pilot", "years": 1, "budget": {"capex": 300}},
+    {"name": "2028-2030", "years": 3, "budget": {"capex": 400}, "growth": {"all": 1.3}},
+]
+
+
+def roadmap_folder(folder, **changes):
+    path = write_small_case(folder / "case", phases=PHASES, **changes)
+    raw = yaml.safe_load(path.read_text())
+    del raw["costs"]["horizon_years"]
+    raw["budget"] = {}
+    s = Scenario.from_dict(raw, base_dir=folder / "case")
+    run = run_roadmap(s)
+    return run, write_roadmap(run, folder / "out")
+
+
+@pytest.fixture(scope="module")
+def en_run(tmp_path_factory):
+    return roadmap_folder(tmp_path_factory.mktemp("rr"))
+
+
+@pytest.fixture(scope="module")
+def zh_run(tmp_path_factory):
+    tiers = [
+        {"key": "hub", "name": "区域中心", "reach": "8 km"},
+        {"key": "point", "name": "社区服务站", "reach": "2 km", "linkage": "12 km"},
+    ]
+    return roadmap_folder(tmp_path_factory.mktemp("rrzh"), locale="zh-CN", tiers=tiers)
+
+
+def test_report_states_the_figures_of_the_run(en_run):
+    run, out = en_run
+    page = html.unescape((out / "report.html").read_text(encoding="utf-8"))
+    cy = run.plan.coverage_years()
+    assert f"exact roadmap {cy['exact']:,.1f}" in page
+    assert f"greedy order {cy['greedy']:,.1f}" in page
+    assert "over the greedy order" in page and f"{cy['gain_over_greedy']:,.1f}" in page
+    actions = pd.read_csv(out / "roadmap.csv")
+    for row in actions.itertuples():
+        assert f"<td>{row.site_id}</td>" in page
+    assert page.count("<svg") >= 2
+    phases = pd.read_csv(out / "phases.csv")
+    assert f"<td>{phases['phase'].iloc[1]}</td>" in page
+
+
+def test_zh_report_is_chinese(zh_run):
+    run, out = zh_run
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert '<html lang="zh-CN">' in page
+    for key in ("roadmap.phases", "roadmap.actions", "roadmap.chart_coverage", "roadmap.capex_spent"):
+        assert ZH[key] in page, key
+    assert "Coverage-years" not in page and "Actions by phase" not in page
+    # no words in the charts: ticks are numbers, their meaning in the key beside them
+    for svg in re.findall(r"<svg.*?</svg>", page, flags=re.S):
+        for chunk in re.findall(r"<text[^>]*>(.*?)</text>", svg, flags=re.S):
+            assert re.fullmatch(r"[\s0-9.,=+\-−]*", re.sub(r"<[^>]+>", "", chunk)), chunk
+
+
+@pytest.mark.skipif(chromium_path() is None and not on_ci(), reason="Chromium is not installed (CI installs it)")
+@pytest.mark.parametrize(("width", "height"), [(390, 844), (1440, 900)])
+def test_report_opens_in_chromium(en_run, zh_run, width, height):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium_path(),
+                                    args=["--no-sandbox", "--disable-gpu", "--no-first-run"])  # fmt: skip
+        for _, out in (en_run, zh_run):
+            page = browser.new_context(viewport={"width": width, "height": height}, offline=True).new_page()
+            errors: list[str] = []
+            page.on("pageerror", lambda e, errors=errors: errors.append(str(e)))
+            page.on("console", lambda m, errors=errors: errors.append(m.text) if m.type == "error" else None)
+            page.goto((out / "report.html").as_uri())
+            page.wait_for_load_state("load")
+            assert errors == []
+            assert page.evaluate("document.documentElement.scrollWidth") <= width
+            assert page.locator("svg").count() >= 2
+        browser.close()
