@@ -77,13 +77,11 @@ def roadmap_report_html(run) -> str:
     phases = plan.phase_table()
     phases["phase"] = [t("word.today", loc) if p == "today" else p for p in phases["phase"]]
     figures = plan.coverage_years()
+
     def money(v) -> str:
         missing = v is None or (isinstance(v, float) and np.isnan(v))
         return "" if missing else format_money(v, currency, locale=loc)
-        ""
-        if v is None or (isinstance(v, float) and np.isnan(v))
-        else format_money(v, currency, locale=loc)
-    )  # noqa: E731
+
     table = pd.DataFrame({
         t("col.phase", loc): phases["phase"],
         t("col.years", loc): phases["years"],
