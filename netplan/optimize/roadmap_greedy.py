@@ -151,15 +151,7 @@ def greedy_roadmap(problem: RoadmapProblem) -> GreedyResult:
                                   phase_capex, capex_left - spent, cover, rank)  # fmt: skip
             if repair is None:
                 break
-            moves, capex, g = repair
-            cover.apply(moves)
-            for j, _, after in moves:
-                tiers[j] = after
-            spent += capex
-            steps.append({
-                "phase": p, "sites": [j for j, _, _ in moves], "tiers_before": [b for _, b, _ in moves],
-                "tiers_after": [a for _, _, a in moves], "capex": capex, "gain": g, "repair": True,
-            })  # fmt: skip
+            spent += _take(repair, p, tiers, cover, steps, repair=True)
 
         broken = model.n_cols == model.n_base_cols and not _fits(
             model, tiers, problem, p, before_phase, lim, paid
@@ -203,21 +195,32 @@ def greedy_roadmap(problem: RoadmapProblem) -> GreedyResult:
                     break
             if taken is None:
                 break
-            moves, capex, g = taken
-            cover.apply(moves)
-            for j, _, after in moves:
-                tiers[j] = after
-            spent += capex
-            steps.append({
-                "phase": p, "sites": [j for j, _, _ in moves], "tiers_before": [b for _, b, _ in moves],
-                "tiers_after": [a for _, _, a in moves], "capex": capex, "gain": g,
-            })  # fmt: skip
+            spent += _take(taken, p, tiers, cover, steps)
         changed |= (before_phase >= 0) & (tiers >= 0) & (tiers != before_phase)
         carried = (capex_left - spent) if problem.carry_over and lim.capex is not None else 0.0
         out[p] = tiers
         money = phase_money(_one_phase(problem, p), tiers[None, :], before=before_phase)[0]
         paid = (paid[0] + money["total"], paid[1] + money["capex"])
     return GreedyResult(out, coverage_years(problem, out), steps, problems)
+
+
+def _take(
+    option, phase: int, tiers: np.ndarray, cover: _Coverage, steps: list, repair: bool = False
+) -> float:
+    """Apply a step (moves, capex, gain) to the network and the coverage counts, record it,
+    and return its capex."""
+    moves, capex, gain = option
+    cover.apply(moves)
+    for j, _, after in moves:
+        tiers[j] = after
+    step = {
+        "phase": phase, "sites": [j for j, _, _ in moves], "tiers_before": [b for _, b, _ in moves],
+        "tiers_after": [a for _, _, a in moves], "capex": capex, "gain": gain,
+    }  # fmt: skip
+    if repair:
+        step["repair"] = True
+    steps.append(step)
+    return capex
 
 
 def _violation(model: TieredModel, tiers: np.ndarray) -> float:
