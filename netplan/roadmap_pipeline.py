@@ -6,8 +6,8 @@ rows of today's network and of every phase, with a ``phase`` column), ``plan.gpk
 ``outlets``: every site open today or in some phase, its tier per phase and
 ``phase_opened`` / ``phase_changed`` / ``phase_closed``) and ``run.json`` (status, the solver
 records, and the coverage-years of the exact roadmap, ``final_first`` and greedy).
-and ``report.html`` (:mod:`netplan.present.roadmap_report`). The map page with a phase control
-comes in a later step.
+``report.html`` (:mod:`netplan.present.roadmap_report`) and ``map.html`` (a layer per phase,
+chosen with radio buttons, the KPI box following it: :mod:`netplan.present.roadmap_map`).
 """
 
 from __future__ import annotations
@@ -139,6 +139,10 @@ def write_roadmap(run: RoadmapRun, out: str | Path, overwrite: bool = False) -> 
         from netplan.present.roadmap_report import roadmap_report_html
 
         (tmp / "report.html").write_text(roadmap_report_html(run), encoding="utf-8")
+        from netplan.present.roadmap_map import roadmap_map
+        from netplan.present.webmap import save_map
+
+        save_map(roadmap_map(run), tmp / "map.html")
     return Path(out)
 
 

@@ -101,7 +101,7 @@ def test_cli_run_with_phases_plans_the_roadmap(tmp_path):
     assert res.exit_code == 0, res.output
     assert "coverage-years: exact " in res.output and "status: optimal" in res.output
     assert sorted(p.name for p in (tmp_path / "out").iterdir() if not p.name.startswith(".")) == [
-        "kpis.csv", "phases.csv", "plan.gpkg", "report.html", "roadmap.csv", "run.json"]  # fmt: skip
+        "kpis.csv", "map.html", "phases.csv", "plan.gpkg", "report.html", "roadmap.csv", "run.json"]  # fmt: skip
     with pytest.raises(ScenarioError, match="phases: a single plan does not take phases"):
         plan(Scenario.from_yaml(path))
 

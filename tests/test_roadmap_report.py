@@ -93,3 +93,42 @@ def test_report_opens_in_chromium(en_run, zh_run, width, height):
             assert page.evaluate("document.documentElement.scrollWidth") <= width
             assert page.locator("svg").count() >= 2
         browser.close()
+
+
+@pytest.mark.skipif(chromium_path() is None and not on_ci(), reason="Chromium is not installed (CI installs it)")
+@pytest.mark.parametrize(("width", "height"), [(390, 844), (1440, 900)])
+def test_map_has_a_phase_control_and_the_kpi_box_follows_it(en_run, width, height):
+    """One radio button per phase (today first, the last phase shown at load); choosing
+    today shows today's key figures, and the page works offline with no error."""
+    from playwright.sync_api import sync_playwright
+
+    run, out = en_run
+    names = ["today", *run.plan.phase_names]
+    table = run.plan.phase_table()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium_path(),
+                                    args=["--no-sandbox", "--disable-gpu", "--no-first-run"])  # fmt: skip
+        page = browser.new_context(viewport={"width": width, "height": height}, offline=True).new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.goto((out / "map.html").as_uri())  # noqa: B023
+        page.wait_for_load_state("load")
+        page.wait_for_timeout(300)
+        radios = page.locator(".leaflet-control-layers-overlays input[type=radio]")
+        assert radios.count() == len(names)
+        labels = page.locator(".leaflet-control-layers-overlays label:not(.leaflet-control-layers-group-label)").all_inner_texts()
+        assert [lab.strip().split(" (")[0] for lab in labels] == names
+        visible = page.locator("#np-kpi .np-phase:not([hidden])")
+        assert visible.count() == 1 and visible.get_attribute("data-phase") == str(len(names) - 1)
+        if not radios.nth(0).is_visible():  # a phone: the layer control starts collapsed
+            page.locator(".leaflet-control-layers .np-toggle").click()
+        radios.nth(0).check()  # today
+        page.wait_for_timeout(100)
+        visible = page.locator("#np-kpi .np-phase:not([hidden])")
+        assert visible.get_attribute("data-phase") == "0"
+        text = visible.inner_text()
+        assert f"{table['covered_pct_point'].iloc[0]:.1f}" in text
+        assert errors == []
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        browser.close()

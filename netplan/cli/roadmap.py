@@ -59,7 +59,7 @@ def run_roadmap_command(scenario, out_dir: Path, overwrite: bool) -> str:
     for problem in plan.greedy.problems:
         out.print(f"greedy: {problem}", markup=False)
     out.print(
-        f"status: {plan.status}; outputs in {out_dir}: roadmap.csv, phases.csv, kpis.csv, plan.gpkg, run.json, report.html",
+        f"status: {plan.status}; outputs in {out_dir}: roadmap.csv, phases.csv, kpis.csv, plan.gpkg, run.json, report.html, map.html",
         markup=False,
     )
     return plan.status

@@ -30,6 +30,8 @@ class GroupedLayers(GroupedLayerControl):
         The exclusive base layers (radio buttons), in order.
     groups : dict of str to list of folium layers
         Group name (plain text, escaped here) → its overlay layers (check boxes).
+    exclusive : tuple of str
+        Groups whose layers are radio buttons (one shown at a time).
     """
 
     default_js = [("leaflet.groupedlayercontrol", INLINE + "leaflet.groupedlayercontrol.js")]
@@ -62,9 +64,11 @@ class GroupedLayers(GroupedLayerControl):
         """
     )
 
-    def __init__(self, base: list, groups: dict[str, list]):
+    def __init__(self, base: list, groups: dict[str, list], exclusive: tuple[str, ...] = ()):
         groups = {html_text(name): layers for name, layers in groups.items() if layers}
         super().__init__(groups, exclusive_groups=False, collapsed=False, position="topright")
+        if exclusive:  # radio buttons: one layer of each such group at a time (a roadmap's phase)
+            self.options["exclusiveGroups"] = [html_text(name) for name in exclusive]
         self.base_layers = {}
         for layer in base:
             self.base_layers[layer.layer_name] = layer.get_name()
@@ -184,6 +188,7 @@ def add_controls(
     groups: dict[str, list],
     bounds: tuple[float, float, float, float],
     locale: str = "en",
+    exclusive: tuple[str, ...] = (),
 ) -> None:
     """Add the grouped layer control and the panels' fit to ``m`` (after every layer).
 
@@ -198,6 +203,8 @@ def add_controls(
         The data's (minx, miny, maxx, maxy) in degrees.
     locale : str
         ``"en"`` or ``"zh-CN"``: the panels' button words.
+    exclusive : tuple of str
+        Groups shown as radio buttons (see :class:`GroupedLayers`).
     """
-    GroupedLayers(base, groups).add_to(m)
+    GroupedLayers(base, groups, exclusive).add_to(m)
     FitPanels(bounds, layers_title=t("map.layers", locale), locale=locale).add_to(m)

@@ -371,4 +371,7 @@ MESSAGES: dict[str, str] = {
     "roadmap.action.downgrade": "downgrade",
     "roadmap.chart_coverage": "Coverage by phase",
     "roadmap.chart_money": "Capex per phase against its budget",
+    "roadmap.years": "{n} years",
+    "roadmap.phase_group": "Phase",
+    "roadmap.phase_layer": "{name} ({n} outlets)",
 }

@@ -400,4 +400,7 @@ MESSAGES: dict[str, str] = {
     "roadmap.action.downgrade": "降级",
     "roadmap.chart_coverage": "各阶段覆盖率",
     "roadmap.chart_money": "各阶段一次性投入与预算",
+    "roadmap.years": "{n} 年",
+    "roadmap.phase_group": "阶段",
+    "roadmap.phase_layer": "{name}（{n} 个网点）",
 }
