@@ -297,3 +297,13 @@ def test_a_roadmap_run_writes_its_files(tmp_path):
     cy = record["coverage_years"]
     assert cy["exact"] == pytest.approx(run.plan.result.values["coverage_years"])
     assert cy["gain_over_greedy"] == pytest.approx(cy["exact"] - cy["greedy"])
+
+
+@pytest.mark.parametrize("name", ["demo-roadmap.yaml", "liechtenstein-roadmap.yaml"])
+def test_the_shipped_roadmap_scenarios_read(name):
+    """The example roadmaps parse and check: phases in order, horizon = Σ years = 5."""
+    from pathlib import Path
+
+    s = Scenario.from_yaml(Path(__file__).resolve().parents[1] / "scenarios" / name)
+    assert s.costs.horizon_years == 5.0 and len(s.phases) >= 2
+    assert all(p.budget.capex for p in s.phases)
