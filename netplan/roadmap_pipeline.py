@@ -67,8 +67,10 @@ class RoadmapRun:
         return pd.concat(frames, ignore_index=True)
 
 
-def run_roadmap(scenario: Scenario, progress=None) -> RoadmapRun:
+def run_roadmap(scenario: Scenario, progress=None, prepared=None) -> RoadmapRun:
     """Plan, evaluate and validate the roadmap of a scenario with ``phases``.
+
+    ``prepared`` (inputs with coverage, e.g. shared by a sweep's points) skips loading.
 
     Raises
     ------
@@ -78,7 +80,7 @@ def run_roadmap(scenario: Scenario, progress=None) -> RoadmapRun:
         The roadmap found breaks one of its own rules (a solver or netplan bug).
     """
     t0 = time.perf_counter()
-    plan = plan_roadmap(scenario, progress=progress)
+    plan = plan_roadmap(scenario, prepared=prepared, progress=progress)
     timings = {"plan": time.perf_counter() - t0}
     if plan.tiers is None:
         last = plan.result.records[-1] if plan.result.records else None

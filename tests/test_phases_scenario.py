@@ -307,3 +307,25 @@ def test_the_shipped_roadmap_scenarios_read(name):
     s = Scenario.from_yaml(Path(__file__).resolve().parents[1] / "scenarios" / name)
     assert s.costs.horizon_years == 5.0 and len(s.phases) >= 2
     assert all(p.budget.capex for p in s.phases)
+
+
+def test_a_sweep_over_a_phase_budget(tmp_path):
+    """``--set phases[0].budget.capex=…`` sweeps roadmaps: each point's coverage-years equals
+    the roadmap planned on its own, and more pilot capex never lowers them."""
+    import netplan.sweep as sw
+    from netplan.roadmap import plan_roadmap
+
+    phases = [
+        {"name": "pilot", "years": 1, "budget": {"capex": 100}},
+        {"name": "rollout", "years": 2, "budget": {"capex": 300}},
+    ]
+    s = load(tmp_path, phases=phases)
+    s.budget.total = None
+    result = sw.run_sweep(s, [sw.key_axis("phases[0].budget.capex=100,400")], sequential=True)
+    table = result.table
+    assert list(table["status"]) == ["optimal", "optimal"], table.get("error")
+    years = table["coverage_years"].to_list()
+    assert years[1] >= years[0] - 1e-9
+    alone = plan_roadmap(sw.with_key(s, "phases[0].budget.capex", 400.0))
+    assert years[1] == pytest.approx(alone.result.values["coverage_years"])
+    assert (table["coverage_years"] >= table["coverage_years_greedy"] - 1e-6).all()

@@ -25,6 +25,7 @@ from netplan.optimize.prechecks import check_prepared
 from netplan.planner import plan
 from netplan.preparation import Prepared, prepare
 from netplan.scenario import Scenario
+from netplan.scenario.phases import phase_columns
 from netplan.sweep.axes import SweepAxis, with_keys
 
 # Scenario sections the prepared inputs and coverage depend on (see preparation.build_problem):
@@ -93,6 +94,8 @@ def sweep_points(scenario: Scenario, axes: Sequence[SweepAxis]) -> list[SweepPoi
         where = f"sweep point {i} ({', '.join(f'{k}={v}' for k, v in changes)})"
         point_scenario = with_keys(scenario, changes, where)
         own = any(getattr(point_scenario, k) != getattr(scenario, k) for k in PREPARED_KEYS)
+        # a phase's weight columns are read with the inputs (budgets and growth are not)
+        own = own or phase_columns(point_scenario) != phase_columns(scenario)
         points.append(SweepPoint(i, tuple(changes), point_scenario, own))
     return points
 
@@ -194,6 +197,14 @@ def solve_point(
                 )
             )
         row["budget"] = _budget(scenario, prep.baseline_cost)
+        if scenario.phases:  # a roadmap per point: coverage-years of exact, final_first, greedy
+            from netplan.roadmap_pipeline import run_roadmap
+
+            run = run_roadmap(scenario, prepared=prep)
+            row.update(_roadmap_row(run))
+            row["seconds"] = time.perf_counter() - t0
+            last = run.plan.tiers[-1] if run.plan.tiers is not None else None
+            return PointResult(point.index, row, last, dict(run.plan.result.values))
         result_plan = plan(scenario, prepared=prep)
         ev = evaluate(
             result_plan.outlets, prep.inputs.demand, scenario, assignment=result_plan.assignment
@@ -240,6 +251,34 @@ def _row(result) -> dict[str, Any]:
     row["status"] = p.status
     row["gap"] = rec["gap"]
     row["objective"] = rec["objective"]
+    row["error"] = ""
+    return row
+
+
+def _roadmap_row(run) -> dict[str, Any]:
+    """A roadmap point's row: the coverage-years of the exact roadmap, final_first and greedy,
+    the last phase's coverage, the roadmap's cost and capex, status and the last stage's gap."""
+    plan = run.plan
+    scenario = plan.scenario
+    figures = plan.coverage_years()
+    last = run.evaluations[-1].level_kpis()
+    row: dict[str, Any] = {
+        "coverage_years": figures["exact"],
+        "coverage_years_final_first": figures["final_first"],
+        "coverage_years_greedy": figures["greedy"],
+    }
+    for key, pct in zip(scenario.tier_keys, last["covered_pct"], strict=True):
+        row[f"covered_pct_{key}"] = float(pct)
+    row["coverage_pct"] = weighted_coverage(last, scenario)
+    money = plan.phase_table().iloc[1:]
+    row["cost"] = float(money["total"].sum())
+    row["capex"] = float(money["capex"].sum())
+    for k, key in enumerate(scenario.tier_keys):
+        row[f"outlets_{key}"] = int((plan.tiers[-1] == k).sum())
+    record = plan.result.records[-1]
+    row["status"] = plan.status
+    row["gap"] = record.gap
+    row["objective"] = plan.result.values.get("coverage_years", math.nan)
     row["error"] = ""
     return row
 
