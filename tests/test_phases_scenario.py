@@ -104,6 +104,12 @@ def test_cli_run_with_phases_plans_the_roadmap(tmp_path):
         "kpis.csv", "map.html", "phases.csv", "plan.gpkg", "report.html", "roadmap.csv", "run.json"]  # fmt: skip
     with pytest.raises(ScenarioError, match="phases: a single plan does not take phases"):
         plan(Scenario.from_yaml(path))
+    # netplan compare says in one line that it reads single-plan runs, not roadmaps (yet)
+    res = CliRunner().invoke(app, ["compare", str(tmp_path / "out"), str(tmp_path / "out"),
+                                   "--out", str(tmp_path / "cmp")])  # fmt: skip
+    assert res.exit_code == 2, res.output
+    assert "a roadmap run (phases); netplan compare reads single-plan runs for now" in res.output
+    assert "Traceback" not in res.output and not (tmp_path / "cmp").exists()
 
 
 # ------------------------------------------------------ phases -> roadmap problem

@@ -136,6 +136,11 @@ def read_run(path: str | Path, which: str = "") -> RunFolder:
         record = json.loads((path / "run.json").read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise CompareError(f"{path / 'run.json'}: not readable as JSON ({exc}); {hint}") from None
+    if isinstance(record, dict) and record.get("kind") == "roadmap":
+        raise CompareError(
+            f"{path}: a roadmap run (phases); netplan compare reads single-plan runs for now: "
+            "compare the roadmaps' phases.csv, or plan the scenarios without 'phases'"
+        )
     if not isinstance(record, dict) or "netplan_run" not in record or "cost" not in record:
         raise CompareError(f"{path / 'run.json'}: not a netplan run record; {hint}")
     version = format_version(record, path / "run.json", which)
