@@ -142,34 +142,31 @@ def greedy_roadmap(problem: RoadmapProblem) -> GreedyResult:
         def phase_capex(t: np.ndarray, one=one, before=before_phase) -> float:
             return phase_money(one, t[None, :], before=before)[0]["capex"]
 
-        # a network that breaks a rule (today's may) first takes the repairs that remove the
-        # most violation, cheapest first: closing, opening or re-tiering as the policies allow
-        while model.n_cols == model.n_base_cols and not _fits(
-            model, tiers, problem, p, before_phase, lim, paid
-        ):
-            repair = _best_repair(model, tiers, before_phase, current, policy, allowed, changed,
-                                  phase_capex, capex_left - spent, cover, rank)  # fmt: skip
+        def state(t: np.ndarray, model=model, p=p, before=before_phase, lim=lim, paid=paid):
+            """(rule violation, money excess) of a network: (0, 0) when it keeps everything."""
+            return _violation(model, t), _money_excess(problem, p, t, before, lim, paid)
+
+        # a network that breaks a rule or a money limit (today's may) first takes the repairs
+        # that lower that most, cheapest first: opening or re-tiering before closing
+        checkable = model.n_cols == model.n_base_cols
+        while checkable and max(state(tiers)) > FEASIBILITY:
+            repair = _best_repair(tiers, before_phase, current, policy, allowed, changed,
+                                  phase_capex, capex_left - spent, cover, rank, state)  # fmt: skip
             if repair is None:
                 break
             spent += _take(repair, p, tiers, cover, steps, repair=True)
 
-        broken = model.n_cols == model.n_base_cols and not _fits(
-            model, tiers, problem, p, before_phase, lim, paid
-        )
-        if broken:
-            problems.append(
-                f"phase {lim.name}: the greedy network breaks a rule of the phase (no repair left within the budget)"
-            )
-        tolerated = _violation(model, tiers) if broken else 0.0
+        tolerated = state(tiers) if checkable else (0.0, 0.0)
+        broken = tolerated[0] > FEASIBILITY or tolerated[1] > FEASIBILITY
 
         def fits(
-            trial, tolerated=tolerated, model=model, p=p, before=before_phase, lim=lim, paid=paid
-        ) -> bool:
-            if not tolerated:
+            trial, tolerated=tolerated, broken=broken, model=model, p=p, before=before_phase,
+            lim=lim, paid=paid, state=state,
+        ) -> bool:  # fmt: skip
+            if not broken:
                 return _fits(model, trial, problem, p, before, lim, paid)
-            return _violation(model, trial) <= tolerated + 1e-9 and _fits_money(
-                problem, p, trial, before, lim, paid
-            )
+            rows, money = state(trial)  # a broken network: a step may not make it worse
+            return rows <= tolerated[0] + FEASIBILITY and money <= tolerated[1] + FEASIBILITY
 
         while True:
             now = phase_capex(tiers)
@@ -201,7 +198,36 @@ def greedy_roadmap(problem: RoadmapProblem) -> GreedyResult:
         out[p] = tiers
         money = phase_money(_one_phase(problem, p), tiers[None, :], before=before_phase)[0]
         paid = (paid[0] + money["total"], paid[1] + money["capex"])
+    problems += _broken(problem, out)
     return GreedyResult(out, coverage_years(problem, out), steps, problems)
+
+
+def _broken(problem: RoadmapProblem, tiers: np.ndarray) -> list[str]:
+    """What the finished greedy roadmap breaks: a phase's rules or money limits, the whole
+    roadmap's budget (the steps judged the budget from a projection; this is the result)."""
+    out = []
+    money = phase_money(problem, tiers)
+    for p, (phase, lim, t) in enumerate(zip(problem.phases, problem.limits, tiers, strict=True)):
+        model = TieredModel(_without_budget(phase))
+        if model.n_cols == model.n_base_cols and _violation(model, t) > FEASIBILITY:
+            out.append(f"phase {lim.name}: the greedy network breaks a rule of the phase")
+        m = money[p]
+        over = [
+            (m["opex_per_year"], lim.opex),
+            (m["opex_per_year"], problem.budget_opex),
+            (m["total"], lim.total),
+        ]
+        if any(c is not None and v > c * (1 + FEASIBILITY) + FEASIBILITY for v, c in over):
+            out.append(f"phase {lim.name}: the greedy network is over a money limit of the phase")
+    whole = sum(m["total"] for m in money)
+    if (
+        problem.budget_total is not None
+        and whole > problem.budget_total * (1 + FEASIBILITY) + FEASIBILITY
+    ):
+        out.append(
+            f"the greedy roadmap costs {whole:,.0f}, over the budget of {problem.budget_total:,.0f}"
+        )
+    return out
 
 
 def _take(
@@ -232,10 +258,11 @@ def _violation(model: TieredModel, tiers: np.ndarray) -> float:
     )
 
 
-def _best_repair(model, tiers, before_phase, current, policy, allowed, changed, phase_capex, budget, cover, rank):  # fmt: skip
-    """The move that lowers the rule violation most (then: cheapest, most coverage, site
-    rank); closing an outlet (coverage lost) only when no opening or re-tiering helps."""
-    base = _violation(model, tiers)
+def _best_repair(tiers, before_phase, current, policy, allowed, changed, phase_capex, budget, cover, rank, state):  # fmt: skip
+    """The move that lowers (rule violation, money excess) most, then the cheapest, the most
+    coverage, the site rank; closing an outlet (coverage lost) only when no opening or
+    re-tiering helps."""
+    base = state(tiers)
     now = phase_capex(tiers)
     ups = list(_moves(tiers, before_phase, current, policy, allowed, changed))
     closable = (
@@ -243,14 +270,14 @@ def _best_repair(model, tiers, before_phase, current, policy, allowed, changed, 
     )
     closings = [(int(j), -1) for j in np.flatnonzero(closable)]
     for options in (ups, closings):
-        best = _lowest(model, tiers, options, phase_capex, now, budget, base, cover, rank)
+        best = _lowest(tiers, options, phase_capex, now, budget, base, cover, rank, state)
         if best is not None:
             return best
     return None
 
 
-def _lowest(model, tiers, options, phase_capex, now, budget, base, cover, rank):
-    """Among ``options``, the move with the least violation after it (below ``base``)."""
+def _lowest(tiers, options, phase_capex, now, budget, base, cover, rank, state):
+    """Among ``options``, the move whose network's state is least, below ``base``."""
     best, best_key = None, None
     for j, k in options:
         moves = [(j, int(tiers[j]), k)]
@@ -258,14 +285,21 @@ def _lowest(model, tiers, options, phase_capex, now, budget, base, cover, rank):
         capex = phase_capex(trial) - now
         if capex > budget + 1e-9:
             continue
-        v = _violation(model, trial)
-        if v >= base - 1e-9:
+        after = state(trial)
+        if not _lower(after, base):
             continue
         g = cover.gain(moves)
-        key = (v, capex, -g, int(rank[j]), k)
+        key = (after, capex, -g, int(rank[j]), k)
         if best_key is None or key < best_key:
             best, best_key = (moves, capex, g), key
     return best
+
+
+def _lower(a: tuple[float, float], b: tuple[float, float]) -> bool:
+    """``a`` is below ``b``: fewer rules broken, or as few and less money over."""
+    if a[0] < b[0] - FEASIBILITY:
+        return True
+    return abs(a[0] - b[0]) <= FEASIBILITY and a[1] < b[1] - FEASIBILITY
 
 
 def _order(option, rank) -> tuple:
@@ -305,6 +339,18 @@ def _fits(model: TieredModel, tiers, problem: RoadmapProblem, p: int, before, li
     if not _fits_money(problem, p, tiers, before, lim, paid):
         return False
     return _fits_rows(model, tiers)
+
+
+def _money_excess(problem: RoadmapProblem, p: int, tiers, before, lim, paid) -> float:
+    """How far the network is over its money limits (opex, total, the whole roadmap's), each
+    as a share of its limit, summed; 0 within every limit (capex is kept by the steps)."""
+    money = phase_money(_one_phase(problem, p), np.vstack([tiers]), before=before)[0]
+    paid_total, _ = paid
+    later = float(problem.years[p + 1 :].sum())
+    pairs = [(paid_total + money["total"] + later * money["opex_per_year"], problem.budget_total)]
+    pairs += [(money["opex_per_year"], lim.opex), (money["opex_per_year"], problem.budget_opex)]
+    pairs += [(money["total"], lim.total)]
+    return float(sum(max(0.0, v - c) / max(1.0, abs(c)) for v, c in pairs if c is not None))
 
 
 def _fits_money(problem: RoadmapProblem, p: int, tiers, before, lim, paid) -> bool:
