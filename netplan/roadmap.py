@@ -189,14 +189,18 @@ class RoadmapPlan:
         columns = ["phase", "site_id", "name", "tier_before", "tier_after", "action", "capex"]
         return pd.DataFrame(rows, columns=columns)
 
-    def phase_table(self) -> pd.DataFrame:
+    def phase_table(self, tiers: np.ndarray | None = None) -> pd.DataFrame:
         """Per phase: years, capex spent and its budget, yearly opex and its limit, total, and
-        the covered share of that phase's demand per level (%), today's network first."""
+        the covered share of that phase's demand per level (%), today's network first.
+
+        ``tiers`` (P, m): another roadmap of the same phases (e.g. ``self.greedy.tiers``);
+        default the exact one."""
         keys = self.scenario.tier_keys
+        tiers = self.tiers if tiers is None else np.asarray(tiers)
         today = self.problem.phases[0].costs.current_tier
-        money = phase_money(self.problem, self.tiers)
+        money = phase_money(self.problem, tiers)
         rows = [self._row("today", 0.0, today, self.problem.phases[0], None, None)]
-        for p, (lim, t) in enumerate(zip(self.problem.limits, self.tiers, strict=True)):
+        for p, (lim, t) in enumerate(zip(self.problem.limits, tiers, strict=True)):
             rows.append(self._row(lim.name, lim.years, t, self.problem.phases[p], money[p], lim))
         frame = pd.DataFrame(rows)
         return frame[["phase", "years", "capex", "capex_budget", "opex_per_year", "opex_budget", "total"]

@@ -54,6 +54,13 @@ class RoadmapRun:
     def __repr__(self) -> str:
         return f"RoadmapRun({self.plan.scenario.name!r}, phases={len(self.evaluations)}, status={self.plan.status!r})"
 
+    def explore(self):
+        """The roadmap's map (a layer per phase, the key figures following it), inline in
+        Jupyter and offline (Leaflet inlined)."""
+        from netplan.present.display import roadmap_offline_map
+
+        return roadmap_offline_map(self)
+
     def kpi_table(self) -> pd.DataFrame:
         """Level and region KPIs of today's network and of every phase, with a ``phase`` column."""
         frames = []

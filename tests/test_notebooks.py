@@ -19,7 +19,7 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
 
 def test_notebooks_exist_and_are_stored_without_outputs():
-    assert {p.stem for p in NOTEBOOKS} >= {"quickstart", "diagnose", "budget_sweep", "drive_time"}
+    assert {p.stem for p in NOTEBOOKS} >= {"quickstart", "diagnose", "budget_sweep", "drive_time", "roadmap"}
     for path in NOTEBOOKS:
         nb = nbformat.read(path, as_version=4)
         code = [c for c in nb.cells if c.cell_type == "code"]
@@ -53,6 +53,13 @@ def test_notebook_runs(path):
     if path.stem == "quickstart":
         assert "netplan run" in html and "optimal" in html  # RunResult._repr_html_
         assert "<iframe srcdoc=" in html and "cdn." not in html  # the offline inline map
+    if path.stem == "roadmap":
+        pngs = [o["data"]["image/png"] for o in outputs if "image/png" in o.get("data", {})]
+        assert len(pngs) == 1  # coverage by phase, exact beside greedy
+        printed_all = printed + "".join(o.get("data", {}).get("text/plain", "") for o in outputs)
+        assert "checks passed: " in printed and "exact" in printed_all and "greedy" in printed_all
+        assert "<iframe srcdoc=" in html and "cdn." not in html  # the offline map, a layer per phase
+        assert "exclusiveGroups" in html and "2027 pilot" in html  # the phases as radio buttons
     if path.stem == "budget_sweep":
         assert "sweep</b> of budget.total: 4 points, 0 failed" in html
         pngs = [o["data"]["image/png"] for o in outputs if "image/png" in o.get("data", {})]

@@ -168,6 +168,22 @@ def offline_map(result):
     return _offline(plan_map(result))
 
 
+def roadmap_offline_map(run):
+    """The map of a roadmap run (a layer per phase), whose inline display works offline.
+
+    Parameters
+    ----------
+    run : netplan.roadmap_pipeline.RoadmapRun
+
+    Returns
+    -------
+    folium.Map
+    """
+    from netplan.present.roadmap_map import roadmap_map
+
+    return _offline(roadmap_map(run))
+
+
 def evaluation_map(ev):
     """Any evaluated set of outlets (e.g. today's network) on an offline folium map.
 
