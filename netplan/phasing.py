@@ -12,7 +12,7 @@ import dataclasses
 
 import numpy as np
 
-from netplan._errors import ScenarioError
+from netplan._errors import InfeasiblePlanError, ScenarioError
 from netplan.inputs.demand import PHASE_PREFIX
 from netplan.optimize.roadmap_model import PhaseLimits, RoadmapProblem
 from netplan.preparation import Prepared, build_problem
@@ -93,6 +93,7 @@ def roadmap_problem(prep: Prepared, scenario: Scenario | None = None) -> Roadmap
     if factor is not None:  # 'baseline' of the whole roadmap: today's network over its years
         total = factor * opex_today * float(sum(lim.years for lim in limits))
     roadmap = scenario.roadmap
+    check_phase_budgets(prep, limits, scenario)
     return RoadmapProblem(
         phases,
         limits,
@@ -101,6 +102,39 @@ def roadmap_problem(prep: Prepared, scenario: Scenario | None = None) -> Roadmap
         budget_capex=budget["capex"],
         budget_opex=budget["opex_per_year"],
     )
+
+
+def check_phase_budgets(prep: Prepared, limits: list[PhaseLimits], scenario: Scenario) -> None:
+    """Refuse, before any solve, a phase whose opex or total limit is below what the outlets
+    that must stay open cost in it (``keep`` at their tier, ``may_retier`` at their cheapest
+    allowed tier), one line per phase naming the key, the figures and the fix.
+
+    Raises
+    ------
+    InfeasiblePlanError
+    """
+    inputs = prep.inputs
+    operate = inputs.costs.operate
+    keep = np.flatnonzero(inputs.policies == "keep")
+    retier = np.flatnonzero(inputs.policies == "may_retier")
+    must = float(operate[keep, inputs.current_tier[keep]].sum())
+    if len(retier):
+        must += float(np.where(inputs.allowed[retier], operate[retier], np.inf).min(axis=1).sum())
+    where = str(scenario.source or "scenario")
+    problems = []
+    for i, lim in enumerate(limits):
+        if lim.opex is not None and must > lim.opex + 1e-9:
+            problems.append(
+                f"{where}: phases[{i}].budget.opex: {lim.opex:,.0f} a year is below the {must:,.0f} a year "
+                "that the outlets which must stay open cost; raise it or let some of them close (policy may_close)"
+            )
+        if lim.total is not None and must * lim.years > lim.total + 1e-9:
+            problems.append(
+                f"{where}: phases[{i}].budget.total: {lim.total:,.0f} is below the {must * lim.years:,.0f} that the "
+                f"outlets which must stay open cost over its {lim.years:g} years; raise it or let some of them close"
+            )
+    if problems:
+        raise InfeasiblePlanError("\n".join(problems))
 
 
 def _limit(value: float | str | None, key: str, baseline: float) -> float | None:

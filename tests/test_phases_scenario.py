@@ -335,3 +335,25 @@ def test_a_sweep_over_a_phase_budget(tmp_path):
     alone = plan_roadmap(sw.with_key(s, "phases[0].budget.capex", 400.0))
     assert years[1] == pytest.approx(alone.result.values["coverage_years"])
     assert (table["coverage_years"] >= table["coverage_years_greedy"] - 1e-6).all()
+
+
+def test_a_phase_budget_below_its_keep_outlets_is_one_line(tmp_path):
+    """The small case keeps a hub (operating 100 a year): a phase opex of 50 or a total of 150
+    over 2 years is refused before any solve, one line naming the key, exit 2, nothing written."""
+    from netplan.cli import app
+
+    costs = {"direct": {"hub": {"open": 500, "operate": 100, "convert": 200, "close": 50},
+                        "point": {"open": 40, "operate": 10, "convert": 20, "close": 5}}}  # fmt: skip
+    for budget, expected in (
+        ({"capex": 300, "opex": 50}, "phases[1].budget.opex: 50 a year is below the 100 a year that the outlets which must stay open cost"),
+        ({"capex": 300, "total": 150}, "phases[1].budget.total: 150 is below the 200 that the outlets which must stay open cost over its 2 years"),
+    ):  # fmt: skip
+        phases = [{"name": "one", "years": 1, "budget": {"capex": 300}},
+                  {"name": "two", "years": 2, "budget": budget}]  # fmt: skip
+        folder = tmp_path / str(len(budget) + len(str(budget)))
+        path = write_small_case(folder / "case", phases=phases, costs=costs, budget={})
+        res = CliRunner().invoke(app, ["run", str(path), "--out", str(folder / "out")])
+        assert res.exit_code == 2, res.output
+        lines = [line for line in res.output.splitlines() if line.startswith("error:")]
+        assert len(lines) == 1 and expected in lines[0], res.output
+        assert not (folder / "out").exists()

@@ -344,3 +344,72 @@ def test_a_roadmap_as_columns_keeps_every_row_and_starts_the_solve(seed):
     started = solve_roadmap(prob, SolverOptions(time_limit=60), start_tiers=greedy.tiers)
     assert started.values["coverage_years"] == pytest.approx(exact.values["coverage_years"])
     assert started.values["cost"] == pytest.approx(exact.values["cost"])
+
+
+# ------------------------------------------------------------------- min_cost
+def brute_force_min_cost(prob: RoadmapProblem, dxy, sxy):
+    """Least total cost over roadmaps meeting every phase's targets (share of the demand some
+    allowed site could reach), then most coverage-years; plain loops, as brute_force."""
+    m = prob.phases[0].n_sites
+    costs = prob.phases[0].costs
+    dd = np.linalg.norm(dxy[:, None] - sxy[None], axis=2)
+    ss = np.linalg.norm(sxy[:, None] - sxy[None], axis=2)
+    allowed = prob.phases[0].allowed
+    reachable = np.zeros((len(dxy), K), bool)
+    for level in range(K):
+        for j in range(m):
+            for k in range(level + 1):
+                if allowed[j, k]:
+                    reachable[:, level] |= dd[:, j] <= REACH[k, level]
+    best = None
+    for combo in itertools.product(*[site_sequences(j, prob) for j in range(m)]):
+        tiers = np.array(combo).T
+        ok, cov_years, total, before = True, 0.0, 0.0, costs.current_tier
+        for t, lim, phase in zip(tiers, prob.limits, prob.phases, strict=True):
+            if any(not np.any((t == 0) & (ss[j] <= LINK[1])) for j in np.flatnonzero(t == 1)):
+                ok = False
+            capex = sum(costs.open[j, t[j]] if t[j] >= 0 and before[j] < 0 else
+                        costs.convert[j, t[j]] if t[j] >= 0 and before[j] >= 0 and before[j] != t[j] else
+                        costs.close[j] if t[j] < 0 and before[j] >= 0 else 0.0 for j in range(m))  # fmt: skip
+            if capex > lim.capex + 1e-9:
+                ok = False
+            opex = sum(costs.operate[j, t[j]] for j in range(m) if t[j] >= 0)
+            total += capex + lim.years * opex
+            for level in range(K):
+                serve = np.zeros(len(dxy), bool)
+                for j in np.flatnonzero((t >= 0) & (t <= level)):
+                    serve |= dd[:, j] <= REACH[t[j], level]
+                covered = phase.weights[serve, level].sum()
+                cov_years += lim.years * covered
+                share = phase.targets[level]
+                if np.isfinite(share) and covered < share * phase.weights[reachable[:, level], level].sum() - 1e-9:
+                    ok = False
+            before = t
+        if ok:
+            key = (-round(total, 6), round(cov_years, 6))
+            if best is None or key > best[0]:
+                best = (key, tiers)
+    return best
+
+
+@pytest.mark.parametrize("seed", [0, 2, 3, 8, 9, 10])
+def test_min_cost_roadmap_meets_every_phase_target_at_least_cost(seed):
+    import dataclasses
+
+    n_phases, m = (2, 5) if seed < 6 else (3, 4)
+    prob, dxy, sxy = instance(seed, n_phases, m)
+    shares = [0.3, 0.5, 0.6][:n_phases]
+    prob.phases = [
+        dataclasses.replace(ph, objective="min_cost", targets=np.array([np.nan, share]))
+        for ph, share in zip(prob.phases, shares, strict=True)
+    ]
+    best = brute_force_min_cost(prob, dxy, sxy)
+    result = solve_roadmap(prob, SolverOptions(time_limit=60))
+    if best is None:
+        assert result.status == "infeasible"
+        return
+    assert result.status == "optimal", [r.to_dict() for r in result.records]
+    assert [r.stage for r in result.records][:2] == ["cost", "coverage_years"]
+    (neg_cost, cov), _ = best
+    assert result.values["cost"] == pytest.approx(-neg_cost, abs=1e-6)
+    assert result.values["coverage_years"] == pytest.approx(cov, abs=1e-6)

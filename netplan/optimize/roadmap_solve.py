@@ -1,7 +1,7 @@
 """The exact roadmap: lexicographic stages on the roadmap MILP, each certified from the plan.
 
 Stages of ``coverage_years``: coverage-years (max), then the roadmap's total cost (min), then
-the site-id tie-break (min). Each stage's value is re-evaluated from the phase tiers alone
+the site-id tie-break (min); with ``min_cost`` (targets per phase) the cost comes first. Each stage's value is re-evaluated from the phase tiers alone
 (:func:`coverage_years` from the coverage pairs, :func:`phase_money` from the cost arrays),
 never taken from the solver; a stage is optimal only when :func:`~netplan.optimize.scaling.certify`
 agrees. One time limit covers all stages; a stage stopped early ends the run there.
@@ -26,6 +26,8 @@ from netplan.optimize.scaling import certify, pow2_scale, solve_scaled
 from netplan.optimize.stage_fixing import fix_row
 
 STAGES = ("coverage_years", "cost", "site_id")
+# min_cost: the least total cost meeting every phase's targets, then the most coverage-years
+MIN_COST_STAGES = ("cost", "coverage_years", "site_id")
 
 
 @dataclass
@@ -261,7 +263,8 @@ def _stages(
     records: list[SolverRecord] = []
     values: dict[str, float] = {}
     tiers = None
-    for stage in STAGES if tie_break else STAGES[:2]:
+    order = MIN_COST_STAGES if problem.phases[0].objective == "min_cost" else STAGES
+    for stage in order if tie_break else order[:2]:
         obj = objectives[stage]
         left = (
             None if options.time_limit is None else options.time_limit - (time.perf_counter() - t0)
