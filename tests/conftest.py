@@ -57,6 +57,18 @@ def demo_compare(demo_run, demo_run_b, tmp_path_factory):
     return comparison, out
 
 
+# what a run folder holds (netplan run / demo with the default --format gpkg), marker included
+RUN_FILES = [
+    ".netplan-output",
+    "kpis.csv",
+    "map.html",
+    "outlets.csv",
+    "plan.gpkg",
+    "plan.xlsx",
+    "report.html",
+    "run.json",
+]
+
 def write_small_case(folder: Path, seed: int = 1, **changes) -> Path:
     """A small two-tier scenario with CSV inputs in ``folder``; ``changes`` update scenario keys."""
     rng = np.random.default_rng(seed)

@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from netplan.cli import app
 
-from conftest import DEMO_SCENARIO, write_small_case
+from conftest import DEMO_SCENARIO, RUN_FILES, write_small_case
 
 try:  # click < 8.2 mixes stderr into stdout unless told not to
     runner = CliRunner(mix_stderr=False)
@@ -53,16 +53,7 @@ def test_run_small_case_writes_every_output(tmp_path):
     out = tmp_path / "out"
     result = runner.invoke(app, ["run", str(scenario), "--out", str(out)])
     assert result.exit_code == 0, result.stderr + result.stdout
-    assert sorted(p.name for p in out.iterdir()) == [
-        ".netplan-output",
-        "kpis.csv",
-        "map.html",
-        "outlets.csv",
-        "plan.gpkg",
-        "plan.xlsx",
-        "report.html",
-        "run.json",
-    ]
+    assert sorted(p.name for p in out.iterdir()) == RUN_FILES
     assert "status optimal" in result.stdout
     outlets = pyogrio.read_dataframe(out / "plan.gpkg", layer="outlets")
     assert outlets["site_id"].is_unique and len(outlets) >= 3

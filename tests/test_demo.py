@@ -16,7 +16,7 @@ from netplan.planner import plan
 from netplan.preparation import prepare
 from netplan.scenario import Scenario
 
-from conftest import DEMO_SCENARIO, ROOT
+from conftest import DEMO_SCENARIO, ROOT, RUN_FILES
 
 
 def as_js(text: str) -> str:
@@ -134,16 +134,7 @@ def test_more_budget_buys_coverage(demo_prepared, demo_run):
 
 def test_outputs_are_complete_and_readable(demo_run):
     result, out = demo_run
-    assert sorted(p.name for p in out.iterdir()) == [
-        ".netplan-output",
-        "kpis.csv",
-        "map.html",
-        "outlets.csv",
-        "plan.gpkg",
-        "plan.xlsx",
-        "report.html",
-        "run.json",
-    ]
+    assert sorted(p.name for p in out.iterdir()) == RUN_FILES
     layers = {name for name, _ in pyogrio.list_layers(out / "plan.gpkg")}
     expected = {"outlets", "links", "baseline_outlets", "baseline_links", "demand", "reach_areas"}
     cells = {f"{p}{c}_{k}" for p in ("", "baseline_") for c in ("gap_cells", "overlap_cells")

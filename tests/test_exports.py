@@ -28,7 +28,7 @@ from netplan.pipeline import run_scenario, write_run
 from netplan.present.map_cells import GAP_COLOURS
 from netplan.present.symbols import TIER_COLOURS
 
-from conftest import write_small_case
+from conftest import RUN_FILES, write_small_case
 
 try:
     runner = CliRunner(mix_stderr=False)
@@ -366,16 +366,7 @@ def test_cli_run_default_format_writes_no_parquet(tmp_path):
     res = runner.invoke(app, ["run", str(path), "--out", str(tmp_path / "out")])
     assert res.exit_code == 0, res.output
     names = sorted(p.name for p in (tmp_path / "out").iterdir())
-    assert names == [
-        ".netplan-output",
-        "kpis.csv",
-        "map.html",
-        "outlets.csv",
-        "plan.gpkg",
-        "plan.xlsx",
-        "report.html",
-        "run.json",
-    ]
+    assert names == RUN_FILES
 
 
 # ------------------------------------------------------------------ the demo

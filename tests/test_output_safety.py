@@ -31,23 +31,13 @@ from netplan.cli import app
 from netplan.cli.console import show_warning as _show_warning
 from netplan.outputs import folders as outdir
 
-from conftest import DEMO_SCENARIO, write_small_case
+from conftest import DEMO_SCENARIO, RUN_FILES, write_small_case
 
 try:  # click < 8.2 mixes stderr into stdout unless told not to
     runner = CliRunner(mix_stderr=False)
 except TypeError:
     runner = CliRunner()
 
-RUN_FILES = [
-    ".netplan-output",
-    "kpis.csv",
-    "map.html",
-    "outlets.csv",
-    "plan.gpkg",
-    "plan.xlsx",
-    "report.html",
-    "run.json",
-]
 CLI = [sys.executable, "-c", "from netplan.cli import main; main()"]
 
 

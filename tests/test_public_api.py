@@ -9,6 +9,8 @@ import pytest
 
 import netplan
 
+from conftest import RUN_FILES
+
 README = Path(__file__).resolve().parent.parent / "README.md"
 
 
@@ -28,15 +30,7 @@ def test_readme_from_python_example_runs_on_the_small_case(small_case, tmp_path,
     plan, result = namespace["plan"], namespace["result"]
     assert plan.status == "optimal"
     assert result.plan.objective == pytest.approx(plan.objective)
-    assert sorted(p.name for p in (tmp_path / "mine").iterdir() if not p.name.startswith(".")) == [
-        "kpis.csv",
-        "map.html",
-        "outlets.csv",
-        "plan.gpkg",
-        "plan.xlsx",
-        "report.html",
-        "run.json",
-    ]
+    assert sorted(p.name for p in (tmp_path / "mine").iterdir() if not p.name.startswith(".")) == [n for n in RUN_FILES if not n.startswith(".")]
 
 
 @pytest.mark.parametrize(
