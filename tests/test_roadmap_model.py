@@ -4,7 +4,7 @@ enumerate every roadmap: up to 5 sites, 2 tiers, 2-3 phases.
 The enumerator shares no code with the model: it lists every tier sequence of every site,
 keeps those that obey the transition rules (written here again, plainly), checks linkage and
 money of every phase with numpy on raw coordinates, and ranks roadmaps by coverage-years, then
-total cost.
+total cost, then years x distance to the nearest serving outlet, then site id.
 """
 
 from __future__ import annotations
@@ -115,6 +115,7 @@ def brute_force(prob: RoadmapProblem, dxy, sxy):
     for combo in itertools.product(*[site_sequences(j, prob) for j in range(m)]):
         tiers = np.array(combo).T  # (P, m)
         ok, cov_years, total, spent, budget = True, 0.0, 0.0, 0.0, 0.0
+        distance, rank = 0.0, 0.0
         before = costs.current_tier
         for t, lim, phase in zip(tiers, prob.limits, prob.phases, strict=True):
             # linkage: every open point (tier 1) has an open hub within 5 km
@@ -143,16 +144,22 @@ def brute_force(prob: RoadmapProblem, dxy, sxy):
             total += capex + lim.years * opex
             for level in range(K):
                 serve = np.zeros(len(dxy), bool)
+                nearest = np.full(len(dxy), np.inf)
                 for j in np.flatnonzero(t >= 0):
                     if t[j] <= level:
-                        serve |= dd[:, j] <= REACH[t[j], level]
+                        reach = dd[:, j] <= REACH[t[j], level]
+                        serve |= reach
+                        nearest[reach] = np.minimum(nearest[reach], dd[reach, j])
                 cov_years += lim.years * phase.weights[serve, level].sum()
+                distance += lim.years * (phase.weights[serve, level] * nearest[serve]).sum()
+            # site-id tie-break: years x (site x K + tier + 1) of every open site-tier
+            rank += lim.years * sum(j * K + t[j] + 1 for j in np.flatnonzero(t >= 0))
             before = t
         if prob.budget_total is not None and total > prob.budget_total + 1e-9:
             ok = False
         if not ok:
             continue
-        key = (round(cov_years, 6), -round(total, 6))
+        key = (round(cov_years, 6), -round(total, 6), -round(distance, 4), -rank)
         if best is None or key > best[0]:
             best = (key, tiers)
     return best
@@ -167,9 +174,13 @@ def test_roadmap_equals_brute_force(seed, n_phases, m):
         assert result.status == "infeasible", result.records[-1]
         return
     assert result.status == "optimal", [r.to_dict() for r in result.records]
-    (cov, neg_cost), _ = best
+    (cov, neg_cost, neg_distance, neg_rank), best_tiers = best
     assert result.values["coverage_years"] == pytest.approx(cov, abs=1e-6)
     assert result.values["cost"] == pytest.approx(-neg_cost, abs=1e-6)
+    # the years-weighted distance and site-id tie-breaks, as the enumerator ranks them
+    assert result.values["distance"] == pytest.approx(-neg_distance, abs=1e-3)
+    assert result.values["site_id"] == pytest.approx(-neg_rank)
+    assert result.tiers.tolist() == best_tiers.tolist()
     # the solver's roadmap obeys the rules as the enumerator reads them
     seqs = [set(site_sequences(j, prob)) for j in range(prob.phases[0].n_sites)]
     assert all(tuple(result.tiers[:, j]) in seqs[j] for j in range(len(seqs)))
@@ -265,6 +276,45 @@ def test_greedy_obeys_the_rules_and_never_beats_the_exact_roadmap(seed):
     exact = solve_roadmap(prob, SolverOptions(time_limit=60))
     if exact.status == "optimal" and not greedy.problems:
         assert exact.values["coverage_years"] >= greedy.coverage_years - 1e-6
+
+
+# -------------------------------------------------------- distance tie-break
+def equal_sites_case(phase_years: tuple[float, ...]):
+    """A keep hub far away and two new community sites that cost the same and reach the same
+    two customers: site 0 is 900 m from them, site 1 only 100 m. One site fits the budget
+    of the first phase; the second phase has no money."""
+    dxy = np.array([[0.0, 0.0], [0.0, 200.0]])
+    sxy = np.array([[900.0, 100.0], [100.0, 100.0], [30_000.0, 0.0]])  # far, near, hub
+    allowed = np.array([[False, True], [False, True], [True, False]])
+    current = np.array([-1, -1, 0])
+    policy = np.array(["new", "new", "keep"], dtype=object)
+    reach = np.array([[100.0, 100.0], [np.nan, 2_000.0]])
+    costs = SiteCosts(
+        open=np.array([[0.0, 40.0], [0.0, 40.0], [0.0, 0.0]]), operate=np.zeros((3, K)),
+        convert=np.zeros((3, K)), close=np.zeros(3), current_tier=current, horizon_years=1.0,
+    )  # fmt: skip
+    phase = TieredProblem(
+        weights=np.array([[3.0, 3.0], [5.0, 5.0]]),
+        coverage=build_coverage(dxy, sxy, allowed, reach, "planar"), allowed=allowed,
+        policy=policy, costs=costs, linkage=linkage_pairs(sxy, allowed, LINK * 10, "planar"),
+        site_rank=np.arange(3),
+    )  # fmt: skip
+    limits = [PhaseLimits(f"P{p}", y, capex=50.0 if p == 0 else 0.0) for p, y in enumerate(phase_years)]
+    return RoadmapProblem([phase] * len(phase_years), limits)
+
+
+def test_distance_tie_break_prefers_the_nearer_of_two_equal_outlets_over_the_years():
+    prob = equal_sites_case((1.0, 3.0))
+    result = solve_roadmap(prob, SolverOptions(time_limit=60))
+    assert result.status == "optimal", [r.to_dict() for r in result.records]
+    assert [r.stage for r in result.records] == ["coverage_years", "cost", "distance", "site_id"]
+    # site id alone would take site 0; the distance stage takes the nearer site 1
+    assert result.tiers.tolist() == [[-1, 1, 0], [-1, 1, 0]]
+    near = 3 * np.hypot(100, 100) + 5 * np.hypot(100, 100)  # both customers ~141 m away
+    assert result.values["distance"] == pytest.approx((1.0 + 3.0) * near)
+    # without the tie-breaks only the first two stages run
+    short = solve_roadmap(prob, SolverOptions(time_limit=60), tie_break=False)
+    assert [r.stage for r in short.records] == ["coverage_years", "cost"]
 
 
 # ------------------------------------------------------------------ final_first

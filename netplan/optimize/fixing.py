@@ -41,7 +41,12 @@ class Fixings:
 
 
 def prove_fixings(
-    lp: LinearProgram, n_x: int, incumbent: np.ndarray, cutoff: float, time_budget: float
+    lp: LinearProgram,
+    n_x: int,
+    incumbent: np.ndarray,
+    cutoff: float,
+    time_budget: float,
+    columns: np.ndarray | None = None,
 ) -> Fixings:
     """Fix binary columns ``0..n_x-1`` that cannot change without the LP bound passing ``cutoff``.
 
@@ -58,6 +63,9 @@ def prove_fixings(
         The stage optimum with its tolerance: plans must stay at least this good.
     time_budget : float
         Seconds available for probing.
+    columns : ndarray of int, optional
+        The binaries to test when they are not the first ``n_x`` columns (the roadmap's
+        site-tier columns of every phase); ``incumbent`` and the result follow this order.
     """
     import highspy
 
@@ -71,21 +79,22 @@ def prove_fixings(
     h = highs_model(
         replace(lp, c=sign * lp.c, sense="min", offset=0.0), SolverOptions(threads=1), relax=True
     )
-    zero = lp.ub[:n_x] <= 0.5
-    one = lp.lb[:n_x] >= 0.5
+    cols = np.arange(n_x) if columns is None else np.asarray(columns, dtype=np.int64)
+    zero = lp.ub[cols] <= 0.5
+    one = lp.lb[cols] >= 0.5
     h.run()
     if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
         return Fixings(zero, one, 0, time.perf_counter() - t0)
     bound = h.getInfo().objective_function_value
     solution = h.getSolution()
-    value = np.asarray(solution.col_value)[:n_x]
-    reduced = np.asarray(solution.col_dual)[:n_x]
+    value = np.asarray(solution.col_value)[cols]
+    reduced = np.asarray(solution.col_dual)[cols]
     margin = 1e-7 * max(1.0, abs(limit))
     # reduced-cost fixing: moving a non-basic column off its bound raises the bound by |reduced cost|
     zero |= (value <= 1e-9) & (bound + reduced > limit + margin)
     one |= (value >= 1 - 1e-9) & (bound - reduced > limit + margin)
     # probing the remaining columns, most promising first (largest reduced cost)
-    inc = np.round(np.asarray(incumbent[:n_x])) > 0.5
+    inc = np.round(np.asarray(incumbent[: len(cols)])) > 0.5
     todo = np.flatnonzero(~zero & ~one)
     todo = todo[np.argsort(-np.abs(reduced[todo]), kind="stable")]
     probed = 0
@@ -93,8 +102,9 @@ def prove_fixings(
         if time.perf_counter() - t0 > time_budget:
             break
         other = 0.0 if inc[j] else 1.0
-        lo, hi = lp.lb[j], lp.ub[j]
-        h.changeColBounds(int(j), other, other)
+        col = int(cols[j])
+        lo, hi = lp.lb[col], lp.ub[col]
+        h.changeColBounds(col, other, other)
         h.run()
         probed += 1
         status = h.getModelStatus()
@@ -102,12 +112,12 @@ def prove_fixings(
             status == highspy.HighsModelStatus.kOptimal
             and h.getInfo().objective_function_value > limit + margin
         )
-        h.changeColBounds(int(j), lo, hi)
+        h.changeColBounds(col, lo, hi)
         if cut:
             if inc[j]:
                 one[j] = True
-                h.changeColBounds(int(j), 1.0, 1.0)  # tighten the LP for the next probes
+                h.changeColBounds(col, 1.0, 1.0)  # tighten the LP for the next probes
             else:
                 zero[j] = True
-                h.changeColBounds(int(j), 0.0, 0.0)
+                h.changeColBounds(col, 0.0, 0.0)
     return Fixings(zero, one, probed, time.perf_counter() - t0)

@@ -122,7 +122,9 @@ def explain_infeasible(
         return "no feasible plan; " + spacing if spacing else None
     x, record = solve(elastic_program(model, slacks), options)
     if x is None:
-        spacing = _spacing_lines(model, tier_keys, options) if record.status == "infeasible" else None
+        spacing = (
+            _spacing_lines(model, tier_keys, options) if record.status == "infeasible" else None
+        )
         if spacing:
             return "no feasible plan; " + spacing
         if record.status == "infeasible":

@@ -1,15 +1,16 @@
 """The exact roadmap: lexicographic stages on the roadmap MILP, each certified from the plan.
 
 Stages of ``coverage_years``: coverage-years (max), then the roadmap's total cost (min), then
-the site-id tie-break (min); with ``min_cost`` (targets per phase) the cost comes first. Each stage's value is re-evaluated from the phase tiers alone
-(:func:`coverage_years` from the coverage pairs, :func:`phase_money` from the cost arrays),
-never taken from the solver; a stage is optimal only when :func:`~netplan.optimize.scaling.certify`
-agrees. One time limit covers all stages; a stage stopped early ends the run there.
+the years-weighted distance to the nearest serving outlet (min,
+:mod:`netplan.optimize.roadmap_distance`), then the site-id tie-break (min); with ``min_cost``
+(targets per phase) the cost comes first. Each stage's value is re-evaluated from the phase
+tiers alone (:func:`coverage_years` from the coverage pairs, :func:`phase_money` from the cost
+arrays, the distance from the coverage pairs), never taken from the solver; a stage is optimal
+only when :func:`~netplan.optimize.scaling.certify` agrees. One time limit covers all stages;
+a stage stopped early ends the run there.
 
 ``final_first`` (:func:`solve_final_first`) fixes the single-plan optimum of the last phase
-first and orders its actions. Not yet here (issue 25, a later step): the years-weighted
-distance tie-break.
-"""
+first and orders its actions."""
 
 from __future__ import annotations
 
@@ -21,13 +22,22 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from netplan.optimize.records import SolverOptions, SolverRecord
+from netplan.optimize.roadmap_distance import (
+    RoadmapAsPlan,
+    RoadmapNearest,
+    assigned_distance_objective,
+    fix_site_tiers,
+    has_assignments,
+    years_distance,
+)
 from netplan.optimize.roadmap_model import RETIER_POLICIES, RoadmapModel, RoadmapProblem
 from netplan.optimize.scaling import certify, pow2_scale, solve_scaled
-from netplan.optimize.stage_fixing import fix_row
+from netplan.optimize.stage_fixing import fix_row, stage_value
+from netplan.optimize.tie_stages import solve_with_distance
 
-STAGES = ("coverage_years", "cost", "site_id")
+STAGES = ("coverage_years", "cost", "distance", "site_id")
 # min_cost: the least total cost meeting every phase's targets, then the most coverage-years
-MIN_COST_STAGES = ("cost", "coverage_years", "site_id")
+MIN_COST_STAGES = ("cost", "coverage_years", "distance", "site_id")
 
 
 @dataclass
@@ -249,57 +259,92 @@ def _stages(
     progress: Callable[[str, str], None] | None = None,
     start: np.ndarray | None = None,
 ) -> RoadmapResult:
-    """Coverage-years, cost and site id, each solved, certified from the plan and fixed."""
+    """The stages of :data:`STAGES`, each solved, certified from the plan and fixed."""
     objectives = {
         "coverage_years": model.coverage_years_objective(),
         "cost": model.cost_objective(),
         "site_id": model.tie_objective(),
     }
     exact = {
-        "coverage_years": lambda t: coverage_years(problem, t),
-        "cost": lambda t: sum(m["total"] for m in phase_money(problem, t)),
-        "site_id": lambda t: _tie_value(model, t),
+        "coverage_years": lambda t, x: coverage_years(problem, t),
+        "cost": lambda t, x: sum(m["total"] for m in phase_money(problem, t)),
+        "site_id": lambda t, x: _tie_value(model, t),
     }
     records: list[SolverRecord] = []
     values: dict[str, float] = {}
     tiers = None
-    order = MIN_COST_STAGES if problem.phases[0].objective == "min_cost" else STAGES
-    for stage in order if tie_break else order[:2]:
-        obj = objectives[stage]
+
+    def run(stage: str, stage_lp, begin: np.ndarray | None):
         left = (
             None if options.time_limit is None else options.time_limit - (time.perf_counter() - t0)
         )
         if left is not None and left <= 0.01:
             nan = float("nan")
-            rec = SolverRecord("time_limit", nan, nan, nan, 0.0, options.backend, "", options.time_limit,
-                               options.mip_rel_gap, stage=stage, message="no time left for this stage")  # fmt: skip
-            records.append(rec)
-            return RoadmapResult(tiers, records, "time_limit", stage, values)
+            return None, SolverRecord("time_limit", nan, nan, nan, 0.0, options.backend, "", options.time_limit,
+                                      options.mip_rel_gap, stage=stage, message="no time left for this stage")  # fmt: skip
         _tell(progress, f"solve:{stage}", "start")
         x, record = solve_scaled(
-            lp.with_objective(obj.c, obj.sense, obj.offset),
-            dataclasses.replace(options, time_limit=left),
-            start=start,
+            stage_lp, dataclasses.replace(options, time_limit=left), start=begin
         )
         _tell(progress, f"solve:{stage}", "done")
         record.stage = stage
+        return x, record
+
+    order = MIN_COST_STAGES if problem.phases[0].objective == "min_cost" else STAGES
+    assigned = has_assignments(model)
+    if assigned:
+        objectives["distance"] = assigned_distance_objective(model)
+        exact["distance"] = lambda t, x: stage_value(objectives["distance"], x)
+    # without assignments, the nearest-outlet lists (their own rounds) decide the last two
+    plain = order if assigned else order[:2]
+    for stage in plain if tie_break else order[:2]:
+        obj = objectives[stage]
+        x, record = run(stage, lp.with_objective(obj.c, obj.sense, obj.offset), start)
         records.append(record)
         if x is None:
             return RoadmapResult(tiers, records, record.status, stage, values)
         tiers = model.phase_tiers(x)
-        value = exact[stage](tiers)
+        value = exact[stage](tiers, x)
         certify(record, value, obj.sense, options.mip_rel_gap, pow2_scale(obj.c))
-        broken = transitions_broken(problem, tiers)
-        if broken:  # the model and the rules disagree: never call such a roadmap optimal
-            record.status = "unproven"
-            record.message = "transition rules broken: " + "; ".join(broken[:5])
-        if record.status != "optimal":
+        if not _rules_kept(problem, tiers, record):
             return RoadmapResult(tiers, records, record.status, stage, values)
         values[stage] = value
-        row, lo, hi = fix_row(obj.c, obj.sense, value, obj.offset)
-        lp = lp.with_rows(row, lo, hi)
+        lp = lp.with_rows(*fix_row(obj.c, obj.sense, value, obj.offset))
         start = x
+    if not tie_break or assigned:
+        return RoadmapResult(tiers, records, "optimal", None, values)
+    # site-tiers constant in every roadmap optimal so far: shorter lists, smaller models
+    last = objectives[order[1]]
+    left = None if options.time_limit is None else options.time_limit - (time.perf_counter() - t0)
+    lp, possible, sure, fixed = fix_site_tiers(model, lp, last, values[order[1]], start, left)
+    records[-1].extra.update(
+        {"fixed_zero": float(fixed.zero.sum()), "fixed_one": float(fixed.one.sum()),
+         "fixing_seconds": round(fixed.seconds, 3)}
+    )  # fmt: skip
+    nearest = RoadmapNearest(model, possible, sure)
+    nearest.seed(tiers)
+    plan = RoadmapAsPlan(model)
+    for stage in ("distance", "site_id"):
+        found = solve_with_distance(stage, plan, nearest, lp, objectives["site_id"],
+                                    values.get("distance"), tiers, run, records, options.mip_rel_gap)  # fmt: skip
+        if found is None:
+            return RoadmapResult(tiers, records, records[-1].status, stage, values)
+        tiers, _sizes = found
+        if not _rules_kept(problem, tiers, records[-1]):
+            return RoadmapResult(tiers, records, records[-1].status, stage, values)
+        values[stage] = (
+            years_distance(model, tiers) if stage == "distance" else _tie_value(model, tiers)
+        )
     return RoadmapResult(tiers, records, "optimal", None, values)
+
+
+def _rules_kept(problem: RoadmapProblem, tiers: np.ndarray, record: SolverRecord) -> bool:
+    """The stage's roadmap keeps the transition rules and the stage was certified optimal."""
+    broken = transitions_broken(problem, tiers)
+    if broken:  # the model and the rules disagree: never call such a roadmap optimal
+        record.status = "unproven"
+        record.message = "transition rules broken: " + "; ".join(broken[:5])
+    return record.status == "optimal"
 
 
 def _tell(progress: Callable[[str, str], None] | None, step: str, state: str) -> None:

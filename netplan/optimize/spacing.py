@@ -179,9 +179,7 @@ def clique_cover(a: np.ndarray, b: np.ndarray) -> list[np.ndarray]:
             clique = [u, v]
             common = (neighbours[u] & neighbours[v]) - {u, v}
             while common:
-                w = min(
-                    common, key=lambda s: (-sum(1 for c in clique if c in uncovered[s]), s)
-                )
+                w = min(common, key=lambda s: (-sum(1 for c in clique if c in uncovered[s]), s))
                 clique.append(w)
                 common &= neighbours[w]
                 common.discard(w)
@@ -227,9 +225,7 @@ def build_spacing(
     return out
 
 
-def spacing_rows(
-    model: TieredModel, n_cols: int
-) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
+def spacing_rows(model: TieredModel, n_cols: int) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
     """One row per clique of every rule: ``sum_{s in C} sum_{k in T} x[s, k] <= 1``."""
     rows, cols = [], []
     r = 0
