@@ -69,6 +69,8 @@ def test_no_phases_changes_nothing(tmp_path):
          "roadmap.carry_over: carries unspent capex, but no phase has a 'capex' budget"),
         ({"phases": [{"name": "a", "years": 1}, {"name": "b", "years": 3}],
           "costs": {"horizon_years": 2}}, "costs.horizon_years: 2 disagrees with the phases' 4 years"),
+        ({"phases": [{"name": "a", "years": 1}], "capacity": {"per_tier": {"hub": 150}}},
+         "capacity: capacities are not yet planned over phases; drop 'capacity' for the roadmap"),
         ({"roadmap": {"objective": "coverage_years"}}, "roadmap: needs 'phases'"),
         ({"phases": []}, "phases: give at least one phase"),
     ],
