@@ -24,6 +24,8 @@ from netplan.evaluation.columns import rounded
 from netplan.evaluation.kpis import Evaluation, baseline_outlets, evaluate
 from netplan.evaluation.roadmap_checks import check_roadmap
 from netplan.evaluation.validator import Check
+from netplan.optimize.roadmap_infeasibility import explain_roadmap_infeasible
+from netplan.optimize.roadmap_model import RoadmapModel
 from netplan.roadmap import RoadmapPlan, plan_roadmap
 from netplan.scenario import Scenario
 
@@ -92,6 +94,17 @@ def run_roadmap(scenario: Scenario, progress=None, prepared=None) -> RoadmapRun:
     if plan.tiers is None:
         last = plan.result.records[-1] if plan.result.records else None
         why = last.message if last is not None and last.message else plan.status
+        if plan.status == "infeasible":
+            region_names = plan.prepared.region_names
+            sources = [
+                f"phases[{p}].targets" if phase.targets else "objective.targets"
+                for p, phase in enumerate(scenario.phases or [])
+            ]
+            explained = explain_roadmap_infeasible(
+                RoadmapModel(plan.problem), scenario.tier_keys, region_names, target_keys=sources
+            )
+            if explained:
+                raise InfeasiblePlanError(f"{scenario.source or 'scenario'}: phases: {explained}")
         raise InfeasiblePlanError(
             f"{scenario.source or 'scenario'}: phases: no roadmap found ({plan.status}): {why}"
         )

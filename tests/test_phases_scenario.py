@@ -359,3 +359,35 @@ def test_a_phase_budget_below_its_keep_outlets_is_one_line(tmp_path):
         lines = [line for line in res.output.splitlines() if line.startswith("error:")]
         assert len(lines) == 1 and expected in lines[0], res.output
         assert not (folder / "out").exists()
+
+
+def test_an_infeasible_roadmap_names_the_rule_and_phase_that_must_give_way(tmp_path):
+    """Elastic re-solve of the roadmap: the top-level target binds the last phase, whose capex
+    of 10 cannot open a point (40); one line naming the key and the phase, exit 2, nothing written."""
+    from netplan.cli import app
+
+    phases = [{"name": "one", "years": 1, "budget": {"capex": 0}},
+              {"name": "two", "years": 1, "budget": {"capex": 10}}]  # fmt: skip
+    path = write_small_case(tmp_path / "case", phases=phases,
+                            objective={"type": "min_cost", "targets": {"point": 0.99}},
+                            costs={"horizon_years": 2, "direct": {
+                                "hub": {"open": 500, "operate": 100, "convert": 200, "close": 50},
+                                "point": {"open": 40, "operate": 10, "convert": 20, "close": 5}}})  # fmt: skip
+    res = CliRunner().invoke(app, ["run", str(path), "--out", str(tmp_path / "out")], env={"COLUMNS": "300"})
+    assert res.exit_code == 2, res.output
+    line = next(li for li in res.output.splitlines() if li.startswith("error:"))
+    assert line == (
+        f"error: {path}: phases: no feasible roadmap; the smallest relaxation that makes one possible: "
+        "objective.targets.point in phases[1] ('two'): the point-level target (99.0 %) is short by "
+        "81.5 % of coverable demand (522 customers); lower the target or raise the budget"
+    )
+    assert "Traceback" not in res.output and not (tmp_path / "out").exists()
+    # a target of the phase itself is named by its own key
+    phases[0]["targets"] = {"point": 0.99}
+    path = write_small_case(tmp_path / "case2", phases=phases, objective={"type": "min_cost", "targets": {"point": 0.1}},
+                            costs={"horizon_years": 2, "direct": {
+                                "hub": {"open": 500, "operate": 100, "convert": 200, "close": 50},
+                                "point": {"open": 40, "operate": 10, "convert": 20, "close": 5}}})  # fmt: skip
+    res = CliRunner().invoke(app, ["run", str(path), "--out", str(tmp_path / "out2")], env={"COLUMNS": "300"})
+    assert res.exit_code == 2, res.output
+    assert "possible: phases[0].targets.point in phases[0] ('one'): the point-level target (99.0 %)" in res.output

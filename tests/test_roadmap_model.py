@@ -463,3 +463,31 @@ def test_min_cost_roadmap_meets_every_phase_target_at_least_cost(seed):
     (neg_cost, cov), _ = best
     assert result.values["cost"] == pytest.approx(-neg_cost, abs=1e-6)
     assert result.values["coverage_years"] == pytest.approx(cov, abs=1e-6)
+
+
+# ------------------------------------------------------------ why no roadmap
+def test_an_infeasible_roadmap_is_explained_by_the_smallest_money_relaxation():
+    """Seed 4 has no roadmap: the first phase cannot pay for what linkage and the later
+    phases need. The elastic re-solve names that phase's capex and the amount, and the amount
+    is exact: with it the roadmap exists, with 1 less it does not (costs are whole numbers)."""
+    import dataclasses
+
+    from netplan.optimize.roadmap_infeasibility import explain_roadmap_infeasible
+
+    prob, _, _ = instance(4, 2, 5)
+    assert solve_roadmap(prob, SolverOptions(time_limit=60)).status == "infeasible"
+    text = explain_roadmap_infeasible(RoadmapModel(prob), ["hub", "point"], [])
+    assert text == (
+        "no feasible roadmap; the smallest relaxation that makes one possible: phases[0] ('P0')"
+        ".budget.capex: the other rules need 281 more (236 % above 119); raise it or relax the "
+        "rules that force the spending"
+    )
+    for extra, status in ((281.0, "optimal"), (280.0, "infeasible")):
+        limits = [dataclasses.replace(prob.limits[0], capex=119.0 + extra), prob.limits[1]]
+        again = solve_roadmap(dataclasses.replace(prob, limits=limits), SolverOptions(time_limit=60))
+        assert again.status == status, (extra, again.status)
+    # seed 7 breaks no money row: the transition rules, policies or linkage are the obstacle
+    prob, _, _ = instance(7, 3, 4)
+    assert explain_roadmap_infeasible(RoadmapModel(prob), ["hub", "point"], []).startswith(
+        "no feasible roadmap even with unlimited budgets, counts and targets: the transition rules"
+    )

@@ -134,7 +134,25 @@ def explain_infeasible(
                 "and the linkage reach"
             )
         return None
-    values = x[model.lp.n_cols :]
+    lines = slack_lines(slacks, x[model.lp.n_cols :])
+    spacing = _spacing_lines(model, tier_keys, options)
+    if not lines:
+        if spacing:
+            return "no feasible plan; " + spacing
+        return None
+    if record.status != "optimal":
+        lines.append(
+            f"(smallest violations not proven: the elastic solve stopped with status {record.status})"
+        )
+    # one line: the CLI prints one error line per problem, and this is one problem
+    text = "no feasible plan; the smallest relaxation that makes one possible: " + "; and ".join(
+        lines
+    )
+    return text + ("; or, with all of those kept: " + spacing if spacing else "")
+
+
+def slack_lines(slacks: list[_Slack], values: np.ndarray) -> list[str]:
+    """One message per soft rule whose slack in the elastic optimum is positive."""
     lines = []
     for slack, amount in zip(slacks, values, strict=True):
         if amount <= SLACK_REPORTED * slack.scale:
@@ -172,20 +190,7 @@ def explain_infeasible(
                 f"{slack.label}: the {key}-level target ({100 * share:.1f} %) is short by {pct:.1f} % of coverable "
                 f"demand ({amount:,.0f} customers); lower the target or raise the budget"
             )
-    spacing = _spacing_lines(model, tier_keys, options)
-    if not lines:
-        if spacing:
-            return "no feasible plan; " + spacing
-        return None
-    if record.status != "optimal":
-        lines.append(
-            f"(smallest violations not proven: the elastic solve stopped with status {record.status})"
-        )
-    # one line: the CLI prints one error line per problem, and this is one problem
-    text = "no feasible plan; the smallest relaxation that makes one possible: " + "; and ".join(
-        lines
-    )
-    return text + ("; or, with all of those kept: " + spacing if spacing else "")
+    return lines
 
 
 def _spacing_lines(model: TieredModel, tier_keys: list[str], options: SolverOptions) -> str | None:

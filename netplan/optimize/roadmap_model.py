@@ -277,31 +277,38 @@ class RoadmapModel:
         return c
 
     def _money_rows(self, rows: _Rows) -> None:
+        """The money limits, the last rows of the program; ``money_rows`` names each one
+        (scenario key and limit), for the infeasibility explanation."""
         prob = self.problem
         years = prob.years
         capex = [self.capex_vector(p) for p in range(self.P)]
         opex = [self.opex_vector(p) for p in range(self.P)]
-        dense: list[tuple[np.ndarray, float]] = []
+        dense: list[tuple[np.ndarray, float, str]] = []
         since = 0  # carry_over: capex summed since the last phase without a capex limit
         for p, lim in enumerate(prob.limits):
+            where = f"phases[{p}] ({lim.name!r})"
             if lim.capex is None:
                 since = p + 1
             elif prob.carry_over:
                 limit = sum(prob.limits[q].capex for q in range(since, p + 1))
-                dense.append((np.sum(capex[since : p + 1], axis=0), limit))
+                label = f"{where}.budget.capex" + (
+                    f" with the unspent capex of phases[{since}..{p - 1}]" if since < p else ""
+                )
+                dense.append((np.sum(capex[since : p + 1], axis=0), limit, label))
             else:
-                dense.append((capex[p], lim.capex))
-            for cap in (lim.opex, prob.budget_opex):
-                if cap is not None:
-                    dense.append((opex[p], cap))
+                dense.append((capex[p], lim.capex, f"{where}.budget.capex"))
+            if lim.opex is not None:
+                dense.append((opex[p], lim.opex, f"{where}.budget.opex"))
+            if prob.budget_opex is not None:
+                dense.append((opex[p], prob.budget_opex, f"budget.opex in {where}"))
             if lim.total is not None:
-                dense.append((capex[p] + years[p] * opex[p], lim.total))
+                dense.append((capex[p] + years[p] * opex[p], lim.total, f"{where}.budget.total"))
         if prob.budget_total is not None:
-            dense.append((self.cost_objective().c, prob.budget_total))
+            dense.append((self.cost_objective().c, prob.budget_total, "budget.total"))
         if prob.budget_capex is not None:
-            dense.append((np.sum(capex, axis=0), prob.budget_capex))
-        self.money_labels = len(dense)
-        for vec, limit in dense:
+            dense.append((np.sum(capex, axis=0), prob.budget_capex, "budget.capex"))
+        self.money_rows = [(label, float(limit)) for _, limit, label in dense]
+        for vec, limit, _ in dense:
             cols = np.flatnonzero(vec)
             r = rows.new(1, -INF, float(limit))
             rows.add(np.repeat(r, len(cols)), cols, vec[cols])
