@@ -391,3 +391,35 @@ def test_an_infeasible_roadmap_names_the_rule_and_phase_that_must_give_way(tmp_p
     res = CliRunner().invoke(app, ["run", str(path), "--out", str(tmp_path / "out2")], env={"COLUMNS": "300"})
     assert res.exit_code == 2, res.output
     assert "possible: phases[0].targets.point in phases[0] ('one'): the point-level target (99.0 %)" in res.output
+
+
+def test_validate_checks_and_prints_the_phases(tmp_path):
+    """``netplan validate`` reads the phases as a run does: their money limits and demand per
+    level in a table; a growth region the demand lacks is one line, exit 2."""
+    from netplan.cli import app
+
+    phases = [{"name": "one", "years": 1, "budget": {"capex": 300}},
+              {"name": "two", "years": 2, "budget": {"capex": 400, "opex": "2 x baseline"},
+               "growth": {"all": 1.5}}]  # fmt: skip
+    costs = {"horizon_years": 3, "direct": {
+        "hub": {"open": 500, "operate": 100, "convert": 200, "close": 50},
+        "point": {"open": 40, "operate": 10, "convert": 20, "close": 5}}}  # fmt: skip
+    path = write_small_case(tmp_path / "case", phases=phases, costs=costs)
+    res = CliRunner().invoke(app, ["validate", str(path)], env={"COLUMNS": "200"})
+    assert res.exit_code == 0, res.output
+    rows = [li for li in res.output.splitlines() if li.startswith("│ one") or li.startswith("│ two")]
+    cells = [[c.strip() for c in row.strip("│").split("│")] for row in rows]
+    assert cells[0][:5] == ["one", "1", "300", "-", "-"]
+    # opex: 2 x today's 120 a year (a hub and two points)
+    assert cells[1][:5] == ["two", "2", "400", "240", "-"]
+    import pandas as pd
+
+    total = pd.read_csv(tmp_path / "case" / "demand.csv")["customers"].sum()  # every level
+    assert cells[0][5:] == [f"{total:,.0f}"] * 2 and cells[1][5:] == [f"{1.5 * total:,.0f}"] * 2
+    assert "roadmap: objective coverage_years, carry_over no; horizon 3 years" in res.output
+    phases[1]["growth"] = {"Nowhere": 1.2}
+    path = write_small_case(tmp_path / "bad", phases=phases, costs=costs)
+    res = CliRunner().invoke(app, ["validate", str(path)], env={"COLUMNS": "200"})
+    assert res.exit_code == 2
+    assert res.output.startswith(f"error: {path}: phases[1].growth.Nowhere: unknown region 'Nowhere'")
+    assert "Traceback" not in res.output

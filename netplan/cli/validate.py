@@ -22,6 +22,10 @@ def validate(scenario: Annotated[Path, typer.Argument(help="Scenario YAML file."
     try:
         loaded = Scenario.from_yaml(scenario)
         prep = prepare(loaded)
+        if loaded.phases:  # growth regions, phase columns and phase budgets, as a run checks them
+            from netplan.phasing import roadmap_problem
+
+            roadmap_problem(prep, loaded)
     except NetplanError as exc:
         fail(exc)
     inputs = prep.inputs
@@ -76,7 +80,38 @@ def validate(scenario: Annotated[Path, typer.Argument(help="Scenario YAML file."
         f"today's cost over {loaded.costs.horizon_years:g} years: {prep.baseline_cost:,.0f}; budget.total: {'none' if total is None else f'{total:,.0f}'}"
     )
     out.print(f"regions: {escape(', '.join(summary['regions'])) or 'none'}")
+    if loaded.phases:
+        _print_phases(loaded, prep)
     for note in inputs.warnings:
         if note not in SHOWN_WARNINGS:  # printed already as it was raised (see main)
             err.print(f"[yellow]warning:[/] {escape(note)}", soft_wrap=True)
     out.print("[green]valid[/]")
+
+
+def _print_phases(loaded, prep) -> None:
+    """The roadmap's phases: years, money limits and each level's demand weight."""
+    from netplan.phasing import roadmap_problem
+
+    problem = roadmap_problem(prep, loaded)
+    table = Table(title="phases (a roadmap)", title_justify="left")
+    for col in ("phase", "years", "capex", "opex / year", "total"):
+        table.add_column(col, justify="left" if col == "phase" else "right")
+    for t in loaded.tiers:
+        table.add_column(f"demand {escape(t.key)}", justify="right")
+
+    def money(value: float | None) -> str:
+        return "-" if value is None else f"{value:,.0f}"
+
+    for lim, phase in zip(problem.limits, problem.phases, strict=True):
+        weights = phase.weights.sum(axis=0)
+        table.add_row(
+            escape(lim.name), f"{lim.years:g}", money(lim.capex), money(lim.opex), money(lim.total),
+            *(f"{w:,.0f}" for w in weights),
+        )  # fmt: skip
+    out.print(table)
+    carry = bool(loaded.roadmap and loaded.roadmap.carry_over)
+    out.print(
+        f"roadmap: objective {loaded.roadmap.objective if loaded.roadmap else 'coverage_years'}, "
+        f"carry_over {'yes' if carry else 'no'}; horizon {loaded.costs.horizon_years:g} years",
+        markup=False,
+    )
