@@ -50,9 +50,23 @@ def test_report_states_the_figures_of_the_run(en_run):
     run, out = en_run
     page = html.unescape((out / "report.html").read_text(encoding="utf-8"))
     cy = run.plan.coverage_years()
-    assert f"exact roadmap {cy['exact']:,.1f}" in page
-    assert f"greedy order {cy['greedy']:,.1f}" in page
-    assert "over the greedy order" in page and f"{cy['gain_over_greedy']:,.1f}" in page
+    pct = 100 * (cy["exact"] - cy["greedy"]) / cy["greedy"]
+    years = f"{run.plan.problem.years.sum():g}"
+    assert (
+        f"Over {years} years the exact roadmap gives {cy['exact']:,.1f} coverage-years (each phase's "
+        f"covered demand × its years, summed): {cy['gain_over_greedy']:,.1f} more than opening "
+        f"outlets greedily one by one ({cy['greedy']:,.1f}, {pct:+.1f} %)."
+    ) in page
+    # final_first: its figure and the gain, or why there is none; the verdict in plain words
+    if cy["final_first"] is not None:
+        assert f"Fixing the best end state first and then ordering its actions gives {cy['final_first']:,.1f}" in page
+    else:
+        assert "cannot be reached within the phase budgets" in page
+    assert run.plan.status == "optimal"
+    assert '<p id="verdict">The roadmap is proven optimal: no other roadmap' in page
+    assert "Solver status" not in page
+    # the years column: phases as written (1, 2), nothing for today's row
+    assert "<td>1.0</td>" not in page and "<td>today</td><td></td>" in page
     actions = pd.read_csv(out / "roadmap.csv")
     for row in actions.itertuples():
         assert f"<td>{row.site_id}</td>" in page
@@ -68,6 +82,7 @@ def test_zh_report_is_chinese(zh_run):
     for key in ("roadmap.phases", "roadmap.actions", "roadmap.chart_coverage", "roadmap.capex_spent"):
         assert ZH[key] in page, key
     assert "Coverage-years" not in page and "Actions by phase" not in page
+    assert ZH["roadmap.verdict.optimal"] in page and "覆盖人年为" in page
     # no words in the charts: ticks are numbers, their meaning in the key beside them
     for svg in re.findall(r"<svg.*?</svg>", page, flags=re.S):
         for chunk in re.findall(r"<text[^>]*>(.*?)</text>", svg, flags=re.S):
@@ -132,3 +147,32 @@ def test_map_has_a_phase_control_and_the_kpi_box_follows_it(en_run, width, heigh
         assert errors == []
         assert page.evaluate("document.documentElement.scrollWidth") <= width
         browser.close()
+
+
+def test_the_verdict_names_the_proven_stages_and_where_the_solve_stopped():
+    """A run stopped in the distance tie-break after coverage-years and cost were proven (as the
+    demo roadmap at 600 s) reads so in plain words, in both locales."""
+    from types import SimpleNamespace
+
+    from netplan.optimize.records import SolverRecord
+    from netplan.present.roadmap_report import roadmap_verdict
+
+    def rec(stage, status, gap):
+        return SolverRecord(status, 1.0, 1.0, gap, 1.0, "HiGHS", "", 600.0, 0.0, stage=stage)
+
+    result = SimpleNamespace(
+        values={"coverage_years": 1.0, "cost": 2.0}, stopped_stage="distance",
+        records=[rec("coverage_years", "optimal", 0.0), rec("cost", "optimal", 0.0),
+                 rec("distance", "time_limit", 0.0123)],
+    )  # fmt: skip
+    plan = SimpleNamespace(status="time_limit", result=result)
+    assert roadmap_verdict(plan, "en") == (
+        "Proven best for coverage-years, cost; the distance tie-break stage stopped at the time "
+        "limit, within 1.2 % of the best possible."
+    )
+    assert roadmap_verdict(plan, "zh-CN").startswith("已证明最优的阶段：覆盖人年、费用；距离次级优化阶段在时间限制时停止")
+    result.values, result.stopped_stage = {}, "coverage_years"
+    result.records = [rec("coverage_years", "time_limit", 0.05)]
+    assert roadmap_verdict(plan, "en") == (
+        "Not proven best: the coverage-years stage stopped at the time limit, within 5 % of the best possible."
+    )

@@ -152,7 +152,9 @@ def _money(plan: RoadmapPlan) -> list[Check]:
         if lim.capex is not None:
             spent, budget = spent + capex, budget + lim.capex
             value, limit = (spent, budget) if plan.problem.carry_over else (capex, lim.capex)
-            checks.append(_limit(f"{lim.name}: capex", value, limit))
+            carried = " with the earlier phases' (carry_over)" if plan.problem.carry_over else ""
+            rule = f"{lim.name}: capex{carried}"
+            checks.append(_limit(rule, value, limit))
         else:
             spent = budget = 0.0  # carry_over restarts after a phase without a capex limit
         for cap in (lim.opex, plan.problem.budget_opex):
