@@ -101,7 +101,8 @@ def test_cli_run_with_phases_plans_the_roadmap(tmp_path):
         "point": {"open": 40, "operate": 10, "convert": 20, "close": 5}}})  # fmt: skip
     res = CliRunner().invoke(app, ["run", str(path), "--out", str(tmp_path / "out")], env={"COLUMNS": "200"})
     assert res.exit_code == 0, res.output
-    assert "coverage-years: exact " in res.output and "status: optimal" in res.output
+    assert "Over 2 years the exact roadmap gives " in res.output
+    assert "The roadmap is proven optimal" in res.output
     assert sorted(p.name for p in (tmp_path / "out").iterdir() if not p.name.startswith(".")) == [
         "kpis.csv", "map.html", "phases.csv", "plan.gpkg", "report.html", "roadmap.csv", "run.json"]  # fmt: skip
     with pytest.raises(ScenarioError, match="phases: a single plan does not take phases"):
@@ -423,3 +424,23 @@ def test_validate_checks_and_prints_the_phases(tmp_path):
     assert res.exit_code == 2
     assert res.output.startswith(f"error: {path}: phases[1].growth.Nowhere: unknown region 'Nowhere'")
     assert "Traceback" not in res.output
+
+
+def test_the_roadmap_terminal_speaks_the_scenario_locale(tmp_path):
+    """zh-CN: the phases table, the coverage-years sentence, the verdict and the actions come
+    from the catalogue; tier names (data) as written."""
+    from netplan.cli import app
+
+    tiers = [{"key": "hub", "name": "区域中心", "reach": "8 km"},
+             {"key": "point", "name": "社区服务站", "reach": "2 km", "linkage": "12 km"}]  # fmt: skip
+    path = write_small_case(tmp_path / "case", phases=PHASES[:2], locale="zh-CN", tiers=tiers,
+                            costs={"horizon_years": 2, "direct": {
+                                "hub": {"open": 500, "operate": 100, "convert": 200, "close": 50},
+                                "point": {"open": 40, "operate": 10, "convert": 20, "close": 5}}})  # fmt: skip
+    res = CliRunner().invoke(app, ["run", str(path), "--out", str(tmp_path / "out")], env={"COLUMNS": "250"})
+    assert res.exit_code == 0, res.output
+    for text in ("small：分阶段路线图", "阶段", "社区服务站 覆盖率 %", "在 2 年内，精确路线图的覆盖人年为",
+                 "该路线图已被证明最优", "行动：", "输出："):  # fmt: skip
+        assert text in res.output, text
+    for english in ("Over 2 years", "proven optimal", "Actions:", "capex spent"):
+        assert english not in res.output, english

@@ -22,44 +22,57 @@ def run_roadmap_command(scenario, out_dir: Path, overwrite: bool) -> str:
         steps("write", "start")
         write_roadmap(run, out_dir, overwrite=overwrite)
         steps("write", "done")
+    print_roadmap_summary(run, out_dir)
+    return run.plan.status
+
+
+def print_roadmap_summary(run, out_dir: Path) -> None:
+    """The phases table, the coverage-years in words, the actions and the outputs, in the
+    scenario's locale (labels from the message catalogue; names from the data escaped)."""
+    from netplan.present.i18n import t
+    from netplan.present.roadmap_words import final_first_words, pct_gain, roadmap_verdict
+
     plan = run.plan
-    table = Table(
-        title=escape(f"{scenario.name}: roadmap ({plan.objective})"), title_justify="left"
-    )
+    scenario = plan.scenario
+    loc = scenario.locale
+    table = Table(title=escape(t("roadmap.title", loc, name=scenario.name)), title_justify="left")
     phases = plan.phase_table()
-    keys = scenario.tier_keys
-    for col in ["phase", "years", "capex", "capex budget", "opex / year"] + [
-        f"covered % {k}" for k in keys
-    ]:
-        table.add_column(escape(col), justify="left" if col == "phase" else "right")
-    for r in phases.to_dict("records"):
-        money = lambda v: "" if v is None or v != v else f"{v:,.0f}"  # noqa: E731
+    keys, labels = scenario.tier_keys, scenario.tier_labels
+    columns = [t("col.phase", loc), t("col.years", loc), t("roadmap.capex_spent", loc),
+               t("roadmap.capex_budget", loc), t("roadmap.opex", loc)]  # fmt: skip
+    columns += [t("roadmap.covered", loc, level=lab) for lab in labels]
+    for i, col in enumerate(columns):
+        table.add_column(escape(col), justify="left" if i == 0 else "right")
+
+    def money(v) -> str:
+        return "" if v is None or v != v else f"{v:,.0f}"
+
+    for i, r in enumerate(phases.to_dict("records")):
+        name = t("word.today", loc) if i == 0 else str(r["phase"])
         table.add_row(
-            escape(str(r["phase"])), f"{r['years']:g}", money(r["capex"]), money(r["capex_budget"]),
-            money(r["opex_per_year"]), *(f"{r[f'covered_pct_{k}']:.1f}" for k in keys),
+            escape(name), "" if i == 0 else f"{r['years']:g}", money(r["capex"]),
+            money(r["capex_budget"]), money(r["opex_per_year"]),
+            *(f"{r[f'covered_pct_{k}']:.1f}" for k in keys),
         )  # fmt: skip
     out.print(table)
     cy = plan.coverage_years()
-    other = plan.other.status if plan.other is not None else "not run"
 
-    def fig(v):
-        return "n/a" if v is None else f"{v:,.1f}"
+    def fig(v) -> str:
+        return t("n_a", loc) if v is None else f"{v:,.1f}"
 
-    out.print(
-        f"coverage-years: exact {fig(cy['exact'])}, final_first "
-        f"{fig(cy['final_first']) if cy['final_first'] is not None else other}, greedy {fig(cy['greedy'])}; "
-        f"the exact roadmap gains {fig(cy['gain_over_final_first'])} over final_first and {fig(cy['gain_over_greedy'])} over greedy",
-        markup=False,
-    )
+    lead = t("roadmap.lead", loc, years=f"{float(plan.problem.years.sum()):g}", exact=fig(cy["exact"]),
+             greedy=fig(cy["greedy"]), gain=fig(cy["gain_over_greedy"]),
+             pct=pct_gain(cy["exact"], cy["greedy"]))  # fmt: skip
+    for line in (lead, final_first_words(plan, cy, loc), roadmap_verdict(plan, loc)):
+        out.print(escape(line), soft_wrap=True)
     actions = plan.actions()
-    out.print(
-        f"actions: {len(actions)} ({', '.join(f'{n} {a}' for a, n in actions['action'].value_counts().items())})",
-        markup=False,
+    counts = t("roadmap.list_sep", loc).join(
+        f"{n} {t(f'roadmap.action.{a}', loc)}" for a, n in actions["action"].value_counts().items()
     )
+    out.print(escape(t("roadmap.actions_line", loc, n=len(actions), counts=counts)), soft_wrap=True)
     for problem in plan.greedy.problems:
-        out.print(f"greedy: {problem}", markup=False)
+        out.print(escape(f"{t('roadmap.greedy_problem', loc)} {problem}"), soft_wrap=True)
+    names = ", ".join(sorted(p.name for p in out_dir.iterdir() if not p.name.startswith(".")))
     out.print(
-        f"status: {plan.status}; outputs in {out_dir}: roadmap.csv, phases.csv, kpis.csv, plan.gpkg, run.json, report.html, map.html",
-        markup=False,
+        t("term.outputs", loc, folder=escape(str(out_dir)), names=escape(names)), soft_wrap=True
     )
-    return plan.status

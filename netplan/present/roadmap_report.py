@@ -10,7 +10,7 @@ import pandas as pd
 from markupsafe import Markup
 
 from netplan.present.formats import format_money
-from netplan.present.i18n import catalogue, t
+from netplan.present.i18n import t
 from netplan.present.report import (
     PLAN_COLOUR,
     Key,
@@ -21,6 +21,7 @@ from netplan.present.report import (
     _svg,
     _table,
 )
+from netplan.present.roadmap_words import final_first_words, pct_gain, roadmap_verdict, stage_label
 from netplan.present.templating import render
 
 LEVEL_COLOURS = ("#1f6fb2", "#d08a1b", "#4c8c4a", "#8a4cb2", "#b23a3a")
@@ -64,64 +65,6 @@ def money_chart(phases: pd.DataFrame, locale: str) -> tuple[str, Key]:
     return _svg(fig), key
 
 
-def roadmap_verdict(plan, locale: str) -> str:
-    """What the solver proved, in plain words: every stage, or which stages and where it stopped.
-
-    Parameters
-    ----------
-    plan : RoadmapPlan
-    locale : str
-
-    Returns
-    -------
-    str
-    """
-    result = plan.result
-    if plan.status == "optimal":
-        return t("roadmap.verdict.optimal", locale)
-    proven = [_stage(s, locale) for s in result.values]
-    stopped = result.stopped_stage or ""
-    record = next((r for r in reversed(result.records) if r.stage == stopped), None)
-    gap = None if record is None else record.gap
-    within = (
-        t("verdict.within", locale, gap=f"{100 * gap:.2g}")
-        if gap is not None and np.isfinite(gap) and gap > 0
-        else ""
-    )
-    how = t("roadmap.verdict.time_limit" if plan.status == "time_limit" else "roadmap.verdict.other",
-            locale, stage=_stage(stopped, locale), within=within,
-            status=str(plan.status).replace("_", " "))  # fmt: skip
-    if not proven:
-        return t("roadmap.verdict.none", locale, how=how)
-    return t("roadmap.verdict.partial", locale, proven=t("roadmap.list_sep", locale).join(proven), how=how)
-
-
-def _stage(stage: str, locale: str) -> str:
-    """A stage's name in ``locale`` (final_first's end-state stages keep their prefix)."""
-    prefix, _, name = stage.rpartition(":")
-    label = t(f"stage.{name}", locale) if f"stage.{name}" in catalogue(locale) else name
-    return f"{t('roadmap.end_state', locale)}: {label}" if prefix else label
-
-
-def _pct_gain(exact: float | None, base: float | None) -> str:
-    if exact is None or base is None or base <= 0:
-        return ""
-    return f"{100 * (exact - base) / base:+.1f}"
-
-
-def _final_first_words(plan, figures: dict, locale: str) -> str:
-    """The best-end-state-first roadmap in a sentence: its figure, or why there is none."""
-    other = plan.other if plan.objective == "coverage_years" else plan.result
-    status = other.status if other is not None else "not_run"
-    if figures["final_first"] is not None:
-        return t("roadmap.ff.value", locale, value=f"{figures['final_first']:,.1f}",
-                 gain=f"{figures['gain_over_final_first']:,.1f}",
-                 pct=_pct_gain(figures["exact"], figures["final_first"]))  # fmt: skip
-    if status in ("unreachable", "infeasible"):
-        return t("roadmap.ff.unreachable", locale)
-    return t("roadmap.ff.unproven", locale, status=str(status).replace("_", " "))
-
-
 def roadmap_report_html(run) -> str:
     """The report page of a :class:`netplan.roadmap_pipeline.RoadmapRun`.
 
@@ -163,7 +106,7 @@ def roadmap_report_html(run) -> str:
         t("col.action", loc): [t(f"roadmap.action.{a}", loc) for a in actions["action"]],
         t("roadmap.capex", loc): [money(v) for v in actions["capex"]],
     })  # fmt: skip
-    records = [dict(r.to_dict(), label=_stage(r.stage, loc)) for r in plan.result.records]
+    records = [dict(r.to_dict(), label=stage_label(r.stage, loc)) for r in plan.result.records]
     charts = [
         (t("roadmap.chart_coverage", loc), *coverage_by_phase_chart(phases, keys, labels, loc)),
         (t("roadmap.chart_money", loc), *money_chart(phases, loc)),
@@ -177,8 +120,8 @@ def roadmap_report_html(run) -> str:
         objective=plan.objective,
         figures=figures,
         years=f"{float(plan.problem.years.sum()):g}",
-        greedy_pct=_pct_gain(figures["exact"], figures["greedy"]),
-        ff_words=_final_first_words(plan, figures, loc),
+        greedy_pct=pct_gain(figures["exact"], figures["greedy"]),
+        ff_words=final_first_words(plan, figures, loc),
         greedy_problems=plan.greedy.problems,
         phases=_table(table),
         actions=_table(shown),

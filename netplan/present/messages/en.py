@@ -361,6 +361,7 @@ MESSAGES: dict[str, str] = {
     "roadmap.verdict.time_limit": "the {stage} stage stopped at the time limit{within}.",
     "roadmap.verdict.other": "the {stage} stage ended with status {status}{within}.",
     "roadmap.verdict.none": "Not proven best: {how}",
+    "roadmap.actions_line": "Actions: {n} ({counts})",
     "roadmap.list_sep": ", ",
     "roadmap.end_state": "end state",
     "stage.coverage_years": "coverage-years",

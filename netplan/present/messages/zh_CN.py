@@ -390,6 +390,7 @@ MESSAGES: dict[str, str] = {
     "roadmap.verdict.time_limit": "{stage}阶段在时间限制时停止{within}。",
     "roadmap.verdict.other": "{stage}阶段结束，状态为 {status}{within}。",
     "roadmap.verdict.none": "未证明最优：{how}",
+    "roadmap.actions_line": "行动：{n} 项（{counts}）",
     "roadmap.list_sep": "、",
     "roadmap.end_state": "终态",
     "stage.coverage_years": "覆盖人年",
