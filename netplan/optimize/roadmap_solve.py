@@ -32,6 +32,7 @@ from netplan.optimize.roadmap_distance import (
 )
 from netplan.optimize.roadmap_model import RETIER_POLICIES, RoadmapModel, RoadmapProblem
 from netplan.optimize.scaling import certify, pow2_scale, solve_scaled
+from netplan.optimize.solver import MIP_FEASIBILITY
 from netplan.optimize.stage_fixing import fix_row, stage_value
 from netplan.optimize.tie_stages import solve_with_distance
 
@@ -56,6 +57,9 @@ class RoadmapResult:
         Exact value of each finished stage.
     end_tiers : ndarray (m,) or None
         ``final_first``: the end state whose actions were ordered.
+    x : ndarray or None
+        Under capacities (or a span of control): the roadmap program's solution of the last
+        finished stage; its assignment columns are the plan's assignments.
     """
 
     tiers: np.ndarray | None
@@ -64,6 +68,7 @@ class RoadmapResult:
     stopped_stage: str | None
     values: dict[str, float] = field(default_factory=dict)
     end_tiers: np.ndarray | None = None  # final_first: the end state it ordered
+    x: np.ndarray | None = None  # with capacities: the solution, whose assignments are the plan's
 
 
 def coverage_years(problem: RoadmapProblem, tiers: np.ndarray) -> float:
@@ -292,9 +297,16 @@ def _stages(
 
     order = MIN_COST_STAGES if problem.phases[0].objective == "min_cost" else STAGES
     assigned = has_assignments(model)
+    final_x = None
     if assigned:
+        # as the single plan under capacities (lexicographic._solve_with_assignments): a plan
+        # is its tiers and its assignments; capacitated coverage and the assigned distance are
+        # read from the assignment columns, and HiGHS' MIP presolve is off on these models
+        options = dataclasses.replace(options, highs_presolve=False)
         objectives["distance"] = assigned_distance_objective(model)
         exact["distance"] = lambda t, x: stage_value(objectives["distance"], x)
+        if any(mdl.problem.capacity is not None for mdl in model.models):
+            exact["coverage_years"] = lambda t, x: stage_value(objectives["coverage_years"], x)
     # without assignments, the nearest-outlet lists (their own rounds) decide the last two
     plain = order if assigned else order[:2]
     for stage in plain if tie_break else order[:2]:
@@ -302,17 +314,24 @@ def _stages(
         x, record = run(stage, lp.with_objective(obj.c, obj.sense, obj.offset), start)
         records.append(record)
         if x is None:
-            return RoadmapResult(tiers, records, record.status, stage, values)
+            return RoadmapResult(tiers, records, record.status, stage, values, x=final_x)
+        solver_x = x
+        if assigned:  # binaries exactly 0/1; continuous assignments keep the solver's values
+            x = np.where(lp.integer, np.round(x), x)
         tiers = model.phase_tiers(x)
         value = exact[stage](tiers, x)
         certify(record, value, obj.sense, options.mip_rel_gap, pow2_scale(obj.c))
         if not _rules_kept(problem, tiers, record):
-            return RoadmapResult(tiers, records, record.status, stage, values)
+            return RoadmapResult(tiers, records, record.status, stage, values, x=x)
         values[stage] = value
-        lp = lp.with_rows(*fix_row(obj.c, obj.sense, value, obj.offset))
-        start = x
+        row, lo, hi = fix_row(obj.c, obj.sense, value, obj.offset)
+        # continuous assignments carry the solver's feasibility noise: that much more slack
+        noise = MIP_FEASIBILITY * float(np.abs(obj.c[~lp.integer]).sum()) if assigned else 0.0
+        lp = lp.with_rows(row, lo - noise, hi + noise)
+        start = solver_x if assigned else x
+        final_x = x
     if not tie_break or assigned:
-        return RoadmapResult(tiers, records, "optimal", None, values)
+        return RoadmapResult(tiers, records, "optimal", None, values, x=final_x)
     # site-tiers constant in every roadmap optimal so far: shorter lists, smaller models
     last = objectives[order[1]]
     left = None if options.time_limit is None else options.time_limit - (time.perf_counter() - t0)
