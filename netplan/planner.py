@@ -325,7 +325,7 @@ def plan(
         for key, factor in model.row_scale_factors().items()
     }
     if model.has_extensions:
-        assignment, parents = _assignment_tables(model, result.x, prep)
+        assignment, parents = assignment_tables(model, result.x, prep)
     return Plan(
         scenario=scenario,
         inputs=prep.inputs,
@@ -405,7 +405,7 @@ def _row_label(key: tuple, tier_keys: list[str], region_names: list[str]) -> str
     return f"objective.region_targets.{region_names[region]}.{tier_keys[level]}"
 
 
-def _assignment_tables(
+def assignment_tables(
     model: TieredModel, x: np.ndarray, prep: Prepared
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The model's assignments with ids instead of indices."""

@@ -10,15 +10,24 @@ how much it gains over both. :class:`RoadmapPlan` gives its tables: one row per 
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from netplan.optimize.model import TieredModel
 from netplan.optimize.records import SolverOptions
+from netplan.optimize.roadmap_capacity import (
+    best_assignment,
+    coverage_years_assigned,
+    covered_weights,
+    phase_part,
+)
 from netplan.optimize.roadmap_greedy import GreedyResult, greedy_roadmap
-from netplan.optimize.roadmap_model import RoadmapProblem
+from netplan.optimize.roadmap_model import RoadmapModel, RoadmapProblem, without_budget
 from netplan.optimize.roadmap_solve import (
     RoadmapResult,
     coverage_years,
@@ -27,6 +36,7 @@ from netplan.optimize.roadmap_solve import (
     solve_roadmap,
 )
 from netplan.phasing import roadmap_problem
+from netplan.planner import assignment_tables
 from netplan.preparation import Prepared, prepare
 from netplan.scenario import Scenario
 
@@ -69,15 +79,19 @@ class RoadmapPlan:
         return self.scenario.roadmap.objective if self.scenario.roadmap else "coverage_years"
 
     def coverage_years(self) -> dict[str, float | None]:
-        """Coverage-years of the exact roadmap, ``final_first`` and greedy, and the gains."""
-        mine = None if self.tiers is None else coverage_years(self.problem, self.tiers)
+        """Coverage-years of the exact roadmap, ``final_first`` and greedy, and the gains.
+
+        Under capacities a roadmap's coverage is that of its assignments (covered = assigned);
+        the greedy one's is recomputed with the best assignment of each phase's network.
+        """
+        mine = None if self.tiers is None else self.coverage_years_of(self.result)
         other = None
         if (
             self.other is not None
             and self.other.tiers is not None
             and self.other.status == "optimal"
         ):
-            other = coverage_years(self.problem, self.other.tiers)
+            other = self.coverage_years_of(self.other)
         exact, ff = (mine, other) if self.objective == "coverage_years" else (other, mine)
         greedy = self.greedy.coverage_years
         return {
@@ -87,6 +101,35 @@ class RoadmapPlan:
             "gain_over_final_first": None if exact is None or ff is None else exact - ff,
             "gain_over_greedy": None if exact is None else exact - greedy,
         }
+
+    @property
+    def capacitated(self) -> bool:
+        """Capacities in the phases: coverage is that of the assignments."""
+        return self.problem.phases[0].capacity is not None
+
+    @cached_property
+    def model(self) -> RoadmapModel:
+        """The roadmap program (rebuilt: its column layout is that of the solved one)."""
+        return RoadmapModel(self.problem)
+
+    def coverage_years_of(self, result: RoadmapResult) -> float:
+        """Coverage-years of a solved roadmap: from its tiers, or under capacities from its
+        assignments (those of its last finished stage, as the pages and files show them)."""
+        if not self.capacitated:
+            return coverage_years(self.problem, result.tiers)
+        covered, _ = covered_weights(self.model, result.tiers, result.x)
+        return coverage_years_assigned(self.model, covered)
+
+    def phase_assignment(self, phase: int) -> pd.DataFrame | None:
+        """Under capacities: the assignments of ``phase`` (level, demand_id, site_id, share,
+        load, distance), as a single plan's; None without capacities."""
+        if not self.capacitated or self.result.x is None:
+            return None
+        mdl = self.model.models[phase]
+        demand, _ = assignment_tables(
+            mdl, phase_part(self.model, self.result.x, phase), self.prepared
+        )
+        return demand
 
     @property
     def phase_names(self) -> list[str]:
@@ -129,6 +172,16 @@ class RoadmapPlan:
         frame.insert(5, "action", action)
         frame["capex"] = capex
         frame["opex_per_year"] = np.where(on, costs.operate[idx, np.maximum(t, 0)], 0.0)
+        if inputs.capacity is not None and phase is not None:
+            cap = inputs.capacity[idx, np.maximum(t, 0)]
+            load = np.zeros(len(t))
+            assignment = self.phase_assignment(phase)
+            if assignment is not None and len(assignment):
+                pos = pd.Index(inputs.sites["site_id"]).get_indexer(assignment["site_id"])
+                np.add.at(load, pos, assignment["load"].to_numpy())
+            frame["capacity"] = np.where(on, cap, np.nan)
+            frame["load"] = np.where(on, load, np.nan)
+            frame["utilisation"] = np.where(on & np.isfinite(cap), load / cap, np.nan)
         frame = frame.loc[shown].reset_index(drop=True)
         return gpd.GeoDataFrame(frame, geometry="geometry", crs=inputs.crs)
 
@@ -196,15 +249,58 @@ class RoadmapPlan:
         ``tiers`` (P, m): another roadmap of the same phases (e.g. ``self.greedy.tiers``);
         default the exact one."""
         keys = self.scenario.tier_keys
-        tiers = self.tiers if tiers is None else np.asarray(tiers)
-        today = self.problem.phases[0].costs.current_tier
+        own = tiers is None
+        tiers = self.tiers if own else np.asarray(tiers)
         money = phase_money(self.problem, tiers)
-        rows = [self._row("today", 0.0, today, self.problem.phases[0], None, None)]
+        assigned = None
+        if self.capacitated:  # loading levels: covered = assigned (today's: by reach, as a plan's)
+            x = self.result.x if own else None
+            assigned, _ = covered_weights(self.model, tiers, x)
+        rows = [self._today_row()]
         for p, (lim, t) in enumerate(zip(self.problem.limits, tiers, strict=True)):
-            rows.append(self._row(lim.name, lim.years, t, self.problem.phases[p], money[p], lim))
+            row = self._row(lim.name, lim.years, t, self.problem.phases[p], money[p], lim)
+            if assigned is not None:
+                phase = self.problem.phases[p]
+                for level in np.flatnonzero(phase.loading_levels):
+                    total = float(phase.weights[:, level].sum())
+                    key = self.scenario.tier_keys[level]
+                    row[f"covered_pct_{key}"] = 100.0 * assigned[p, level] / max(total, 1e-12)
+            rows.append(row)
         frame = pd.DataFrame(rows)
         return frame[["phase", "years", "capex", "capex_budget", "opex_per_year", "opex_budget", "total"]
                      + [f"covered_pct_{k}" for k in keys]]  # fmt: skip
+
+    @cached_property
+    def _today_solution(self) -> tuple[TieredModel, np.ndarray] | None:
+        """Under capacities: today's network with its best assignment of today's demand (None
+        without capacities, or when no assignment keeps the capacity rules)."""
+        if not self.capacitated:
+            return None
+        phase = dataclasses.replace(self.problem.phases[0], weights=self.prepared.inputs.weights)
+        mdl = TieredModel(without_budget(phase))
+        x = best_assignment(mdl, phase.costs.current_tier)
+        return None if x is None else (mdl, x)
+
+    def today_assignment(self) -> pd.DataFrame | None:
+        """Under capacities: the best assignment of today's network (as :meth:`phase_assignment`)."""
+        if self._today_solution is None:
+            return None
+        mdl, x = self._today_solution
+        return assignment_tables(mdl, x, self.prepared)[0]
+
+    def _today_row(self) -> dict:
+        """Today's network against today's demand; under capacities with its best assignment
+        (by reach alone when no assignment keeps the capacity rules)."""
+        phase = dataclasses.replace(self.problem.phases[0], weights=self.prepared.inputs.weights)
+        row = self._row("today", 0.0, phase.costs.current_tier, phase, None, None)
+        if self._today_solution is not None:
+            mdl, x = self._today_solution
+            covered = mdl.covered_by_level(x)
+            for level in np.flatnonzero(phase.loading_levels):
+                total = float(phase.weights[:, level].sum())
+                key = self.scenario.tier_keys[level]
+                row[f"covered_pct_{key}"] = 100.0 * covered[level] / max(total, 1e-12)
+        return row
 
     def _row(self, name, years, tiers, phase, money, lim) -> dict:
         costs = phase.costs
@@ -279,4 +375,12 @@ def plan_roadmap(
     else:
         other = solve_final_first(problem, options, tie_break=False)
     tell(f"solve:{other_name}", "done")
-    return RoadmapPlan(scenario, prep, problem, result, other, greedy)
+    plan = RoadmapPlan(scenario, prep, problem, result, other, greedy)
+    if plan.capacitated:  # greedy chose by reach; its coverage is that of its best assignments
+        covered, failed = covered_weights(plan.model, greedy.tiers)
+        greedy.coverage_years = coverage_years_assigned(plan.model, covered)
+        greedy.problems += [
+            f"{problem.limits[p].name}: no assignment of the greedy network keeps the capacity rules"
+            for p in failed
+        ]
+    return plan

@@ -112,13 +112,18 @@ def run_roadmap(scenario: Scenario, progress=None, prepared=None) -> RoadmapRun:
     if progress is not None:
         progress("evaluate", "start")
     demand = plan.prepared.inputs.demand
-    baseline = evaluate(baseline_outlets(plan.prepared.inputs), demand, scenario)
+    baseline = evaluate(
+        baseline_outlets(plan.prepared.inputs), demand, scenario, plan.today_assignment()
+    )
     evaluations = []
     for p, phase in enumerate(plan.problem.phases):
         weighted = demand.copy()
         for level, key in enumerate(scenario.tier_keys):
             weighted[f"weight_{key}"] = phase.weights[:, level]
-        evaluations.append(evaluate(plan.phase_outlets(p), weighted, scenario))
+        # under capacities a phase is judged by its own assignments (covered = assigned)
+        evaluations.append(
+            evaluate(plan.phase_outlets(p), weighted, scenario, plan.phase_assignment(p))
+        )
     checks = check_roadmap(plan, evaluations)
     failed = [c for c in checks if not c.ok]
     if failed:
@@ -188,6 +193,7 @@ def _record(run: RoadmapRun) -> dict:
             "name": plan.scenario.name,
             "sha256": plan.scenario.content_hash(),
             "locale": plan.scenario.locale,
+            "currency": plan.scenario.costs.currency,
         },
         "status": plan.status,
         "objective": plan.objective,

@@ -69,8 +69,6 @@ def test_no_phases_changes_nothing(tmp_path):
          "roadmap.carry_over: carries unspent capex, but no phase has a 'capex' budget"),
         ({"phases": [{"name": "a", "years": 1}, {"name": "b", "years": 3}],
           "costs": {"horizon_years": 2}}, "costs.horizon_years: 2 disagrees with the phases' 4 years"),
-        ({"phases": [{"name": "a", "years": 1}], "capacity": {"per_tier": {"hub": 150}}},
-         "capacity: capacities are not yet planned over phases; drop 'capacity' for the roadmap"),
         ({"roadmap": {"objective": "coverage_years"}}, "roadmap: needs 'phases'"),
         ({"phases": []}, "phases: give at least one phase"),
     ],
@@ -444,3 +442,45 @@ def test_the_roadmap_terminal_speaks_the_scenario_locale(tmp_path):
         assert text in res.output, text
     for english in ("Over 2 years", "proven optimal", "Actions:", "capex spent"):
         assert english not in res.output, english
+
+
+def test_a_roadmap_under_capacities_counts_assigned_demand_in_every_phase(tmp_path):
+    """Capacities in every phase: each phase's coverage is that of its assignments (covered =
+    assigned), checked by the validator from coordinates (reach, load within capacity, once
+    per point); today's row is today's network with its best assignment; greedy's
+    coverage-years are recomputed the same way, so the exact roadmap never loses to it."""
+    import json
+
+    import pandas as pd
+
+    from netplan.cli import app
+
+    phases = [{"name": "2027 pilot", "years": 1, "budget": {"capex": 1500}},
+              {"name": "2028 rollout", "years": 2, "budget": {"capex": 2500}, "growth": {"all": 1.3}}]  # fmt: skip
+    costs = {"horizon_years": 3, "direct": {
+        "hub": {"open": 500, "operate": 100, "convert": 200, "close": 50},
+        "point": {"open": 40, "operate": 10, "convert": 20, "close": 5}}}  # fmt: skip
+    runs = {}
+    for name, capacity in (("capped", {"per_tier": {"hub": 400, "point": 90}}), ("free", None)):
+        changes = {"capacity": capacity} if capacity else {}
+        path = write_small_case(tmp_path / name, phases=phases, costs=costs, **changes)
+        res = CliRunner().invoke(app, ["run", str(path), "--out", str(tmp_path / f"{name}-out")])
+        assert res.exit_code == 0, res.output
+        runs[name] = (pd.read_csv(tmp_path / f"{name}-out" / "phases.csv"),
+                      json.loads((tmp_path / f"{name}-out" / "run.json").read_text()))  # fmt: skip
+    table, record = runs["capped"]
+    checks = {c["rule"]: c for c in record["checks"]}
+    for phase in ("2027 pilot", "2028 rollout"):
+        for rule in ("capacity", "capacity assignments within reach", "assigned at most once"):
+            assert checks[f"{phase}: {rule}"]["ok"], checks[f"{phase}: {rule}"]
+        assert float(checks[f"{phase}: capacity"]["detail"].split()[-1]) <= 1.0 + 1e-6
+    assert checks["coverage-years"]["ok"]
+    cy = record["coverage_years"]
+    assert cy["exact"] >= cy["greedy"] - 1e-6
+    # capacities bind: the hub (400 customers at most) covers far less than its reach holds,
+    # already today; the same network without capacities covers more
+    free, _ = runs["free"]
+    assert table["covered_pct_hub"].iloc[0] == pytest.approx(39.13, abs=0.01)
+    assert free["covered_pct_hub"].iloc[0] == pytest.approx(67.6, abs=0.1)
+    total = 943.0  # the small case's customers; its one hub serves at most 400 of them
+    assert (table["covered_pct_hub"] <= 100 * 400 / total + 1e-6).all()

@@ -432,12 +432,12 @@ def test_greedy_repairs_todays_broken_rules_before_it_adds(seed):
     phase model, or the phase is reported."""
     from netplan.optimize.model import TieredModel
     from netplan.optimize.roadmap_greedy import _violation
-    from netplan.optimize.roadmap_model import _without_budget
+    from netplan.optimize.roadmap_model import without_budget
 
     prob, _, _ = instance(seed, 2, 5)
     greedy = greedy_roadmap(prob)
     for p, (phase, lim) in enumerate(zip(prob.phases, prob.limits, strict=True)):
-        broken = _violation(TieredModel(_without_budget(phase)), greedy.tiers[p]) > 1e-9
+        broken = _violation(TieredModel(without_budget(phase)), greedy.tiers[p]) > 1e-9
         assert broken == any(lim.name in problem for problem in greedy.problems)
     exact = solve_roadmap(prob, SolverOptions(time_limit=60))
     if exact.status == "optimal" and not greedy.problems:

@@ -120,7 +120,7 @@ def check_plan(plan: Plan, evaluation: Evaluation) -> list[Check]:
                  sites=", ".join(unsupported["site_id"].astype(str)[:10]))
     )  # fmt: skip
 
-    checks += _capacity_checks(plan, evaluation)
+    checks += capacity_checks(plan, evaluation)
     checks += _span_checks(plan, evaluation)
     checks += overlap_checks(plan, evaluation, Check.of)
     checks += [Check.of(kind, ok, **values) for kind, ok, values in siting_checks(plan, evaluation)]
@@ -151,7 +151,7 @@ def check_plan(plan: Plan, evaluation: Evaluation) -> list[Check]:
     return checks
 
 
-def _capacity_checks(plan: Plan, evaluation: Evaluation) -> list[Check]:
+def capacity_checks(plan: Plan, evaluation: Evaluation) -> list[Check]:
     """Assignments within reach of an open outlet whose tier serves the level (distances
     recomputed from coordinates); load within capacity; minimum utilisation; single source."""
     scenario = plan.scenario

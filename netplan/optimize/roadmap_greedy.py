@@ -22,7 +22,7 @@ import numpy as np
 
 from netplan.optimize.model import TieredModel
 from netplan.optimize.records import SolverOptions
-from netplan.optimize.roadmap_model import RETIER_POLICIES, RoadmapProblem, _without_budget
+from netplan.optimize.roadmap_model import RETIER_POLICIES, RoadmapProblem, without_budget
 from netplan.optimize.roadmap_solve import coverage_years, phase_money
 from netplan.optimize.solver import solve
 
@@ -132,7 +132,7 @@ def greedy_roadmap(problem: RoadmapProblem) -> GreedyResult:
     paid = (0.0, 0.0)  # total and capex of the phases before
     support = _supporters(first)
     for p, (phase, lim) in enumerate(zip(problem.phases, problem.limits, strict=True)):
-        model = TieredModel(_without_budget(phase))
+        model = TieredModel(without_budget(phase))
         cover = _Coverage(phase, tiers)
         before_phase = tiers.copy()
         one = _one_phase(problem, p)
@@ -208,7 +208,7 @@ def _broken(problem: RoadmapProblem, tiers: np.ndarray) -> list[str]:
     out = []
     money = phase_money(problem, tiers)
     for p, (phase, lim, t) in enumerate(zip(problem.phases, problem.limits, tiers, strict=True)):
-        model = TieredModel(_without_budget(phase))
+        model = TieredModel(without_budget(phase))
         if model.n_cols == model.n_base_cols and _violation(model, t) > FEASIBILITY:
             out.append(f"phase {lim.name}: the greedy network breaks a rule of the phase")
         m = money[p]

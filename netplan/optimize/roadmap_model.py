@@ -102,7 +102,7 @@ class RoadmapModel:
         self.problem = problem
         first = problem.phases[0]
         m, K = first.n_sites, first.n_tiers
-        unbudgeted = [_without_budget(p) for p in problem.phases]
+        unbudgeted = [without_budget(p) for p in problem.phases]
         self.models = [TieredModel(p) for p in unbudgeted]
         sizes = [mdl.n_cols for mdl in self.models]
         self.offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
@@ -369,7 +369,7 @@ class RoadmapModel:
         )
 
 
-def _without_budget(p: TieredProblem) -> TieredProblem:
+def without_budget(p: TieredProblem) -> TieredProblem:
     from dataclasses import replace
 
     return replace(p, budget_total=None, budget_capex=None, budget_opex=None)

@@ -134,8 +134,7 @@ def phases_problems(scenario: Scenario, where: str) -> list[str]:
     ``weights`` exclusive, with known levels; growth factors finite and > 0; budgets
     readable and non-negative; targets only for ``min_cost``, known levels, in [0, 1];
     ``carry_over`` needs some phase with a ``capex`` budget; ``roadmap`` needs ``phases``;
-    an explicit ``costs.horizon_years`` equals the sum of the phases' years; no ``capacity``
-    (not yet planned over phases). Region names in
+    an explicit ``costs.horizon_years`` equals the sum of the phases' years. Region names in
     ``growth`` and demand columns are checked against the data when the inputs load
     (:func:`growth_problems`).
     """
@@ -184,13 +183,6 @@ def phases_problems(scenario: Scenario, where: str) -> list[str]:
                 problems.append(f"{where}: {key}.targets.{level}: unknown level '{level}'{did_you_mean(level, keys)}")
             elif not 0 <= share <= 1:
                 problems.append(f"{where}: {key}.targets.{level}: a target is a share between 0 and 1, got {share}")
-    if scenario.capacity is not None:
-        # a capacitated phase's coverage is that of its assignments, which the roadmap's
-        # certification, tables and validator do not yet read (they count demand within reach)
-        problems.append(
-            f"{where}: capacity: capacities are not yet planned over phases; drop 'capacity' for the roadmap "
-            "or plan each phase's end state on its own without 'phases'"
-        )
     roadmap = scenario.roadmap or RoadmapSpec()
     if roadmap.carry_over and all(p.budget.capex is None for p in phases):
         problems.append(
