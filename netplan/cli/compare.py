@@ -26,7 +26,8 @@ def compare(
     """Compare two runs: sites added, removed, re-tiered, KPI and cost deltas, and a map.
 
     Writes sites.csv, kpi_deltas.csv, cost.csv, outlets.csv, compare.json and compare.html
-    (an offline map of the differences) into --out.
+    (an offline map of the differences) into --out. Two roadmap runs (scenarios with phases)
+    compare phase by phase: phase_deltas.csv, actions.csv, compare.json and compare.html.
     """
     from netplan.compare import compare as compare_runs
     from netplan.compare import print_summary, write_comparison
@@ -41,7 +42,12 @@ def compare(
     from netplan.present.i18n import t
 
     print_summary(result, out)
+    from netplan.compare.roadmaps import RoadmapComparison
+    from netplan.compare.writing import ROADMAP_NAMES
+
     names = "sites.csv, kpi_deltas.csv, cost.csv, outlets.csv, compare.json, compare.html"
+    if isinstance(result, RoadmapComparison):
+        names = ", ".join(ROADMAP_NAMES)
     out.print(
         t("term.outputs", compare_locale(result), folder=escape(str(out_dir)), names=names),
         soft_wrap=True,
