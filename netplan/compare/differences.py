@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 
 from netplan._errors import CompareError
-from netplan.compare.roadmaps import RoadmapComparison, compare_roadmaps, run_kind
+from netplan.compare.roadmap_runs import run_kind
+from netplan.compare.roadmaps import RoadmapComparison, compare_roadmaps
 from netplan.compare.runs import Note, RunFolder, check_comparable, read_run
 from netplan.evaluation.columns import kpi_columns, rounded
 from netplan.travel.geometry import to_wgs84
@@ -144,6 +145,9 @@ def compare(run_a: str | Path, run_b: str | Path) -> Comparison | RoadmapCompari
         the runs plan different tiers, regions (or phases).
     """
     kinds = run_kind(run_a), run_kind(run_b)
+    for path, kind, which in ((run_a, kinds[0], "A"), (run_b, kinds[1], "B")):
+        if kind not in ("plan", "roadmap"):
+            read_run(path, which)  # refuses the kind in one line
     if kinds == ("roadmap", "roadmap"):
         return compare_roadmaps(run_a, run_b)
     if "roadmap" in kinds:
