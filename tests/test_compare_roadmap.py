@@ -108,7 +108,9 @@ def test_phase_deltas_are_the_differences_of_the_runs_phase_tables(pair):
     got["level"] = got["level"].fillna("")
     want = expected_deltas(a, b)
     assert list(got.columns) == ["phase", "figure", "level", "level_name", "a", "b", "delta"]
-    pd.testing.assert_frame_equal(got.drop(columns="level_name"), want, check_dtype=False, atol=1e-9)
+    pd.testing.assert_frame_equal(
+        got.drop(columns="level_name"), want, check_dtype=False, atol=1e-9
+    )
     # the budget run B doubles the pilot's capex budget: the deltas of the files say so
     pilot = got.loc[got["phase"] == "2027 pilot"].set_index(["figure", "level"])
     assert pilot.loc[("capex_budget", ""), ["a", "b", "delta"]].tolist() == [300, 600, 300]
@@ -120,8 +122,14 @@ def test_phase_deltas_are_the_differences_of_the_runs_phase_tables(pair):
     for p in summary["phases"]:
         rows = want.loc[want["phase"] == p["phase"]]
         for r in rows.itertuples():
-            got_fig = p["covered_pct"][r.level] if r.figure == "covered_pct" else p["money"][r.figure]
-            assert got_fig == {"a": pytest.approx(r.a), "b": pytest.approx(r.b), "delta": pytest.approx(r.delta)}
+            got_fig = (
+                p["covered_pct"][r.level] if r.figure == "covered_pct" else p["money"][r.figure]
+            )
+            assert got_fig == {
+                "a": pytest.approx(r.a),
+                "b": pytest.approx(r.b),
+                "delta": pytest.approx(r.delta),
+            }
             if r.figure != "covered_pct":
                 assert all(isinstance(v, int) for v in got_fig.values())
 
@@ -131,20 +139,39 @@ def test_coverage_years_and_terminal_lines_add_up_as_printed(pair):
     ra, rb = (json.loads((r / "run.json").read_text())["coverage_years"] for r in (a, b))
     ea, eb = round(ra["exact"], 1), round(rb["exact"], 1)
     summary = json.loads((out / "compare.json").read_text(encoding="utf-8"))
-    assert summary["coverage_years"]["roadmap"] == {"a": ea, "b": eb, "delta": pytest.approx(round(eb - ea, 1))}
+    assert summary["coverage_years"]["roadmap"] == {
+        "a": ea,
+        "b": eb,
+        "delta": pytest.approx(round(eb - ea, 1)),
+    }
     ga, gb = round(ra["greedy"], 1), round(rb["greedy"], 1)
-    assert summary["coverage_years"]["greedy"] == {"a": ga, "b": gb, "delta": pytest.approx(round(gb - ga, 1))}
+    assert summary["coverage_years"]["greedy"] == {
+        "a": ga,
+        "b": gb,
+        "delta": pytest.approx(round(gb - ga, 1)),
+    }
     line = f"Coverage-years of the roadmap: A {ea:,.1f} → B {eb:,.1f} (Δ {eb - ea:+,.1f})"
-    assert line in output and line in html.unescape((out / "compare.html").read_text(encoding="utf-8"))
+    assert line in output and line in html.unescape(
+        (out / "compare.html").read_text(encoding="utf-8")
+    )
     # a coverage cell and a money cell of the terminal, from phases.csv
     pa, pb = (pd.read_csv(r / "phases.csv").set_index("phase") for r in (a, b))
     ca, cb = pa.at["2027 pilot", "covered_pct_point"], pb.at["2027 pilot", "covered_pct_point"]
     assert f"{ca:.2f} → {cb:.2f} ({round(cb, 2) - round(ca, 2):+.2f})" in output
     ta, tb = round(pa.at["2028-2030", "total"]), round(pb.at["2028-2030", "total"])
     assert f"{ta:,} → {tb:,} ({tb - ta:+,})" in output
-    assert "outputs: " in output and "phase_deltas.csv, actions.csv, compare.json, compare.html" in output
+    assert (
+        "outputs: " in output
+        and "phase_deltas.csv, actions.csv, compare.json, compare.html" in output
+    )
     files = sorted(p.name for p in out.iterdir())
-    assert files == [".netplan-output", "actions.csv", "compare.html", "compare.json", "phase_deltas.csv"]
+    assert files == [
+        ".netplan-output",
+        "actions.csv",
+        "compare.html",
+        "compare.json",
+        "phase_deltas.csv",
+    ]
 
 
 KIND = {"open": "open", "close": "close", "upgrade": "change", "downgrade": "change"}
@@ -156,7 +183,10 @@ def expected_actions(a, b, same: list | None = None) -> dict[tuple[str, str], st
 
     def keyed(run):
         frame = pd.read_csv(run / "roadmap.csv", dtype=str, keep_default_na=False)
-        return {(r.site_id, KIND[r.action]): (r.phase, r.action, r.tier_before, r.tier_after) for r in frame.itertuples()}
+        return {
+            (r.site_id, KIND[r.action]): (r.phase, r.action, r.tier_before, r.tier_after)
+            for r in frame.itertuples()
+        }
 
     ka, kb = keyed(a), keyed(b)
     out = {}
@@ -170,7 +200,11 @@ def expected_actions(a, b, same: list | None = None) -> dict[tuple[str, str], st
                 same.append(key)
         else:
             (pa, _, _, ta), (pb, _, _, tb) = ka[key], kb[key]
-            out[key] = ("phase_and_tier" if ta != tb else "phase") if pa != pb else ("tier" if ta != tb else "action")
+            out[key] = (
+                ("phase_and_tier" if ta != tb else "phase")
+                if pa != pb
+                else ("tier" if ta != tb else "action")
+            )
     return out
 
 
@@ -344,7 +378,9 @@ def test_zh_comparison_speaks_chinese_and_escapes_names(zh_pair):
     assert "covered % by phase" not in output
 
 
-@pytest.mark.skipif(chromium_path() is None and not on_ci(), reason="Chromium is not installed (CI installs it)")
+@pytest.mark.skipif(
+    chromium_path() is None and not on_ci(), reason="Chromium is not installed (CI installs it)"
+)
 @pytest.mark.parametrize(("width", "height"), [(390, 844), (1440, 900)])
 def test_compare_page_opens_in_chromium(pair, zh_pair, width, height):
     from playwright.sync_api import sync_playwright
@@ -353,11 +389,21 @@ def test_compare_page_opens_in_chromium(pair, zh_pair, width, height):
         browser = p.chromium.launch(executable_path=chromium_path(),
                                     args=["--no-sandbox", "--disable-gpu", "--no-first-run"])  # fmt: skip
         for a, _, out, _ in (pair, zh_pair):
-            page = browser.new_context(viewport={"width": width, "height": height}, offline=True).new_page()
+            page = browser.new_context(
+                viewport={"width": width, "height": height}, offline=True
+            ).new_page()
             errors: list[str] = []
             page.on("pageerror", lambda e, errors=errors: errors.append(str(e)))
-            page.on("console", lambda m, errors=errors: errors.append(m.text) if m.type == "error" else None)
-            page.on("request", lambda r, errors=errors: errors.append(r.url) if not r.url.startswith("file:") else None)
+            page.on(
+                "console",
+                lambda m, errors=errors: errors.append(m.text) if m.type == "error" else None,
+            )
+            page.on(
+                "request",
+                lambda r, errors=errors: (
+                    errors.append(r.url) if not r.url.startswith("file:") else None
+                ),
+            )
             page.goto((out / "compare.html").as_uri())
             page.wait_for_load_state("load")
             assert errors == []
@@ -365,7 +411,9 @@ def test_compare_page_opens_in_chromium(pair, zh_pair, width, height):
             phases = pd.read_csv(a / "phases.csv")
             assert page.locator("#coverage tbody tr").count() == len(phases)  # today and each phase
             assert page.locator("#money tbody tr").count() == len(phases) - 1
-            assert page.locator("#actions tbody tr").count() == len(pd.read_csv(out / "actions.csv"))
+            assert page.locator("#actions tbody tr").count() == len(
+                pd.read_csv(out / "actions.csv")
+            )
             first = page.locator("#coverage tbody tr").nth(1).inner_text()
             assert re.sub(r"\s+", " ", first).startswith(str(phases["phase"].iloc[1]))
         browser.close()

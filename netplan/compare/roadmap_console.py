@@ -29,7 +29,10 @@ def print_roadmaps(c: RoadmapComparison, console: Console) -> None:
 
     loc = compare_locale(c)
     console.print(escape(t("cmprm.title", loc, a=run_name(c.a), b=run_name(c.b))), highlight=False)
-    for title, part in (("cmprmterm.coverage", coverage_table(c, loc)), ("cmprmterm.money", money_table(c, loc, TERMINAL_MONEY))):
+    for title, part in (
+        ("cmprmterm.coverage", coverage_table(c, loc)),
+        ("cmprmterm.money", money_table(c, loc, TERMINAL_MONEY)),
+    ):
         table = Table(title=escape(t(title, loc)), title_justify="left")
         for k, column in enumerate(part["columns"]):
             table.add_column(escape(column), justify="left" if k == 0 else "right")

@@ -71,7 +71,11 @@ def money_table(c: RoadmapComparison, locale: str, figures: tuple[str, ...] = MO
         cells = [phase_label(name, locale)]
         for f in present:
             sel = c.deltas.loc[(c.deltas["phase"] == name) & (c.deltas["figure"] == f)]
-            cells.append("" if sel.empty else money_cell(sel["a"].iloc[0], sel["b"].iloc[0], c.currency, locale))
+            cells.append(
+                ""
+                if sel.empty
+                else money_cell(sel["a"].iloc[0], sel["b"].iloc[0], c.currency, locale)
+            )
         rows.append(cells)
     return {"columns": columns, "rows": rows}
 
@@ -84,7 +88,8 @@ def action_table(c: RoadmapComparison, locale: str) -> dict:
         return t(f"roadmap.action.{word}", locale) if word else ""
 
     columns = [t(k, locale) for k in ("col.site_id", "col.name", "cmprm.col.difference", "cmprm.col.phase_a",
-                                      "cmp.action_a", "cmp.tier_a", "cmprm.col.phase_b", "cmp.action_b", "cmp.tier_b")]  # fmt: skip
+                                      "cmprm.col.action_a", "cmprm.col.tier_a", "cmprm.col.phase_b",
+                                      "cmprm.col.action_b", "cmprm.col.tier_b")]  # fmt: skip
     rows = [
         [r.site_id, r.name, t(f"cmprm.diff.{r.difference}", locale),
          r.phase_a, action(r.action_a), labels.get(r.tier_a, r.tier_a),
@@ -100,11 +105,23 @@ def headline(c: RoadmapComparison, locale: str) -> list[str]:
     cy = c.coverage_years()
     for key, message in (("roadmap", "cmprm.coverage_years"), ("greedy", "cmprm.greedy")):
         f = cy[key]
-        delta = t("n_a", locale) if f["delta"] is None else number(f["delta"], 1, locale, signed=True)
-        lines.append(t(message, locale, a=figure_text(f["a"], locale), b=figure_text(f["b"], locale), delta=delta))
+        delta = (
+            t("n_a", locale) if f["delta"] is None else number(f["delta"], 1, locale, signed=True)
+        )
+        lines.append(
+            t(
+                message,
+                locale,
+                a=figure_text(f["a"], locale),
+                b=figure_text(f["b"], locale),
+                delta=delta,
+            )
+        )
     counts = [t(f"cmprm.count.{k}", locale, n=n) for k, n in c.difference_counts().items() if n]
     parts = t("cmprm.parts", locale, parts=t("cmprm.sep", locale).join(counts)) if counts else ""
-    lines.append(t("cmprm.actions_count", locale, same=c.same_actions, differ=len(c.actions), parts=parts))
+    lines.append(
+        t("cmprm.actions_count", locale, same=c.same_actions, differ=len(c.actions), parts=parts)
+    )
     return lines
 
 
@@ -121,14 +138,17 @@ def roadmap_compare_html(c: RoadmapComparison) -> str:
         A self-contained page (no scripts, nothing fetched), in the runs' locale.
     """
     loc = compare_locale(c)
-    return render(
-        "compare_roadmap.html",
-        locale=loc,
-        label_a=run_name(c.a),
-        label_b=run_name(c.b),
-        headline=headline(c, loc),
-        notes=[note_text(n, loc) for n in c.notes],
-        coverage=coverage_table(c, loc),
-        money=money_table(c, loc),
-        actions=action_table(c, loc),
-    ) + "\n"
+    return (
+        render(
+            "compare_roadmap.html",
+            locale=loc,
+            label_a=run_name(c.a),
+            label_b=run_name(c.b),
+            headline=headline(c, loc),
+            notes=[note_text(n, loc) for n in c.notes],
+            coverage=coverage_table(c, loc),
+            money=money_table(c, loc),
+            actions=action_table(c, loc),
+        )
+        + "\n"
+    )

@@ -61,7 +61,9 @@ class RoadmapFolder:
             self.label = self.path.name or str(self.path)
 
     def __repr__(self) -> str:
-        return f"RoadmapFolder({self.label!r}, phases={self.phase_names}, actions={len(self.actions)})"
+        return (
+            f"RoadmapFolder({self.label!r}, phases={self.phase_names}, actions={len(self.actions)})"
+        )
 
     @property
     def phase_names(self) -> list[str]:
@@ -130,7 +132,9 @@ def read_roadmap(path: str | Path, which: str = "") -> RoadmapFolder:
         raise CompareError(f"{path}: no such folder; {HINT}")
     missing = [name for name in ROADMAP_FILES if not (path / name).is_file()]
     if missing:
-        raise CompareError(f"{path}: not a netplan roadmap run folder (no {', '.join(missing)}); {HINT}")
+        raise CompareError(
+            f"{path}: not a netplan roadmap run folder (no {', '.join(missing)}); {HINT}"
+        )
     try:
         record = json.loads((path / "run.json").read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -139,7 +143,9 @@ def read_roadmap(path: str | Path, which: str = "") -> RoadmapFolder:
         raise CompareError(f"{path / 'run.json'}: not a roadmap run record; {HINT}")
     version = record.get("format_version")
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-        raise CompareError(f"{path / 'run.json'}: field 'format_version' is {_shown(version)}, {EDITED}")
+        raise CompareError(
+            f"{path / 'run.json'}: field 'format_version' is {_shown(version)}, {EDITED}"
+        )
     if version != ROADMAP_FORMAT:
         raise CompareError(
             f"{which or path}: roadmap run.json format {version}; this netplan reads roadmap "
@@ -159,23 +165,31 @@ def read_roadmap(path: str | Path, which: str = "") -> RoadmapFolder:
             f"{_shown(list(phases['phase'].iloc[1:]))}; {EDITED}"
         )
     if set(kpis["phase"]) != set(phases["phase"]):
-        raise CompareError(f"{path / 'kpis.csv'}: column 'phase' does not name the phases of phases.csv, {EDITED}")
+        raise CompareError(
+            f"{path / 'kpis.csv'}: column 'phase' does not name the phases of phases.csv, {EDITED}"
+        )
     for name in ("exact", "final_first", "greedy"):
         value = (record.get("coverage_years") or {}).get(name)
         if value is not None and not _number(value):
-            raise CompareError(f"{path / 'run.json'}: field 'coverage_years.{name}' is {_shown(value)}, {EDITED}")
+            raise CompareError(
+                f"{path / 'run.json'}: field 'coverage_years.{name}' is {_shown(value)}, {EDITED}"
+            )
     return RoadmapFolder(path, record, phases, actions, kpis)
 
 
 def _csv(file: Path) -> pd.DataFrame:
     try:
-        return pd.read_csv(file, keep_default_na=False, na_values=[""], dtype={"phase": str, "site_id": str})
+        return pd.read_csv(
+            file, keep_default_na=False, na_values=[""], dtype={"phase": str, "site_id": str}
+        )
     except (OSError, ValueError) as exc:
         raise CompareError(f"{file}: not readable as CSV ({exc}); {HINT}") from None
 
 
 def _number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and bool(np.isfinite(value))
+    return (
+        isinstance(value, int | float) and not isinstance(value, bool) and bool(np.isfinite(value))
+    )
 
 
 def _numeric(frame: pd.DataFrame, col: str, file: Path, empty_ok: bool = True) -> None:
@@ -185,7 +199,9 @@ def _numeric(frame: pd.DataFrame, col: str, file: Path, empty_ok: bool = True) -
         bad |= values.isna()
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise CompareError(f"{file}: row {i + 2}: column '{col}' is {_shown(frame[col].iloc[i])}, {EDITED}")
+        raise CompareError(
+            f"{file}: row {i + 2}: column '{col}' is {_shown(frame[col].iloc[i])}, {EDITED}"
+        )
     frame[col] = values.astype(float)
 
 
@@ -211,7 +227,9 @@ def _check_phases(phases: pd.DataFrame, keys: list[str], file: Path) -> None:
     twice = phases["phase"].duplicated()
     if twice.any():
         i = int(np.flatnonzero(twice.to_numpy())[0])
-        raise CompareError(f"{file}: row {i + 2}: phase {_shown(phases['phase'].iloc[i])} a second time, {EDITED}")
+        raise CompareError(
+            f"{file}: row {i + 2}: phase {_shown(phases['phase'].iloc[i])} a second time, {EDITED}"
+        )
     for col in ["years", *MONEY]:
         _numeric(phases, col, file)
     for k in keys:
@@ -282,7 +300,9 @@ def check_roadmaps(a: RoadmapFolder, b: RoadmapFolder) -> list[Note]:
     notes = []
     years = [
         f"{n} ({ya:g}/{yb:g})"
-        for n, ya, yb in zip(a.phase_names, a.phases["years"].iloc[1:], b.phases["years"].iloc[1:], strict=True)
+        for n, ya, yb in zip(
+            a.phase_names, a.phases["years"].iloc[1:], b.phases["years"].iloc[1:], strict=True
+        )
         if ya != yb
     ]
     if years:

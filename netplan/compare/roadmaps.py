@@ -73,7 +73,9 @@ class RoadmapComparison:
         out = {}
         pairs = {
             "roadmap": (self.a.own_coverage_years, self.b.own_coverage_years),
-            "greedy": tuple((r.record.get("coverage_years") or {}).get("greedy") for r in (self.a, self.b)),
+            "greedy": tuple(
+                (r.record.get("coverage_years") or {}).get("greedy") for r in (self.a, self.b)
+            ),
         }
         for name, (va, vb) in pairs.items():
             ra = None if va is None else round(float(va), 1) + 0.0
@@ -166,7 +168,10 @@ def _phase_deltas(a: RoadmapFolder, b: RoadmapFolder) -> pd.DataFrame:
     pa, pb = a.phases.set_index("phase"), b.phases.set_index("phase")
     for name in ["today", *a.phase_names]:
         for key in a.tier_keys:
-            va, vb = _pct(pa.at[name, f"covered_pct_{key}"]), _pct(pb.at[name, f"covered_pct_{key}"])
+            va, vb = (
+                _pct(pa.at[name, f"covered_pct_{key}"]),
+                _pct(pb.at[name, f"covered_pct_{key}"]),
+            )
             rows.append((name, "covered_pct", key, label_of[key], va, vb, round(vb - va, 2) + 0.0))
         for col in MONEY:
             va, vb = _whole(pa.at[name, col]), _whole(pb.at[name, col])
@@ -183,18 +188,24 @@ def _action_differences(a: RoadmapFolder, b: RoadmapFolder) -> tuple[pd.DataFram
         frame = run.actions.assign(kind=run.actions["action"].map(KIND))
         return frame.set_index(["site_id", "kind"])[cols]
 
-    merged = keyed(a).merge(keyed(b), how="outer", left_index=True, right_index=True, suffixes=("_a", "_b"))
+    merged = keyed(a).merge(
+        keyed(b), how="outer", left_index=True, right_index=True, suffixes=("_a", "_b")
+    )
     in_a, in_b = merged["action_a"].notna(), merged["action_b"].notna()
     phase_diff = merged["phase_a"] != merged["phase_b"]
     tier_diff = merged["tier_after_a"] != merged["tier_after_b"]
-    action_diff = (merged["action_a"] != merged["action_b"]) | (merged["tier_before_a"] != merged["tier_before_b"])
+    action_diff = (merged["action_a"] != merged["action_b"]) | (
+        merged["tier_before_a"] != merged["tier_before_b"]
+    )
     difference = np.select(
         [~in_b, ~in_a, phase_diff & tier_diff, phase_diff, tier_diff, action_diff],
         ["only_a", "only_b", "phase_and_tier", "phase", "tier", "action"],
         "",
     )
     order = {name: i for i, name in enumerate(a.phase_names)}
-    first = np.fmin(merged["phase_a"].map(order).astype(float), merged["phase_b"].map(order).astype(float))
+    first = np.fmin(
+        merged["phase_a"].map(order).astype(float), merged["phase_b"].map(order).astype(float)
+    )
     table = pd.DataFrame(
         {
             "site_id": merged.index.get_level_values("site_id"),
