@@ -265,6 +265,39 @@ def test_every_kind_of_difference_in_an_edited_roadmap(pair, tmp_path):
     assert got[(dropped, "open")] == "only_a" and got[("S29", "open")] == "only_b"
 
 
+def test_notes_say_what_changes_the_meaning_of_a_delta(pair, tmp_path):
+    """A phase of the same name lasting other years, another objective, a roadmap not proven
+    optimal: each a note, in the terminal, compare.json and the page."""
+    a, _, _, _ = pair
+    b = tmp_path / "b"
+    shutil.copytree(a, b)
+    record = json.loads((b / "run.json").read_text())
+    record["status"], record["objective"] = "time_limit", "final_first"
+    (b / "run.json").write_text(json.dumps(record))
+    phases = pd.read_csv(b / "phases.csv")
+    phases.loc[2, "years"] = 4.0
+    phases.to_csv(b / "phases.csv", index=False)
+    res = cli(a, b, "--out", tmp_path / "cmp")
+    assert res.exit_code == 0, res.output
+    notes = [
+        "phases of the same name last different years (A/B): 2028-2030 (3/4); their "
+        "coverage-years weigh them differently",
+        "the roadmaps' objectives differ (A: coverage_years; B: final_first)",
+        "roadmap B is not proven optimal (status time_limit)",
+        "both runs used the same scenario file content",  # B is a copy of A, edited
+    ]
+    summary = json.loads((tmp_path / "cmp" / "compare.json").read_text(encoding="utf-8"))
+    assert summary["notes"] == notes
+    assert summary["phases"][2]["years"] == {"a": 3.0, "b": 4.0}
+    # B's own roadmap is its final_first one now: its coverage-years are that figure
+    fb = round(record["coverage_years"]["final_first"], 1)
+    assert summary["coverage_years"]["roadmap"]["b"] == fb
+    page = html.unescape((tmp_path / "cmp" / "compare.html").read_text(encoding="utf-8"))
+    output = re.sub(r"\s+", " ", res.output)
+    for note in notes:
+        assert f"Note: {note}" in page and f"note: {note}" in output
+
+
 def test_currency_of_the_runs_shows_on_the_page(pair, tmp_path):
     """Money in the runs' currency when run.json names one (``scenario.currency``)."""
     a, b, _, _ = pair

@@ -105,7 +105,13 @@ class RoadmapComparison:
         phases = []
         for name in ["today", *self.phase_names]:
             rows = self.deltas.loc[self.deltas["phase"] == name]
-            entry: dict[str, object] = {"phase": name, "covered_pct": {}, "money": {}}
+            years = [float(r.phases.set_index("phase").at[name, "years"]) for r in (self.a, self.b)]
+            entry: dict[str, object] = {
+                "phase": name,
+                "years": {"a": years[0], "b": years[1]},
+                "covered_pct": {},
+                "money": {},
+            }
             for r in rows.itertuples():
                 fig = {"a": value(r.a), "b": value(r.b), "delta": value(r.delta)}
                 if r.figure == "covered_pct":
