@@ -37,12 +37,18 @@ ZH_TIERS = [
 ]
 
 
-def roadmap_run(folder, phases=PHASES, **changes):
-    """A small roadmap run (about a second) written to ``folder/out``."""
+def roadmap_run(folder, phases=PHASES, regions=False, **changes):
+    """A small roadmap run (about a second) written to ``folder/out``; ``regions``: the demand
+    split into North and South."""
     path = write_small_case(folder / "case", phases=phases, **changes)
     raw = yaml.safe_load(path.read_text())
     del raw["costs"]["horizon_years"]
     raw["budget"] = {}
+    if regions:
+        demand = pd.read_csv(folder / "case" / "demand.csv")
+        demand["area"] = ["North" if lat > 47.175 else "South" for lat in demand["lat"]]
+        demand.to_csv(folder / "case" / "demand.csv", index=False)
+        raw["demand"]["region"] = "area"
     run = run_roadmap(Scenario.from_dict(raw, base_dir=folder / "case"))
     return write_roadmap(run, folder / "out")
 
@@ -63,8 +69,8 @@ def cli(*args: str):
 def pair(tmp_path_factory):
     """Roadmap A (pilot capex 300) and B (pilot capex 600), compared by the CLI once."""
     root = tmp_path_factory.mktemp("cmprm")
-    a = roadmap_run(root / "a")
-    b = roadmap_run(root / "b", with_pilot_capex(600))
+    a = roadmap_run(root / "a", regions=True)
+    b = roadmap_run(root / "b", with_pilot_capex(600), regions=True)
     res = cli(a, b, "--out", root / "cmp")
     assert res.exit_code == 0, res.output
     return a, b, root / "cmp", res.output
@@ -134,6 +140,37 @@ def test_phase_deltas_are_the_differences_of_the_runs_phase_tables(pair):
                 assert all(isinstance(v, int) for v in got_fig.values())
 
 
+def test_region_deltas_are_those_of_the_runs_kpi_tables(pair):
+    """Per region, phase and level: covered % of kpis.csv in A and B, Δ of those; on the page
+    as "A → B (Δ)" under the region and phase."""
+    a, b, out, _ = pair
+    ka, kb = (pd.read_csv(r / "kpis.csv") for r in (a, b))
+    ka, kb = (k.loc[k["region"] != "all"] for k in (ka, kb))
+    assert sorted(set(ka["region"])) == ["North", "South"]
+    got = pd.read_csv(out / "region_deltas.csv")
+    assert list(got.columns) == ["region", "phase", "level", "level_name", "a", "b", "delta"]
+    assert len(got) == len(ka) == 2 * 3 * 2  # regions × (today + 2 phases) × levels
+    page = html.unescape((out / "compare.html").read_text(encoding="utf-8"))
+    rows = re.findall(r"<tr>(.*?)</tr>", page.split('id="regions"')[1].split("</table>")[0])
+    cells = [re.findall(r"<td>(.*?)</td>", r) for r in rows]
+    for r in got.itertuples():
+        va = ka.loc[
+            (ka["phase"] == r.phase) & (ka["region"] == r.region) & (ka["level"] == r.level),
+            "covered_pct",
+        ]
+        vb = kb.loc[
+            (kb["phase"] == r.phase) & (kb["region"] == r.region) & (kb["level"] == r.level),
+            "covered_pct",
+        ]
+        assert (r.a, r.b) == (va.item(), vb.item())
+        assert r.delta == pytest.approx(round(vb.item() - va.item(), 1))
+        level = ["hub", "point"].index(r.level)
+        row = next(c for c in cells if c[:2] == [r.region, r.phase])
+        assert row[2 + level] == f"{r.a:.1f} → {r.b:.1f} ({r.delta:+.1f})"
+    summary = json.loads((out / "compare.json").read_text(encoding="utf-8"))
+    assert len(summary["regions"]) == len(got)
+
+
 def test_coverage_years_and_terminal_lines_add_up_as_printed(pair):
     a, b, out, output = pair
     ra, rb = (json.loads((r / "run.json").read_text())["coverage_years"] for r in (a, b))
@@ -162,7 +199,7 @@ def test_coverage_years_and_terminal_lines_add_up_as_printed(pair):
     assert f"{ta:,} → {tb:,} ({tb - ta:+,})" in output
     assert (
         "outputs: " in output
-        and "phase_deltas.csv, actions.csv, compare.json, compare.html" in output
+        and "phase_deltas.csv, region_deltas.csv, actions.csv, compare.json, compare.html" in output
     )
     files = sorted(p.name for p in out.iterdir())
     assert files == [
@@ -171,6 +208,7 @@ def test_coverage_years_and_terminal_lines_add_up_as_printed(pair):
         "compare.html",
         "compare.json",
         "phase_deltas.csv",
+        "region_deltas.csv",
     ]
 
 

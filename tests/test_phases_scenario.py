@@ -111,7 +111,7 @@ def test_cli_run_with_phases_plans_the_roadmap(tmp_path):
     assert res.exit_code == 0, res.output
     assert "differ" in res.output and "(Δ +0.0)" in res.output
     assert sorted(p.name for p in (tmp_path / "cmp").iterdir() if not p.name.startswith(".")) == [
-        "actions.csv", "compare.html", "compare.json", "phase_deltas.csv"]  # fmt: skip
+        "actions.csv", "compare.html", "compare.json", "phase_deltas.csv", "region_deltas.csv"]  # fmt: skip
 
 
 # ------------------------------------------------------ phases -> roadmap problem

@@ -27,7 +27,8 @@ def compare(
 
     Writes sites.csv, kpi_deltas.csv, cost.csv, outlets.csv, compare.json and compare.html
     (an offline map of the differences) into --out. Two roadmap runs (scenarios with phases)
-    compare phase by phase: phase_deltas.csv, actions.csv, compare.json and compare.html.
+    compare phase by phase: phase_deltas.csv, region_deltas.csv, actions.csv, compare.json and
+    compare.html.
     """
     from netplan.compare import compare as compare_runs
     from netplan.compare import print_summary, write_comparison

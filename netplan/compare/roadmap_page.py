@@ -80,6 +80,24 @@ def money_table(c: RoadmapComparison, locale: str, figures: tuple[str, ...] = MO
     return {"columns": columns, "rows": rows}
 
 
+def region_table(c: RoadmapComparison, locale: str) -> dict:
+    """Rows region × phase of covered % per level, A → B (Δ) to 1 decimal as kpis.csv holds
+    them; no rows without regions."""
+    labels = c.a.tier_labels
+    columns = [t("col.region", locale), t("col.phase", locale)]
+    columns += [t("cmp.level_col", locale, name=lab) for lab in labels]
+    rows = []
+    for (region, phase), part in c.regions.groupby(["region", "phase"], sort=False):
+        cells = dict(zip(part["level"], zip(part["a"], part["b"], strict=True), strict=True))
+        row = [region, phase_label(phase, locale)]
+        for key in c.a.tier_keys:
+            a, b = cells.get(key, (math.nan, math.nan))
+            delta = number(shown_delta(a, b, 1), 1, locale, signed=True)
+            row.append(f"{number(a, 1, locale)} → {number(b, 1, locale)} ({delta})")
+        rows.append(row)
+    return {"columns": columns, "rows": rows}
+
+
 def action_table(c: RoadmapComparison, locale: str) -> dict:
     """The differing actions: site, name, difference, phase / action / tier in A and in B."""
     labels = dict(zip(c.a.tier_keys, c.a.tier_labels, strict=True))
@@ -148,6 +166,7 @@ def roadmap_compare_html(c: RoadmapComparison) -> str:
             notes=[note_text(n, loc) for n in c.notes],
             coverage=coverage_table(c, loc),
             money=money_table(c, loc),
+            regions=region_table(c, loc),
             actions=action_table(c, loc),
         )
         + "\n"

@@ -212,7 +212,8 @@ def _need(frame: pd.DataFrame, columns: list[str], file: Path) -> None:
 
 
 def _check_kpis(kpis: pd.DataFrame, file: Path) -> None:
-    _need(kpis, ["phase", "region", "level", "level_name", "unit"], file)
+    _need(kpis, ["phase", "region", "level", "level_name", "unit", "covered_pct"], file)
+    _numeric(kpis, "covered_pct", file, empty_ok=False)
     for col in ("phase", "region", "level", "level_name", "unit"):
         kpis[col] = kpis[col].fillna("").astype(str)
     if not ((kpis["phase"] == "today") & (kpis["region"] == "all")).any():

@@ -47,6 +47,9 @@ class RoadmapComparison:
         ``phase``, ``action``, ``tier_before``, ``tier`` and ``capex`` of A (``_a``) and B (``_b``).
     same_actions : int
         Actions that are the same in both roadmaps (phase, action and tiers).
+    regions : DataFrame
+        Per region, phase and level (``today`` first): covered % of A and B as kpis.csv holds
+        them (1 decimal) and ``delta`` = B − A of those; empty without regions.
     notes : list of Note
     """
 
@@ -56,6 +59,7 @@ class RoadmapComparison:
     actions: pd.DataFrame
     same_actions: int
     notes: list[str] = field(default_factory=list)
+    regions: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def currency(self) -> str | None:
@@ -131,6 +135,17 @@ class RoadmapComparison:
             "phases": phases,
             "coverage_years": self.coverage_years(),
             "actions": {"same": self.same_actions, **self.difference_counts()},
+            "regions": [
+                {
+                    "region": r.region,
+                    "phase": r.phase,
+                    "level": r.level,
+                    "a": r.a,
+                    "b": r.b,
+                    "delta": r.delta,
+                }
+                for r in self.regions.itertuples()
+            ],  # fmt: skip
             "notes": list(self.notes),
         }
 
@@ -165,7 +180,28 @@ def compare_roadmaps(run_a: str | Path, run_b: str | Path) -> RoadmapComparison:
         a.label, b.label = (f"{r.path.resolve().parent.name}/{r.path.name}" for r in (a, b))
     notes = check_roadmaps(a, b)
     actions, same = _action_differences(a, b)
-    return RoadmapComparison(a, b, _phase_deltas(a, b), actions, same, notes)
+    return RoadmapComparison(a, b, _phase_deltas(a, b), actions, same, notes, _region_deltas(a, b))
+
+
+def _region_deltas(a: RoadmapFolder, b: RoadmapFolder) -> pd.DataFrame:
+    keys = ["phase", "region", "level"]
+    columns = ["region", "phase", "level", "level_name", "a", "b", "delta"]
+    part_a = a.kpis.loc[a.kpis["region"] != "all", [*keys, "level_name", "covered_pct"]]
+    part_b = b.kpis.loc[b.kpis["region"] != "all", [*keys, "covered_pct"]]
+    merged = part_a.merge(part_b, on=keys, how="inner", suffixes=("_a", "_b"))
+    if merged.empty:
+        return pd.DataFrame(columns=columns)
+    va = merged["covered_pct_a"].map(lambda v: round(float(v), 1) + 0.0)
+    vb = merged["covered_pct_b"].map(lambda v: round(float(v), 1) + 0.0)
+    out = merged[[*keys, "level_name"]].assign(a=va, b=vb, delta=(vb - va).round(1) + 0.0)
+    order = {name: i for i, name in enumerate(["today", *a.phase_names])}
+    levels = {k: i for i, k in enumerate(a.tier_keys)}
+    return (
+        out.assign(_r=out["region"], _p=out["phase"].map(order), _l=out["level"].map(levels))
+        .sort_values(["_r", "_p", "_l"])
+        .drop(columns=["_r", "_p", "_l"])
+        .reset_index(drop=True)[columns]
+    )
 
 
 def _phase_deltas(a: RoadmapFolder, b: RoadmapFolder) -> pd.DataFrame:

@@ -11,7 +11,13 @@ from netplan.compare.differences import Comparison
 from netplan.compare.roadmaps import RoadmapComparison
 from netplan.evaluation.columns import rounded
 
-ROADMAP_NAMES = ("phase_deltas.csv", "actions.csv", "compare.json", "compare.html")
+ROADMAP_NAMES = (
+    "phase_deltas.csv",
+    "region_deltas.csv",
+    "actions.csv",
+    "compare.json",
+    "compare.html",
+)
 
 
 def write_comparison(
@@ -23,14 +29,15 @@ def write_comparison(
     and level), ``cost.csv``, ``outlets.csv`` (per tier), ``compare.json`` (headline figures
     and notes) and ``compare.html`` (the offline map of the differences). Two roadmaps
     (a :class:`~netplan.compare.roadmaps.RoadmapComparison`): ``phase_deltas.csv`` (per phase,
-    figure and level: A, B, delta), ``actions.csv`` (the actions that differ), ``compare.json``
+    figure and level: A, B, delta), ``region_deltas.csv`` (covered % per region, phase and
+    level), ``actions.csv`` (the actions that differ), ``compare.json``
     (``kind: roadmap``, per-phase figures) and ``compare.html`` (tables, no map).
 
     Returns
     -------
     dict
         Paths written, by name: sites, kpi_deltas, cost, outlets, summary, map (two
-        roadmaps: phase_deltas, actions, summary, page).
+        roadmaps: phase_deltas, region_deltas, actions, summary, page).
 
     Raises
     ------
@@ -76,12 +83,20 @@ def _write_roadmaps(c: RoadmapComparison, out: Path, overwrite: bool) -> dict[st
 
     runs = [("run A", c.a.path), ("run B", c.b.path)]  # never replaced
     csv = {"index": False, "float_format": "%.10g", "lineterminator": "\n"}
-    with atomic_directory(out, overwrite=overwrite, protect=runs, kind="compare") as tmp:
-        c.deltas.to_csv(tmp / ROADMAP_NAMES[0], **csv)
-        c.actions.to_csv(tmp / ROADMAP_NAMES[1], **csv)
-        (tmp / ROADMAP_NAMES[2]).write_text(
-            json.dumps(_jsonable(c.summary()), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    paths = dict(
+        zip(
+            ["phase_deltas", "region_deltas", "actions", "summary", "page"],
+            ROADMAP_NAMES,
+            strict=True,
         )
-        (tmp / ROADMAP_NAMES[3]).write_text(roadmap_compare_html(c), encoding="utf-8")
-    keys = ["phase_deltas", "actions", "summary", "page"]
-    return {k: out / n for k, n in zip(keys, ROADMAP_NAMES, strict=True)}
+    )
+    with atomic_directory(out, overwrite=overwrite, protect=runs, kind="compare") as tmp:
+        c.deltas.to_csv(tmp / paths["phase_deltas"], **csv)
+        c.regions.to_csv(tmp / paths["region_deltas"], **csv)
+        c.actions.to_csv(tmp / paths["actions"], **csv)
+        (tmp / paths["summary"]).write_text(
+            json.dumps(_jsonable(c.summary()), indent=2, ensure_ascii=False) + "\n",
+            encoding="utf-8",
+        )
+        (tmp / paths["page"]).write_text(roadmap_compare_html(c), encoding="utf-8")
+    return {k: out / n for k, n in paths.items()}

@@ -326,6 +326,7 @@ MESSAGES: dict[str, str] = {
     "cmprm.no_map": "No map for a comparison of roadmaps: each run's map.html shows its phases; this page compares their figures phase by phase.",
     "cmprm.coverage_title": "Coverage by phase (% of that phase's demand)",
     "cmprm.money_title": "Money by phase",
+    "cmprm.regions_title": "Coverage by region and phase (%, as kpis.csv)",
     "cmprm.actions_title": "Actions that differ",
     "cmprm.no_actions": "Both roadmaps take the same actions in the same phases.",
     "cmprm.col.capex": "capex: A → B (Δ)",

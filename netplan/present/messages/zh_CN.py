@@ -304,6 +304,7 @@ MESSAGES: dict[str, str] = {
     "cmprm.no_map": "路线图对比不附地图：各次运行的 map.html 按阶段显示网络；本页逐阶段对比其数字。",
     "cmprm.coverage_title": "各阶段覆盖率（占该阶段需求的 %）",
     "cmprm.money_title": "各阶段资金",
+    "cmprm.regions_title": "各区域各阶段覆盖率（%，同 kpis.csv）",
     "cmprm.actions_title": "不同的行动",
     "cmprm.no_actions": "两个路线图在相同阶段采取相同的行动。",
     "cmprm.col.capex": "一次性投入：A → B（变化）",
