@@ -177,11 +177,32 @@ def read_roadmap(path: str | Path, which: str = "") -> RoadmapFolder:
     return RoadmapFolder(path, record, phases, actions, kpis)
 
 
+# read as text whatever they look like: a site id or name of digits stays as written
+TEXT_COLUMNS = dict.fromkeys(
+    [
+        "phase",
+        "site_id",
+        "name",
+        "tier_before",
+        "tier_after",
+        "action",
+        "region",
+        "level",
+        "level_name",
+        "unit",
+    ],
+    str,
+)
+
+
+def text(values: pd.Series) -> pd.Series:
+    """A column as text, empty cells as "" (a column read all empty is float NaN)."""
+    return values.astype(object).where(values.notna(), "").astype(str)
+
+
 def _csv(file: Path) -> pd.DataFrame:
     try:
-        return pd.read_csv(
-            file, keep_default_na=False, na_values=[""], dtype={"phase": str, "site_id": str}
-        )
+        return pd.read_csv(file, keep_default_na=False, na_values=[""], dtype=TEXT_COLUMNS)
     except (OSError, ValueError) as exc:
         raise CompareError(f"{file}: not readable as CSV ({exc}); {HINT}") from None
 
@@ -215,14 +236,14 @@ def _check_kpis(kpis: pd.DataFrame, file: Path) -> None:
     _need(kpis, ["phase", "region", "level", "level_name", "unit", "covered_pct"], file)
     _numeric(kpis, "covered_pct", file, empty_ok=False)
     for col in ("phase", "region", "level", "level_name", "unit"):
-        kpis[col] = kpis[col].fillna("").astype(str)
+        kpis[col] = text(kpis[col])
     if not ((kpis["phase"] == "today") & (kpis["region"] == "all")).any():
         raise CompareError(f"{file}: no row of phase 'today' and region 'all', {EDITED}")
 
 
 def _check_phases(phases: pd.DataFrame, keys: list[str], file: Path) -> None:
     _need(phases, ["phase", "years", *MONEY, *(f"covered_pct_{k}" for k in keys)], file)
-    phases["phase"] = phases["phase"].fillna("").astype(str)
+    phases["phase"] = text(phases["phase"])
     if len(phases) < 2 or phases["phase"].iloc[0] != "today":
         raise CompareError(f"{file}: the first row is not 'today' followed by the phases, {EDITED}")
     twice = phases["phase"].duplicated()
@@ -241,7 +262,7 @@ def _check_actions(actions: pd.DataFrame, names: list[str], keys: list[str], fil
     columns = ["phase", "site_id", "name", "tier_before", "tier_after", "action", "capex"]
     _need(actions, columns, file)
     for col in columns[:-1]:
-        actions[col] = actions[col].fillna("").astype(str)
+        actions[col] = text(actions[col])
     _numeric(actions, "capex", file)
     for bad, what in (
         (~actions["phase"].isin(names), "a phase that is not in phases.csv"),

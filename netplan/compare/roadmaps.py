@@ -15,7 +15,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from netplan.compare.roadmap_runs import KIND, MONEY, RoadmapFolder, check_roadmaps, read_roadmap
+from netplan.compare.roadmap_runs import (
+    KIND,
+    MONEY,
+    RoadmapFolder,
+    check_roadmaps,
+    read_roadmap,
+    text,
+)
 
 DIFFERENCES = ("phase", "tier", "phase_and_tier", "action", "only_a", "only_b")
 
@@ -251,7 +258,7 @@ def _action_differences(a: RoadmapFolder, b: RoadmapFolder) -> tuple[pd.DataFram
     table = pd.DataFrame(
         {
             "site_id": merged.index.get_level_values("site_id"),
-            "name": merged["name_a"].where(in_a, merged["name_b"]).fillna("").to_numpy(),
+            "name": text(merged["name_a"].where(in_a, merged["name_b"])).to_numpy(),
             "difference": difference,
             **{f"{c}_{w}": merged[f"{src}_{w}"].to_numpy()
                for w in ("a", "b")
@@ -272,6 +279,6 @@ def _action_differences(a: RoadmapFolder, b: RoadmapFolder) -> tuple[pd.DataFram
     )
     for w in ("a", "b"):
         for c in ("phase", "action", "tier_before", "tier"):
-            table[f"{c}_{w}"] = table[f"{c}_{w}"].fillna("").astype(str)
+            table[f"{c}_{w}"] = text(table[f"{c}_{w}"])
         table[f"capex_{w}"] = table[f"capex_{w}"].astype(float).round()
     return table, same
