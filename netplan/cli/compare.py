@@ -39,17 +39,19 @@ def compare(
         write_comparison(result, out_dir, overwrite=overwrite)
     except NetplanError as exc:
         fail(exc)
+    from netplan.compare.roadmap_page import roadmap_locale
+    from netplan.compare.roadmaps import RoadmapComparison
+    from netplan.compare.writing import ROADMAP_NAMES
     from netplan.present.compare_map import compare_locale
     from netplan.present.i18n import t
 
     print_summary(result, out)
-    from netplan.compare.roadmaps import RoadmapComparison
-    from netplan.compare.writing import ROADMAP_NAMES
-
-    names = "sites.csv, kpi_deltas.csv, cost.csv, outlets.csv, compare.json, compare.html"
     if isinstance(result, RoadmapComparison):
-        names = ", ".join(ROADMAP_NAMES)
+        names, loc = ", ".join(ROADMAP_NAMES), roadmap_locale(result)
+    else:
+        names = "sites.csv, kpi_deltas.csv, cost.csv, outlets.csv, compare.json, compare.html"
+        loc = compare_locale(result)
     out.print(
-        t("term.outputs", compare_locale(result), folder=escape(str(out_dir)), names=names),
+        t("term.outputs", loc, folder=escape(str(out_dir)), names=names),
         soft_wrap=True,
     )

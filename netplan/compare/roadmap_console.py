@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from rich.console import Console
 
-from netplan.compare.roadmap_page import coverage_table, headline, money_table
+from netplan.compare.roadmap_page import coverage_table, headline, money_table, roadmap_locale
 from netplan.compare.roadmaps import RoadmapComparison
-from netplan.present.compare_map import compare_locale, note_text, run_name
+from netplan.present.compare_map import note_text, run_name
 from netplan.present.i18n import t
 
 TERMINAL_MONEY = ("capex", "opex_per_year", "total")  # the budgets on the page only: 80 columns
@@ -27,7 +27,7 @@ def print_roadmaps(c: RoadmapComparison, console: Console) -> None:
     from rich.markup import escape
     from rich.table import Table
 
-    loc = compare_locale(c)
+    loc = roadmap_locale(c)
     console.print(escape(t("cmprm.title", loc, a=run_name(c.a), b=run_name(c.b))), highlight=False)
     for title, part in (
         ("cmprmterm.coverage", coverage_table(c, loc)),

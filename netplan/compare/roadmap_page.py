@@ -11,11 +11,17 @@ from __future__ import annotations
 import math
 
 from netplan.compare.roadmaps import MONEY, RoadmapComparison
-from netplan.present.compare_map import compare_locale, note_text, run_name
+from netplan.present.compare_map import note_text, run_name
 from netplan.present.formats import format_money, number
 from netplan.present.i18n import t
 from netplan.present.summary_text import shown_delta
 from netplan.present.templating import render
+
+
+def roadmap_locale(c: RoadmapComparison) -> str:
+    """The runs' ``locale`` (run.json), when both roadmaps name the same one; else ``"en"``."""
+    a, b = ((r.record.get("scenario") or {}).get("locale", "en") for r in (c.a, c.b))
+    return a if a == b and a in ("en", "zh-CN") else "en"
 
 
 def phase_label(name: str, locale: str) -> str:
@@ -155,7 +161,7 @@ def roadmap_compare_html(c: RoadmapComparison) -> str:
     str
         A self-contained page (no scripts, nothing fetched), in the runs' locale.
     """
-    loc = compare_locale(c)
+    loc = roadmap_locale(c)
     return (
         render(
             "compare_roadmap.html",

@@ -23,6 +23,7 @@ from netplan.compare.roadmap_runs import (
     read_roadmap,
     text,
 )
+from netplan.compare.runs import Note
 
 DIFFERENCES = ("phase", "tier", "phase_and_tier", "action", "only_a", "only_b")
 
@@ -65,7 +66,7 @@ class RoadmapComparison:
     deltas: pd.DataFrame
     actions: pd.DataFrame
     same_actions: int
-    notes: list[str] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
     regions: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
