@@ -488,3 +488,41 @@ def test_compare_page_opens_in_chromium(pair, zh_pair, width, height):
             first = page.locator("#coverage tbody tr").nth(1).inner_text()
             assert re.sub(r"\s+", " ", first).startswith(str(phases["phase"].iloc[1]))
         browser.close()
+
+
+EDITED = "not what netplan writes; was the file edited? run `netplan run` again to rewrite it"
+
+
+def _edit_action(b, column, value):
+    actions = pd.read_csv(b / "roadmap.csv", dtype=str, keep_default_na=False)
+    actions.loc[0, column] = value
+    actions.to_csv(b / "roadmap.csv", index=False)
+
+
+def _edit_record(b, _column, value):
+    record = json.loads((b / "run.json").read_text())
+    record["phases"][0]["name"] = value
+    (b / "run.json").write_text(json.dumps(record))
+
+
+@pytest.mark.parametrize(
+    ("edit", "column", "value", "expected"),
+    [
+        (_edit_action, "action", "teleport",
+         "{b}/roadmap.csv: row 2: an action other than open, close, upgrade, downgrade, " + EDITED),
+        (_edit_action, "phase", "2099", "{b}/roadmap.csv: row 2: a phase that is not in phases.csv, " + EDITED),
+        (_edit_action, "tier_after", "palace", "{b}/roadmap.csv: row 2: a tier that is not a level of kpis.csv, " + EDITED),
+        (_edit_record, "", "pilot",
+         "{b}/run.json: field 'phases' names ['pilot', '2028-2030'], phases.csv ['2027 pilot', '2028-2030']; " + EDITED),
+        (lambda b, *_: (b / "phases.csv").unlink(), "", "",
+         "{b}: not a netplan roadmap run folder (no phases.csv); give a folder written by `netplan run`"),
+    ],
+)  # fmt: skip
+def test_a_hand_edited_roadmap_folder_is_refused_naming_file_and_row(
+    pair, tmp_path, edit, column, value, expected
+):
+    a = pair[0]
+    b = tmp_path / "b"
+    shutil.copytree(a, b)
+    edit(b, column, value)
+    assert refused(tmp_path, a, b) == "error: " + expected.format(b=b)
