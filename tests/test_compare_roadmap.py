@@ -526,3 +526,14 @@ def test_a_hand_edited_roadmap_folder_is_refused_naming_file_and_row(
     shutil.copytree(a, b)
     edit(b, column, value)
     assert refused(tmp_path, a, b) == "error: " + expected.format(b=b)
+
+
+def test_cells_add_up_as_printed_and_a_one_sided_budget_has_no_delta():
+    from netplan.compare.roadmap_page import coverage_cell, money_cell
+
+    # the exact Δ 20.5773 would print +20.58; the Δ of the two figures shown is +20.57
+    assert coverage_cell(41.6768, 62.2541, "en") == "41.68 → 62.25 (+20.57)"
+    assert money_cell(280.4, 600.6, None, "en") == "280 → 601 (+321)"
+    assert money_cell(300.0, float("nan"), "EUR", "en").replace("\xa0", " ") == "EUR 300 → n/a"
+    assert money_cell(float("nan"), float("nan"), "EUR", "en") == ""
+    assert money_cell(1000.0, 1500.0, "CNY", "zh-CN") == "¥1,000 → ¥1,500 (¥+500)"
