@@ -105,12 +105,14 @@ def test_cli_run_with_phases_plans_the_roadmap(tmp_path):
         "kpis.csv", "map.html", "phases.csv", "plan.gpkg", "report.html", "roadmap.csv", "run.json"]  # fmt: skip
     with pytest.raises(ScenarioError, match="phases: a single plan does not take phases"):
         plan(Scenario.from_yaml(path))
-    # netplan compare says in one line that it reads single-plan runs, not roadmaps (yet)
+    # netplan compare reads two roadmaps phase by phase (tests/test_compare_roadmap.py): a
+    # roadmap against itself differs in nothing
     res = CliRunner().invoke(app, ["compare", str(tmp_path / "out"), str(tmp_path / "out"),
-                                   "--out", str(tmp_path / "cmp")])  # fmt: skip
-    assert res.exit_code == 2, res.output
-    assert "a roadmap run (phases); netplan compare reads single-plan runs for now" in res.output
-    assert "Traceback" not in res.output and not (tmp_path / "cmp").exists()
+                                   "--out", str(tmp_path / "cmp")], env={"COLUMNS": "200"})  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert "differ" in res.output and "(Δ +0.0)" in res.output
+    assert sorted(p.name for p in (tmp_path / "cmp").iterdir() if not p.name.startswith(".")) == [
+        "actions.csv", "compare.html", "compare.json", "phase_deltas.csv", "region_deltas.csv"]  # fmt: skip
 
 
 # ------------------------------------------------------ phases -> roadmap problem

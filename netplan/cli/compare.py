@@ -26,7 +26,9 @@ def compare(
     """Compare two runs: sites added, removed, re-tiered, KPI and cost deltas, and a map.
 
     Writes sites.csv, kpi_deltas.csv, cost.csv, outlets.csv, compare.json and compare.html
-    (an offline map of the differences) into --out.
+    (an offline map of the differences) into --out. Two roadmap runs (scenarios with phases)
+    compare phase by phase: phase_deltas.csv, region_deltas.csv, actions.csv, compare.json and
+    compare.html.
     """
     from netplan.compare import compare as compare_runs
     from netplan.compare import print_summary, write_comparison
@@ -37,12 +39,19 @@ def compare(
         write_comparison(result, out_dir, overwrite=overwrite)
     except NetplanError as exc:
         fail(exc)
+    from netplan.compare.roadmap_page import roadmap_locale
+    from netplan.compare.roadmaps import RoadmapComparison
+    from netplan.compare.writing import ROADMAP_NAMES
     from netplan.present.compare_map import compare_locale
     from netplan.present.i18n import t
 
     print_summary(result, out)
-    names = "sites.csv, kpi_deltas.csv, cost.csv, outlets.csv, compare.json, compare.html"
+    if isinstance(result, RoadmapComparison):
+        names, loc = ", ".join(ROADMAP_NAMES), roadmap_locale(result)
+    else:
+        names = "sites.csv, kpi_deltas.csv, cost.csv, outlets.csv, compare.json, compare.html"
+        loc = compare_locale(result)
     out.print(
-        t("term.outputs", compare_locale(result), folder=escape(str(out_dir)), names=names),
+        t("term.outputs", loc, folder=escape(str(out_dir)), names=names),
         soft_wrap=True,
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 from rich.console import Console
 
 from netplan.compare.differences import Comparison
+from netplan.compare.roadmaps import RoadmapComparison
 from netplan.evaluation.columns import distance_column
 from netplan.present.compare_map import compare_locale, note_text, run_name
 from netplan.present.formats import format_money, number
@@ -17,15 +18,24 @@ from netplan.present.i18n import t
 from netplan.present.summary_text import shown_delta
 
 
-def print_summary(c: Comparison, console: Console) -> None:
+def print_summary(c: Comparison | RoadmapComparison, console: Console) -> None:
     """Print the headline of a comparison with rich: coverage, cost and sites that changed.
+
+    Two roadmaps: per phase the coverage and the money, the coverage-years and the actions
+    that differ (:func:`netplan.compare.roadmap_console.print_roadmaps`).
 
     Parameters
     ----------
-    c : Comparison
+    c : Comparison or RoadmapComparison
     console : rich.console.Console
     """
     from rich.markup import escape
+
+    if isinstance(c, RoadmapComparison):
+        from netplan.compare.roadmap_console import print_roadmaps
+
+        print_roadmaps(c, console)
+        return
     from rich.table import Table
 
     loc = compare_locale(c)

@@ -13,6 +13,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from netplan._errors import CompareError
+from netplan.compare.roadmap_runs import run_kind
+from netplan.compare.roadmaps import RoadmapComparison, compare_roadmaps
 from netplan.compare.runs import Note, RunFolder, check_comparable, read_run
 from netplan.evaluation.columns import kpi_columns, rounded
 from netplan.travel.geometry import to_wgs84
@@ -118,25 +121,42 @@ class Comparison:
         )
 
 
-def compare(run_a: str | Path, run_b: str | Path) -> Comparison:
-    """Compare plan B against plan A from two run folders.
+def compare(run_a: str | Path, run_b: str | Path) -> Comparison | RoadmapComparison:
+    """Compare plan B against plan A from two run folders (two plans, or two roadmaps).
 
     Parameters
     ----------
     run_a, run_b : str or Path
-        Folders written by ``netplan run`` (``plan.gpkg``, ``kpis.csv``, ``run.json``).
+        Folders written by ``netplan run`` (``plan.gpkg``, ``kpis.csv``, ``run.json``), both
+        of single plans or both of roadmaps (scenarios with ``phases``).
 
     Returns
     -------
-    Comparison
-        Tables of sites added / removed / re-tiered, KPI deltas per level and region, cost
-        deltas and outlets per tier; deltas are B − A.
+    Comparison or RoadmapComparison
+        Two plans: tables of sites added / removed / re-tiered, KPI deltas per level and
+        region, cost deltas and outlets per tier. Two roadmaps: per phase the coverage per
+        level and the money, the coverage-years and the actions that differ
+        (:func:`netplan.compare.roadmaps.compare_roadmaps`). Deltas are B − A.
 
     Raises
     ------
     CompareError
-        A folder is not a run folder, or the runs plan different tiers or regions.
+        A folder is not a run folder, one run is a roadmap and the other a single plan, or
+        the runs plan different tiers, regions (or phases).
     """
+    kinds = run_kind(run_a), run_kind(run_b)
+    for path, kind, which in ((run_a, kinds[0], "A"), (run_b, kinds[1], "B")):
+        if kind not in ("plan", "roadmap"):
+            read_run(path, which)  # refuses the kind in one line
+    if kinds == ("roadmap", "roadmap"):
+        return compare_roadmaps(run_a, run_b)
+    if "roadmap" in kinds:
+        which = "A" if kinds[0] == "roadmap" else "B"
+        other = "B" if which == "A" else "A"
+        raise CompareError(
+            f"cannot compare {run_a} with {run_b}: {which} is a roadmap run (phases) and {other} a "
+            "single-plan run; compare two roadmaps (scenarios with 'phases') or two single plans"
+        )
     a, b = read_run(run_a, "A"), read_run(run_b, "B")
     if a.label == b.label:  # e.g. two "out" folders: name them by their parents too
         a.label, b.label = (f"{r.path.resolve().parent.name}/{r.path.name}" for r in (a, b))

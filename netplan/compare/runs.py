@@ -138,8 +138,13 @@ def read_run(path: str | Path, which: str = "") -> RunFolder:
         raise CompareError(f"{path / 'run.json'}: not readable as JSON ({exc}); {hint}") from None
     if isinstance(record, dict) and record.get("kind") == "roadmap":
         raise CompareError(
-            f"{path}: a roadmap run (phases); netplan compare reads single-plan runs for now: "
-            "compare the roadmaps' phases.csv, or plan the scenarios without 'phases'"
+            f"{path}: a roadmap run (phases), not a single plan; read it with "
+            "netplan.compare.read_roadmap (netplan.compare compares two roadmaps phase by phase)"
+        )
+    if isinstance(record, dict) and record.get("kind") not in (None, "plan"):
+        raise CompareError(
+            f"{path / 'run.json'}: kind {_shown(record.get('kind'))} is not a run netplan compare reads "
+            "(a single plan or a roadmap); give a folder written by `netplan run`"
         )
     if not isinstance(record, dict) or "netplan_run" not in record or "cost" not in record:
         raise CompareError(f"{path / 'run.json'}: not a netplan run record; {hint}")
