@@ -387,6 +387,10 @@ def run_roadmap(
     out["exact_capex"] = (
         None if result.tiers is None else [m["capex"] for m in phase_money(problem, result.tiers)]
     )
+    # for checks from outside: site ids in the tiers' order, the roadmaps' (P, m) tiers
+    out["site_ids"] = prep.inputs.sites["site_id"].astype(str).tolist()
+    out["greedy_tiers"] = greedy.tiers
+    out["tiers"] = result.tiers
     out["peak_mb"] = _peak_mb()
     return out
 
