@@ -358,6 +358,7 @@ def run_roadmap(
         "steps": len(greedy.steps),
         "problems": list(greedy.problems),
         "capex": [m["capex"] for m in phase_money(problem, greedy.tiers)],
+        "per_phase": _per_phase(problem, greedy.tiers),
     }
     start = None if greedy.problems else greedy.tiers
     if start is not None:  # solve_roadmap takes the start only when it keeps every row
@@ -369,6 +370,7 @@ def run_roadmap(
         ax = lp.A @ x
         out["today_violation"] = int(np.sum((ax < lp.row_lo - 1e-6) | (ax > lp.row_hi + 1e-6)))
     out["today_coverage_years"] = coverage_years(problem, today)
+    out["today_per_phase"] = _per_phase(problem, today)
     del model, lp, x
     spec = sc.solver
     options = SolverOptions(
@@ -384,6 +386,7 @@ def run_roadmap(
         for r in result.records
     ]
     out["exact"] = None if result.tiers is None else coverage_years(problem, result.tiers)
+    out["exact_per_phase"] = None if result.tiers is None else _per_phase(problem, result.tiers)
     out["exact_capex"] = (
         None if result.tiers is None else [m["capex"] for m in phase_money(problem, result.tiers)]
     )
@@ -393,6 +396,17 @@ def run_roadmap(
     out["tiers"] = result.tiers
     out["peak_mb"] = _peak_mb()
     return out
+
+
+def _per_phase(problem, tiers: np.ndarray) -> list[float]:
+    """Years x level-weighted covered demand of each phase (they sum to the coverage-years)."""
+    from netplan.optimize.roadmap_model import RoadmapProblem
+    from netplan.optimize.roadmap_solve import coverage_years
+
+    return [
+        coverage_years(RoadmapProblem([phase], [lim]), t[None, :])
+        for phase, lim, t in zip(problem.phases, problem.limits, tiers, strict=True)
+    ]
 
 
 def _money(values: list[float] | None) -> str:
@@ -440,7 +454,8 @@ def print_roadmap(i: int, r: dict) -> None:
         else f"max row violation {start:.1e} ({'used' if start <= 1e-6 else 'rejected'})"
     )  # fmt: skip
     print(
-        f"  greedy: {g['seconds']:.1f} s, {g['steps']} steps, coverage-years {g['coverage_years']:,.0f}, "
+        f"  greedy: {g['seconds']:.1f} s, {g['steps']} steps, coverage-years {g['coverage_years']:,.0f} "
+        f"(per phase {_money(g['per_phase'])}), "
         f"capex per phase {_money(g['capex'])}; problems: {'; '.join(g['problems']) or 'none'}; "
         f"as the exact solve's start: {start_text}",
         flush=True,
@@ -462,9 +477,11 @@ def print_roadmap(i: int, r: dict) -> None:
     today_text = "" if not tv else f", breaks {tv:,} rows of the roadmap model: reference only"
     print(
         f"  exact roadmap: {r['status']}, solve {r['solve']:.1f} s (its own model build included), "
-        f"coverage-years {'none' if exact is None else f'{exact:,.0f}'}, gain over greedy {gain}; "
+        f"coverage-years {'none' if exact is None else f'{exact:,.0f}'} (per phase "
+        f"{_money(r['exact_per_phase'])}), gain over greedy {gain}; "
         f"capex per phase {_money(r['exact_capex'])}; today's network kept in every phase: "
-        f"{r['today_coverage_years']:,.0f}{today_text}; peak RSS {r['peak_mb']:,.0f} MB",
+        f"{r['today_coverage_years']:,.0f} (per phase {_money(r['today_per_phase'])}){today_text}; "
+        f"peak RSS {r['peak_mb']:,.0f} MB",
         flush=True,
     )
 

@@ -118,6 +118,11 @@ def test_roadmap_figures_recomputed_from_coordinates(bench, roadmap_run):
     greedy = _in_instance_order(r, r["greedy_tiers"])
     assert r["exact"] == pytest.approx(_coverage_years(bench, tiers), rel=1e-9)
     assert r["greedy"]["coverage_years"] == pytest.approx(_coverage_years(bench, greedy), rel=1e-9)
+    for p in range(3):  # each phase on its own: the years of the phases before count nothing
+        alone = np.full_like(tiers, -1)
+        alone[p] = tiers[p]
+        assert r["exact_per_phase"][p] == pytest.approx(_coverage_years(bench, alone), rel=1e-9)
+    assert sum(r["exact_per_phase"]) == pytest.approx(r["exact"], rel=1e-12)
     # the exact roadmap is at least as good as a greedy one that keeps every rule
     assert r["greedy"]["problems"] == []
     assert r["exact"] >= r["greedy"]["coverage_years"] - 1e-6
@@ -153,9 +158,15 @@ def test_cli_prints_consistent_figures():
     for _, status, _, _, gap in stages:
         assert status in STATUSES and float(gap) >= 0.0
     greedy = float(re.search(r"greedy: .*?coverage-years ([\d,]+)", out)[1].replace(",", ""))
-    m = re.search(r"exact roadmap: (\w+), .*?coverage-years ([\d,]+), gain over greedy ([+-][\d,]+) \(([+-][\d.]+) %\)", out)
+    m = re.search(
+        r"exact roadmap: (\w+), .*?coverage-years ([\d,]+) \(per phase ([\d, /]+)\), "
+        r"gain over greedy ([+-][\d,]+) \(([+-][\d.]+) %\)",
+        out,
+    )
     assert m[1] == "optimal"
-    exact, gain, pct = (float(m[i].replace(",", "")) for i in (2, 3, 4))
+    exact, gain, pct = (float(m[i].replace(",", "")) for i in (2, 4, 5))
+    per_phase = [float(v.replace(",", "")) for v in m[3].split(" / ")]
+    assert len(per_phase) == 3 and sum(per_phase) == pytest.approx(exact, abs=2.0)
     assert exact == float(stages[0][2].replace(",", ""))
     assert exact >= greedy and gain == pytest.approx(exact - greedy, abs=1.0)
     assert pct == pytest.approx(100 * (exact - greedy) / greedy, abs=1e-3)
