@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from scipy.spatial import cKDTree
 
-from tests.conftest import ROOT
+from conftest import ROOT
 
 SCRIPT = ROOT / "benchmarks" / "national.py"
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}  # the script's child imports this tree's netplan
