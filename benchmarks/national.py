@@ -28,7 +28,10 @@ greedy roadmap as ``netplan.roadmap.plan_roadmap`` does; the other exact variant
 - capex per phase: the single plan's capex (open + convert + close of the single plan on this
   instance, solved first with the same options; deterministic: the instance is seeded, HiGHS
   runs with seed 0 and proves the plan optimal at 100 000 customers) split equally over the N
-  phases, so no phase alone can pay the single plan's end state; opex of every phase at most
+  phases, so no phase alone can pay the single plan's end state; but phase 1 gets at least
+  the repair of today's network (below; closing every outlet without support, cascading,
+  :func:`repair_capex`) and the later phases split the rest, so every roadmap has a feasible
+  start (at 100 000 x 2 000 with 3 phases the equal share is the larger); opex of every phase at most
   today's (``baseline``); no budget of the whole roadmap (the phase limits replace the single
   plan's ``total: baseline``);
 - demand: today's weights in every phase but the last, where the north-east quarter of the
@@ -124,6 +127,12 @@ def instance(n_customers: int, n_sites: int, seed: int = 0):
     return demand + ORIGIN, weights, sites + ORIGIN, allowed, current
 
 
+TIER_COST = {
+    "regional": {"open": 2_000_000, "operate": 400_000, "convert": 800_000, "close": 300_000},
+    "city": {"open": 400_000, "operate": 120_000, "convert": 150_000, "close": 60_000},
+    "community": {"open": 25_000, "operate": 12_000, "convert": 15_000, "close": 8_000},
+}
+LINKAGE_M = {1: 150_000.0, 2: 30_000.0}  # tier -> reach of its support (a higher tier)
 HORIZON_YEARS = 5
 NORTH_EAST = "North-East"  # the region that grows fastest in the last phase
 GROWTH_NORTH_EAST, GROWTH_ALL = 1.4, 1.05
@@ -134,15 +143,51 @@ def phase_years(n_phases: int) -> list[float]:
     return [1.0] * (n_phases - 1) + [float(max(1, HORIZON_YEARS - (n_phases - 1)))]
 
 
-def phases_spec(n_phases: int, capex_total: float) -> list[dict]:
-    """The ``phases`` key of an N-phase roadmap: equal shares of ``capex_total`` per phase,
-    today's opex as every phase's opex limit, growth in the north-east in the last phase."""
+def repair_capex(sites: np.ndarray, current: np.ndarray) -> float:
+    """What closing today's outlets without support costs, cascading (a city station's
+    closing may leave community points without support): the least phase-1 capex of the
+    repair-only roadmap, which keeps every rule of this scenario (linkage; closing lowers opex).
+    """
+    from scipy.spatial import cKDTree
+
+    close = np.array([TIER_COST[k]["close"] for k in ("regional", "city", "community")], float)
+    tiers = current.copy()
+    while True:
+        closed = 0
+        for k, reach in LINKAGE_M.items():
+            mine = np.flatnonzero(tiers == k)
+            higher = sites[(tiers >= 0) & (tiers < k)]
+            if len(mine) == 0:
+                continue
+            far = np.full(len(mine), np.inf)
+            if len(higher):
+                far = cKDTree(higher).query(sites[mine])[0]
+            tiers[mine[far > reach]] = -1
+            closed += int(np.sum(far > reach))
+        if not closed:
+            gone = (current >= 0) & (tiers < 0)
+            return float(close[current[gone]].sum())
+
+
+def phase_capex(n_phases: int, capex_total: float, repair: float = 0.0) -> list[float]:
+    """Capex limit of each phase: ``capex_total`` split equally, except that phase 1 gets at
+    least ``repair`` (then the others split what is left, never below 0)."""
+    share = capex_total / n_phases
+    if repair <= share:
+        return [share] * n_phases
+    return [repair] + [max(capex_total - repair, 0.0) / (n_phases - 1)] * (n_phases - 1)
+
+
+def phases_spec(n_phases: int, capex_total: float, repair: float = 0.0) -> list[dict]:
+    """The ``phases`` key of an N-phase roadmap: capex by :func:`phase_capex`, today's opex as
+    every phase's opex limit, growth in the north-east in the last phase."""
     out = []
+    capex = phase_capex(n_phases, capex_total, repair)
     for i, years in enumerate(phase_years(n_phases)):
         phase = {
             "name": f"phase {i + 1}",
             "years": years,
-            "budget": {"capex": capex_total / n_phases, "opex": "baseline"},
+            "budget": {"capex": capex[i], "opex": "baseline"},
         }
         if i == n_phases - 1:
             phase["growth"] = {NORTH_EAST: GROWTH_NORTH_EAST, "all": GROWTH_ALL}
@@ -154,11 +199,7 @@ def scenario(time_limit: float, gap: float, threads: int, phases: list[dict] | N
     """The benchmark's scenario; with ``phases`` the roadmap's (see the module docstring)."""
     from netplan.scenario import Scenario
 
-    tier_cost = {
-        "regional": {"open": 2_000_000, "operate": 400_000, "convert": 800_000, "close": 300_000},
-        "city": {"open": 400_000, "operate": 120_000, "convert": 150_000, "close": 60_000},
-        "community": {"open": 25_000, "operate": 12_000, "convert": 15_000, "close": 8_000},
-    }
+    tier_cost = TIER_COST
     raw = {
         "name": "national",
         "travel": {"mode": "planar", "crs": CRS},
@@ -332,7 +373,9 @@ def run_roadmap(
     if cost["capex"] <= 0:
         raise SystemExit("the single plan spends no capex: no budget to split over phases")
 
-    sc = scenario(time_limit, gap, threads, phases_spec(n_phases, cost["capex"]))
+    _, _, site_xy, _, current = instance(n_customers, n_sites)
+    out["repair"] = repair_capex(site_xy, current)
+    sc = scenario(time_limit, gap, threads, phases_spec(n_phases, cost["capex"], out["repair"]))
     t0 = time.perf_counter()
     inputs = inputs_from_frames(sc, demand=dem, outlets=outlets, candidates=cand)
     out["load"] = time.perf_counter() - t0
@@ -430,7 +473,8 @@ def print_roadmap(i: int, r: dict) -> None:
     s, size, g = r["single"], r["size"], r["greedy"]
     print(
         f"run {i + 1}: generate {r['generate']:.1f} s; single plan (for the capex) {s['seconds']:.1f} s, "
-        f"{s['status']}, coverage {s['objective']:,.0f}, capex {s['capex']:,.0f}, opex {s['opex_per_year']:,.0f} a year",
+        f"{s['status']}, coverage {s['objective']:,.0f}, capex {s['capex']:,.0f}, opex {s['opex_per_year']:,.0f} a year; "
+        f"repair of today's network (closing, cascading) {r['repair']:,.0f}",
         flush=True,
     )
     print(
@@ -571,7 +615,8 @@ def _main_roadmap(args: argparse.Namespace) -> int:
         f"roadmap of {args.phases} phases ({years} years) on {args.customers:,} customers x "
         f"{args.sites:,} sites; time limit {args.time_limit:g} s for all stages, gap "
         f"{args.gap:g}, {args.threads} threads; objective coverage_years\n"
-        f"capex per phase: the single plan's capex / {args.phases}; opex of every phase <= "
+        f"capex per phase: the single plan's capex / {args.phases}, phase 1 at least the repair "
+        f"of today's network and the others the rest; opex of every phase <= "
         f"today's; last phase: North-East x {GROWTH_NORTH_EAST:g}, all others x {GROWTH_ALL:g}\n"
         "LP-guided search: off with phases (it is a first stage of the single plan on one "
         "TieredModel; solve_roadmap solves the stacked roadmap program as one MILP in HiGHS)",

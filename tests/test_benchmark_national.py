@@ -95,6 +95,57 @@ def _money(bench, tiers: np.ndarray) -> list[tuple[float, float]]:
     return out
 
 
+def test_phase_capex_split(bench):
+    assert bench.phase_capex(3, 600.0) == [200.0, 200.0, 200.0]
+    assert bench.phase_capex(3, 600.0, repair=150.0) == [200.0, 200.0, 200.0]
+    assert bench.phase_capex(4, 666_000.0, repair=216_000.0) == [216_000.0, 150_000.0, 150_000.0, 150_000.0]
+    assert bench.phase_capex(3, 100.0, repair=500.0) == [500.0, 0.0, 0.0]
+
+
+def _repair_only(bench) -> np.ndarray:
+    """Today's network with every outlet lacking support closed, cascading (brute force)."""
+    _, _, sites, _, current = bench.instance(N_CUSTOMERS, N_SITES)
+    t = current.copy()
+    dist = np.linalg.norm(sites[:, None, :] - sites[None, :, :], axis=2)
+    while True:
+        bad = [j for j in np.flatnonzero(t > 0)
+               if not np.any((t >= 0) & (t < t[j]) & (dist[j] <= (150_000.0, 30_000.0)[t[j] - 1]))]  # fmt: skip
+        if not bad:
+            return t
+        t[bad] = -1
+
+
+def test_repair_capex_is_a_feasible_first_phase(bench):
+    """The repair the budgets keep room for costs what the benchmark says, and the roadmap
+    that only repairs keeps every row of the library's roadmap model at 4 phases, where
+    phase 1's capex is exactly that repair."""
+    from netplan.inputs.build import inputs_from_frames
+    from netplan.optimize.roadmap_model import RoadmapModel
+    from netplan.phasing import roadmap_problem
+    from netplan.preparation import prepare
+
+    _, _, sites, _, current = bench.instance(N_CUSTOMERS, N_SITES)
+    t = _repair_only(bench)
+    gone = (current >= 0) & (t < 0)
+    assert gone.sum() > 0
+    repair = float(CLOSE[current[gone]].sum())
+    assert bench.repair_capex(sites, current) == repair
+    capex = bench.phase_capex(4, 666_000.0, repair)
+    assert capex[0] == repair > 666_000.0 / 4
+    dem, outlets, cand = bench.frames(N_CUSTOMERS, N_SITES, regions=True)
+    sc = bench.scenario(30.0, 0.0, 1, bench.phases_spec(4, 666_000.0, repair))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        prep = prepare(sc, inputs_from_frames(sc, demand=dem, outlets=outlets, candidates=cand))
+    problem = roadmap_problem(prep, sc)
+    model = RoadmapModel(problem)
+    index = np.array([int(s[1:]) for s in prep.inputs.sites["site_id"].astype(str)])
+    start = np.tile(t[index], (4, 1))  # library site order
+    assert model.lp.max_violation(model.x_from_phase_tiers(start)) <= 1e-9
+    today = np.tile(current[index], (4, 1))
+    assert model.lp.max_violation(model.x_from_phase_tiers(today)) > 0.5  # today's breaks rules
+
+
 def test_phases_years_and_budgets(bench, roadmap_run):
     assert bench.phase_years(3) == [1.0, 1.0, 3.0]
     assert bench.phase_years(2) == [1.0, 4.0]
@@ -105,8 +156,9 @@ def test_phases_years_and_budgets(bench, roadmap_run):
     opex_today = float(OPERATE[current[current >= 0]].sum())
     names = [name for name, *_ in roadmap_run["limits"]]
     assert names == ["phase 1", "phase 2", "phase 3"]
+    assert roadmap_run["repair"] < single["capex"] / 3  # so the split is equal here
     for _, years, capex, opex in roadmap_run["limits"]:
-        assert capex == pytest.approx(single["capex"] / 3, rel=1e-12)
+        assert capex == single["capex"] / 3
         assert opex == pytest.approx(opex_today, rel=1e-12)
     assert [years for _, years, _, _ in roadmap_run["limits"]] == [1.0, 1.0, 3.0]
 
