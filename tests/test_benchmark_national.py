@@ -6,7 +6,6 @@ table of the benchmark), not from the library's coverage pairs or cost arrays.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
 import subprocess
@@ -18,6 +17,10 @@ import pytest
 from scipy.spatial import cKDTree
 
 from conftest import ROOT
+
+sys.path.insert(0, str(ROOT / "benchmarks"))  # the benchmark scripts import each other by name
+import national  # noqa: E402
+import national_roadmap as roadmap  # noqa: E402
 
 SCRIPT = ROOT / "benchmarks" / "national.py"
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}  # the script's child imports this tree's netplan
@@ -31,23 +34,11 @@ CLOSE = np.array([300_000.0, 60_000.0, 8_000.0])
 STATUSES = ("optimal", "time_limit", "infeasible", "no_solution", "interrupted", "unproven")
 
 
-def _module():
-    spec = importlib.util.spec_from_file_location("national_bench", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
-def bench():
-    return _module()
-
-
-@pytest.fixture(scope="module")
-def roadmap_run(bench):
+def roadmap_run():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return bench.run_roadmap(N_CUSTOMERS, N_SITES, 3, 30.0, 0.0, 1)
+        return roadmap.run_roadmap(N_CUSTOMERS, N_SITES, 3, 30.0, 0.0, 1)
 
 
 def _in_instance_order(run: dict, tiers: np.ndarray) -> np.ndarray:
@@ -58,17 +49,17 @@ def _in_instance_order(run: dict, tiers: np.ndarray) -> np.ndarray:
     return out
 
 
-def _coverage_years(bench, tiers: np.ndarray) -> float:
+def _coverage_years(tiers: np.ndarray) -> float:
     """Years x covered weight summed over levels, from coordinates (brute-force reach)."""
-    demand, weights, sites, _, _ = bench.instance(N_CUSTOMERS, N_SITES)
-    ne = bench.north_east(demand)
-    years = bench.phase_years(len(tiers))
+    demand, weights, sites, _, _ = national.instance(N_CUSTOMERS, N_SITES)
+    ne = national.north_east(demand)
+    years = roadmap.phase_years(len(tiers))
     tree = cKDTree(demand)
     total = 0.0
     for p, t in enumerate(tiers):
         w = weights.copy()
         if p == len(tiers) - 1:
-            w *= np.where(ne, bench.GROWTH_NORTH_EAST, bench.GROWTH_ALL)
+            w *= np.where(ne, roadmap.GROWTH_NORTH_EAST, roadmap.GROWTH_ALL)
         for level in range(3):
             covered = np.zeros(N_CUSTOMERS, dtype=bool)
             for j in np.flatnonzero((t >= 0) & (t <= level)):
@@ -77,10 +68,10 @@ def _coverage_years(bench, tiers: np.ndarray) -> float:
     return total
 
 
-def _money(bench, tiers: np.ndarray) -> list[tuple[float, float]]:
+def _money(tiers: np.ndarray) -> list[tuple[float, float]]:
     """(capex, opex a year) of each phase from the cost table: open new sites, convert
     today's outlets or earlier phases' sites moving tier, close today's outlets."""
-    _, _, _, _, current = bench.instance(N_CUSTOMERS, N_SITES)
+    _, _, _, _, current = national.instance(N_CUSTOMERS, N_SITES)
     before = current
     out = []
     for t in tiers:
@@ -95,16 +86,16 @@ def _money(bench, tiers: np.ndarray) -> list[tuple[float, float]]:
     return out
 
 
-def test_phase_capex_split(bench):
-    assert bench.phase_capex(3, 600.0) == [200.0, 200.0, 200.0]
-    assert bench.phase_capex(3, 600.0, repair=150.0) == [200.0, 200.0, 200.0]
-    assert bench.phase_capex(4, 666_000.0, repair=216_000.0) == [216_000.0, 150_000.0, 150_000.0, 150_000.0]
-    assert bench.phase_capex(3, 100.0, repair=500.0) == [500.0, 0.0, 0.0]
+def test_phase_capex_split():
+    assert roadmap.phase_capex(3, 600.0) == [200.0, 200.0, 200.0]
+    assert roadmap.phase_capex(3, 600.0, repair=150.0) == [200.0, 200.0, 200.0]
+    assert roadmap.phase_capex(4, 666_000.0, repair=216_000.0) == [216_000.0, 150_000.0, 150_000.0, 150_000.0]
+    assert roadmap.phase_capex(3, 100.0, repair=500.0) == [500.0, 0.0, 0.0]
 
 
-def _repair_only(bench) -> np.ndarray:
+def _repair_only() -> np.ndarray:
     """Today's network with every outlet lacking support closed, cascading (brute force)."""
-    _, _, sites, _, current = bench.instance(N_CUSTOMERS, N_SITES)
+    _, _, sites, _, current = national.instance(N_CUSTOMERS, N_SITES)
     t = current.copy()
     dist = np.linalg.norm(sites[:, None, :] - sites[None, :, :], axis=2)
     while True:
@@ -115,7 +106,7 @@ def _repair_only(bench) -> np.ndarray:
         t[bad] = -1
 
 
-def test_repair_capex_is_a_feasible_first_phase(bench):
+def test_repair_capex_is_a_feasible_first_phase():
     """The repair the budgets keep room for costs what the benchmark says, and the roadmap
     that only repairs keeps every row of the library's roadmap model at 4 phases, where
     phase 1's capex is exactly that repair."""
@@ -124,16 +115,16 @@ def test_repair_capex_is_a_feasible_first_phase(bench):
     from netplan.phasing import roadmap_problem
     from netplan.preparation import prepare
 
-    _, _, sites, _, current = bench.instance(N_CUSTOMERS, N_SITES)
-    t = _repair_only(bench)
+    _, _, sites, _, current = national.instance(N_CUSTOMERS, N_SITES)
+    t = _repair_only()
     gone = (current >= 0) & (t < 0)
     assert gone.sum() > 0
     repair = float(CLOSE[current[gone]].sum())
-    assert bench.repair_capex(sites, current) == repair
-    capex = bench.phase_capex(4, 666_000.0, repair)
+    assert roadmap.repair_capex(sites, current) == repair
+    capex = roadmap.phase_capex(4, 666_000.0, repair)
     assert capex[0] == repair > 666_000.0 / 4
-    dem, outlets, cand = bench.frames(N_CUSTOMERS, N_SITES, regions=True)
-    sc = bench.scenario(30.0, 0.0, 1, bench.phases_spec(4, 666_000.0, repair))
+    dem, outlets, cand = national.frames(N_CUSTOMERS, N_SITES, regions=True)
+    sc = national.scenario(30.0, 0.0, 1, roadmap.phases_spec(4, 666_000.0, repair))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         prep = prepare(sc, inputs_from_frames(sc, demand=dem, outlets=outlets, candidates=cand))
@@ -146,13 +137,13 @@ def test_repair_capex_is_a_feasible_first_phase(bench):
     assert model.lp.max_violation(model.x_from_phase_tiers(today)) > 0.5  # today's breaks rules
 
 
-def test_phases_years_and_budgets(bench, roadmap_run):
-    assert bench.phase_years(3) == [1.0, 1.0, 3.0]
-    assert bench.phase_years(2) == [1.0, 4.0]
-    assert bench.phase_years(7) == [1.0] * 7
+def test_phases_years_and_budgets(roadmap_run):
+    assert roadmap.phase_years(3) == [1.0, 1.0, 3.0]
+    assert roadmap.phase_years(2) == [1.0, 4.0]
+    assert roadmap.phase_years(7) == [1.0] * 7
     single = roadmap_run["single"]
     assert single["status"] == "optimal" and single["capex"] > 0
-    _, _, _, _, current = bench.instance(N_CUSTOMERS, N_SITES)
+    _, _, _, _, current = national.instance(N_CUSTOMERS, N_SITES)
     opex_today = float(OPERATE[current[current >= 0]].sum())
     names = [name for name, *_ in roadmap_run["limits"]]
     assert names == ["phase 1", "phase 2", "phase 3"]
@@ -163,28 +154,28 @@ def test_phases_years_and_budgets(bench, roadmap_run):
     assert [years for _, years, _, _ in roadmap_run["limits"]] == [1.0, 1.0, 3.0]
 
 
-def test_roadmap_figures_recomputed_from_coordinates(bench, roadmap_run):
+def test_roadmap_figures_recomputed_from_coordinates(roadmap_run):
     r = roadmap_run
     assert r["status"] == "optimal"
     tiers = _in_instance_order(r, r["tiers"])
     greedy = _in_instance_order(r, r["greedy_tiers"])
-    assert r["exact"] == pytest.approx(_coverage_years(bench, tiers), rel=1e-9)
-    assert r["greedy"]["coverage_years"] == pytest.approx(_coverage_years(bench, greedy), rel=1e-9)
+    assert r["exact"] == pytest.approx(_coverage_years(tiers), rel=1e-9)
+    assert r["greedy"]["coverage_years"] == pytest.approx(_coverage_years(greedy), rel=1e-9)
     for p in range(3):  # each phase on its own: the years of the phases before count nothing
         alone = np.full_like(tiers, -1)
         alone[p] = tiers[p]
-        assert r["exact_per_phase"][p] == pytest.approx(_coverage_years(bench, alone), rel=1e-9)
+        assert r["exact_per_phase"][p] == pytest.approx(_coverage_years(alone), rel=1e-9)
     assert sum(r["exact_per_phase"]) == pytest.approx(r["exact"], rel=1e-12)
     # the exact roadmap is at least as good as a greedy one that keeps every rule
     assert r["greedy"]["problems"] == []
     assert r["exact"] >= r["greedy"]["coverage_years"] - 1e-6
     # every phase within its capex and opex limits, recomputed from the cost table
-    money = _money(bench, tiers)
+    money = _money(tiers)
     for (capex, opex), (_, _, cap, opex_cap) in zip(money, r["limits"], strict=True):
         assert capex <= cap + 1e-6 and opex <= opex_cap + 1e-6
     assert [c for c, _ in money] == pytest.approx(r["exact_capex"], rel=1e-12)
     # new sites open once and stay open (transitions)
-    _, _, _, _, current = bench.instance(N_CUSTOMERS, N_SITES)
+    _, _, _, _, current = national.instance(N_CUSTOMERS, N_SITES)
     new = current < 0
     assert not np.any(new & (tiers[:-1] >= 0) & (tiers[1:] < 0))
     # the coverage-years stage's objective is the exact roadmap's coverage-years
