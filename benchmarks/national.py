@@ -99,6 +99,7 @@ TIER_COST = {
     "city": {"open": 400_000, "operate": 120_000, "convert": 150_000, "close": 60_000},
     "community": {"open": 25_000, "operate": 12_000, "convert": 15_000, "close": 8_000},
 }
+SINGLE_TIME_LIMIT = 600.0  # --phases: the single plan behind the budgets, not --time-limit
 NORTH_EAST = "North-East"  # the region that grows fastest in the last phase
 
 
@@ -253,6 +254,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--phases", type=int, default=0, help="plan an N-phase roadmap (N >= 2) instead of one plan"
     )
+    parser.add_argument(
+        "--single-time-limit", type=float, default=SINGLE_TIME_LIMIT,
+        help="with --phases: time limit of the single plan whose capex the phases split",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     if args.phases and args.phases < 2:
         parser.error(f"--phases: a roadmap has at least 2 phases, got {args.phases}")
