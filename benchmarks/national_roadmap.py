@@ -131,7 +131,6 @@ def phases_spec(n_phases: int, capex_total: float, repair: float = 0.0) -> list[
     return out
 
 
-
 def run_roadmap(
     n_customers: int,
     n_sites: int,
@@ -151,7 +150,8 @@ def run_roadmap(
     -------
     dict
         Seconds of each step, model size, the single plan's capex, the stage records, the
-        coverage-years of greedy and exact, capex per phase, peak RSS (see :func:`main`).
+        coverage-years of greedy and exact, capex per phase, peak RSS, and the tiers (see
+        :func:`print_roadmap`).
     """
     import netplan
     from netplan.inputs.build import inputs_from_frames
@@ -185,7 +185,8 @@ def run_roadmap(
     }
     del single, single_inputs
     if cost["capex"] <= 0:
-        raise SystemExit("the single plan spends no capex: no budget to split over phases")
+        # a SystemExit would end the pool's worker instead of coming back to the parent
+        raise RuntimeError("the single plan spends no capex: no budget to split over phases")
 
     _, _, site_xy, _, current = instance(n_customers, n_sites)
     out["repair"] = repair_capex(site_xy, current)
