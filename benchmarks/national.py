@@ -3,6 +3,7 @@
     python benchmarks/national.py --customers 100000 --sites 2000      # the smaller case
     python benchmarks/national.py --customers 1000000 --sites 10000    # the national case
     python benchmarks/national.py ... --repeats 3 --time-limit 120 --gap 0.001 --threads 2
+    python benchmarks/national.py --customers 100000 --sites 2000 --phases 3 --time-limit 300
 
 Instance (seeded): a 1 000 x 800 km country; customers concentrated in cities and towns
 (60 % in 40 cities of lognormal size, 25 % in 400 towns, 15 % rural), integer weights 1-20;
@@ -15,6 +16,14 @@ candidate sites drawn from the same pattern, about 3 % of them may host a region
 Printed per run: coverage + linkage seconds, model build seconds, solve seconds, peak RSS,
 rows and columns of the model, status, objective, bound and gap; then the median of the runs.
 Each run is its own process, so peak RSS is that run's own.
+
+``--phases N`` (N >= 2): the same instance planned as an N-phase roadmap (issue 25), in
+``benchmarks/national_roadmap.py`` (its docstring: phases of 1, 1, 3 years for N = 3, capex
+per phase a share of the single plan's, opex at most today's, growth in the north-east in the
+last phase, objective coverage_years; what is printed). The LP-guided search
+(``netplan.optimize.lpguided``) does not take part with phases: it is a first stage of the
+single plan on one ``TieredModel`` (and only above 100 000 merged demand rows), while
+``solve_roadmap`` solves the stacked roadmap program as one MILP in HiGHS.
 """
 
 from __future__ import annotations
@@ -85,14 +94,20 @@ def instance(n_customers: int, n_sites: int, seed: int = 0):
     return demand + ORIGIN, weights, sites + ORIGIN, allowed, current
 
 
-def scenario(time_limit: float, gap: float, threads: int):
+TIER_COST = {
+    "regional": {"open": 2_000_000, "operate": 400_000, "convert": 800_000, "close": 300_000},
+    "city": {"open": 400_000, "operate": 120_000, "convert": 150_000, "close": 60_000},
+    "community": {"open": 25_000, "operate": 12_000, "convert": 15_000, "close": 8_000},
+}
+SINGLE_TIME_LIMIT = 600.0  # --phases: the single plan behind the budgets, not --time-limit
+NORTH_EAST = "North-East"  # the region that grows fastest in the last phase
+
+
+def scenario(time_limit: float, gap: float, threads: int, phases: list[dict] | None = None):
+    """The benchmark's scenario; with ``phases`` the roadmap's (see the module docstring)."""
     from netplan.scenario import Scenario
 
-    tier_cost = {
-        "regional": {"open": 2_000_000, "operate": 400_000, "convert": 800_000, "close": 300_000},
-        "city": {"open": 400_000, "operate": 120_000, "convert": 150_000, "close": 60_000},
-        "community": {"open": 25_000, "operate": 12_000, "convert": 15_000, "close": 8_000},
-    }
+    tier_cost = TIER_COST
     raw = {
         "name": "national",
         "travel": {"mode": "planar", "crs": CRS},
@@ -120,10 +135,24 @@ def scenario(time_limit: float, gap: float, threads: int):
             "tie_break": False,
         },
     }
+    if phases:
+        raw["demand"]["region"] = "region"
+        raw["phases"] = phases
+        raw["roadmap"] = {"objective": "coverage_years"}
+        del raw["budget"]  # the phase limits replace the single plan's budget
+        del raw["costs"]["horizon_years"]  # with phases the horizon is the sum of their years
     return Scenario.from_dict(raw, base_dir=".")
 
 
-def frames(n_customers: int, n_sites: int, seed: int = 0):
+def north_east(xy: np.ndarray) -> np.ndarray:
+    """Points (instance coordinates) in the north-east quarter of the country."""
+    local = xy - np.asarray(ORIGIN)
+    return (local[:, 0] > WIDTH_M / 2) & (local[:, 1] > HEIGHT_M / 2)
+
+
+def frames(n_customers: int, n_sites: int, seed: int = 0, regions: bool = False):
+    """Demand, today's outlets and candidate sites as GeoDataFrames; ``regions`` adds the
+    demand's ``region`` column (North-East or rest) that a roadmap's growth names."""
     import geopandas as gpd
     import pandas as pd
 
@@ -134,6 +163,8 @@ def frames(n_customers: int, n_sites: int, seed: int = 0):
         geometry=gpd.points_from_xy(demand[:, 0], demand[:, 1]),
         crs=CRS,
     )
+    if regions:
+        dem.insert(2, "region", np.where(north_east(demand), NORTH_EAST, "rest"))
     tiers = [";".join(keys[row]) for row in allowed]
     sid = np.array([f"S{i}" for i in range(n_sites)])
     today = current >= 0
@@ -220,10 +251,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--time-limit", type=float, default=120.0)
     parser.add_argument("--gap", type=float, default=0.0)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--phases", type=int, default=0, help="plan an N-phase roadmap (N >= 2) instead of one plan"
+    )
+    parser.add_argument(
+        "--single-time-limit", type=float, default=SINGLE_TIME_LIMIT,
+        help="with --phases: time limit of the single plan whose capex the phases split",
+    )  # fmt: skip
     args = parser.parse_args(argv)
+    if args.phases and args.phases < 2:
+        parser.error(f"--phases: a roadmap has at least 2 phases, got {args.phases}")
     # SIGTERM (e.g. pkill) ends the run through SystemExit, so the process pool's exit
     # terminates its worker; by default the worker ran on for minutes beside the next run
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    if args.phases:
+        from national_roadmap import main_roadmap  # beside this file (sys.path[0])
+
+        return main_roadmap(args)
     runs = []
     for i in range(args.repeats):
         r = _in_child(run_once, args.customers, args.sites, args.time_limit, args.gap, args.threads)
