@@ -156,6 +156,24 @@ def greedy_roadmap(problem: RoadmapProblem) -> GreedyResult:
                 break
             spent += _take(repair, p, tiers, cover, steps, repair=True)
 
+        def close_unsupported(spent, phase=phase, p=p, cover=cover, phase_capex=phase_capex,
+                              before_phase=before_phase,
+                              state=state, capex_left=capex_left, checkable=checkable) -> float:  # fmt: skip
+            """When the one-move repairs ran out (money, or no single move helps): close
+            today's outlets still without a supporting outlet, top tier first (as the single
+            plan's start), if that lowers what the network breaks and the phase can pay it."""
+            if not checkable or state(tiers)[0] <= FEASIBILITY:
+                return spent
+            closing = _close_unsupported(phase, tiers, before_phase, current, policy)
+            if closing:
+                trial = _with(tiers, closing)
+                capex = phase_capex(trial) - phase_capex(tiers)
+                if spent + capex <= capex_left + 1e-9 and _lower(state(trial), state(tiers)):
+                    spent += _take((closing, capex, cover.gain(closing)), p, tiers, cover, steps,
+                                   repair=True)  # fmt: skip
+            return spent
+
+        spent = close_unsupported(spent)
         tolerated = state(tiers) if checkable else (0.0, 0.0)
         broken = tolerated[0] > FEASIBILITY or tolerated[1] > FEASIBILITY
 
@@ -193,6 +211,7 @@ def greedy_roadmap(problem: RoadmapProblem) -> GreedyResult:
             if taken is None:
                 break
             spent += _take(taken, p, tiers, cover, steps)
+        spent = close_unsupported(spent)  # steps on a broken network may move what it breaks
         changed |= (before_phase >= 0) & (tiers >= 0) & (tiers != before_phase)
         carried = (capex_left - spent) if problem.carry_over and lim.capex is not None else 0.0
         out[p] = tiers
@@ -210,7 +229,7 @@ def _broken(problem: RoadmapProblem, tiers: np.ndarray) -> list[str]:
     for p, (phase, lim, t) in enumerate(zip(problem.phases, problem.limits, tiers, strict=True)):
         model = TieredModel(without_budget(phase))
         if model.n_cols == model.n_base_cols and _violation(model, t) > FEASIBILITY:
-            out.append(f"phase {lim.name}: the greedy network breaks a rule of the phase")
+            out.append(f"{lim.name}: the greedy network breaks a rule of the phase")
         m = money[p]
         over = [
             (m["opex_per_year"], lim.opex),
@@ -218,7 +237,7 @@ def _broken(problem: RoadmapProblem, tiers: np.ndarray) -> list[str]:
             (m["total"], lim.total),
         ]
         if any(c is not None and v > c * (1 + FEASIBILITY) + FEASIBILITY for v, c in over):
-            out.append(f"phase {lim.name}: the greedy network is over a money limit of the phase")
+            out.append(f"{lim.name}: the greedy network is over a money limit of the phase")
     whole = sum(m["total"] for m in money)
     if (
         problem.budget_total is not None
@@ -256,6 +275,35 @@ def _violation(model: TieredModel, tiers: np.ndarray) -> float:
     return float(
         np.maximum(model.lp.row_lo - ax, 0).sum() + np.maximum(ax - model.lp.row_hi, 0).sum()
     )
+
+
+def _close_unsupported(phase, tiers, before_phase, current, policy) -> list[tuple[int, int, int]]:
+    """Moves that leave no outlet without a supporting outlet in reach where that is allowed:
+    a site changed in this phase goes back to its tier before the phase, today's outlet still
+    at today's tier closes if its policy allows; top tier first, until nothing changes (a
+    closing may leave outlets below it unsupported)."""
+    if phase.linkage is None:
+        return []
+    t = tiers.copy()
+    closable = (current >= 0) & np.isin(policy, ("may_close", "may_retier_or_close"))
+    for _ in range(2 * phase.n_tiers + 2):
+        moved = False
+        for k in range(1, phase.n_tiers):
+            pairs = phase.linkage[k]
+            if pairs is None:
+                continue
+            upper = t[pairs.site]
+            supported = np.zeros(len(t), dtype=bool)
+            supported[pairs.demand[(upper >= 0) & (upper < k)]] = True
+            lost = (t == k) & ~supported
+            back = lost & (t != before_phase)
+            close = lost & ~back & closable & (t == current)
+            t[back] = before_phase[back]
+            t[close] = -1
+            moved |= bool(back.any() or close.any())
+        if not moved:
+            break
+    return [(int(j), int(tiers[j]), int(t[j])) for j in np.flatnonzero(t != tiers)]
 
 
 def _best_repair(tiers, before_phase, current, policy, allowed, changed, phase_capex, budget, cover, rank, state):  # fmt: skip
