@@ -200,6 +200,7 @@ def _record(run: RoadmapRun) -> dict:
         "phases": limits,
         "carry_over": plan.problem.carry_over,
         "coverage_years": plan.coverage_years(),
+        "final_first_end_state": _end_state(plan),
         "stage_values": plan.result.values,
         "solver": records,
         "greedy": {
@@ -209,6 +210,19 @@ def _record(run: RoadmapRun) -> dict:
         },  # fmt: skip
         "checks": [c.to_dict() for c in run.checks],
         "timings": run.timings,
+    }
+
+
+def _end_state(plan) -> dict | None:
+    """final_first's end state: reachable or not, and the last phase's coverage it reached."""
+    ff = plan.other if plan.objective == "coverage_years" else plan.result
+    if ff is None:
+        return None
+    best = ff.unreachable_end_coverage
+    return {
+        "single_plan_reachable": best is None and ff.status != "unreachable",
+        "single_plan_end_coverage": best,
+        "reached_end_coverage": ff.values.get("end_coverage"),
     }
 
 

@@ -148,7 +148,7 @@ def test_phases_years_and_budgets(roadmap_run):
     names = [name for name, *_ in roadmap_run["limits"]]
     assert names == ["phase 1", "phase 2", "phase 3"]
     assert roadmap_run["repair"] < single["capex"] / 3  # so the split is equal here
-    for _, years, capex, opex in roadmap_run["limits"]:
+    for _, _years, capex, opex in roadmap_run["limits"]:
         assert capex == single["capex"] / 3
         assert opex == pytest.approx(opex_today, rel=1e-12)
     assert [years for _, years, _, _ in roadmap_run["limits"]] == [1.0, 1.0, 3.0]

@@ -131,9 +131,10 @@ def capacitated_phase(dd, t, weights, capacity):
     return best, second.fun
 
 
-def brute_force(prob: RoadmapProblem, dxy, sxy, capacity=None):
+def brute_force(prob: RoadmapProblem, dxy, sxy, capacity=None, last_first=False, reach=REACH, link=LINK):
     """Best roadmap by enumeration; with ``capacity`` (m, K) each phase's coverage and least
-    assigned distance come from :func:`capacitated_phase`."""
+    assigned distance come from :func:`capacitated_phase`; ``last_first`` ranks by the last
+    phase's coverage before everything else (``final_first`` when its end state is out of reach)."""
     m = prob.phases[0].n_sites
     costs = prob.phases[0].costs
     dd = np.linalg.norm(dxy[:, None] - sxy[None], axis=2)
@@ -142,13 +143,13 @@ def brute_force(prob: RoadmapProblem, dxy, sxy, capacity=None):
     for combo in itertools.product(*[site_sequences(j, prob) for j in range(m)]):
         tiers = np.array(combo).T  # (P, m)
         ok, cov_years, total, spent, budget = True, 0.0, 0.0, 0.0, 0.0
-        distance, rank = 0.0, 0.0
+        distance, rank, last_cov = 0.0, 0.0, 0.0
         before = costs.current_tier
         for t, lim, phase in zip(tiers, prob.limits, prob.phases, strict=True):
             # linkage: every open point (tier 1) has an open hub within 5 km
             hubs = t == 0
             for j in np.flatnonzero(t == 1):
-                if not np.any(hubs & (ss[j] <= LINK[1])):
+                if not np.any(hubs & (ss[j] <= link[1])):
                     ok = False
             capex = 0.0
             for j in range(m):
@@ -184,10 +185,11 @@ def brute_force(prob: RoadmapProblem, dxy, sxy, capacity=None):
                 nearest = np.full(len(dxy), np.inf)
                 for j in np.flatnonzero(t >= 0):
                     if t[j] <= level:
-                        reach = dd[:, j] <= REACH[t[j], level]
-                        serve |= reach
-                        nearest[reach] = np.minimum(nearest[reach], dd[reach, j])
+                        near = dd[:, j] <= reach[t[j], level]
+                        serve |= near
+                        nearest[near] = np.minimum(nearest[near], dd[near, j])
                 cov_years += lim.years * phase.weights[serve, level].sum()
+                last_cov = (last_cov if level else 0.0) + phase.weights[serve, level].sum()
                 distance += lim.years * (phase.weights[serve, level] * nearest[serve]).sum()
             # site-id tie-break: years x (site x K + tier + 1) of every open site-tier
             rank += lim.years * sum(j * K + t[j] + 1 for j in np.flatnonzero(t >= 0))
@@ -197,6 +199,8 @@ def brute_force(prob: RoadmapProblem, dxy, sxy, capacity=None):
         if not ok:
             continue
         key = (round(cov_years, 6), -round(total, 6), -round(distance, 4), -rank)
+        if last_first:
+            key = (round(last_cov, 6), *key)
         if best is None or key > best[0]:
             best = (key, tiers)
     return best
@@ -394,10 +398,22 @@ def test_final_first_orders_the_best_end_state_and_never_beats_the_exact_roadmap
     prob, dxy, sxy = instance(seed, n_phases, m)
     ff = solve_final_first(prob, SolverOptions(time_limit=60))
     exact = solve_roadmap(prob, SolverOptions(time_limit=60))
-    if ff.status == "unreachable":
-        assert "cannot be reached within the phase budgets" in ff.records[-1].message
+    if ff.status == "unreachable":  # no roadmap at all (the exact one is infeasible too)
+        assert exact.status == "infeasible"
         return
     assert ff.status == "optimal", [r.to_dict() for r in ff.records]
+    if ff.unreachable_end_coverage is not None:
+        # the single-plan end state is out of reach: the roadmap whose last phase covers most,
+        # then the most coverage-years, as enumeration ranks every roadmap
+        assert any("cannot be reached within the phase budgets" in (r.message or "") for r in ff.records)
+        assert [r.stage for r in ff.records if not r.stage.startswith("end_state")][-4:] == [
+            "end_coverage", "coverage_years", "cost", "distance"] or ff.records[-1].stage == "site_id"  # fmt: skip
+        best = brute_force(prob, dxy, sxy, last_first=True)
+        assert ff.values["end_coverage"] == pytest.approx(best[0][0], abs=1e-6)
+        assert ff.values["end_coverage"] <= ff.unreachable_end_coverage + 1e-6
+        assert ff.values["coverage_years"] == pytest.approx(best[0][1], abs=1e-6)
+        assert ff.tiers.tolist() == best[1].tolist()
+        return
     assert ff.tiers[-1].tolist() == ff.end_tiers.tolist()
     # brute force among the roadmaps that end in that end state
     ending = [seq for seq in itertools.product(*[site_sequences(j, prob) for j in range(m)])
@@ -406,6 +422,39 @@ def test_final_first_orders_the_best_end_state_and_never_beats_the_exact_roadmap
     best = brute_force_among(prob, dxy, sxy, ending)
     assert ff.values["coverage_years"] == pytest.approx(best[0][0], abs=1e-6)
     assert ff.values["coverage_years"] <= exact.values["coverage_years"] + 1e-6
+
+
+def test_final_first_falls_back_to_the_best_reachable_end_state():
+    """The single-plan end state (the 90 site covering 10 customers, under the summed capex of
+    100) fits no phase's capex of 50: final_first says so and plans the roadmap whose last
+    phase covers most among reachable ones (the two 40 sites, one a phase: 7 customers), then
+    the most coverage-years; enumeration agrees."""
+    dxy = np.array([[0.0, 0.0], [3000.0, 0.0], [1500.0, 0.0]])
+    sxy = np.array([[0.0, 100.0], [3000.0, 100.0], [1500.0, 100.0], [30_000.0, 0.0]])
+    allowed = np.array([[False, True], [False, True], [False, True], [True, False]])
+    current = np.array([-1, -1, -1, 0])
+    policy = np.array(["new", "new", "new", "keep"], dtype=object)
+    reach = np.array([[100.0, 100.0], [np.nan, 1000.0]])
+    costs = SiteCosts(
+        open=np.array([[0.0, 40.0], [0.0, 40.0], [0.0, 90.0], [0.0, 0.0]]), operate=np.zeros((4, K)),
+        convert=np.zeros((4, K)), close=np.zeros(4), current_tier=current, horizon_years=2.0,
+    )  # fmt: skip
+    phase = TieredProblem(
+        weights=np.array([[3.0, 3.0], [4.0, 4.0], [10.0, 10.0]]),
+        coverage=build_coverage(dxy, sxy, allowed, reach, "planar"), allowed=allowed,
+        policy=policy, costs=costs, linkage=linkage_pairs(sxy, allowed, LINK * 10, "planar"),
+        site_rank=np.arange(4),
+    )  # fmt: skip
+    prob = RoadmapProblem([phase, phase], [PhaseLimits("one", 1.0, capex=50.0), PhaseLimits("two", 1.0, capex=50.0)])
+    ff = solve_final_first(prob, SolverOptions(time_limit=60))
+    assert ff.status == "optimal", [r.to_dict() for r in ff.records]
+    assert ff.unreachable_end_coverage == pytest.approx(10.0)  # what the single plan would cover
+    assert ff.values["end_coverage"] == pytest.approx(7.0)
+    # one 40 site in the first phase (the larger, 4 customers), the other in the second
+    assert ff.tiers.tolist() == [[-1, 1, -1, 0], [1, 1, -1, 0]]
+    assert ff.values["coverage_years"] == pytest.approx(4.0 + 7.0)
+    best = brute_force(prob, dxy, sxy, last_first=True, reach=reach, link=LINK * 10)
+    assert best[0][:2] == (pytest.approx(7.0), pytest.approx(11.0)) and best[1].tolist() == ff.tiers.tolist()
 
 
 def brute_force_among(prob, dxy, sxy, combos):

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from netplan.optimize.lexicographic import STAGE_MIN_SHARE, STAGE_RESERVE_SHARE
+from netplan.optimize.model import StageObjective
 from netplan.optimize.records import SolverOptions, SolverRecord
 from netplan.optimize.roadmap_distance import (
     RoadmapAsPlan,
@@ -61,6 +62,10 @@ class RoadmapResult:
     x : ndarray or None
         Under capacities (or a span of control): the roadmap program's solution of the last
         finished stage; its assignment columns are the plan's assignments.
+    unreachable_end_coverage : float or None
+        ``final_first`` when the single-plan end state cannot be reached: that end state's
+        coverage; the roadmap is then the one whose last phase covers most among reachable
+        ones (stage ``end_coverage``).
     """
 
     tiers: np.ndarray | None
@@ -70,6 +75,8 @@ class RoadmapResult:
     values: dict[str, float] = field(default_factory=dict)
     end_tiers: np.ndarray | None = None  # final_first: the end state it ordered
     x: np.ndarray | None = None  # with capacities: the solution, whose assignments are the plan's
+    # final_first: the single-plan end state was out of reach; its (level-weighted) coverage
+    unreachable_end_coverage: float | None = None
 
 
 def coverage_years(problem: RoadmapProblem, tiers: np.ndarray) -> float:
@@ -205,12 +212,14 @@ def solve_final_first(
     options = options or SolverOptions()
     t0 = time.perf_counter()
     last = problem.phases[-1]
-    capex = [lim.capex for lim in problem.limits] + [problem.budget_capex]
+    phase_capex = [lim.capex for lim in problem.limits]
+    # the summed capex of the phases (unbounded if a phase has none), within the roadmap's
+    summed = None if any(c is None for c in phase_capex) else float(sum(phase_capex))
     opex = [problem.limits[-1].opex, problem.budget_opex]
     end_problem = dataclasses.replace(
         last,
         budget_total=None,
-        budget_capex=None if any(c is None for c in capex[:-1]) else _least(capex),
+        budget_capex=_least([summed, problem.budget_capex]),
         budget_opex=_least(opex),
     )
     _tell(progress, "solve:end_state", "start")
@@ -240,14 +249,45 @@ def solve_final_first(
     )
     result.records = end.records + result.records
     result.end_tiers = end.tiers
-    if result.status == "infeasible":
+    if result.status != "infeasible":
+        return result
+    result.records[
+        -1
+    ].message = "the best end state cannot be reached within the phase budgets and transition rules"
+    # the best end state the phases can reach instead: the last phase's coverage first
+    # (over every roadmap the rules allow), then coverage-years, cost and the tie-breaks
+    left = None if options.time_limit is None else options.time_limit - (time.perf_counter() - t0)
+    if left is not None and left <= 0.01:
         result.status = "unreachable"
-        result.records[
-            -1
-        ].message = (
-            "the best end state cannot be reached within the phase budgets and transition rules"
-        )
-    return result
+        return result
+    reached = _stages(
+        problem, model, model.lp, dataclasses.replace(options, time_limit=left),
+        time.perf_counter(), tie_break, progress, lead=_end_coverage(problem, model),
+    )  # fmt: skip
+    reached.records = result.records + reached.records
+    reached.unreachable_end_coverage = float(end.values.get("coverage", np.nan))
+    if reached.tiers is not None:
+        reached.end_tiers = reached.tiers[-1]
+    if reached.status == "infeasible":
+        reached.status = "unreachable"
+    return reached
+
+
+def _end_coverage(problem: RoadmapProblem, model: RoadmapModel):
+    """The stage ``end_coverage``: the last phase's level-weighted covered demand (max), its
+    objective over the roadmap's columns and its exact value (from the coverage pairs, or the
+    assignments under capacities)."""
+    p = problem.n_phases - 1
+    mdl = model.models[p]
+    part = mdl.coverage_objective()
+    c = np.zeros(model.n_cols)
+    c[model.offsets[p] : model.offsets[p] + mdl.n_cols] = part.c
+    obj = StageObjective("end_coverage", c, "max", part.offset)
+    if mdl.problem.capacity is not None:
+        return obj, lambda t, x: stage_value(obj, x)
+    last = dataclasses.replace(problem, phases=problem.phases[-1:], limits=[
+        dataclasses.replace(problem.limits[-1], years=1.0)])  # fmt: skip
+    return obj, lambda t, x: coverage_years(last, t[-1:])
 
 
 def _least(values: list[float | None]) -> float | None:
@@ -264,8 +304,10 @@ def _stages(
     tie_break: bool,
     progress: Callable[[str, str], None] | None = None,
     start: np.ndarray | None = None,
+    lead: tuple[StageObjective, Callable] | None = None,
 ) -> RoadmapResult:
-    """The stages of :data:`STAGES`, each solved, certified from the plan and fixed."""
+    """The stages of :data:`STAGES`, each solved, certified from the plan and fixed;
+    ``lead`` (objective, exact value of (tiers, x)) is a stage before them."""
     objectives = {
         "coverage_years": model.coverage_years_objective(),
         "cost": model.cost_objective(),
@@ -313,9 +355,13 @@ def _stages(
         exact["distance"] = lambda t, x: stage_value(objectives["distance"], x)
         if any(mdl.problem.capacity is not None for mdl in model.models):
             exact["coverage_years"] = lambda t, x: stage_value(objectives["coverage_years"], x)
+    first = list(order[:2])
+    if lead is not None:
+        objectives[lead[0].name], exact[lead[0].name] = lead
+        first.insert(0, lead[0].name)
     # without assignments, the nearest-outlet lists (their own rounds) decide the last two
-    plain = order if assigned else order[:2]
-    for stage in plain if tie_break else order[:2]:
+    plain = first + list(order[2:]) if assigned else first
+    for stage in plain if tie_break else first:
         obj = objectives[stage]
         x, record = run(stage, lp.with_objective(obj.c, obj.sense, obj.offset), start)
         records.append(record)
@@ -339,9 +385,9 @@ def _stages(
     if not tie_break or assigned:
         return RoadmapResult(tiers, records, "optimal", None, values, x=final_x)
     # site-tiers constant in every roadmap optimal so far: shorter lists, smaller models
-    last = objectives[order[1]]
+    last = objectives[first[-1]]
     left = None if options.time_limit is None else options.time_limit - (time.perf_counter() - t0)
-    lp, possible, sure, fixed = fix_site_tiers(model, lp, last, values[order[1]], start, left)
+    lp, possible, sure, fixed = fix_site_tiers(model, lp, last, values[first[-1]], start, left)
     records[-1].extra.update(
         {"fixed_zero": float(fixed.zero.sum()), "fixed_one": float(fixed.one.sum()),
          "fixing_seconds": round(fixed.seconds, 3)}

@@ -64,9 +64,15 @@ def final_first_words(plan, figures: dict, locale: str) -> str:
     other = plan.other if plan.objective == "coverage_years" else plan.result
     status = other.status if other is not None else "not_run"
     if figures["final_first"] is not None:
-        return t("roadmap.ff.value", locale, value=f"{figures['final_first']:,.1f}",
-                 gain=f"{figures['gain_over_final_first']:,.1f}",
-                 pct=pct_gain(figures["exact"], figures["final_first"]))  # fmt: skip
+        values = {"value": f"{figures['final_first']:,.1f}",
+                  "gain": f"{figures['gain_over_final_first']:,.1f}",
+                  "pct": pct_gain(figures["exact"], figures["final_first"])}  # fmt: skip
+        best = getattr(other, "unreachable_end_coverage", None)
+        if best is not None:  # the single-plan end state was out of reach: the best reachable one
+            reached = other.values.get("end_coverage", float("nan"))
+            return t("roadmap.ff.fallback", locale, best=f"{best:,.1f}", reached=f"{reached:,.1f}",
+                     **values)  # fmt: skip
+        return t("roadmap.ff.value", locale, **values)
     if status in ("unreachable", "infeasible"):
         return t("roadmap.ff.unreachable", locale)
     return t("roadmap.ff.unproven", locale, status=str(status).replace("_", " "))

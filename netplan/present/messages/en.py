@@ -378,6 +378,7 @@ MESSAGES: dict[str, str] = {
     "kpi.overlap_cap_title": "demand within reach of 2+ outlets of the counted tiers, as a share of covered demand (siting.overlap)",
     "kpi.cap": "cap",
     # roadmap steps (issue 25)
+    "step.solve.end_coverage": "solve: best reachable end state",
     "step.solve.coverage_years": "solve: coverage-years",
     "step.solve.end_state": "solve: best end state",
     "step.solve.final_first": "solve: final_first roadmap",
@@ -397,6 +398,7 @@ MESSAGES: dict[str, str] = {
     "roadmap.title": "{name}: roadmap",
     "roadmap.lead": "Over {years} years the exact roadmap gives {exact} coverage-years (each phase's covered demand × its years, summed): {gain} more than opening outlets greedily one by one ({greedy}, {pct} %).",
     "roadmap.ff.value": "Fixing the best end state first and then ordering its actions gives {value}; the exact roadmap gains {gain} ({pct} %) over it.",
+    "roadmap.ff.fallback": "The single best end state (last-phase coverage {best}) cannot be reached within the phase budgets; fixing the best reachable end state first ({reached}) and then ordering its actions gives {value}; the exact roadmap gains {gain} ({pct} %) over it.",
     "roadmap.ff.unreachable": "The best end state on its own cannot be reached within the phase budgets, so there is no roadmap that fixes it first.",
     "roadmap.ff.unproven": "The best-end-state-first roadmap was not found ({status}).",
     "roadmap.verdict.optimal": "The roadmap is proven optimal: no other roadmap within these budgets and rules does better.",
@@ -407,6 +409,7 @@ MESSAGES: dict[str, str] = {
     "roadmap.actions_line": "Actions: {n} ({counts})",
     "roadmap.list_sep": ", ",
     "roadmap.end_state": "end state",
+    "stage.end_coverage": "last-phase coverage",
     "stage.coverage_years": "coverage-years",
     "roadmap.greedy_problem": "Greedy order:",
     "roadmap.phases": "Phases: money and coverage",

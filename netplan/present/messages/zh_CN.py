@@ -407,6 +407,7 @@ MESSAGES: dict[str, str] = {
     "kpi.overlap_cap_title": "计入层级的 2 个及以上网点服务范围内的需求占已覆盖需求的比例（siting.overlap）",
     "kpi.cap": "上限",
     # roadmap steps (issue 25)
+    "step.solve.end_coverage": "求解：可达到的最佳终态",
     "step.solve.coverage_years": "求解：覆盖人年",
     "step.solve.end_state": "求解：最佳终态",
     "step.solve.final_first": "求解：终态优先路线图",
@@ -426,6 +427,7 @@ MESSAGES: dict[str, str] = {
     "roadmap.title": "{name}：分阶段路线图",
     "roadmap.lead": "在 {years} 年内，精确路线图的覆盖人年为 {exact}（各阶段已覆盖需求 × 年数之和），比逐个贪心新开网点（{greedy}，{pct} %）多 {gain}。",
     "roadmap.ff.value": "先确定最佳终态、再安排其行动顺序，得到 {value}；精确路线图比它多 {gain}（{pct} %）。",
+    "roadmap.ff.fallback": "单独的最佳终态（最后阶段覆盖 {best}）无法在各阶段预算内达到；先确定可达到的最佳终态（{reached}）再安排其行动顺序，得到 {value}；精确路线图比它多 {gain}（{pct} %）。",
     "roadmap.ff.unreachable": "单独的最佳终态无法在各阶段预算内达到，因此不存在先确定终态的路线图。",
     "roadmap.ff.unproven": "未找到终态优先的路线图（{status}）。",
     "roadmap.verdict.optimal": "该路线图已被证明最优：在这些预算和规则下没有更好的路线图。",
@@ -436,6 +438,7 @@ MESSAGES: dict[str, str] = {
     "roadmap.actions_line": "行动：{n} 项（{counts}）",
     "roadmap.list_sep": "、",
     "roadmap.end_state": "终态",
+    "stage.end_coverage": "最后阶段覆盖",
     "stage.coverage_years": "覆盖人年",
     "roadmap.greedy_problem": "贪心顺序：",
     "roadmap.phases": "各阶段：资金与覆盖",
