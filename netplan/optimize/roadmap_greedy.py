@@ -146,34 +146,11 @@ def greedy_roadmap(problem: RoadmapProblem) -> GreedyResult:
             """(rule violation, money excess) of a network: (0, 0) when it keeps everything."""
             return _violation(model, t), _money_excess(problem, p, t, before, lim, paid)
 
-        # a network that breaks a rule or a money limit (today's may) first takes the repairs
-        # that lower that most, cheapest first: opening or re-tiering before closing
         checkable = model.n_cols == model.n_base_cols
-        while checkable and max(state(tiers)) > FEASIBILITY:
-            repair = _best_repair(tiers, before_phase, current, policy, allowed, changed,
-                                  phase_capex, capex_left - spent, cover, rank, state)  # fmt: skip
-            if repair is None:
-                break
-            spent += _take(repair, p, tiers, cover, steps, repair=True)
-
-        def close_unsupported(spent, phase=phase, p=p, cover=cover, phase_capex=phase_capex,
-                              before_phase=before_phase,
-                              state=state, capex_left=capex_left, checkable=checkable) -> float:  # fmt: skip
-            """When the one-move repairs ran out (money, or no single move helps): close
-            today's outlets still without a supporting outlet, top tier first (as the single
-            plan's start), if that lowers what the network breaks and the phase can pay it."""
-            if not checkable or state(tiers)[0] <= FEASIBILITY:
-                return spent
-            closing = _close_unsupported(phase, tiers, before_phase, current, policy)
-            if closing:
-                trial = _with(tiers, closing)
-                capex = phase_capex(trial) - phase_capex(tiers)
-                if spent + capex <= capex_left + 1e-9 and _lower(state(trial), state(tiers)):
-                    spent += _take((closing, capex, cover.gain(closing)), p, tiers, cover, steps,
-                                   repair=True)  # fmt: skip
-            return spent
-
-        spent = close_unsupported(spent)
+        repairs = _Repairs(phase, p, before_phase, current, policy, allowed, changed, phase_capex,
+                           capex_left, rank, state, steps)  # fmt: skip
+        if checkable:
+            cover, spent = repairs.run(tiers, spent, cover)
         tolerated = state(tiers) if checkable else (0.0, 0.0)
         broken = tolerated[0] > FEASIBILITY or tolerated[1] > FEASIBILITY
 
@@ -211,7 +188,8 @@ def greedy_roadmap(problem: RoadmapProblem) -> GreedyResult:
             if taken is None:
                 break
             spent += _take(taken, p, tiers, cover, steps)
-        spent = close_unsupported(spent)  # steps on a broken network may move what it breaks
+        if checkable:  # steps on a broken network may move what it breaks
+            spent = repairs.close_unsupported(tiers, spent, cover)
         changed |= (before_phase >= 0) & (tiers >= 0) & (tiers != before_phase)
         carried = (capex_left - spent) if problem.carry_over and lim.capex is not None else 0.0
         out[p] = tiers
@@ -275,6 +253,67 @@ def _violation(model: TieredModel, tiers: np.ndarray) -> float:
     return float(
         np.maximum(model.lp.row_lo - ax, 0).sum() + np.maximum(ax - model.lp.row_hi, 0).sum()
     )
+
+
+class _Repairs:
+    """Repairs of a phase's network that breaks a rule or a money limit (today's may).
+
+    First the one-move repairs that lower (rule violation, money excess) most, cheapest first,
+    opening or re-tiering before closing. If a rule is still broken (money ran out, or no single
+    move helps), the same again from a start that first undoes this phase's unsupported changes
+    and closes today's unsupported outlets, cascading (as the single plan's start); the attempt
+    that breaks less is kept, the first on a tie.
+    """
+
+    def __init__(self, phase, p, before_phase, current, policy, allowed, changed, phase_capex,
+                 capex_left, rank, state, steps):  # fmt: skip
+        self.phase, self.p, self.before = phase, p, before_phase
+        self.current, self.policy, self.allowed, self.changed = current, policy, allowed, changed
+        self.phase_capex, self.capex_left, self.rank = phase_capex, capex_left, rank
+        self.state, self.steps = state, steps
+
+    def run(self, tiers: np.ndarray, spent: float, cover: _Coverage) -> tuple[_Coverage, float]:
+        saved, saved_spent, n_steps = tiers.copy(), spent, len(self.steps)
+        spent = self.one_moves(tiers, spent, cover)
+        if self.state(tiers)[0] <= FEASIBILITY:
+            return cover, spent
+        first = (tiers.copy(), spent, self.steps[n_steps:], cover, self.state(tiers))
+        tiers[:] = saved
+        del self.steps[n_steps:]
+        other = _Coverage(self.phase, tiers)
+        spent = self.close_unsupported(tiers, saved_spent, other)
+        spent = self.one_moves(tiers, spent, other)
+        spent = self.close_unsupported(tiers, spent, other)
+        if _lower(self.state(tiers), first[4]):
+            return other, spent
+        tiers[:] = first[0]
+        self.steps[n_steps:] = first[2]
+        return first[3], first[1]
+
+    def one_moves(self, tiers: np.ndarray, spent: float, cover: _Coverage) -> float:
+        while max(self.state(tiers)) > FEASIBILITY:
+            repair = _best_repair(tiers, self.before, self.current, self.policy, self.allowed,
+                                  self.changed, self.phase_capex, self.capex_left - spent, cover,
+                                  self.rank, self.state)  # fmt: skip
+            if repair is None:
+                break
+            spent += _take(repair, self.p, tiers, cover, self.steps, repair=True)
+        return spent
+
+    def close_unsupported(self, tiers: np.ndarray, spent: float, cover: _Coverage) -> float:
+        """Undo this phase's unsupported changes and close today's unsupported outlets
+        (:func:`_close_unsupported`) when that lowers what the network breaks and the phase
+        can pay it."""
+        if self.state(tiers)[0] <= FEASIBILITY:
+            return spent
+        closing = _close_unsupported(self.phase, tiers, self.before, self.current, self.policy)
+        if closing:
+            trial = _with(tiers, closing)
+            capex = self.phase_capex(trial) - self.phase_capex(tiers)
+            if spent + capex <= self.capex_left + 1e-9 and _lower(self.state(trial), self.state(tiers)):
+                spent += _take((closing, capex, cover.gain(closing)), self.p, tiers, cover,
+                               self.steps, repair=True)  # fmt: skip
+        return spent
 
 
 def _close_unsupported(phase, tiers, before_phase, current, policy) -> list[tuple[int, int, int]]:
