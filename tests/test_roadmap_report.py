@@ -176,3 +176,28 @@ def test_the_verdict_names_the_proven_stages_and_where_the_solve_stopped():
     assert roadmap_verdict(plan, "en") == (
         "Not proven best: the coverage-years stage stopped at the time limit, within 5 % of the best possible."
     )
+
+
+def test_each_phase_of_the_map_shows_its_uncovered_cells_on_one_colour_ramp(en_run):
+    """Every phase's layer has the cells where its lowest level is still uncovered (as many
+    polygons as the cells of its gaps), coloured on one ramp for all phases, so a phase with
+    little left uncovered looks light."""
+    import numpy as np
+
+    from netplan.present.map_cells import _classes, cell_size, demand_cells
+
+    run, out = en_run
+    scenario = run.plan.scenario
+    level = scenario.n_tiers - 1
+    size = cell_size(scenario.reach_matrix[level, level], scenario.unit)
+    expected = 0
+    for ev in (run.baseline, *run.evaluations):
+        gaps = ev.gaps()
+        gaps = gaps[gaps["level"] == scenario.tier_keys[level]]
+        expected += len(demand_cells(gaps, gaps["weight"].to_numpy(), size))
+    assert expected > 0
+    page = (out / "map.html").read_text(encoding="utf-8")
+    assert len(re.findall(r'"type": *"Polygon"', page)) == expected
+    # the shared ramp: the same values are lighter against a wider scale
+    assert _classes(np.array([1.0, 10.0]), 5).tolist() == [0, 4]
+    assert _classes(np.array([1.0, 10.0]), 5, scale=(1.0, 1000.0)).tolist() == [0, 1]

@@ -167,8 +167,9 @@ def overlap_cells(
     )
 
 
-def _classes(values: np.ndarray, n: int) -> np.ndarray:
-    """Class (0..n-1) of each value on a logarithmic scale between the smallest and largest value.
+def _classes(values: np.ndarray, n: int, scale: tuple[float, float] | None = None) -> np.ndarray:
+    """Class (0..n-1) of each value on a logarithmic scale between the smallest and largest value
+    (or ``scale``: (smallest, largest), shared by layers compared side by side).
 
     Logarithmic, because demand per cell spans orders of magnitude between a city and the
     countryside: quantile classes would paint a single rural customer as dark as a suburb.
@@ -176,7 +177,8 @@ def _classes(values: np.ndarray, n: int) -> np.ndarray:
     values = np.asarray(values, dtype=float)
     if len(values) == 0:
         return np.zeros(0, dtype=int)
-    lo, hi = np.log10(max(values.min(), 1e-9)), np.log10(max(values.max(), 1e-9))
+    low, high = (values.min(), values.max()) if scale is None else scale
+    lo, hi = np.log10(max(low, 1e-9)), np.log10(max(high, 1e-9))
     if hi - lo < 1e-12:
         return np.full(len(values), n - 1)
     pos = (np.log10(np.maximum(values, 1e-9)) - lo) / (hi - lo)
@@ -209,6 +211,7 @@ def add_cells(
     colours: list[str],
     tip: Callable[[str, int], str],
     centre: float = 0.0,
+    scale: tuple[float, float] | None = None,
 ) -> None:
     """Cells coloured by class of value, each with a tooltip.
 
@@ -225,10 +228,13 @@ def add_cells(
         string: a name holding ``{`` must not be read as a field), e.g. :func:`gap_tip`.
     centre : float
         Longitude to unwrap around.
+    scale : (float, float), optional
+        Smallest and largest value of the colour ramp (default: this layer's own), so that
+        layers shown one after the other (a roadmap's phases) colour alike.
     """
     if cells.empty:
         return
-    cls = _classes(cells["value"].to_numpy(), len(colours))
+    cls = _classes(cells["value"].to_numpy(), len(colours), scale)
     props = [
         {
             "_tip": tip(money(v), int(c)),

@@ -2,24 +2,28 @@
 phase chosen with radio buttons in the layer control, and the KPI box following it.
 
 Each phase's layer shows that phase's network, every outlet marked by what the phase did to
-it (kept, new, re-tiered, closed; the symbols of the single plan's map). Offline like every
+it (kept, new, re-tiered, closed; the symbols of the single plan's map), and where the lowest
+level's demand is still uncovered in that phase (cells, as the single plan's gap layers); the
+regions' outlines stay on. Offline like every
 page: inlined Leaflet, a plain background, the grouped layer control from ``_assets``.
 """
 
 from __future__ import annotations
 
 import folium
+import numpy as np
 from branca.element import Element, MacroElement
 from folium.template import Template
 
 from netplan.present.formats import format_money
 from netplan.present.i18n import t, translator
+from netplan.present.map_cells import GAP_COLOURS, add_cells, cell_size, demand_cells, gap_tip
 from netplan.present.map_control import add_controls
 from netplan.present.map_coords import data_view
 from netplan.present.map_layers import add_outlets, layer_group
 from netplan.present.map_panels import MAP_STYLE, legend_panel, page_title
 from netplan.present.templating import macros
-from netplan.present.webmap import base_map
+from netplan.present.webmap import base_map, region_layer
 
 ACTION_OF = {
     "keep": "keep",
@@ -76,6 +80,21 @@ def roadmap_map(run) -> folium.Map:
     centre, bounds = data_view(run.baseline.demand.geometry, *(n.geometry for n in networks))
     m = base_map(*bounds, locale=loc)
     phase_group = t("roadmap.phase_group", loc)
+    others: dict = {}
+    region_layer(m, plan.prepared.inputs.regions, centre, others, loc)
+    # each phase shows where its lowest (finest-reach) level is still uncovered
+    level = scenario.n_tiers - 1
+    key, label = scenario.tier_keys[level], scenario.tier_labels[level]
+    size = cell_size(scenario.reach_matrix[level, level], unit)
+    evaluations = [run.baseline, *run.evaluations]
+    phase_cells = []
+    for ev in evaluations:
+        gaps = ev.gaps()
+        gaps = gaps[gaps["level"] == key]
+        phase_cells.append(demand_cells(gaps, gaps["weight"].to_numpy(), size))
+    # one colour ramp for every phase: a phase with little left uncovered looks light
+    values = np.concatenate([c["value"].to_numpy(dtype=float) for c in phase_cells])
+    scale = (float(values.min()), float(values.max())) if len(values) else None
     layers = []
     for i, (name, net) in enumerate(zip(names, networks, strict=True)):
         open_now = net[net["tier"] != ""]
@@ -83,6 +102,7 @@ def roadmap_map(run) -> folium.Map:
             m, t("roadmap.phase_layer", loc, name=name, n=len(open_now)), i == len(names) - 1
         )
         layers.append(group)
+        add_cells(group, phase_cells[i], GAP_COLOURS, gap_tip(label, loc), centre, scale)
         for k, key in enumerate(scenario.tier_keys):
             mine = net[(net["tier"] == key) | ((net["tier"] == "") & (net["current_tier"] == key))]
             for action in ("keep", "open", "upgrade", "downgrade", "close"):
@@ -91,8 +111,9 @@ def roadmap_map(run) -> folium.Map:
                     group, part, k, ACTION_OF[action], unit, horizon, centre=centre, locale=loc
                 )
     add_controls(
-        m, m.netplan_base, {phase_group: layers}, bounds, locale=loc, exclusive=(phase_group,)
-    )
+        m, m.netplan_base, {phase_group: layers, **others}, bounds, locale=loc,
+        exclusive=(phase_group,),
+    )  # fmt: skip
     PhaseFollower([layer.get_name() for layer in layers]).add_to(m)
     table = plan.phase_table()
     actions = plan.actions()

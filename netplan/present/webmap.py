@@ -90,7 +90,8 @@ def base_map(
     return m
 
 
-def _region_layer(m: folium.Map, regions, centre: float, groups: dict, loc: str = "en") -> None:
+def region_layer(m: folium.Map, regions, centre: float, groups: dict, loc: str = "en") -> None:
+    """The regions' outlines (dashed, a tooltip each), shown by default, in ``groups``."""
     if regions is None or not len(regions):
         return
     name = t("map.regions", loc)
@@ -245,7 +246,7 @@ def plan_map(result) -> folium.Map:
     # the layer control's groups, in the order shown: plan, today, per level, regions
     groups: dict[str, list] = {t("map.plan", loc): [], t("map.today", loc): []}
     groups.update({level_group(label, loc): [] for label in scenario.tier_labels})
-    _region_layer(m, result.plan.inputs.regions, centre, groups, loc)
+    region_layer(m, result.plan.inputs.regions, centre, groups, loc)
     _cell_layers(m, result, centre, groups)
     _reach_layers(m, result, centre, groups)
     _link_layers(m, result, centre, groups)
