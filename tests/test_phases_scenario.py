@@ -219,7 +219,7 @@ def test_phase_weight_columns_are_read_and_keep_rows_new_in_a_phase(tmp_path):
     raw["phases"][0]["weight"] = "c2082"
     with pytest.raises(InputDataError) as exc:
         load_inputs(Scenario.from_dict(raw, base_dir=tmp_path / "case"))
-    assert "column 'c2082' (from 'phases.weight') not found (did you mean 'c2028'?)" in str(exc.value)
+    assert "column 'c2082' (from 'phases[0].weight') not found (did you mean 'c2028'?)" in str(exc.value)
 
 
 def test_zones_spread_a_phase_column_the_same_way():

@@ -32,7 +32,7 @@ from netplan.inputs.readers import require_column
 from netplan.inputs.zones import small_zone_hint, spread_zones
 from netplan.scenario import LayerSpec, Scenario
 from netplan.scenario.conditioning import Member, ratio_problem
-from netplan.scenario.phases import phase_columns
+from netplan.scenario.phases import phase_column_keys, phase_columns
 from netplan.travel.coverage import pairs_within
 from netplan.travel.geometry import metric_coords, point_coords
 from netplan.travel.units import parse_quantity
@@ -95,8 +95,8 @@ def load_demand(
     for i, key in enumerate(keys):
         out[f"weight_{key}"] = weights[:, i]
     phased = np.zeros(len(frame))  # a row with demand in some phase only is kept
-    for column in phase_columns(scenario):
-        values = numeric_column(frame, column, spec, "phases", "weight")
+    for column, (section, key) in phase_column_keys(scenario).items():
+        values = numeric_column(frame, column, spec, section, key)
         out[f"{PHASE_PREFIX}{column}"] = values
         phased += values
     spread = scenario.demand.spread is not None  # rows are the points zones were spread onto

@@ -119,11 +119,19 @@ def phase_years(scenario: Scenario) -> float:
 
 def phase_columns(scenario: Scenario) -> list[str]:
     """Demand columns the phases name (``weight`` and ``weights`` values), each once, in order."""
-    out: list[str] = []
-    for phase in scenario.phases or []:
-        for column in [phase.weight, *(phase.weights or {}).values()]:
+    return list(phase_column_keys(scenario))
+
+
+def phase_column_keys(scenario: Scenario) -> dict[str, tuple[str, str]]:
+    """Each demand column the phases name, with the first key naming it, as (section, key):
+    ``("phases[1]", "weight")`` or ``("phases[2]", "weights.city")``; in order, each once."""
+    out: dict[str, tuple[str, str]] = {}
+    for i, phase in enumerate(scenario.phases or []):
+        named = [("weight", phase.weight)]
+        named += [(f"weights.{level}", column) for level, column in (phase.weights or {}).items()]
+        for key, column in named:
             if column is not None and column not in out:
-                out.append(column)
+                out[column] = (f"phases[{i}]", key)
     return out
 
 
