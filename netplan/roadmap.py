@@ -86,19 +86,17 @@ class RoadmapPlan:
         """
         mine = None if self.tiers is None else self.coverage_years_of(self.result)
         other = None
-        if (
-            self.other is not None
-            and self.other.tiers is not None
-            and self.other.status == "optimal"
-        ):
-            other = self.coverage_years_of(self.other)
+        if self.other is not None and self.other.tiers is not None:
+            other = self.coverage_years_of(self.other)  # also a time-limited one (its status says)
         exact, ff = (mine, other) if self.objective == "coverage_years" else (other, mine)
+        ff_result = self.other if self.objective == "coverage_years" else self.result
         greedy = self.greedy.coverage_years
         return {
             "exact": exact,
             "final_first": ff,
             "greedy": greedy,
             "gain_over_final_first": None if exact is None or ff is None else exact - ff,
+            "final_first_status": None if ff_result is None else ff_result.status,
             "gain_over_greedy": None if exact is None else exact - greedy,
         }
 

@@ -201,3 +201,28 @@ def test_each_phase_of_the_map_shows_its_uncovered_cells_on_one_colour_ramp(en_r
     # the shared ramp: the same values are lighter against a wider scale
     assert _classes(np.array([1.0, 10.0]), 5).tolist() == [0, 4]
     assert _classes(np.array([1.0, 10.0]), 5, scale=(1.0, 1000.0)).tolist() == [0, 1]
+
+
+def test_final_first_words_give_the_figure_its_fallback_and_proof():
+    """final_first in a sentence: its figure and the exact roadmap's gain; when the single-plan
+    end state was out of reach, both end-state coverages; a time-limited one says so."""
+    from types import SimpleNamespace
+
+    from netplan.present.roadmap_words import final_first_words
+
+    figures = {"exact": 857923.4, "final_first": 850000.0, "gain_over_final_first": 7923.4}
+    ff = SimpleNamespace(status="optimal", unreachable_end_coverage=None, values={})
+    plan = SimpleNamespace(objective="coverage_years", other=ff, result=None)
+    assert final_first_words(plan, figures, "en") == (
+        "Fixing the best end state first and then ordering its actions gives 850,000.0; the "
+        "exact roadmap gains 7,923.4 (+0.9 %) over it."
+    )
+    ff.unreachable_end_coverage, ff.values = 188731.0, {"end_coverage": 186321.8}
+    ff.status = "time_limit"
+    assert final_first_words(plan, figures, "en") == (
+        "The single best end state (last-phase coverage 188,731.0) cannot be reached within the "
+        "phase budgets; fixing the best reachable end state first (186,321.8) and then ordering "
+        "its actions gives 850,000.0; the exact roadmap gains 7,923.4 (+0.9 %) over it. (That "
+        "roadmap is not proven best of its kind: time limit.)"
+    )
+    assert "无法在各阶段预算内达到" in final_first_words(plan, figures, "zh-CN")

@@ -69,10 +69,14 @@ def final_first_words(plan, figures: dict, locale: str) -> str:
                   "pct": pct_gain(figures["exact"], figures["final_first"])}  # fmt: skip
         best = getattr(other, "unreachable_end_coverage", None)
         if best is not None:  # the single-plan end state was out of reach: the best reachable one
-            reached = other.values.get("end_coverage", float("nan"))
-            return t("roadmap.ff.fallback", locale, best=f"{best:,.1f}", reached=f"{reached:,.1f}",
-                     **values)  # fmt: skip
-        return t("roadmap.ff.value", locale, **values)
+            reached = other.values.get("end_coverage")
+            text = t("roadmap.ff.fallback", locale, best=f"{best:,.1f}",
+                     reached="?" if reached is None else f"{reached:,.1f}", **values)  # fmt: skip
+        else:
+            text = t("roadmap.ff.value", locale, **values)
+        if status != "optimal":  # a roadmap all the same, but not the best of its kind
+            text += " " + t("roadmap.ff.not_proven", locale, status=str(status).replace("_", " "))
+        return text
     if status in ("unreachable", "infeasible"):
         return t("roadmap.ff.unreachable", locale)
     return t("roadmap.ff.unproven", locale, status=str(status).replace("_", " "))

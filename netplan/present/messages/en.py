@@ -399,6 +399,7 @@ MESSAGES: dict[str, str] = {
     "roadmap.lead": "Over {years} years the exact roadmap gives {exact} coverage-years (each phase's covered demand × its years, summed): {gain} more than opening outlets greedily one by one ({greedy}, {pct} %).",
     "roadmap.ff.value": "Fixing the best end state first and then ordering its actions gives {value}; the exact roadmap gains {gain} ({pct} %) over it.",
     "roadmap.ff.fallback": "The single best end state (last-phase coverage {best}) cannot be reached within the phase budgets; fixing the best reachable end state first ({reached}) and then ordering its actions gives {value}; the exact roadmap gains {gain} ({pct} %) over it.",
+    "roadmap.ff.not_proven": "(That roadmap is not proven best of its kind: {status}.)",
     "roadmap.ff.unreachable": "The best end state on its own cannot be reached within the phase budgets, so there is no roadmap that fixes it first.",
     "roadmap.ff.unproven": "The best-end-state-first roadmap was not found ({status}).",
     "roadmap.verdict.optimal": "The roadmap is proven optimal: no other roadmap within these budgets and rules does better.",

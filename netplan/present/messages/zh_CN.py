@@ -428,6 +428,7 @@ MESSAGES: dict[str, str] = {
     "roadmap.lead": "在 {years} 年内，精确路线图的覆盖人年为 {exact}（各阶段已覆盖需求 × 年数之和），比逐个贪心新开网点（{greedy}，{pct} %）多 {gain}。",
     "roadmap.ff.value": "先确定最佳终态、再安排其行动顺序，得到 {value}；精确路线图比它多 {gain}（{pct} %）。",
     "roadmap.ff.fallback": "单独的最佳终态（最后阶段覆盖 {best}）无法在各阶段预算内达到；先确定可达到的最佳终态（{reached}）再安排其行动顺序，得到 {value}；精确路线图比它多 {gain}（{pct} %）。",
+    "roadmap.ff.not_proven": "（该路线图未被证明为同类最优：{status}。）",
     "roadmap.ff.unreachable": "单独的最佳终态无法在各阶段预算内达到，因此不存在先确定终态的路线图。",
     "roadmap.ff.unproven": "未找到终态优先的路线图（{status}）。",
     "roadmap.verdict.optimal": "该路线图已被证明最优：在这些预算和规则下没有更好的路线图。",
