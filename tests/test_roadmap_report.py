@@ -171,6 +171,8 @@ def test_the_verdict_names_the_proven_stages_and_where_the_solve_stopped():
         "limit, within 1.2 % of the best possible."
     )
     assert roadmap_verdict(plan, "zh-CN").startswith("已证明最优的阶段：覆盖人年、费用；距离次级优化阶段在时间限制时停止")
+    result.records[-1].gap = 1.0  # no bound yet: 100 %, not "1e+02"
+    assert roadmap_verdict(plan, "en").endswith("stopped at the time limit, within 100 % of the best possible.")
     result.values, result.stopped_stage = {}, "coverage_years"
     result.records = [rec("coverage_years", "time_limit", 0.05)]
     assert roadmap_verdict(plan, "en") == (

@@ -28,7 +28,7 @@ def roadmap_verdict(plan, locale: str) -> str:
     record = next((r for r in reversed(result.records) if r.stage == stopped), None)
     gap = None if record is None else record.gap
     within = (
-        t("verdict.within", locale, gap=f"{100 * gap:.2g}")
+        t("verdict.within", locale, gap=gap_text(gap))
         if gap is not None and np.isfinite(gap) and gap > 0
         else ""
     )
@@ -43,6 +43,12 @@ def roadmap_verdict(plan, locale: str) -> str:
         proven=t("roadmap.list_sep", locale).join(proven),
         how=how,
     )
+
+
+def gap_text(gap: float) -> str:
+    """A relative gap in % as people write it: 0.61, 9.1, 100 (not 1e+02)."""
+    pct = 100 * gap
+    return f"{pct:.0f}" if pct >= 10 else f"{pct:.2g}"
 
 
 def stage_label(stage: str, locale: str) -> str:
