@@ -89,16 +89,21 @@ class RoadmapPlan:
         if self.other is not None and self.other.tiers is not None:
             other = self.coverage_years_of(self.other)  # also a time-limited one (its status says)
         exact, ff = (mine, other) if self.objective == "coverage_years" else (other, mine)
-        ff_result = self.other if self.objective == "coverage_years" else self.result
         greedy = self.greedy.coverage_years
         return {
             "exact": exact,
             "final_first": ff,
             "greedy": greedy,
             "gain_over_final_first": None if exact is None or ff is None else exact - ff,
-            "final_first_status": None if ff_result is None else ff_result.status,
             "gain_over_greedy": None if exact is None else exact - greedy,
         }
+
+    @property
+    def final_first_status(self) -> str | None:
+        """Status of the ``final_first`` roadmap (its figure in :meth:`coverage_years` may come
+        from a solve stopped at the time limit)."""
+        ff = self.other if self.objective == "coverage_years" else self.result
+        return None if ff is None else ff.status
 
     @property
     def capacitated(self) -> bool:

@@ -201,6 +201,7 @@ def _record(run: RoadmapRun) -> dict:
         "carry_over": plan.problem.carry_over,
         "coverage_years": plan.coverage_years(),
         "final_first_end_state": _end_state(plan),
+        "final_first_status": plan.final_first_status,
         "stage_values": plan.result.values,
         "solver": records,
         "greedy": {
