@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from netplan._errors import CompareError
-from netplan.compare.runs import EDITED, Note, _shown
+from netplan.compare.runs import EDITED, Note, _shown, check_same_tiers_and_regions
 from netplan.roadmap_pipeline import FORMAT_VERSION as ROADMAP_FORMAT
 
 ROADMAP_FILES = ("run.json", "phases.csv", "roadmap.csv", "kpis.csv")
@@ -302,18 +302,7 @@ def check_roadmaps(a: RoadmapFolder, b: RoadmapFolder) -> list[Note]:
             f"{where}: different phases (A: {', '.join(a.phase_names)}; B: {', '.join(b.phase_names)}); "
             "compare roadmaps planned with the same phase names, in the same order"
         )
-    if a.tier_keys != b.tier_keys:
-        raise CompareError(
-            f"{where}: different tiers (A: {', '.join(a.tier_keys)}; B: {', '.join(b.tier_keys)}); "
-            "compare runs planned with the same tiers"
-        )
-    if a.regions != b.regions:
-        only_a = sorted(set(a.regions) - set(b.regions))
-        only_b = sorted(set(b.regions) - set(a.regions))
-        raise CompareError(
-            f"{where}: different regions (only in A: {', '.join(only_a) or 'none'}; "
-            f"only in B: {', '.join(only_b) or 'none'}); compare runs of the same region"
-        )
+    check_same_tiers_and_regions(a, b, where)
     if a.unit != b.unit:
         raise CompareError(
             f"{where}: A's reach is in {a.unit}, B's in {b.unit}; reach and coverage mean different "

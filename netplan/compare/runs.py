@@ -307,18 +307,7 @@ def check_comparable(a: RunFolder, b: RunFolder) -> list[Note]:
         planar or haversine travel) and the other drive time (min: a road network).
     """
     where = f"cannot compare {a.path} with {b.path}"
-    if a.tier_keys != b.tier_keys:
-        raise CompareError(
-            f"{where}: different tiers (A: {', '.join(a.tier_keys)}; B: {', '.join(b.tier_keys)}); "
-            "compare runs planned with the same tiers"
-        )
-    if a.regions != b.regions:
-        only_a = sorted(set(a.regions) - set(b.regions))
-        only_b = sorted(set(b.regions) - set(a.regions))
-        raise CompareError(
-            f"{where}: different regions (only in A: {', '.join(only_a) or 'none'}; "
-            f"only in B: {', '.join(only_b) or 'none'}); compare runs of the same region"
-        )
+    check_same_tiers_and_regions(a, b, where)
     if a.unit != b.unit:  # km against drive minutes: no delta of distance (or of coverage) means anything
         raise CompareError(f"{where}: {travel_units(a, b)}")
     notes = []
@@ -332,6 +321,27 @@ def check_comparable(a: RunFolder, b: RunFolder) -> list[Note]:
     if sa and sa == (b.record.get("scenario") or {}).get("sha256"):
         notes.append(Note("cmp.note.same_scenario"))
     return notes
+
+
+def check_same_tiers_and_regions(a, b, where: str) -> None:
+    """Refuse runs (plans or roadmaps) of other tiers or other regions, in one line naming them.
+
+    Raises
+    ------
+    CompareError
+    """
+    if a.tier_keys != b.tier_keys:
+        raise CompareError(
+            f"{where}: different tiers (A: {', '.join(a.tier_keys)}; B: {', '.join(b.tier_keys)}); "
+            "compare runs planned with the same tiers"
+        )
+    if a.regions != b.regions:
+        only_a = sorted(set(a.regions) - set(b.regions))
+        only_b = sorted(set(b.regions) - set(a.regions))
+        raise CompareError(
+            f"{where}: different regions (only in A: {', '.join(only_a) or 'none'}; "
+            f"only in B: {', '.join(only_b) or 'none'}); compare runs of the same region"
+        )
 
 
 def travel_units(a: RunFolder, b: RunFolder) -> str:
